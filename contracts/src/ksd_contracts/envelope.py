@@ -1,0 +1,127 @@
+"""The one event envelope: CloudEvents 1.0 in Kafka binary mode.
+
+Attributes travel as `ce_*` headers and `data` as the JSON value, so any CloudEvents-aware tool can
+read our topics. Each envelope carries a SHA-256 chain link (`prevhash`/`hash`) per subject: an
+auditor can recompute it from the message alone and see whether anything was altered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer
+from uuid6 import uuid7
+
+TYPE_PREFIX = "id.go.kemendagri.ksd"
+TYPE_PATTERN = r"^id\.go\.kemendagri\.ksd\.[a-z_]+\.[a-z_.]+\.v[0-9]+$"
+SOURCE_PATTERN = r"^/(nodes/[0-9]{2}(\.[0-9]{2})?|services/[a-z]+|admin/[a-z]+)$"
+GENESIS_HASH = "0" * 64
+_TYPE_RE = re.compile(TYPE_PATTERN)
+
+# Header names in Kafka binary mode; `content-type` stands for `datacontenttype` (CloudEvents Kafka binding).
+_HEADER_ATTRIBUTES = (
+    "specversion", "id", "source", "type", "subject", "time",
+    "sequence", "correlationid", "causationid", "traceparent", "prevhash", "hash",
+)
+
+
+def event_type(area: str, event: str, version: int = 1) -> str:
+    """The `type` attribute: `id.go.kemendagri.ksd.<area>.<event>.v<N>`."""
+    name = f"{TYPE_PREFIX}.{area}.{event}.v{version}"
+    if not _TYPE_RE.match(name):
+        raise ValueError(f"not an event type name: {name}")
+    return name
+
+
+def type_name(ce_type: str) -> tuple[str, int]:
+    """Split a `type` into the name without version (`agreement.proposed`) and the version number."""
+    body, _, version = ce_type.removeprefix(TYPE_PREFIX + ".").rpartition(".v")
+    return body, int(version)
+
+
+def canonical_json(value: Any) -> bytes:
+    """One byte form for one value, so hashes are reproducible by anyone reading the topic."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+class EnvelopeError(ValueError):
+    """A Kafka record that is not a valid envelope: the reason goes to the dead-letter topic."""
+
+
+class KafkaRecord(BaseModel):
+    """What a producer sends: key, value and binary-mode headers."""
+
+    model_config = ConfigDict(frozen=True)
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+class Envelope(BaseModel):
+    """A CloudEvents 1.0 event with the platform's extensions (ARCHITECTURE.md, "Events")."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: UUID = Field(default_factory=uuid7, description="UUIDv7: unique, and sortable by creation time.")
+    source: str = Field(pattern=SOURCE_PATTERN, description="`/nodes/<region code>` or `/services/<name>`.")
+    type: str = Field(pattern=TYPE_PATTERN)
+    subject: str = Field(min_length=1, max_length=64, description="Agreement id or region code: the stream.")
+    time: datetime = Field(default_factory=lambda: datetime.now(UTC), description="When it was recorded.")
+    datacontenttype: Literal["application/json"] = "application/json"
+    sequence: int | None = Field(default=None, ge=1, description="Version within the subject's stream.")
+    correlationid: str = Field(min_length=1, max_length=64)
+    causationid: str | None = Field(default=None, max_length=64)
+    traceparent: str | None = Field(default=None, max_length=55)
+    prevhash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    data: dict[str, Any]
+
+    @field_serializer("time")
+    def _time(self, value: datetime) -> str:
+        return format_time(value)
+
+    def computed_hash(self) -> str:
+        """SHA-256 over every attribute, `prevhash` included, but `hash` and `traceparent` (tracing is
+        operational, not part of the fact): the chain link."""
+        body = self.model_dump(mode="json", exclude={"hash", "traceparent"})
+        return hashlib.sha256(canonical_json(body)).hexdigest()
+
+    def chained(self, sequence: int, prevhash: str) -> Envelope:
+        """This event as the next link of its subject's chain."""
+        linked = self.model_copy(update={"sequence": sequence, "prevhash": prevhash, "hash": None})
+        return linked.model_copy(update={"hash": linked.computed_hash()})
+
+    def to_kafka(self) -> KafkaRecord:
+        attributes = self.model_dump(mode="json", exclude={"data", "datacontenttype"})
+        headers = [(f"ce_{name}", str(attributes[name]).encode())
+                   for name in _HEADER_ATTRIBUTES if attributes.get(name) is not None]
+        headers.append(("content-type", self.datacontenttype.encode()))
+        if self.traceparent:
+            headers.append(("traceparent", self.traceparent.encode()))
+        return KafkaRecord(key=self.subject.encode(), value=canonical_json(self.data), headers=headers)
+
+    @classmethod
+    def from_kafka(cls, headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], value: bytes | None) -> Envelope:
+        """Parse a binary-mode record; raises EnvelopeError naming what is wrong."""
+        try:
+            attributes: dict[str, Any] = {
+                name[3:]: raw.decode() for name, raw in headers if name.startswith("ce_")
+            }
+            attributes["data"] = json.loads(value or b"null")
+            return cls.model_validate(attributes)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise EnvelopeError(f"undecodable record: {error}") from error
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+            raise EnvelopeError(f"not a valid envelope: {problems}") from error
+
+
+def format_time(value: datetime) -> str:
+    """RFC 3339 in UTC with microseconds, the one text form of every timestamp on the topics."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

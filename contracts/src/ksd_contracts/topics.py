@@ -1,0 +1,57 @@
+"""The topic registry: every topic the platform uses, and how it is configured.
+
+History topics keep their records forever (`retention.ms=-1`): auditors replay years of them.
+Every consumed topic has a `<topic>.dlq` for records that cannot be processed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FOREVER = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    partitions: int
+    description: str
+
+    @property
+    def dlq(self) -> str:
+        return f"{self.name}.dlq"
+
+    @property
+    def config(self) -> dict[str, str]:
+        return dict(FOREVER)
+
+
+SUBMISSIONS = Topic(
+    "ksd.intake.submissions", 6,
+    "Every accepted submission of the provinces and regencies/cities, keyed by agreement id or region code.",
+)
+AGREEMENT_EVENTS = Topic(
+    "ksd.agreement.events", 6,
+    "The lifecycle of every cooperation, keyed by agreement id; rejections of submissions included.",
+)
+MAPPING_EVENTS = Topic(
+    "ksd.mapping.events", 6,
+    "Urusan classification of agreements and region declarations, keyed by agreement id or region code.",
+)
+CREDENTIALS = Topic(
+    "ksd.admin.credentials", 1,
+    "Bearer token hashes with their role and region, issued and revoked by `ksd admin`.",
+)
+AUDIT_CHECKPOINTS = Topic(
+    "ksd.audit.checkpoints", 1,
+    "Daily digests over each day's events, for third parties that hold them.",
+)
+
+HISTORY: tuple[Topic, ...] = (SUBMISSIONS, AGREEMENT_EVENTS, MAPPING_EVENTS, CREDENTIALS, AUDIT_CHECKPOINTS)
+
+
+def all_topics() -> list[tuple[str, int, dict[str, str]]]:
+    """(name, partitions, config) of every topic, dead-letter topics included."""
+    topics = [(t.name, t.partitions, t.config) for t in HISTORY]
+    topics += [(t.dlq, 1, t.config) for t in HISTORY]
+    return topics

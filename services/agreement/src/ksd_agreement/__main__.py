@@ -1,0 +1,3 @@
+from ksd_agreement.app import main
+
+main()

@@ -1,0 +1,18 @@
+"""Agreement: the event-sourced lifecycle of every cooperation (HTTP: health and metrics only)."""
+
+from __future__ import annotations
+
+from ksd_agreement import handlers
+from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
+from ksd_contracts.topics import AGREEMENT_EVENTS, SUBMISSIONS
+
+app = build(ServiceSpec(
+    name="agreement",
+    description="The lifecycle of every cooperation under PP 28/2018, event-sourced.",
+    consumes=[Consumes(SUBMISSIONS, handlers.apply_submissions, "Submissions to decide under the lifecycle rules.")],
+    publishes=[Publishes(AGREEMENT_EVENTS, "Lifecycle events and rejections, keyed by agreement id.")],
+))
+
+
+def main() -> None:
+    serve(app, "agreement")

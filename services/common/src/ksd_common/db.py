@@ -1,0 +1,67 @@
+"""The asyncpg pool and the migrations runner: each service's SQL files, applied once, in order."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+from importlib.resources.abc import Traversable
+
+import asyncpg
+
+from ksd_common.settings import settings
+
+
+def _jsonb_encode(value: Any) -> bytes:
+    return b"\x01" + json.dumps(value, ensure_ascii=False).encode()
+
+
+def _jsonb_decode(raw: bytes) -> Any:
+    return json.loads(raw[1:])
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    """jsonb as Python values, in the binary format so COPY (batched writes) can carry it too."""
+    await conn.set_type_codec("jsonb", encoder=_jsonb_encode, decoder=_jsonb_decode, schema="pg_catalog",
+                              format="binary")
+
+
+async def create_pool(database: str, *, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        settings().database_dsn(database), min_size=1, max_size=max_size, init=_init_connection
+    )
+    assert pool is not None
+    return pool
+
+
+def _sql_files(package: str) -> list[tuple[str, Traversable]]:
+    folder = resources.files(package).joinpath("migrations")
+    files = [f for f in folder.iterdir() if f.name.endswith(".sql")]
+    return [(f"{package}/{f.name}", f) for f in sorted(files, key=lambda f: f.name)]
+
+
+async def migrate(pool: asyncpg.Pool, packages: list[str]) -> list[str]:
+    """Apply the not-yet-applied SQL files of `packages` (common first), each in its own transaction.
+
+    An advisory lock makes two replicas starting at once apply each file exactly once.
+    """
+    applied: list[str] = []
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock(4242)")
+        try:
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations"
+                " (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
+            for package in packages:
+                for name, file in _sql_files(package):
+                    if name in done:
+                        continue
+                    async with conn.transaction():
+                        await conn.execute(file.read_text(encoding="utf-8"))
+                        await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
+                    applied.append(name)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(4242)")
+    return applied

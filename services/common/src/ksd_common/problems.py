@@ -1,0 +1,79 @@
+"""Error answers as RFC 9457 problem+json: `type`, `title`, `status`, `detail`, and for
+validation errors `errors: [{"loc": [...], "msg": "...", "code": "..."}]` naming each field.
+
+The `code` is stable (pydantic's error type or our rule name), so machine clients can branch on it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_BASE = "https://ksd.kemendagri.go.id/problems/"
+MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(Exception):
+    """An answer other than success, raised anywhere in a request."""
+
+    def __init__(self, status: int, kind: str, title: str, detail: str,
+                 errors: Sequence[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.kind, self.title, self.detail = status, kind, title, detail
+        self.errors = list(errors) if errors is not None else None
+        self.headers = headers
+
+    def response(self) -> JSONResponse:
+        body: dict[str, Any] = {
+            "type": PROBLEM_BASE + self.kind, "title": self.title, "status": self.status, "detail": self.detail,
+        }
+        if self.errors is not None:
+            body["errors"] = self.errors
+        return JSONResponse(body, status_code=self.status, media_type=MEDIA_TYPE, headers=self.headers)
+
+
+def field_errors(error: ValidationError | RequestValidationError, prefix: Sequence[str | int] = ()) -> list[dict[str, Any]]:
+    """Each pydantic error as {loc, msg, code}, without pydantic's internal noise."""
+    return [
+        {"loc": [*prefix, *[p for p in e["loc"] if not str(p).startswith("function-")]],
+         "msg": e["msg"].removeprefix("Value error, "), "code": e["type"]}
+        for e in error.errors()
+    ]
+
+
+def invalid(errors: list[dict[str, Any]]) -> Problem:
+    fields = ", ".join(sorted({".".join(map(str, e["loc"])) for e in errors})) or "the request"
+    return Problem(422, "validation", "The submission is not valid", f"Check {fields}.", errors)
+
+
+def forbidden(detail: str) -> Problem:
+    return Problem(403, "forbidden", "Not allowed", detail)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, problem: Problem) -> JSONResponse:
+        return problem.response()
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+        return invalid(field_errors(error)).response()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "Request failed")
+        return Problem(error.status_code, title.lower().replace(" ", "-"), title, str(error.detail)).response()
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error in %s %s", request.method, request.url.path, exc_info=error)
+        return Problem(500, "internal", "Internal error", "The error is logged; nothing was written.").response()

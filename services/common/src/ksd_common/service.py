@@ -1,0 +1,189 @@
+"""One bootstrap for every service: the same shape, wired the same way (ARCHITECTURE.md, "Layout").
+
+A service is its FastAPI app (HTTP: health, readiness, metrics, AsyncAPI, its own routes) beside
+one FastStream Kafka broker with its batch consumers, one PostgreSQL pool with its migrations, and
+one outbox relay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from faststream import FastStream
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from opentelemetry.trace import SpanKind
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+from ksd_common import problems, telemetry
+from ksd_common.auth import apply_credentials
+from ksd_common.broker import ensure_topics, make_broker
+from ksd_common.consumer import BatchConsumer, Handler
+from ksd_common.db import create_pool, migrate
+from ksd_common.outbox import OutboxRelay
+from ksd_common.settings import settings
+from ksd_contracts.topics import CREDENTIALS, Topic
+
+REQUESTS = Counter("ksd_http_requests", "HTTP requests answered", ["service", "method", "route", "status"])
+LATENCY = Histogram("ksd_http_seconds", "HTTP request latency", ["service", "method", "route"])
+
+
+@dataclass
+class Consumes:
+    topic: Topic
+    handle: Handler
+    description: str
+
+
+@dataclass
+class Publishes:
+    topic: Topic
+    description: str
+
+
+@dataclass
+class ServiceSpec:
+    """What makes one service different from another; everything else is shared."""
+
+    name: str
+    description: str
+    consumes: list[Consumes] = field(default_factory=list)
+    publishes: list[Publishes] = field(default_factory=list)
+    routers: list[APIRouter] = field(default_factory=list)
+    authenticates: bool = False  # serves callers with bearer tokens: keeps the credential hashes
+    background: list[Callable[[asyncpg.Pool], Awaitable[None]]] = field(default_factory=list)
+
+    @property
+    def database(self) -> str:
+        return f"ksd_{self.name}"
+
+    @property
+    def package(self) -> str:
+        return f"ksd_{self.name}"
+
+
+class PoolHolder:
+    """The pool, created at start; consumers are registered before it exists."""
+
+    def __init__(self) -> None:
+        self._pool: asyncpg.Pool | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        assert self._pool is not None, "the service has not started"
+        return self._pool
+
+
+def build(spec: ServiceSpec) -> FastAPI:
+    broker = make_broker()
+    holder = PoolHolder()
+    consumes = list(spec.consumes)
+    if spec.authenticates:
+        consumes.append(Consumes(CREDENTIALS, apply_credentials, "Token hashes this service answers to."))
+    # A group per (service, topic): the consumers of one service do not rebalance each other.
+    consumers = [BatchConsumer(spec.name, holder, c.topic, c.handle,
+                               group=f"{settings().group_prefix}-{spec.name}-{c.topic.name}")
+                 for c in consumes]
+    for consumer, c in zip(consumers, consumes, strict=True):
+        consumer.register(broker, max_records=settings().batch_max_records,
+                          batch_timeout_ms=settings().batch_timeout_ms, description=c.description)
+    for p in spec.publishes:  # declared for the AsyncAPI document; the outbox relay does the sending
+        broker.publisher(p.topic.name, title=f"{p.topic.name}:{spec.name}", description=p.description)
+    asyncapi = FastStream(broker, specification=AsyncAPI(title=f"ksd-{spec.name}", description=spec.description))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        telemetry.setup(spec.name)
+        holder._pool = await create_pool(spec.database)
+        app.state.pool = holder.pool
+        await migrate(holder.pool, ["ksd_common", spec.package])
+        await ensure_topics()
+        relay = OutboxRelay(holder.pool, settings().kafka_bootstrap)
+        await relay.start()
+        await broker.start()
+        tasks = [asyncio.create_task(job(holder.pool)) for job in spec.background]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await broker.stop()
+            await relay.stop()
+            await holder.pool.close()
+            telemetry.shutdown()
+
+    app = FastAPI(title=f"ksd-{spec.name}", description=spec.description, lifespan=lifespan)
+    app.state.broker = broker
+    problems.install(app)
+    _observe(app, spec.name)
+    app.include_router(_operations(spec.name, broker, asyncapi))
+    for router in spec.routers:
+        app.include_router(router)
+    return app
+
+
+def _observe(app: FastAPI, service: str) -> None:
+    """A server span per request (continuing the caller's trace) and Prometheus figures."""
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        correlation = request.headers.get("x-correlation-id")
+        with telemetry.continuing(f"{request.method} {request.url.path}", request.headers.get("traceparent"),
+                                  correlation, SpanKind.SERVER):
+            response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        REQUESTS.labels(service, request.method, route, response.status_code).inc()
+        LATENCY.labels(service, request.method, route).observe(time.perf_counter() - started)
+        return response
+
+
+def _operations(service: str, broker: KafkaBroker, asyncapi: FastStream) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """Alive: the process answers."""
+        return {"status": "ok", "service": service}
+
+    @router.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        """Ready: its PostgreSQL and Kafka answer."""
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(request.app.state.pool.fetchval("SELECT 1"), 2)
+            checks["postgresql"] = "ok"
+        except Exception as error:
+            checks["postgresql"] = f"failed: {error!r}"
+        checks["kafka"] = "ok" if await broker.ping(timeout=2) else "failed"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
+                            status_code=200 if ready else 503)
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @router.get("/asyncapi.json")
+    async def asyncapi_document() -> dict[str, Any]:
+        """What this service consumes and publishes on Kafka, generated by FastStream from the code."""
+        document: dict[str, Any] = asyncapi.schema.to_specification().to_jsonable()
+        return document
+
+    return router
+
+
+def serve(app: FastAPI, service: str) -> None:
+    """Run one service on its port (KSD_<SERVICE>_PORT)."""
+    uvicorn.run(app, host=settings().host, port=settings().port_of(service), log_config=None,
+                access_log=False, timeout_graceful_shutdown=15)

@@ -1,0 +1,102 @@
+"""Tracing, correlation and structured logs.
+
+A submission's trace starts at intake's HTTP request; its `traceparent` is written into every event
+it causes, and each consumer continues that trace per event (even inside a batch), so one trace
+spans intake, agreement, mapping and reporting.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import IO, Any
+
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+from opentelemetry.trace import SpanKind
+
+from ksd_common.settings import settings
+
+correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+tracer = trace.get_tracer("ksd")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line, with the correlation id and trace id of the work in hand."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        span = trace.get_current_span().get_span_context()
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "service": self.service,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "correlation_id": correlation_id.get(),
+        }
+        if span.is_valid:
+            entry["trace_id"] = format(span.trace_id, "032x")
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _span_line(span: ReadableSpan) -> str:
+    return span.to_json(indent=None) + "\n"
+
+
+def setup(service: str) -> None:
+    """Logs as JSON on stderr; spans to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, and to a file
+    when KSD_TRACES_FILE is set."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter(service))
+    logging.basicConfig(level=settings().log_level, handlers=[handler], force=True)
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    logging.getLogger("ksd.broker").setLevel(logging.WARNING)  # FastStream's line per batch is noise
+
+    provider = TracerProvider(resource=Resource.create({"service.name": f"ksd-{service}"}))
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    if settings().traces_file:
+        out: IO[str] = open(settings().traces_file, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=out, formatter=_span_line)))
+    trace.set_tracer_provider(provider)
+
+
+def shutdown() -> None:
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider):
+        provider.shutdown()
+
+
+def current_traceparent() -> str | None:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent")
+
+
+@contextmanager
+def continuing(name: str, traceparent: str | None, correlation: str | None, kind: SpanKind) -> Iterator[None]:
+    """A span that continues the trace of `traceparent`, with the correlation id set for logs and events."""
+    parent = propagate.extract({"traceparent": traceparent} if traceparent else {})
+    token = correlation_id.set(correlation)
+    try:
+        with tracer.start_as_current_span(name, context=parent, kind=kind) as span:
+            if correlation:
+                span.set_attribute("ksd.correlation_id", correlation)
+            yield
+    finally:
+        correlation_id.reset(token)

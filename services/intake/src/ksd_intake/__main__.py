@@ -1,0 +1,3 @@
+from ksd_intake.app import main
+
+main()

@@ -1,0 +1,3 @@
+from ksd_mapping.app import main
+
+main()

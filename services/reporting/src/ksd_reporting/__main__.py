@@ -1,0 +1,3 @@
+from ksd_reporting.app import main
+
+main()

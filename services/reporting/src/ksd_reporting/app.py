@@ -1,0 +1,42 @@
+"""Reporting: the consolidated view for the directorate, the provinces and auditors."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from ksd_common.auth import Caller, authenticate
+from ksd_common.problems import forbidden
+from ksd_common.service import Consumes, ServiceSpec, build, serve
+from ksd_contracts.topics import AGREEMENT_EVENTS
+from ksd_reporting import handlers, store
+
+CallerDep = Annotated[Caller, Depends(authenticate)]
+router = APIRouter(prefix="/v1", tags=["reporting"])
+
+
+@router.get("/summary")
+async def summary(
+    request: Request, caller: CallerDep,
+    region: Annotated[str | None, Query(pattern=r"^[0-9]{2}(\.[0-9]{2})?$")] = None,
+) -> dict[str, Any]:
+    """Counts by kind, status and urusan, for the nation or one region (a province includes its
+    regencies/cities). A node sees its own scope; asking for another is a 403."""
+    scope = region or caller.region
+    if scope is not None and not caller.may_read(scope):
+        raise forbidden(f"a {caller.role} token of {caller.region} cannot read {scope}")
+    return await store.summary(request.app.state.pool, scope)
+
+
+app = build(ServiceSpec(
+    name="reporting",
+    description="Read models rebuilt from the topics: summary, indicators, search and exports.",
+    consumes=[Consumes(AGREEMENT_EVENTS, handlers.apply_agreement_events, "Lifecycle events for the read models.")],
+    routers=[router],
+    authenticates=True,
+))
+
+
+def main() -> None:
+    serve(app, "reporting")
