@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -107,7 +108,7 @@ class Envelope(BaseModel):
         return KafkaRecord(key=self.subject.encode(), value=canonical_json(self.data), headers=headers)
 
     @classmethod
-    def from_kafka(cls, headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], value: bytes | None) -> Envelope:
+    def from_kafka(cls, headers: Sequence[tuple[str, bytes]], value: bytes | None) -> Envelope:
         """Parse a binary-mode record; raises EnvelopeError naming what is wrong."""
         try:
             attributes: dict[str, Any] = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+import httpx
 from aiokafka import AIOKafkaProducer
-
 from ksd_common.auth import check_binding, new_token
 from ksd_common.broker import ensure_topics
 from ksd_common.settings import settings
@@ -15,28 +15,47 @@ from ksd_contracts.events import CREDENTIAL_ISSUED, CredentialIssued
 from ksd_contracts.topics import CREDENTIALS
 
 
-async def issue_token(role: str, region: str | None, label: str | None = None) -> str:
-    """Announce a new credential's hash on ksd.admin.credentials and return the token itself.
+async def issue_tokens(bindings: list[tuple[str, str | None, str | None]]) -> list[str]:
+    """Announce new credentials (role, region, label) on ksd.admin.credentials; return the tokens.
 
-    The services learn the hash from the topic within a moment; the token is printed once and
-    stored nowhere.
+    Only the hashes leave this process; each token is printed once and stored nowhere. The
+    services learn the hashes from the topic within a moment (`wait_until_known`).
     """
-    problem = check_binding(role, region)
-    if problem:
-        raise ValueError(problem)
-    token, digest = new_token()
-    event = Envelope(
-        source="/admin/cli", type=CREDENTIAL_ISSUED, subject=digest, correlationid=digest[:32],
-        data=CredentialIssued(token_hash=digest, role=role, region=region, label=label).model_dump(mode="json"),
-    ).chained(1, GENESIS_HASH)
-    record = event.to_kafka()
+    for role, region, _ in bindings:
+        if problem := check_binding(role, region):
+            raise ValueError(problem)
     producer = AIOKafkaProducer(bootstrap_servers=settings().kafka_bootstrap, enable_idempotence=True, acks="all")
     await producer.start()
+    tokens = []
     try:
-        await producer.send_and_wait(CREDENTIALS.name, record.value, key=record.key, headers=record.headers)
+        sent = []
+        for role, region, label in bindings:
+            token, digest = new_token()
+            event = Envelope(
+                source="/admin/cli", type=CREDENTIAL_ISSUED, subject=digest, correlationid=digest[:32],
+                data=CredentialIssued(token_hash=digest, role=role, region=region, label=label).model_dump(mode="json"),
+            ).chained(1, GENESIS_HASH)
+            record = event.to_kafka()
+            sent.append(await producer.send(CREDENTIALS.name, record.value, key=record.key, headers=record.headers))
+            tokens.append(token)
+        await asyncio.gather(*sent)
     finally:
         await producer.stop()
-    return token
+    return tokens
+
+
+async def wait_until_known(probe: str, token: str, timeout: float = 30) -> None:
+    """Wait until the endpoint `probe` stops answering 401 to `token` (credentials arrive
+    asynchronously)."""
+    async with httpx.AsyncClient() as client:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            response = await client.get(probe, headers={"Authorization": f"Bearer {token}"})
+            if response.status_code != 401:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{probe} did not learn the new token within {timeout} s")
+            await asyncio.sleep(0.1)
 
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,6 +66,6 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     create.add_argument("--role", required=True, choices=["regency", "province", "directorate", "auditor"])
     create.add_argument("--region", help="the region code a regency or province token is bound to")
     create.add_argument("--label", help="who holds it, for the record")
-    create.set_defaults(run=lambda a: print(asyncio.run(issue_token(a.role, a.region, a.label))))
+    create.set_defaults(run=lambda a: print(asyncio.run(issue_tokens([(a.role, a.region, a.label)]))[0]))
     topics = commands.add_parser("topics", help="create the registry's missing topics (idempotent)")
     topics.set_defaults(run=lambda a: print("\n".join(asyncio.run(ensure_topics())) or "all topics exist"))

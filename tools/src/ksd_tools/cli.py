@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ksd_tools import admin
+from ksd_tools import admin, simulate
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ksd", description="National platform for regional cooperation (KSD).")
     subparsers = parser.add_subparsers(dest="command", required=True)
     admin.add_commands(subparsers)
+    simulate.add_commands(subparsers)
     args = parser.parse_args(argv)
     try:
         args.run(args)

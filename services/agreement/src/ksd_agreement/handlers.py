@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 import asyncpg
-
-from ksd_agreement import store
-from ksd_agreement.domain import AgreementState, decide, evolve
 from ksd_common import outbox
 from ksd_common.consumer import consuming
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import Submitted
 from ksd_contracts.topics import AGREEMENT_EVENTS
+
+from ksd_agreement import store
+from ksd_agreement.domain import AgreementState, decide, evolve
 
 SERVICE = "agreement"
 SOURCE = "/services/agreement"
@@ -30,7 +30,8 @@ async def apply_submissions(conn: asyncpg.Connection, submissions: list[Envelope
         with consuming(SERVICE, event):
             subject = str(submitted.agreement_id)
             for event_type, data in decide(current.get(subject), submitted).events:
-                emitted.append(outbox.new_event(source=SOURCE, type=event_type, subject=subject, data=data, cause=event))
+                emitted.append(
+                    outbox.new_event(source=SOURCE, type=event_type, subject=subject, data=data, cause=event))
                 current[subject] = evolve(current.get(subject), event_type, data)
     published = await outbox.append(conn, AGREEMENT_EVENTS, emitted)
     versions: dict[str, int] = {e.subject: e.sequence or 0 for e in published}

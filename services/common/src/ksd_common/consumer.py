@@ -23,13 +23,13 @@ import asyncpg
 from faststream import AckPolicy, Context
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
+from ksd_contracts.envelope import Envelope, EnvelopeError
+from ksd_contracts.topics import Topic
 from opentelemetry.trace import SpanKind
 from prometheus_client import Counter
 
 from ksd_common.outbox import append_records
 from ksd_common.telemetry import continuing
-from ksd_contracts.envelope import Envelope, EnvelopeError
-from ksd_contracts.topics import Topic
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class BatchConsumer:
             ack_policy=AckPolicy.NACK_ON_ERROR, decoder=_raw_decoder,
             title=f"{self.topic.name}:{self.service}", description=description,
         )
-        async def on_batch(body: Any, message: KafkaMessage = Context("message")) -> None:
+        async def on_batch(body: Any, message: KafkaMessage = Context("message")) -> None:  # noqa: B008
             records = message.raw_message
             await self.process(records if isinstance(records, tuple) else (records,))
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from typing import Any
 from importlib.resources.abc import Traversable
+from typing import Any
 
 import asyncpg
 

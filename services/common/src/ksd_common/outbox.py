@@ -8,6 +8,7 @@ delete publishes them again; consumers are idempotent, so that is harmless.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -15,11 +16,11 @@ from uuid import UUID
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from ksd_contracts.envelope import GENESIS_HASH, Envelope
+from ksd_contracts.topics import Topic
 from uuid6 import uuid7
 
 from ksd_common.telemetry import correlation_id, current_traceparent
-from ksd_contracts.envelope import GENESIS_HASH, Envelope
-from ksd_contracts.topics import Topic
 
 log = logging.getLogger(__name__)
 
@@ -149,9 +150,7 @@ class OutboxRelay:
                         log.warning("outbox relay: %s; retrying", error)
                     except Exception:  # a Kafka error: the rows stay, we try again
                         log.exception("outbox relay failed; retrying")
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=0.5)
-                    except TimeoutError:
-                        pass
             finally:
                 await listener.execute("SELECT pg_advisory_unlock($1)", RELAY_LOCK)

@@ -41,7 +41,9 @@ class Problem(Exception):
         return JSONResponse(body, status_code=self.status, media_type=MEDIA_TYPE, headers=self.headers)
 
 
-def field_errors(error: ValidationError | RequestValidationError, prefix: Sequence[str | int] = ()) -> list[dict[str, Any]]:
+def field_errors(
+    error: ValidationError | RequestValidationError, prefix: Sequence[str | int] = ()
+) -> list[dict[str, Any]]:
     """Each pydantic error as {loc, msg, code}, without pydantic's internal noise."""
     return [
         {"loc": [*prefix, *[p for p in e["loc"] if not str(p).startswith("function-")]],

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
+from ksd_contracts.topics import CREDENTIALS, Topic
 from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
@@ -31,7 +32,6 @@ from ksd_common.consumer import BatchConsumer, Handler
 from ksd_common.db import create_pool, migrate
 from ksd_common.outbox import OutboxRelay
 from ksd_common.settings import settings
-from ksd_contracts.topics import CREDENTIALS, Topic
 
 REQUESTS = Counter("ksd_http_requests", "HTTP requests answered", ["service", "method", "route", "status"])
 LATENCY = Histogram("ksd_http_seconds", "HTTP request latency", ["service", "method", "route"])
@@ -60,7 +60,6 @@ class ServiceSpec:
     publishes: list[Publishes] = field(default_factory=list)
     routers: list[APIRouter] = field(default_factory=list)
     authenticates: bool = False  # serves callers with bearer tokens: keeps the credential hashes
-    background: list[Callable[[asyncpg.Pool], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def database(self) -> str:
@@ -110,13 +109,9 @@ def build(spec: ServiceSpec) -> FastAPI:
         relay = OutboxRelay(holder.pool, settings().kafka_bootstrap)
         await relay.start()
         await broker.start()
-        tasks = [asyncio.create_task(job(holder.pool)) for job in spec.background]
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             await broker.stop()
             await relay.stop()
             await holder.pool.close()

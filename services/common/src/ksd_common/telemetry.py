@@ -53,7 +53,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def _span_line(span: ReadableSpan) -> str:
-    return span.to_json(indent=None) + "\n"
+    return str(span.to_json(indent=None)) + "\n"
 
 
 def setup(service: str) -> None:
@@ -70,8 +70,8 @@ def setup(service: str) -> None:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    if settings().traces_file:
-        out: IO[str] = open(settings().traces_file, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+    if traces_file := settings().traces_file:
+        out: IO[str] = open(traces_file, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
         provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=out, formatter=_span_line)))
     trace.set_tracer_provider(provider)
 

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ValidationError
-
 from ksd_common.auth import Caller
 from ksd_common.problems import field_errors, forbidden, invalid
 from ksd_contracts.envelope import canonical_json
 from ksd_contracts.submissions import SUBMISSION_MODELS, AgreementPropose
+from pydantic import BaseModel, ValidationError
 
 MAX_BODY_BYTES = 256 * 1024
 IDEMPOTENCY_KEY_MAX = 200
@@ -48,7 +47,8 @@ def parse(body: Any) -> Submission:
     unknown = sorted(set(body) - {"type", "data"})
     errors = [{"loc": ["body", k], "msg": "unknown field", "code": "extra_forbidden"} for k in unknown]
     kind = body.get("type")
-    model = SUBMISSION_MODELS.get(kind) if isinstance(kind, str) else None
+    kind = kind if isinstance(kind, str) else ""
+    model = SUBMISSION_MODELS.get(kind)
     if model is None:
         errors.append({"loc": ["body", "type"], "code": "submission_type",
                        "msg": f"must be one of {', '.join(SUBMISSION_MODELS)}"})

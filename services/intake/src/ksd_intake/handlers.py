@@ -8,15 +8,15 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from uuid6 import uuid7
-
 from ksd_common import outbox
 from ksd_common.auth import Caller
 from ksd_common.consumer import consuming
 from ksd_common.problems import Problem
 from ksd_contracts.envelope import Envelope
-from ksd_contracts.events import SUBMISSION_REJECTED, Submitted, SubmissionRejected, submission_type
+from ksd_contracts.events import SUBMISSION_REJECTED, SubmissionRejected, Submitted, submission_type
 from ksd_contracts.topics import SUBMISSIONS
+from uuid6 import uuid7
+
 from ksd_intake import store
 from ksd_intake.domain import Submission, authorize, parse
 
@@ -41,12 +41,12 @@ async def submit(pool: asyncpg.Pool, caller: Caller, key: str, body: Any) -> Acc
     agreement_id = submission.agreement_id or uuid7()
     async with pool.acquire() as conn, conn.transaction():
         created = await store.insert_submission(
-            conn, id=submission_id, caller=caller.token_hash, key=key, request_hash=submission.request_hash,
+            conn, id=submission_id, node=caller.node, key=key, request_hash=submission.request_hash,
             type=submission.type, role=caller.role, region=caller.region, subject=str(agreement_id),
             agreement_id=agreement_id,
         )
         if not created:
-            return _repeat(await store.submission_by_key(conn, caller.token_hash, key), submission)
+            return _repeat(await store.submission_by_key(conn, caller.node, key), submission)
         await outbox.append(conn, SUBMISSIONS, [_event(caller, submission, submission_id, agreement_id)])
     return Accepted(submission_id, "accepted")
 
@@ -73,7 +73,7 @@ def _event(caller: Caller, submission: Submission, submission_id: UUID, agreemen
 async def apply_agreement_events(conn: asyncpg.Connection, events: list[Envelope]) -> None:
     """Keep each submission's status: an agreement event caused by it means `applied`, a
     `submission_rejected` event means `rejected` with the rule."""
-    answers: list[tuple[UUID, str, list[dict[str, Any]], UUID | None]] = []
+    answers: list[store.Answer] = []
     for event in events:
         if not event.causationid:
             continue

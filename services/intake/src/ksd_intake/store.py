@@ -11,22 +11,22 @@ SUBMISSION_COLUMNS = "id, type, status, reasons, agreement_id, request_hash"
 
 
 async def insert_submission(
-    conn: asyncpg.Connection, *, id: UUID, caller: str, key: str, request_hash: str, type: str,
+    conn: asyncpg.Connection, *, id: UUID, node: str, key: str, request_hash: str, type: str,
     role: str, region: str | None, subject: str, agreement_id: UUID | None,
 ) -> bool:
-    """Record a new submission; False when (caller, key) exists already. Waits for a concurrent
+    """Record a new submission; False when (node, key) exists already. Waits for a concurrent
     transaction with the same key to finish, so two requests with one key cannot both win."""
     inserted = await conn.fetchval(
-        "INSERT INTO submissions (id, caller, idempotency_key, request_hash, type, role, region, subject, agreement_id)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (caller, idempotency_key) DO NOTHING RETURNING true",
-        id, caller, key, request_hash, type, role, region, subject, agreement_id,
+        "INSERT INTO submissions (id, node, idempotency_key, request_hash, type, role, region, subject, agreement_id)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (node, idempotency_key) DO NOTHING RETURNING true",
+        id, node, key, request_hash, type, role, region, subject, agreement_id,
     )
     return bool(inserted)
 
 
-async def submission_by_key(conn: asyncpg.Connection, caller: str, key: str) -> asyncpg.Record | None:
+async def submission_by_key(conn: asyncpg.Connection, node: str, key: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        f"SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE caller = $1 AND idempotency_key = $2", caller, key
+        f"SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE node = $1 AND idempotency_key = $2", node, key
     )
 
 
@@ -34,7 +34,10 @@ async def submission(pool: asyncpg.Pool, id: UUID) -> asyncpg.Record | None:
     return await pool.fetchrow(f"SELECT {SUBMISSION_COLUMNS}, region FROM submissions WHERE id = $1", id)
 
 
-async def record_answers(conn: asyncpg.Connection, answers: list[tuple[UUID, str, list[dict[str, Any]], UUID | None]]) -> None:
+Answer = tuple[UUID, str, list[dict[str, Any]], UUID | None]
+
+
+async def record_answers(conn: asyncpg.Connection, answers: list[Answer]) -> None:
     """(submission id, status, reasons, agreement id) from the agreement service, in one statement.
     `rejected` is final; `applied` never overwrites it."""
     if not answers:

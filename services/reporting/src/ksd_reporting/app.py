@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 from ksd_common.auth import Caller, authenticate
 from ksd_common.problems import forbidden
 from ksd_common.service import Consumes, ServiceSpec, build, serve
 from ksd_contracts.topics import AGREEMENT_EVENTS
+
 from ksd_reporting import handlers, store
 
 CallerDep = Annotated[Caller, Depends(authenticate)]
-router = APIRouter(prefix="/v1", tags=["reporting"])
+router = APIRouter(tags=["reporting"])
 
 
-@router.get("/summary")
+@router.get("/v1/summary")
 async def summary(
     request: Request, caller: CallerDep,
     region: Annotated[str | None, Query(pattern=r"^[0-9]{2}(\.[0-9]{2})?$")] = None,
@@ -29,6 +32,15 @@ async def summary(
     return await store.summary(request.app.state.pool, scope)
 
 
+STATIC = Path(__file__).parent / "static"
+
+
+@router.get("/", include_in_schema=False)
+async def dashboard() -> FileResponse:
+    """The consolidated dashboard: a page that reads this API with the analyst's token."""
+    return FileResponse(STATIC / "index.html")
+
+
 app = build(ServiceSpec(
     name="reporting",
     description="Read models rebuilt from the topics: summary, indicators, search and exports.",
@@ -36,6 +48,8 @@ app = build(ServiceSpec(
     routers=[router],
     authenticates=True,
 ))
+
+app.mount("/", StaticFiles(directory=STATIC), name="static")
 
 
 def main() -> None:

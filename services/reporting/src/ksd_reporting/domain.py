@@ -28,5 +28,6 @@ def project(record: AgreementRecord | None, event: Envelope) -> AgreementRecord 
         }
     if record is None:
         return None
-    step = {"type": event.type, "at": format_time(event.time), "sequence": event.sequence, "by": event.data.get("submitted_by")}
+    step = {"type": event.type, "at": format_time(event.time), "sequence": event.sequence,
+            "by": event.data.get("submitted_by")}
     return {**record, "version": event.sequence, "timeline": [*record["timeline"], step]}

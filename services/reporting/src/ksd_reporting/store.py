@@ -47,7 +47,8 @@ async def summary(pool: asyncpg.Pool, region: str | None) -> dict[str, Any]:
     async with pool.acquire() as conn:
         total = await conn.fetchval(f"SELECT count(*) FROM agreements WHERE {where}", *args)
         by_kind = await conn.fetch(f"SELECT kind AS k, count(*) AS n FROM agreements WHERE {where} GROUP BY 1", *args)
-        by_status = await conn.fetch(f"SELECT status AS k, count(*) AS n FROM agreements WHERE {where} GROUP BY 1", *args)
+        by_status = await conn.fetch(
+            f"SELECT status AS k, count(*) AS n FROM agreements WHERE {where} GROUP BY 1", *args)
         by_urusan = await conn.fetch(
             f"SELECT u AS k, count(*) AS n FROM agreements, unnest(urusan) AS u WHERE {where} GROUP BY 1", *args)
     return {

@@ -1,8 +1,8 @@
--- Every accepted submission with its answer. (caller, idempotency_key) is the idempotency record:
+-- Every accepted submission with its answer. (node, idempotency_key) is the idempotency record:
 -- the same key and body answer the same submission again; another body with that key is a 409.
 CREATE TABLE submissions (
     id uuid PRIMARY KEY,
-    caller text NOT NULL,
+    node text NOT NULL,
     idempotency_key text NOT NULL,
     request_hash text NOT NULL,
     type text NOT NULL,
@@ -14,5 +14,5 @@ CREATE TABLE submissions (
     reasons jsonb NOT NULL DEFAULT '[]',
     accepted_at timestamptz NOT NULL DEFAULT now(),
     answered_at timestamptz,
-    UNIQUE (caller, idempotency_key)
+    UNIQUE (node, idempotency_key)
 );
