@@ -1,0 +1,69 @@
+# The platform's two commands are `make up` and `make test` (README.md). Everything they need is
+# installed by the project's own files: uv (pinned) into .cache/bootstrap, Python packages from
+# uv.lock into .venv, Kafka's jars from Maven Central, PostgreSQL from Debian's package.
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -euo pipefail -c
+UV_VERSION := 0.13.9
+UV := .cache/bootstrap/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+DEMO_AGREEMENTS ?= 300
+DASHBOARD := http://127.0.0.1:$${KSD_REPORTING_PORT:-8084}/
+
+.PHONY: install infra up down clean test demo bench lint schemas help
+help:
+	@echo "make up | down | clean | test | demo | bench | lint | schemas"
+
+$(UV):
+	python3 -m venv .cache/bootstrap
+	.cache/bootstrap/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: $(UV) uv.lock pyproject.toml $(wildcard */pyproject.toml services/*/pyproject.toml)
+	$(UV) sync --frozen --quiet
+	touch $@
+
+install: .venv/.synced
+
+# Kafka and PostgreSQL: Docker Compose when a Docker engine answers, local processes otherwise.
+infra: install
+	if docker info >/dev/null 2>&1; then docker compose up -d --wait kafka postgres; \
+	else deploy/local/kafka.sh start && deploy/local/postgres.sh start; fi
+
+up: infra
+	if docker info >/dev/null 2>&1; then docker compose up -d --build --wait; else deploy/local/services.sh start; fi
+	$(MAKE) --no-print-directory demo
+	echo
+	echo "Dashboard: $(DASHBOARD)"
+	echo "Demo token (directorate): $$(cat .data/demo-token)"
+
+down:
+	if docker info >/dev/null 2>&1; then docker compose stop; fi
+	deploy/local/services.sh stop
+	deploy/local/kafka.sh stop
+	deploy/local/postgres.sh stop
+
+clean: down
+	if docker info >/dev/null 2>&1; then docker compose down -v; fi
+	deploy/local/postgres.sh drop && deploy/local/postgres.sh stop
+	rm -rf .data
+
+test: infra
+	.venv/bin/python -m pytest
+
+# Simulated nodes submit through the public API; the same seed gives the same submissions, which
+# the idempotency keys make harmless to send twice.
+demo: install
+	mkdir -p .data
+	test -s .data/demo-token || .venv/bin/ksd admin token create --role directorate --label demo >.data/demo-token
+	.venv/bin/ksd simulate --agreements $(DEMO_AGREEMENTS) --seed 1
+
+bench: infra
+	.venv/bin/ksd bench
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/mypy contracts/src services/*/src tools/src
+
+schemas: install
+	.venv/bin/python -m ksd_contracts.schemas
