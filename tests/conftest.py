@@ -1,0 +1,164 @@
+"""The platform under test: the four services as real processes, on the real Kafka broker and
+PostgreSQL that `make test` starts, with their own databases (ksd_*_test) and consumer groups so
+that a live platform beside them is left alone."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from uuid import UUID
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from ksd_common.settings import Settings
+from ksd_contracts.topics import all_topics
+from ksd_tools.admin import issue_tokens, wait_until_known
+
+SERVICES = ("intake", "agreement", "mapping", "reporting")
+TEST_PORTS = {"intake": 18081, "agreement": 18082, "mapping": 18083, "reporting": 18084}
+SUFFIX = "_test"
+
+
+class Platform:
+    """Addresses of the running services, and ways to act as their users."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.traces = folder / "traces.jsonl"
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.url = {s: f"http://127.0.0.1:{p}" for s, p in TEST_PORTS.items()}
+        self.settings = Settings()
+
+    async def token(self, role: str, region: str | None = None) -> str:
+        """A new token, once intake and reporting both know it."""
+        [token] = await issue_tokens([(role, region, "test")])
+        await wait_until_known(f"{self.url['intake']}/v1/submissions/{UUID(int=0)}", token)
+        await wait_until_known(f"{self.url['reporting']}/v1/summary", token)
+        return token
+
+    def log(self, service: str) -> Path:
+        return self.folder / f"{service}.log"
+
+    async def database(self, service: str) -> asyncpg.Connection:
+        return await asyncpg.connect(self.settings.database_dsn(f"ksd_{service}") + SUFFIX)
+
+
+def _environment(traces: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({f"KSD_{s.upper()}_PORT": str(p) for s, p in TEST_PORTS.items()})
+    env.update({"KSD_DB_SUFFIX": SUFFIX, "KSD_GROUP_PREFIX": "ksd-test", "KSD_TRACES_FILE": str(traces)})
+    return env
+
+
+async def _recreate_databases(settings: Settings) -> None:
+    admin = await asyncpg.connect(settings.database_dsn("postgres"))
+    try:
+        for service in SERVICES:
+            await admin.execute(f"DROP DATABASE IF EXISTS ksd_{service}{SUFFIX} WITH (FORCE)")
+            await admin.execute(f"CREATE DATABASE ksd_{service}{SUFFIX}")
+    finally:
+        await admin.close()
+
+
+async def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(240):
+            if process.poll() is not None:
+                raise RuntimeError(f"{url} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                if (await client.get(f"{url}/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.25)
+    raise RuntimeError(f"{url} not ready after 60 s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    platform = Platform(tmp_path_factory.mktemp("platform"))
+    asyncio.run(_recreate_databases(platform.settings))
+    env = _environment(platform.traces)
+    try:
+        for service in SERVICES:
+            with platform.log(service).open("wb") as out:
+                platform.processes[service] = subprocess.Popen(
+                    [sys.executable, "-m", f"ksd_{service}"], env=env, stdout=out, stderr=subprocess.STDOUT)
+
+        async def ready() -> None:
+            await asyncio.gather(*(_wait_ready(platform.url[s], platform.processes[s], platform.log(s))
+                                   for s in SERVICES))
+
+        asyncio.run(ready())
+        yield platform
+    finally:
+        for process in platform.processes.values():
+            process.terminate()
+        for process in platform.processes.values():
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+class TopicTail:
+    """Reads what a topic receives from the moment it was created: the test's own records."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=Settings().kafka_bootstrap, enable_auto_commit=False)
+        self.records: list[ConsumerRecord[bytes, bytes]] = []
+
+    async def start(self) -> TopicTail:
+        await self.consumer.start()
+        count = next(n for name, n, _ in all_topics() if name == self.topic)
+        partitions = [TopicPartition(self.topic, p) for p in range(count)]
+        self.consumer.assign(partitions)
+        for partition, offset in (await self.consumer.end_offsets(partitions)).items():
+            self.consumer.seek(partition, offset)
+        return self
+
+    async def wait_for(self, match: Callable[[ConsumerRecord[bytes, bytes]], bool], count: int = 1,
+                       timeout: float = 30, settle: float = 0.0) -> list[ConsumerRecord[bytes, bytes]]:
+        """The records matching `match`, once there are `count` of them; after `settle` seconds
+        more of reading, so that a duplicate would have shown."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len([r for r in self.records if match(r)]) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{self.topic}: {len([r for r in self.records if match(r)])} of {count} records")
+            await self._read(0.2)
+        if settle:
+            await self._read(settle)
+        return [r for r in self.records if match(r)]
+
+    async def _read(self, seconds: float) -> None:
+        batches = await self.consumer.getmany(timeout_ms=int(seconds * 1000))
+        for records in batches.values():
+            self.records.extend(records)
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
+
+
+def header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
+    return next((v.decode() for k, v in record.headers if k == name), None)
+
+
+@pytest.fixture
+async def tail() -> AsyncIterator[Callable[[str], Awaitable[TopicTail]]]:
+    """`await tail(topic)`: a reader of what the topic receives from now on."""
+    opened: list[TopicTail] = []
+
+    async def open_tail(topic: str) -> TopicTail:
+        opened.append(await TopicTail(topic).start())
+        return opened[-1]
+
+    yield open_tail
+    for t in opened:
+        await t.stop()
