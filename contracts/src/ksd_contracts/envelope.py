@@ -29,6 +29,7 @@ _HEADER_ATTRIBUTES = (
     "specversion", "id", "source", "type", "subject", "time",
     "sequence", "correlationid", "causationid", "traceparent", "prevhash", "hash",
 )
+_REQUIRED_HEADERS = ("specversion", "id", "source", "type", "subject", "time")
 
 
 def event_type(area: str, event: str, version: int = 1) -> str:
@@ -108,19 +109,27 @@ class Envelope(BaseModel):
         return KafkaRecord(key=self.subject.encode(), value=canonical_json(self.data), headers=headers)
 
     @classmethod
-    def from_kafka(cls, headers: Sequence[tuple[str, bytes]], value: bytes | None) -> Envelope:
-        """Parse a binary-mode record; raises EnvelopeError naming what is wrong."""
+    def from_kafka(cls, headers: Sequence[tuple[str, bytes | None]], value: bytes | None) -> Envelope:
+        """Parse a binary-mode record; raises EnvelopeError naming what is wrong, and nothing else
+        (a consumer sends the record to its dead-letter topic instead of failing on it forever)."""
         try:
             attributes: dict[str, Any] = {
-                name[3:]: raw.decode() for name, raw in headers if name.startswith("ce_")
+                name[3:]: None if raw is None else raw.decode() for name, raw in headers if name.startswith("ce_")
             }
+            # `id` and `time` have defaults for producers; a received record must carry its own.
+            missing = [f"ce_{name}" for name in _REQUIRED_HEADERS if attributes.get(name) is None]
+            if missing:
+                raise EnvelopeError(f"not a valid envelope: missing header {', '.join(missing)}")
             attributes["data"] = json.loads(value or b"null")
             return cls.model_validate(attributes)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise EnvelopeError(f"undecodable record: {error}") from error
         except ValidationError as error:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
             raise EnvelopeError(f"not a valid envelope: {problems}") from error
+        except EnvelopeError:
+            raise
+        except (ValueError, RecursionError) as error:
+            # UnicodeDecodeError, JSONDecodeError, integers beyond int's digit limit, too deep nesting.
+            raise EnvelopeError(f"undecodable record: {str(error)[:200]}") from error
 
 
 def format_time(value: datetime) -> str:
