@@ -16,6 +16,7 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
 from ksd_common.settings import Settings
 from ksd_contracts.topics import all_topics
 from ksd_tools.admin import issue_tokens, wait_until_known

@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from ksd_contracts.regions import ADMINISTRATIVE_UNITS, Region, autonomous_codes, regions
 from ksd_contracts.urusan import catalogue, urusan
 

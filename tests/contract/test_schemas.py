@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from ksd_contracts import events, schemas
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.submissions import SUBMISSION_MODELS

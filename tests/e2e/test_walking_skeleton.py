@@ -10,6 +10,7 @@ from uuid import uuid4
 
 import httpx
 from conftest import Platform, header
+
 from ksd_contracts.envelope import Envelope
 
 KUPANG_SAMPAH = {
@@ -48,6 +49,7 @@ async def test_a_proposal_is_applied_counted_and_traced(platform: Platform, tail
         )
         assert response.status_code == 202, response.text
         accepted = response.json()
+        correlation = response.headers["x-correlation-id"]
         assert accepted["status"] == "accepted"
 
         async def answered() -> dict[str, Any] | None:
@@ -80,6 +82,8 @@ async def test_a_proposal_is_applied_counted_and_traced(platform: Platform, tail
     assert event.type == "id.go.kemendagri.ksd.agreement.proposed.v1"
     assert event.subject == status["agreement_id"] and event.sequence == 1
     assert event.hash == event.computed_hash()
+    # The correlation id of the request travels with everything it caused.
+    assert header(submitted, "ce_correlationid") == correlation == event.correlationid
 
     # One trace from the HTTP request through both topics to every consumer.
     trace_id = "0x" + header(submitted, "traceparent").split("-")[1]  # type: ignore[union-attr]

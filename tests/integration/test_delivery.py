@@ -9,6 +9,7 @@ from uuid import uuid4
 
 from aiokafka import AIOKafkaProducer
 from conftest import Platform, header
+
 from ksd_common.settings import Settings
 from ksd_contracts.envelope import GENESIS_HASH, Envelope
 from ksd_contracts.events import Submitted, submission_type

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
+
 from ksd_contracts.envelope import GENESIS_HASH, Envelope, EnvelopeError, canonical_json, event_type
 from ksd_contracts.regions import ADMINISTRATIVE_UNITS, autonomous_codes, regions
 from ksd_contracts.submissions import AgreementPropose, Kind
 from ksd_contracts.urusan import urusan
-from pydantic import ValidationError
 
 hashes = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()

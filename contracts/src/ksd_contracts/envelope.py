@@ -40,12 +40,6 @@ def event_type(area: str, event: str, version: int = 1) -> str:
     return name
 
 
-def type_name(ce_type: str) -> tuple[str, int]:
-    """Split a `type` into the name without version (`agreement.proposed`) and the version number."""
-    body, _, version = ce_type.removeprefix(TYPE_PREFIX + ".").rpartition(".v")
-    return body, int(version)
-
-
 def canonical_json(value: Any) -> bytes:
     """One byte form for one value, so hashes are reproducible by anyone reading the topic."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()

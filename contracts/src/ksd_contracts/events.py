@@ -8,20 +8,11 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from ksd_contracts.envelope import event_type
-from ksd_contracts.submissions import SUBMISSION_MODELS
 
 
 def submission_type(name: str) -> str:
     """The event type of a submission: `agreement.propose` -> `...submission.agreement_propose.v1`."""
     return event_type("submission", name.replace(".", "_"))
-
-
-def submission_name(ce_type: str) -> str | None:
-    """The submission type of a submission event, or None for any other event."""
-    for name in SUBMISSION_MODELS:
-        if submission_type(name) == ce_type:
-            return name
-    return None
 
 
 class Submitted(BaseModel):

@@ -7,6 +7,7 @@ import asyncio
 
 import httpx
 from aiokafka import AIOKafkaProducer
+
 from ksd_common.auth import check_binding, new_token
 from ksd_common.broker import ensure_topics
 from ksd_common.settings import settings

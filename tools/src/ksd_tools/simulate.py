@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
 from ksd_common.settings import settings
 from ksd_contracts.regions import Region, regions
-
 from ksd_tools.admin import issue_tokens, wait_until_known
 
 # (urusan, title pattern): realistic KSDD subjects between neighbouring regions.

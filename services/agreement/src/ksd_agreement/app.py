@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from ksd_agreement import handlers
 from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
 from ksd_contracts.topics import AGREEMENT_EVENTS, SUBMISSIONS
-
-from ksd_agreement import handlers
 
 app = build(ServiceSpec(
     name="agreement",

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 import asyncpg
+
+from ksd_agreement import store
+from ksd_agreement.domain import AgreementState, decide, evolve
 from ksd_common import outbox
 from ksd_common.consumer import consuming
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import Submitted
 from ksd_contracts.topics import AGREEMENT_EVENTS
-
-from ksd_agreement import store
-from ksd_agreement.domain import AgreementState, decide, evolve
 
 SERVICE = "agreement"
 SOURCE = "/services/agreement"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from uuid import UUID
 
 import asyncpg
-from ksd_contracts.envelope import Envelope
 
 from ksd_agreement.domain import AgreementState
+from ksd_contracts.envelope import Envelope
 
 
 async def states(conn: asyncpg.Connection, ids: list[UUID]) -> dict[str, AgreementState]:

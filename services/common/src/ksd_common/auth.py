@@ -13,11 +13,11 @@ from typing import Literal
 
 import asyncpg
 from fastapi import Request
+
+from ksd_common.problems import Problem
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import CREDENTIAL_ISSUED, CredentialIssued
 from ksd_contracts.regions import in_scope, region
-
-from ksd_common.problems import Problem
 
 Role = Literal["regency", "province", "directorate", "auditor"]
 ROLES: tuple[Role, ...] = ("regency", "province", "directorate", "auditor")

@@ -9,9 +9,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from ksd_contracts.topics import all_topics
 
 from ksd_common.settings import settings
+from ksd_contracts.topics import all_topics
 
 log = logging.getLogger(__name__)
 

@@ -23,13 +23,13 @@ import asyncpg
 from faststream import AckPolicy, Context
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
-from ksd_contracts.envelope import Envelope, EnvelopeError
-from ksd_contracts.topics import Topic
 from opentelemetry.trace import SpanKind
 from prometheus_client import Counter
 
 from ksd_common.outbox import append_records
 from ksd_common.telemetry import continuing
+from ksd_contracts.envelope import Envelope, EnvelopeError
+from ksd_contracts.topics import Topic
 
 log = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from uuid import UUID
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from ksd_contracts.envelope import GENESIS_HASH, Envelope
-from ksd_contracts.topics import Topic
 from uuid6 import uuid7
 
 from ksd_common.telemetry import correlation_id, current_traceparent
+from ksd_contracts.envelope import GENESIS_HASH, Envelope
+from ksd_contracts.topics import Topic
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def new_event(
     correlation = correlation_id.get() or (cause.correlationid if cause else None)
     return Envelope(
         id=id or uuid7(), source=source, type=type, subject=subject, data=data,
-        correlationid=correlation or "none",
+        correlationid=correlation or uuid7().hex,  # nothing to continue: a new correlation starts here
         causationid=str(cause.id) if cause else None,
         traceparent=current_traceparent(),
     )

@@ -21,9 +21,9 @@ from fastapi.responses import JSONResponse
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
-from ksd_contracts.topics import CREDENTIALS, Topic
 from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from uuid6 import uuid7
 
 from ksd_common import problems, telemetry
 from ksd_common.auth import apply_credentials
@@ -32,6 +32,7 @@ from ksd_common.consumer import BatchConsumer, Handler
 from ksd_common.db import create_pool, migrate
 from ksd_common.outbox import OutboxRelay
 from ksd_common.settings import settings
+from ksd_contracts.topics import CREDENTIALS, Topic
 
 REQUESTS = Counter("ksd_http_requests", "HTTP requests answered", ["service", "method", "route", "status"])
 LATENCY = Histogram("ksd_http_seconds", "HTTP request latency", ["service", "method", "route"])
@@ -133,10 +134,13 @@ def _observe(app: FastAPI, service: str) -> None:
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
-        correlation = request.headers.get("x-correlation-id")
+        # The caller's correlation id (a local system's own reference), or a new one: every event
+        # this request causes carries it, and so does every log line.
+        correlation = (request.headers.get("x-correlation-id") or uuid7().hex)[:64]
         with telemetry.continuing(f"{request.method} {request.url.path}", request.headers.get("traceparent"),
                                   correlation, SpanKind.SERVER):
             response = await call_next(request)
+        response.headers["X-Correlation-Id"] = correlation
         route = getattr(request.scope.get("route"), "path", "unmatched")
         REQUESTS.labels(service, request.method, route, response.status_code).inc()
         LATENCY.labels(service, request.method, route).observe(time.perf_counter() - started)

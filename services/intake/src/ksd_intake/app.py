@@ -8,11 +8,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
+
 from ksd_common.auth import Caller, authenticate
 from ksd_common.problems import Problem, forbidden
 from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
 from ksd_contracts.topics import AGREEMENT_EVENTS, SUBMISSIONS
-
 from ksd_intake import handlers, store
 from ksd_intake.domain import MAX_BODY_BYTES, check_idempotency_key
 

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from pydantic import BaseModel, ValidationError
+
 from ksd_common.auth import Caller
 from ksd_common.problems import field_errors, forbidden, invalid
 from ksd_contracts.envelope import canonical_json
 from ksd_contracts.submissions import SUBMISSION_MODELS, AgreementPropose
-from pydantic import BaseModel, ValidationError
 
 MAX_BODY_BYTES = 256 * 1024
 IDEMPOTENCY_KEY_MAX = 200

@@ -8,6 +8,8 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from uuid6 import uuid7
+
 from ksd_common import outbox
 from ksd_common.auth import Caller
 from ksd_common.consumer import consuming
@@ -15,8 +17,6 @@ from ksd_common.problems import Problem
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import SUBMISSION_REJECTED, SubmissionRejected, Submitted, submission_type
 from ksd_contracts.topics import SUBMISSIONS
-from uuid6 import uuid7
-
 from ksd_intake import store
 from ksd_intake.domain import Submission, authorize, parse
 

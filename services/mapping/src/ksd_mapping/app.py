@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+
 from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
 from ksd_contracts.regions import SOURCE as REGIONS_SOURCE
 from ksd_contracts.regions import regions
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
 from ksd_contracts.urusan import catalogue
-
 from ksd_mapping import handlers
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncpg
+
 from ksd_common import outbox
 from ksd_common.consumer import consuming
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import URUSAN_CLASSIFIED
 from ksd_contracts.topics import MAPPING_EVENTS
-
 from ksd_mapping import store
 from ksd_mapping.domain import classify
 

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+
 from ksd_common.auth import Caller, authenticate
 from ksd_common.problems import forbidden
 from ksd_common.service import Consumes, ServiceSpec, build, serve
 from ksd_contracts.topics import AGREEMENT_EVENTS
-
 from ksd_reporting import handlers, store
 
 CallerDep = Annotated[Caller, Depends(authenticate)]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncpg
+
 from ksd_common.consumer import consuming
 from ksd_contracts.envelope import Envelope
-
 from ksd_reporting import store
 from ksd_reporting.domain import AgreementRecord, project
 
