@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ksd_tools import admin, simulate
+from ksd_tools import admin, bench, simulate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,6 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     subparsers = parser.add_subparsers(dest="command", required=True)
     admin.add_commands(subparsers)
     simulate.add_commands(subparsers)
+    bench.add_commands(subparsers)
     args = parser.parse_args(argv)
     try:
         args.run(args)
