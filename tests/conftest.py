@@ -22,8 +22,12 @@ from ksd_contracts.topics import all_topics
 from ksd_tools.admin import issue_tokens, wait_until_known
 
 SERVICES = ("intake", "agreement", "mapping", "reporting")
-TEST_PORTS = {"intake": 18081, "agreement": 18082, "mapping": 18083, "reporting": 18084}
-SUFFIX = "_test"
+SLOT = int(os.environ.get("KSD_TEST_SLOT", "0"))
+"""Two test runs on one machine (say, two work trees) take different slots: their own ports,
+databases and consumer groups, on the same Kafka and PostgreSQL."""
+TEST_PORTS = {s: 18081 + i + 10 * SLOT for i, s in enumerate(SERVICES)}
+SUFFIX = f"_test{SLOT or ''}"
+GROUP_PREFIX = f"ksd-test{SLOT or ''}"
 
 
 class Platform:
@@ -53,7 +57,7 @@ class Platform:
 def _environment(traces: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update({f"KSD_{s.upper()}_PORT": str(p) for s, p in TEST_PORTS.items()})
-    env.update({"KSD_DB_SUFFIX": SUFFIX, "KSD_GROUP_PREFIX": "ksd-test", "KSD_TRACES_FILE": str(traces)})
+    env.update({"KSD_DB_SUFFIX": SUFFIX, "KSD_GROUP_PREFIX": GROUP_PREFIX, "KSD_TRACES_FILE": str(traces)})
     return env
 
 

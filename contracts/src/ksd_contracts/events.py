@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ksd_contracts import submissions as s
 from ksd_contracts.envelope import event_type
 
 
@@ -44,7 +47,183 @@ class CredentialIssued(BaseModel):
     label: str | None = None
 
 
+class Status(StrEnum):
+    """Where an agreement stands. Amendments, evaluations and reports are steps on the timeline of a
+    running agreement, not statuses of their own."""
+
+    INITIATED = "initiated"
+    REVIEWED = "reviewed"
+    NOT_FEASIBLE = "not_feasible"
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    KSB_SIGNED = "ksb_signed"
+    DPRD_APPROVED = "dprd_approved"
+    CENTRAL_APPROVED = "central_approved"
+    PKS_SIGNED = "pks_signed"
+    RUNNING = "running"
+    ENDED = "ended"
+    EXPIRED = "expired"
+
+
+class Flag(BaseModel):
+    """A soft rule that did not hold: the step is applied and the ministry sees the flag."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    rule: str = Field(description="The named rule, e.g. `pks.without_ksb`.")
+    detail: str
+
+
+class Lifecycle(BaseModel):
+    """What every lifecycle event carries beside the step's own fields. Events of the scheduler
+    (expiry, overdue reports) have no submission and no submitter."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    agreement_id: UUID
+    submission_id: UUID | None = None
+    submitted_by: str | None = Field(default=None, description="The region code of the node that submitted.")
+    flags: list[Flag] = Field(default_factory=list)
+
+
+class AgreementProposed(Lifecycle, s.AgreementPropose):
+    """The first report of an agreement; for an extension, `parent_id` is the agreement it extends."""
+
+    agreement_id: UUID
+    registry_number: str = Field(description="The national registry number, stable for the agreement's life.")
+    parent_id: UUID | None = None
+
+
+class PartyReported(Lifecycle):
+    """Another party region reported an agreement already on the register (both sides submit);
+    where its report disagrees with the register, `flags` say how."""
+
+    region: str
+    document_number: str | None = None
+    submission_type: str
+
+
+class TkksdReviewed(Lifecycle, s.RecordTkksdReview):
+    pass
+
+
+class Offered(Lifecycle, s.RecordOffer):
+    pass
+
+
+class OfferResponded(Lifecycle, s.RecordOfferResponse):
+    pass
+
+
+class KsbSigned(Lifecycle, s.RecordKsb):
+    pass
+
+
+class DprdApproved(Lifecycle, s.RecordDprdApproval):
+    pass
+
+
+class CentralApproved(Lifecycle, s.RecordCentralApproval):
+    pass
+
+
+class PksSigned(Lifecycle, s.RecordPks):
+    pass
+
+
+class Amended(Lifecycle, s.Amend):
+    pass
+
+
+class Extended(Lifecycle, s.Extend):
+    """On the parent: its successor is `new_agreement_id`, which starts with its own `proposed`."""
+
+    new_agreement_id: UUID
+
+
+class Terminated(Lifecycle, s.Terminate):
+    pass
+
+
+class ProgressReported(Lifecycle, s.ReportProgress):
+    pass
+
+
+class Corrected(Lifecycle):
+    """Supersedes the event caused by submission `supersedes`; that event stays in the log."""
+
+    supersedes: UUID
+    superseded_type: str = Field(description="The event type superseded, e.g. `...agreement.ksb_signed.v1`.")
+    reason: str
+    data: dict[str, Any]
+
+
+class Expired(Lifecycle):
+    """The scheduler saw the end date pass with no extension."""
+
+    end_on: date
+
+
+class ReportOverdue(Lifecycle):
+    """The scheduler saw a reporting period end without a progress report."""
+
+    period: str
+    due_on: date
+
+
 AGREEMENT_PROPOSED = event_type("agreement", "proposed")
+PARTY_REPORTED = event_type("agreement", "party_reported")
+TKKSD_REVIEWED = event_type("agreement", "tkksd_reviewed")
+OFFERED = event_type("agreement", "offered")
+OFFER_RESPONDED = event_type("agreement", "offer_responded")
+KSB_SIGNED = event_type("agreement", "ksb_signed")
+DPRD_APPROVED = event_type("agreement", "dprd_approved")
+CENTRAL_APPROVED = event_type("agreement", "central_approved")
+PKS_SIGNED = event_type("agreement", "pks_signed")
+AMENDED = event_type("agreement", "amended")
+EXTENDED = event_type("agreement", "extended")
+TERMINATED = event_type("agreement", "terminated")
+PROGRESS_REPORTED = event_type("agreement", "progress_reported")
+CORRECTED = event_type("agreement", "corrected")
+EXPIRED = event_type("agreement", "expired")
+REPORT_OVERDUE = event_type("agreement", "report_overdue")
 SUBMISSION_REJECTED = event_type("agreement", "submission_rejected")
+
+AGREEMENT_EVENT_MODELS: dict[str, type[BaseModel]] = {
+    AGREEMENT_PROPOSED: AgreementProposed,
+    PARTY_REPORTED: PartyReported,
+    TKKSD_REVIEWED: TkksdReviewed,
+    OFFERED: Offered,
+    OFFER_RESPONDED: OfferResponded,
+    KSB_SIGNED: KsbSigned,
+    DPRD_APPROVED: DprdApproved,
+    CENTRAL_APPROVED: CentralApproved,
+    PKS_SIGNED: PksSigned,
+    AMENDED: Amended,
+    EXTENDED: Extended,
+    TERMINATED: Terminated,
+    PROGRESS_REPORTED: ProgressReported,
+    CORRECTED: Corrected,
+    EXPIRED: Expired,
+    REPORT_OVERDUE: ReportOverdue,
+    SUBMISSION_REJECTED: SubmissionRejected,
+}
+"""Every event type on `ksd.agreement.events` with the model of its `data` (`ksd audit verify`
+checks each event against it)."""
+
+STEP_EVENTS: dict[str, str] = {
+    "agreement.record_tkksd_review": TKKSD_REVIEWED,
+    "agreement.record_offer": OFFERED,
+    "agreement.record_offer_response": OFFER_RESPONDED,
+    "agreement.record_ksb": KSB_SIGNED,
+    "agreement.record_dprd_approval": DPRD_APPROVED,
+    "agreement.record_central_approval": CENTRAL_APPROVED,
+    "agreement.record_pks": PKS_SIGNED,
+    "agreement.amend": AMENDED,
+    "agreement.extend": EXTENDED,
+    "agreement.terminate": TERMINATED,
+    "agreement.report_progress": PROGRESS_REPORTED,
+    "agreement.correct": CORRECTED,
+}
+"""The event a valid step submission becomes (`agreement.propose` becomes `proposed` or `party_reported`)."""
 URUSAN_CLASSIFIED = event_type("mapping", "urusan_classified")
 CREDENTIAL_ISSUED = event_type("admin", "credential_issued")

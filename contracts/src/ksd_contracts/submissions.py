@@ -6,12 +6,12 @@ apart from when it was recorded, so old agreements can be back-filled.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from ksd_contracts.regions import autonomous_codes, region
 from ksd_contracts.urusan import urusan
@@ -34,6 +34,34 @@ def _known_urusan(code: str) -> str:
         raise ValueError(f"unknown urusan code {code!r} (see GET /v1/urusan)")
     return code
 
+
+WIB = timedelta(hours=7)
+
+
+def today_wib() -> date:
+    """Legal dates are Indonesian dates: a document signed this morning in Jakarta is dated today
+    even before midnight UTC."""
+    return (datetime.now(UTC) + WIB).date()
+
+
+AT_SUBMISSION = {"today": None}
+"""Validation context for a node's submission: dates may not lie after today. Consumers validate
+without it, so history submitted years ago does not become invalid as days pass."""
+
+
+def _not_future(day: date, info: ValidationInfo) -> date:
+    if not info.context or "today" not in info.context:
+        return day
+    today = info.context["today"] or today_wib()
+    if day > today:
+        raise ValueError(f"date {day.isoformat()} is in the future (today is {today.isoformat()})")
+    return day
+
+
+LegalDate = Annotated[date, AfterValidator(_not_future)]
+"""The legal date of a step (a signing, a decision): never in the future; old steps may be back-filled."""
+Rupiah = Annotated[int, Field(ge=0, le=10**16, description="Whole rupiah (IDR), not negative.")]
+DocumentNumber = Annotated[str, Field(min_length=1, max_length=200)]
 
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{2}(\.[0-9]{2})?$"), AfterValidator(_known_region)]
 UrusanCode = Annotated[str, Field(pattern=r"^[1-3]\.[0-9]{2}$"), AfterValidator(_known_urusan)]
@@ -86,8 +114,49 @@ _PARTNER_OF_KIND: dict[Kind, str] = {
 }
 
 
+class Signatory(Strict):
+    """Who signed a document, for which party, and in what capacity (PP 28/2018 art. 2)."""
+
+    name: Name
+    position: Name = Field(description="Jabatan, e.g. Wali Kota Kupang, Kepala Dinas Lingkungan Hidup.")
+    party: Name = Field(description="The region code, or the partner's name, this signatory signed for.")
+    capacity: Literal["kepala_daerah", "kuasa", "mitra"] = Field(
+        description="kepala_daerah: the region head; kuasa: an OPD head under a power of attorney"
+        " (surat kuasa); mitra: the partner's signatory."
+    )
+    power_of_attorney: DocumentNumber | None = Field(
+        default=None, description="The number of the surat kuasa, when capacity is kuasa."
+    )
+
+    @model_validator(mode="after")
+    def _kuasa_has_letter(self) -> Signatory:
+        if self.capacity == "kuasa" and not self.power_of_attorney:
+            raise ValueError("power_of_attorney: an official signing under kuasa needs the surat kuasa number")
+        return self
+
+
+class Document(Strict):
+    """A signed document as one side numbered it: each party numbers the same KSB or PKS its own way."""
+
+    number: DocumentNumber = Field(description="This side's own document number.")
+    signed_on: LegalDate
+    signatories: list[Signatory] = Field(min_length=1, max_length=20)
+
+
+class Funding(Strict):
+    """Money for the cooperation, and the plan it is budgeted under (RPJMD/RKPD program reference)."""
+
+    amount_idr: Rupiah
+    source: Literal["apbd", "apbn", "pihak_ketiga", "hibah", "lainnya"]
+    plan: Literal["rpjmd", "rkpd"] | None = Field(default=None, description="The regional plan it is in.")
+    program: Annotated[str, Field(max_length=300)] | None = Field(
+        default=None, description="The RPJMD/RKPD program reference it is budgeted under."
+    )
+
+
 class AgreementPropose(Strict):
-    """A region starts a cooperation: the initiation (persiapan) with its partners and affairs."""
+    """A region starts a cooperation (persiapan), or reports one the other party started: the same
+    `agreement_id`, or the same kind and parties, joins the two sides' reports."""
 
     agreement_id: UUID | None = Field(
         default=None, description="Set when the agreement already has an id (e.g. the other party's)."
@@ -100,8 +169,8 @@ class AgreementPropose(Strict):
     parties: list[Party] = Field(min_length=2, max_length=50)
     urusan: list[UrusanCode] = Field(min_length=1, max_length=32)
     objects: list[Text] = Field(default_factory=list, max_length=50)
-    initiated_on: date = Field(description="Legal date: the date of the initiation letter (surat inisiasi).")
-    document_number: Annotated[str, Field(max_length=200)] | None = None
+    initiated_on: LegalDate = Field(description="Legal date: the date of the initiation letter (surat inisiasi).")
+    document_number: DocumentNumber | None = Field(default=None, description="This side's own number.")
 
     @model_validator(mode="after")
     def _parties_fit_kind(self) -> AgreementPropose:
@@ -124,6 +193,248 @@ class AgreementPropose(Strict):
         return [p.code for p in self.parties if isinstance(p, RegionParty)]
 
 
+class AgreementStep(Strict):
+    """A step of an agreement that exists: the agreement service checks it against the lifecycle."""
+
+    agreement_id: UUID
+
+
+class RecordTkksdReview(AgreementStep):
+    """The TKKSD reviewed the initiation: layak (feasible) or tidak layak."""
+
+    reviewed_on: LegalDate
+    feasible: bool = Field(description="layak (true) or tidak layak (false).")
+    feasibility_study: bool = Field(
+        default=False, description="A studi kelayakan was attached (expected for KSDPK)."
+    )
+    document_number: DocumentNumber | None = None
+    notes: Text | None = None
+
+
+class RecordOffer(AgreementStep):
+    """The region head's offer letter (surat penawaran) to the partner."""
+
+    document: Document
+
+
+class RecordOfferResponse(AgreementStep):
+    """The partner accepted or declined the offer."""
+
+    responded_on: LegalDate
+    accepted: bool
+    document_number: DocumentNumber | None = None
+    reason: Text | None = None
+
+
+class RecordKsb(AgreementStep):
+    """The Kesepakatan Bersama (formerly MoU), signed by the region heads with the partner."""
+
+    document: Document
+
+
+class RecordDprdApproval(AgreementStep):
+    """Approval of the regional parliament (persetujuan DPRD)."""
+
+    decision_number: DocumentNumber
+    approved_on: LegalDate
+
+
+class RecordCentralApproval(AgreementStep):
+    """A central approval for a foreign track (KSDPL/KSDLL, Permendagri 25/2020)."""
+
+    authority: Literal["kemendagri", "kemlu"] = Field(
+        description="kemendagri: the minister's consent; kemlu: coordination with the Ministry of Foreign Affairs."
+    )
+    letter_number: DocumentNumber
+    approved_on: LegalDate
+
+
+class RecordPks(AgreementStep):
+    """The Perjanjian Kerja Sama (for Sinergi: the Nota Kesepakatan with its Rencana Kerja)."""
+
+    document: Document
+    start_on: date
+    end_on: date
+    objects: list[Text] = Field(default_factory=list, max_length=50)
+    rights_and_duties: Text | None = None
+    funding: list[Funding] = Field(default_factory=list, max_length=20)
+    dprd_required: bool = Field(
+        default=False,
+        description="It burdens the community or an APBD not yet budgeted, so DPRD approval is required first.",
+    )
+    legal_basis: Text | None = Field(default=None, description="The legal basis of a PKS with no prior KSB.")
+    action_plan: list[Text] = Field(
+        default_factory=list, max_length=100, description="Sinergi: the Rencana Kerja (RK) of the NK."
+    )
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> RecordPks:
+        if self.end_on < self.start_on:
+            raise ValueError("end_on: the end date is before the start date")
+        return self
+
+
+class AmendmentChanges(Strict):
+    """The terms an addendum changes; what is left out stays as it was."""
+
+    title: Annotated[str, Field(min_length=5, max_length=500)] | None = None
+    objects: list[Text] | None = Field(default=None, max_length=50)
+    urusan: list[UrusanCode] | None = Field(default=None, min_length=1, max_length=32)
+    end_on: date | None = None
+    funding: list[Funding] | None = Field(default=None, max_length=20)
+    kind: Kind | None = Field(default=None, description="Not allowed to change: rejected by rule if different.")
+    parties: list[Party] | None = Field(default=None, description="Not allowed to change: rejected by rule.")
+
+    @model_validator(mode="after")
+    def _something(self) -> AmendmentChanges:
+        if not self.model_fields_set:
+            raise ValueError("changes: name at least one term that changes")
+        return self
+
+
+class Amend(AgreementStep):
+    """An addendum (perubahan): a new version of the terms, the old one kept."""
+
+    document: Document
+    changes: AmendmentChanges
+    reason: Text | None = None
+
+
+class Extend(AgreementStep):
+    """An extension (perpanjangan): a new cooperation linked to this one, for a new term."""
+
+    new_agreement_id: UUID | None = Field(default=None, description="Left out, intake assigns one.")
+    document: Document
+    start_on: date
+    end_on: date
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Extend:
+        if self.end_on < self.start_on:
+            raise ValueError("end_on: the end date is before the start date")
+        return self
+
+
+class EndReason(StrEnum):
+    """Why a cooperation ended (berakhirnya kerja sama)."""
+
+    TUJUAN_TERCAPAI = "tujuan_tercapai"
+    KEADAAN_KAHAR = "keadaan_kahar"
+    WANPRESTASI = "wanprestasi"
+    DIGANTI = "diganti_perjanjian_baru"
+    BERTENTANGAN_PERATURAN = "bertentangan_peraturan"
+    KESEPAKATAN_PARA_PIHAK = "kesepakatan_para_pihak"
+    JANGKA_WAKTU_BERAKHIR = "jangka_waktu_berakhir"
+
+
+class Terminate(AgreementStep):
+    """The end of a cooperation, with its reason."""
+
+    ended_on: LegalDate
+    reason: EndReason
+    detail: Text | None = None
+    document_number: DocumentNumber | None = None
+
+
+class ReportProgress(AgreementStep):
+    """A progress report or evaluation (monitoring dan evaluasi) for one period, with its recommendation."""
+
+    period: Annotated[str, Field(pattern=r"^20[0-9]{2}-S[12]$", description="The semester, e.g. 2025-S1.")]
+    reported_on: LegalDate
+    achievements: Text
+    problems: Text | None = None
+    recommendation: Literal["dilanjutkan", "diperluas", "dihentikan"]
+    realized_idr: Rupiah | None = None
+
+
+class Correct(AgreementStep):
+    """Supersedes an earlier submission of this agreement with corrected data, with a reason; the
+    earlier one is kept. `data` is checked against the type of the submission it supersedes."""
+
+    supersedes: UUID = Field(description="The id of the submission being corrected.")
+    reason: Text
+    data: dict[str, Any] = Field(description="The corrected `data` of the superseded submission.")
+
+
+class RegionStep(Strict):
+    """A declaration by a region about itself (mapping): the node may declare only for its own region."""
+
+    region: RegionCode
+    declared_on: LegalDate
+
+
+class TkksdMember(Strict):
+    name: Name
+    position: Name
+    role: Literal["ketua", "sekretaris", "anggota"]
+
+
+class RegionRecordTkksd(RegionStep):
+    """The decree of the region head forming its TKKSD (e.g. SK Bupati 139/SK-BUP/HK/2024)."""
+
+    decree_number: DocumentNumber
+    decree_date: LegalDate
+    members: list[TkksdMember] = Field(min_length=1, max_length=100)
+
+
+class Potential(Strict):
+    """A regional potential that can be cooperated on (pemetaan potensi daerah)."""
+
+    urusan: UrusanCode
+    title: Name
+    description: Text
+    scale: Literal["lokal", "regional", "nasional", "internasional"] = "lokal"
+    location: Annotated[str, Field(max_length=300)] | None = None
+    value_idr: Rupiah | None = None
+
+
+class RegionDeclarePotential(RegionStep):
+    potentials: list[Potential] = Field(min_length=1, max_length=200)
+
+
+class RegionDeclareCooperableAffairs(RegionStep):
+    """The affairs a region offers cooperation on, and those it needs cooperation on."""
+
+    offers: list[UrusanCode] = Field(default_factory=list, max_length=32)
+    needs: list[UrusanCode] = Field(default_factory=list, max_length=32)
+
+    @model_validator(mode="after")
+    def _something(self) -> RegionDeclareCooperableAffairs:
+        if not self.offers and not self.needs:
+            raise ValueError("offers: declare at least one affair offered or needed")
+        return self
+
+
+class RegionDeclareNeighbours(RegionStep):
+    """The regions this one borders; a border is confirmed when both declare it."""
+
+    neighbours: list[RegionCode] = Field(min_length=1, max_length=60)
+
+    @model_validator(mode="after")
+    def _not_itself(self) -> RegionDeclareNeighbours:
+        if self.region in self.neighbours:
+            raise ValueError("neighbours: a region does not border itself")
+        return self
+
+
 SUBMISSION_MODELS: dict[str, type[Strict]] = {
     "agreement.propose": AgreementPropose,
+    "agreement.record_tkksd_review": RecordTkksdReview,
+    "agreement.record_offer": RecordOffer,
+    "agreement.record_offer_response": RecordOfferResponse,
+    "agreement.record_ksb": RecordKsb,
+    "agreement.record_dprd_approval": RecordDprdApproval,
+    "agreement.record_central_approval": RecordCentralApproval,
+    "agreement.record_pks": RecordPks,
+    "agreement.amend": Amend,
+    "agreement.extend": Extend,
+    "agreement.terminate": Terminate,
+    "agreement.report_progress": ReportProgress,
+    "agreement.correct": Correct,
+    "region.record_tkksd": RegionRecordTkksd,
+    "region.declare_potential": RegionDeclarePotential,
+    "region.declare_cooperable_affairs": RegionDeclareCooperableAffairs,
+    "region.declare_neighbours": RegionDeclareNeighbours,
 }
+"""Every submission type of INTERFACES.md with its model. `agreement.*` ones belong to the stream of
+their agreement (keyed by agreement id); `region.*` ones to the stream of their region (keyed by code)."""

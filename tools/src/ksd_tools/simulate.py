@@ -72,7 +72,7 @@ def plan(count: int, seed: int) -> list[Planned]:
             data = {"kind": "KSDPK", "title": title.format(a=first.name, p=partner),
                     "parties": [{"type": "region", "code": first.code},
                                 {"type": "third_party", "name": partner, "category": category}]}
-        initiated = f"{rng.randint(2019, 2026)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        initiated = f"{rng.randint(2019, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         data |= {"urusan": [urusan], "initiated_on": initiated,
                  "agreement_id": str(uuid.UUID(int=rng.getrandbits(128), version=4))}
         planned.append(Planned(first.code, f"sim-{seed}-{index}", {"type": "agreement.propose", "data": data}))

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from ksd_common.auth import Caller
 from ksd_common.problems import field_errors, forbidden, invalid
 from ksd_contracts.envelope import canonical_json
-from ksd_contracts.submissions import SUBMISSION_MODELS, AgreementPropose
+from ksd_contracts.submissions import AT_SUBMISSION, SUBMISSION_MODELS, AgreementPropose
 
 MAX_BODY_BYTES = 256 * 1024
 IDEMPOTENCY_KEY_MAX = 200
@@ -58,7 +58,7 @@ def parse(body: Any) -> Submission:
     if errors or model is None:
         raise invalid(errors)
     try:
-        data = model.model_validate(body["data"])
+        data = model.model_validate(body["data"], context=AT_SUBMISSION)
     except ValidationError as error:
         raise invalid(field_errors(error, ("body", "data"))) from None
     return Submission(kind, data, request_hash(body))
