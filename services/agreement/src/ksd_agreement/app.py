@@ -6,12 +6,13 @@ from ksd_agreement import handlers
 from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
 from ksd_contracts.topics import AGREEMENT_EVENTS, SUBMISSIONS
 
-app = build(ServiceSpec(
+SPEC = ServiceSpec(
     name="agreement",
     description="The lifecycle of every cooperation under PP 28/2018, event-sourced.",
     consumes=[Consumes(SUBMISSIONS, handlers.apply_submissions, "Submissions to decide under the lifecycle rules.")],
     publishes=[Publishes(AGREEMENT_EVENTS, "Lifecycle events and rejections, keyed by agreement id.")],
-))
+)
+app = build(SPEC)
 
 
 def main() -> None:

@@ -68,7 +68,7 @@ async def get_submission(submission_id: UUID, request: Request, caller: CallerDe
     return handlers.answer(row)
 
 
-app = build(ServiceSpec(
+SPEC = ServiceSpec(
     name="intake",
     description="Submissions of the provinces and regencies/cities: authenticated, validated, answered.",
     consumes=[Consumes(AGREEMENT_EVENTS, handlers.apply_agreement_events,
@@ -76,7 +76,8 @@ app = build(ServiceSpec(
     publishes=[Publishes(SUBMISSIONS, "Every accepted submission, keyed by agreement id.")],
     routers=[router],
     authenticates=True,
-))
+)
+app = build(SPEC)
 
 
 def main() -> None:

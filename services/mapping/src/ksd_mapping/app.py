@@ -35,14 +35,15 @@ async def list_regions() -> dict[str, Any]:
     }
 
 
-app = build(ServiceSpec(
+SPEC = ServiceSpec(
     name="mapping",
     description="Urusan and regional potentials, classification of agreements, partner suggestions.",
     consumes=[Consumes(AGREEMENT_EVENTS, handlers.apply_agreement_events, "Agreements to classify by urusan.")],
     publishes=[Publishes(MAPPING_EVENTS, "Classifications, declarations and flags.")],
     routers=[router],
     authenticates=True,
-))
+)
+app = build(SPEC)
 
 
 def main() -> None:

@@ -41,13 +41,14 @@ async def dashboard() -> FileResponse:
     return FileResponse(STATIC / "index.html")
 
 
-app = build(ServiceSpec(
+SPEC = ServiceSpec(
     name="reporting",
     description="Read models rebuilt from the topics: summary, indicators, search and exports.",
     consumes=[Consumes(AGREEMENT_EVENTS, handlers.apply_agreement_events, "Lifecycle events for the read models.")],
     routers=[router],
     authenticates=True,
-))
+)
+app = build(SPEC)
 
 app.mount("/", StaticFiles(directory=STATIC), name="static")
 
