@@ -226,4 +226,7 @@ STEP_EVENTS: dict[str, str] = {
 }
 """The event a valid step submission becomes (`agreement.propose` becomes `proposed` or `party_reported`)."""
 URUSAN_CLASSIFIED = event_type("mapping", "urusan_classified")
+REGION_SUBMISSION_REJECTED = event_type("mapping", "submission_rejected")
+"""A `region.*` submission that mapping could not apply: intake shows the rule to the node, as
+for `SUBMISSION_REJECTED` on the agreement side."""
 CREDENTIAL_ISSUED = event_type("admin", "credential_issued")

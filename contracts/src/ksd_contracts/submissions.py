@@ -167,7 +167,11 @@ class AgreementPropose(Strict):
     )
     title: Annotated[str, Field(min_length=5, max_length=500)]
     parties: list[Party] = Field(min_length=2, max_length=50)
-    urusan: list[UrusanCode] = Field(min_length=1, max_length=32)
+    urusan: list[UrusanCode] = Field(
+        default_factory=list, max_length=32,
+        description="The affairs served, by code. Left empty (e.g. an imported register without codes),"
+        " mapping classifies the agreement from its title and objects.",
+    )
     objects: list[Text] = Field(default_factory=list, max_length=50)
     initiated_on: LegalDate = Field(description="Legal date: the date of the initiation letter (surat inisiasi).")
     document_number: DocumentNumber | None = Field(default=None, description="This side's own number.")
