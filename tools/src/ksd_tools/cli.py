@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ksd_tools import admin, bench, simulate
+from ksd_tools import admin, audit, bench, simulate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,6 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_commands(subparsers)
     simulate.add_commands(subparsers)
     bench.add_commands(subparsers)
+    audit.add_commands(subparsers)
     args = parser.parse_args(argv)
     try:
         args.run(args)

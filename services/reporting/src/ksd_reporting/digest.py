@@ -1,0 +1,47 @@
+"""One SHA-256 over the content of every read model: the live service and `ksd audit rebuild` both
+compute it, and an auditor compares the two (ARCHITECTURE.md: a rebuild gives identical results).
+
+Rows are taken in primary-key order, each as canonical JSON (sorted keys, timestamps in UTC), one
+table after another by name. Bookkeeping that says how the rows were delivered, not what they say,
+is left out: the inbox, the outbox, the chain heads, the migrations applied and the credentials.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import asyncpg
+
+from ksd_contracts.envelope import canonical_json
+
+BOOKKEEPING = ("inbox", "outbox", "schema_migrations", "credentials", "chain_heads")
+
+
+async def _tables(conn: asyncpg.Connection) -> list[tuple[str, list[str]]]:
+    """Every read-model table with its primary-key columns (in key order)."""
+    rows = await conn.fetch(
+        "SELECT c.relname AS name,"
+        " ARRAY(SELECT a.attname FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)"
+        "       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+        "       WHERE i.indrelid = c.oid AND i.indisprimary ORDER BY k.n) AS key"
+        " FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace"
+        " WHERE s.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relname = ANY($1::text[])"
+        " ORDER BY c.relname",
+        list(BOOKKEEPING),
+    )
+    return [(r["name"], list(r["key"])) for r in rows]
+
+
+async def digest(conn: asyncpg.Connection) -> str:
+    """The hex SHA-256 of every read model's rows, read in one consistent snapshot."""
+    hasher = hashlib.sha256()
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        await conn.execute("SET LOCAL TIME ZONE 'UTC'")
+        for table, key in await _tables(conn):
+            order = ", ".join(f'"{c}"' for c in key) or "1"
+            hasher.update(canonical_json(["table", table]) + b"\n")
+            async for row in conn.cursor(f'SELECT to_jsonb(t)::text AS row FROM "{table}" AS t ORDER BY {order}',
+                                         prefetch=2000):
+                hasher.update(canonical_json(json.loads(row["row"])) + b"\n")
+    return hasher.hexdigest()

@@ -1,0 +1,183 @@
+"""`ksd audit rebuild` and `replay` against the live platform: the rebuilt digest equals a live
+reporting service's, and replay as of a past time gives what reporting answered then."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from conftest import SLOT, Platform
+
+from ksd_contracts.envelope import KafkaRecord
+from ksd_contracts.topics import AGREEMENT_EVENTS
+from ksd_reporting import store
+from ksd_reporting.digest import digest
+from ksd_tools.audit.log import History, create_topics, delete_topics, producer, read, reader, send_all, span
+from ksd_tools.audit.rebuild import drop_database, rebuild, replay
+
+PROPOSAL = {
+    "kind": "KSDD", "mandatory": True, "title": "Pengelolaan sampah regional Kota Kupang dan Kabupaten Kupang",
+    "parties": [{"type": "region", "code": "53.71"}, {"type": "region", "code": "53.01"}],
+    "urusan": ["2.11"], "initiated_on": "2024-07-02",
+}
+
+
+async def _propose(platform: Platform, token: str, **extra: Any) -> str:
+    """Propose through intake's HTTP API; the agreement id once the agreement service answered."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(timeout=10) as client:
+        response = await client.post(f"{platform.url['intake']}/v1/submissions", headers={
+            **headers, "Idempotency-Key": str(uuid4())}, json={"type": "agreement.propose", "data": PROPOSAL | extra})
+        assert response.status_code == 202, response.text
+        for _ in range(200):
+            status = (await client.get(f"{platform.url['intake']}/v1/submissions/{response.json()['id']}",
+                                       headers=headers)).json()
+            if status["status"] != "accepted":
+                return str(status["agreement_id"])
+            await asyncio.sleep(0.1)
+    raise AssertionError("the submission was not answered")
+
+
+async def _reported(platform: Platform, ids: list[str], versions: dict[str, int]) -> dict[str, Any]:
+    """Reporting's records of `ids`, once each has reached its expected version."""
+    conn = await platform.database("reporting")
+    try:
+        for _ in range(200):
+            found = {i: json.loads(r) for i, r in (await store.records(conn, ids)).items()}  # jsonb as text
+            if all(found.get(i, {}).get("version") == versions[i] for i in ids):
+                return found
+            await asyncio.sleep(0.1)
+    finally:
+        await conn.close()
+    raise AssertionError(f"reporting did not reach {versions}")
+
+
+async def _copy(ids: set[str], history: History) -> None:
+    """Copy the agreement events of `ids` into the history's copy: same partitions, same timestamps."""
+    source = History()
+    consumer = reader(source)
+    await consumer.start()
+    records: list[tuple[KafkaRecord, int | None]] = []
+    partitions: dict[bytes, int] = {}
+    try:
+        async for batch in read(consumer, await span(consumer, source, [AGREEMENT_EVENTS])):
+            for r in batch:
+                if r.key and r.key.decode() in ids:
+                    records.append((KafkaRecord(key=r.key, value=r.value or b"", headers=list(r.headers)), r.timestamp))
+                    partitions[r.key] = r.partition
+    finally:
+        await consumer.stop()
+    await create_topics(history, [AGREEMENT_EVENTS])
+    out = producer(history)
+    await out.start()
+    try:
+        await send_all(out, history.name(AGREEMENT_EVENTS), records, partition_of=partitions)
+    finally:
+        await out.stop()
+
+
+@pytest.fixture
+async def copy() -> AsyncIterator[History]:
+    history = History(prefix=f"audit-test-{uuid4().hex[:10]}.")
+    yield history
+    await delete_topics(history, [AGREEMENT_EVENTS])
+
+
+async def test_replay_as_of_gives_what_reporting_answered_then(platform: Platform, copy: History) -> None:
+    kupang = await platform.token("regency", "53.71")
+    first = [await _propose(platform, kupang), await _propose(platform, kupang)]
+    then = await _reported(platform, first, dict.fromkeys(first, 1))
+    as_of = datetime.now(UTC)
+    await asyncio.sleep(1.1)
+
+    # Later events: another proposal, and a second report of the first agreement (a step on its timeline).
+    later = await _propose(platform, kupang)
+    assert await _propose(platform, kupang, agreement_id=first[0]) == first[0]
+    now = await _reported(platform, [*first, later], {first[0]: 2, first[1]: 1, later: 1})
+    assert now[first[0]] != then[first[0]]
+
+    await _copy({*first, later}, copy)
+    for agreement_id in first:
+        assert (await replay(copy, as_of, agreement_id))["agreement"] == then[agreement_id]
+    assert (await replay(copy, as_of, later))["agreement"] is None
+    assert (await replay(copy, datetime.now(UTC), first[0]))["agreement"] == now[first[0]]
+
+
+async def _committed(group: str, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=History().bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group, partitions=partitions)
+    finally:
+        await admin.close()
+    return {tp: meta.offset for tp, meta in offsets.items() if meta is not None}
+
+
+async def _settled(group: str, pool_dsn: str) -> tuple[dict[TopicPartition, int], str]:
+    """The live service's digest with the offsets it stood at: taken when the group has caught up
+    with the topic's end and did not move while the digest was computed."""
+    partitions = [TopicPartition(AGREEMENT_EVENTS.name, p) for p in range(AGREEMENT_EVENTS.partitions)]
+    consumer = reader(History())
+    await consumer.start()
+    conn = await asyncpg.connect(pool_dsn)
+    try:
+        for _ in range(240):
+            end = await consumer.end_offsets(partitions)
+            before = await _committed(group, partitions)
+            if before == end:
+                live = await digest(conn)
+                if await _committed(group, partitions) == before:
+                    return before, live
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+        await consumer.stop()
+    raise AssertionError("the live reporting service did not settle")
+
+
+async def test_rebuild_gives_the_live_services_digest(platform: Platform) -> None:
+    """A second reporting service, on its own database and consumer group, reads the whole topic
+    as a live service does; the rebuild up to the offsets it stood at has the same digest."""
+    suffix, group = f"_auditlive{SLOT}", f"ksd-audit-{uuid4().hex[:8]}"
+    database = f"ksd_reporting{suffix}"
+    await drop_database(database)
+    admin = await asyncpg.connect(f"{platform.settings.pg_dsn}/postgres")
+    await admin.execute(f"CREATE DATABASE {database}")
+    await admin.close()
+    env = {**os.environ, "KSD_DB_SUFFIX": suffix, "KSD_GROUP_PREFIX": group,
+           "KSD_REPORTING_PORT": str(18099 + 10 * SLOT)}
+    with (platform.folder / "reporting-audit.log").open("wb") as out:
+        live = subprocess.Popen([sys.executable, "-m", "ksd_reporting"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    rebuilt = f"ksd_reporting_rebuild_{uuid4().hex[:8]}"
+    try:
+        stops, live_digest = await _settled(f"{group}-reporting-{AGREEMENT_EVENTS.name}",
+                                            f"{platform.settings.pg_dsn}/{database}")
+        result = await rebuild(History(), rebuilt, stops=stops)
+        assert result.events == sum(stops.values()) - sum((await _beginnings(list(stops))).values())
+        assert result.digest == live_digest
+    finally:
+        live.terminate()
+        live.wait(20)
+        await drop_database(rebuilt + platform.settings.db_suffix)
+        await drop_database(database)
+
+
+async def _beginnings(partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+    consumer = reader(History())
+    await consumer.start()
+    try:
+        return dict(await consumer.beginning_offsets(partitions))
+    finally:
+        await consumer.stop()

@@ -1,0 +1,38 @@
+"""The chain rule of `ksd audit verify`, without a broker: a subject's events fit only in the order
+they were written, each once."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ksd_contracts.envelope import Envelope
+from ksd_tools.audit.rules import RULES
+from ksd_tools.audit.synthetic import agreement_events
+from ksd_tools.audit.verify import Chains, check_content
+
+CHAIN = list(agreement_events(1, 5))
+
+
+def _problems(events: list[Envelope]) -> list[str]:
+    chains = Chains()
+    return [p for e in events if (p := chains.link(e))]
+
+
+def test_the_written_order_links() -> None:
+    assert _problems(CHAIN) == []
+    assert all(check_content(RULES["ksd.agreement.events"], e) is None for e in CHAIN)
+
+
+@given(st.permutations(range(len(CHAIN))), st.lists(st.integers(0, len(CHAIN) - 1), max_size=2))
+@settings(max_examples=200)
+def test_any_other_order_drop_or_repeat_breaks_the_chain(order: list[int], repeats: list[int]) -> None:
+    changed = [CHAIN[i] for i in order] + [CHAIN[i] for i in repeats]
+    if changed != CHAIN:
+        assert _problems(changed)
+
+
+@given(st.integers(0, len(CHAIN) - 2))
+def test_dropping_any_but_the_last_breaks_the_chain(dropped: int) -> None:
+    """(The last one's loss leaves no gap: daily checkpoints are what tell it.)"""
+    assert _problems(CHAIN[:dropped] + CHAIN[dropped + 1:])

@@ -1,0 +1,149 @@
+"""`ksd audit verify`: prove that the history is what the services wrote, or name the first record
+that is not.
+
+Every record is held to: being an envelope; a type its topic may carry, from a source that may emit
+it (rules.py); `data` valid for its type; a hash that matches its content; the next sequence of its
+subject with a `prevhash` that links to the previous event's hash. So a changed payload fails its
+hash, a deleted event leaves a gap, a reordered pair or a duplicate breaks the sequence, and an
+injected event fails its source (or, with a lawful source, the chain it was pushed into).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from pydantic import ValidationError
+
+from ksd_contracts.envelope import GENESIS_HASH, Envelope, EnvelopeError
+from ksd_contracts.topics import AUDIT_CHECKPOINTS, Topic
+from ksd_tools.audit.checkpoint import DayCheckpoint, DayDigests, recorded, rewritten_days
+from ksd_tools.audit.log import History, Progress, Record, read, reader, span, total
+from ksd_tools.audit.rules import RULES, Rule
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The first bad record, and what is wrong with it."""
+
+    topic: str
+    partition: int
+    offset: int
+    id: str | None
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.topic} partition {self.partition} offset {self.offset} (event {self.id}): {self.problem}"
+
+
+@dataclass
+class Chains:
+    """The head (sequence, hash) of every subject's chain in one topic."""
+
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+    def link(self, event: Envelope) -> str | None:
+        """Extend the subject's chain with `event`; what is wrong when it does not fit."""
+        last, last_hash = self.heads.get(event.subject, (0, GENESIS_HASH))
+        sequence = event.sequence
+        if sequence is None:
+            return "no sequence: not a link of any chain"
+        if sequence <= last:
+            return (f"sequence {sequence} of subject {event.subject} again after {last}:"
+                    " a duplicate, or a pair out of order")
+        if sequence > last + 1:
+            return (f"sequence {sequence} of subject {event.subject} where {last + 1} was expected:"
+                    f" {sequence - last - 1} event(s) missing, or out of order")
+        if event.prevhash != last_hash:
+            return (f"prevhash does not link to sequence {last} of subject {event.subject}"
+                    " (that event was replaced or re-hashed)")
+        self.heads[event.subject] = (sequence, event.hash or "")
+        return None
+
+
+def check_content(rule: Rule, event: Envelope) -> str | None:
+    """What is wrong with one event on its own: its type, its source, its data, its hash."""
+    model = rule.models.get(event.type)
+    if model is None:
+        return f"type {event.type} is not an event of this topic"
+    if not rule.may_emit(event.source):
+        return f"source {event.source} may not emit {event.type}"
+    try:
+        model.model_validate(event.data)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:3])
+        return f"data is not a valid {event.type}: {problems}"
+    if event.hash is None or event.hash != event.computed_hash():
+        return "hash does not match the content: the event was altered after it was written"
+    return None
+
+
+@dataclass
+class Verifier:
+    """Checks records as they stream by; the first finding stops it."""
+
+    history: History
+    chains: dict[str, Chains] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)
+    days: DayDigests | None = None
+    """Per-day digests of what it read, to compare with checkpoints (when asked for)."""
+    finding: Finding | None = None
+
+    def check(self, record: Record) -> Finding | None:
+        topic = self.history.topic_of(record.topic).name
+        if self.days is not None:
+            self.days.add(topic, record)
+        try:
+            event = Envelope.from_kafka(record.headers, record.value)
+        except EnvelopeError as error:
+            return self._bad(record, None, str(error))
+        if record.key != event.subject.encode():
+            return self._bad(record, event, f"key {record.key!r} is not the subject {event.subject}")
+        problem = check_content(RULES[topic], event) or self.chains.setdefault(topic, Chains()).link(event)
+        if problem:
+            return self._bad(record, event, problem)
+        self.counts[topic] += 1
+        return None
+
+    def _bad(self, record: Record, event: Envelope | None, problem: str) -> Finding:
+        self.finding = Finding(record.topic, record.partition, record.offset,
+                               str(event.id) if event else None, problem)
+        return self.finding
+
+
+@dataclass(frozen=True)
+class Report:
+    finding: Finding | None
+    counts: dict[str, int]
+    subjects: int
+    rewritten: list[str]
+    seconds: float
+
+    @property
+    def clean(self) -> bool:
+        return self.finding is None and not self.rewritten
+
+
+async def verify(history: History, topics: list[Topic], *, checkpoints: bool = False) -> Report:
+    """Read `topics` from the earliest offset and check every record; stop at the first bad one.
+    With `checkpoints`, also recompute each checkpointed day and compare."""
+    verifier = Verifier(history, days=DayDigests() if checkpoints else None)
+    consumer = reader(history)
+    await consumer.start()
+    try:
+        spans = await span(consumer, history, topics)
+        progress = Progress("verify", total(spans))
+        async for batch in read(consumer, spans):
+            if any(verifier.check(record) for record in batch):
+                break
+            progress.advance(len(batch))
+        progress.close()
+    finally:
+        await consumer.stop()
+    rewritten: list[str] = []
+    if verifier.days is not None and verifier.finding is None:
+        held: dict[tuple[str, date], tuple[int, DayCheckpoint]] = await recorded(history)
+        rewritten = rewritten_days(verifier.days, held.values(), {t.name for t in topics if t is not AUDIT_CHECKPOINTS})
+    return Report(verifier.finding, dict(verifier.counts), sum(len(c.heads) for c in verifier.chains.values()),
+                  rewritten, progress.seconds)

@@ -1,0 +1,72 @@
+"""Audit throughput: verify and rebuild on a synthetic chained history, beside the raw aiokafka
+consume rate of the same topic in the same run, with peak memory (for `ksd bench`).
+
+`audit_figures(events=1_000_000)` is the scale of the issue; the default is small for a quick run.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from typing import Any
+from uuid import uuid4
+
+from ksd_common.settings import settings
+from ksd_contracts.topics import AGREEMENT_EVENTS
+from ksd_tools.audit.log import History, create_topics, delete_topics, producer, read, reader, send_all, span
+from ksd_tools.audit.rebuild import drop_database, rebuild
+from ksd_tools.audit.synthetic import agreement_events
+from ksd_tools.audit.verify import verify
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def _raw_consume(history: History) -> tuple[int, float]:
+    consumer = reader(history)
+    await consumer.start()
+    started, count = time.perf_counter(), 0
+    try:
+        async for batch in read(consumer, await span(consumer, history, [AGREEMENT_EVENTS])):
+            count += len(batch)
+    finally:
+        await consumer.stop()
+    return count, time.perf_counter() - started
+
+
+async def audit_figures(events: int = 20_000, per_agreement: int = 4) -> dict[str, Any]:
+    """Write `events` chained agreement events to a scratch topic, then time raw consume, verify
+    and rebuild over it; the scratch topic and database are removed afterwards."""
+    history = History(prefix=f"bench-audit-{uuid4().hex[:8]}.")
+    database = f"ksd_reporting_bench_{uuid4().hex[:8]}"
+    await create_topics(history, [AGREEMENT_EVENTS])
+    try:
+        out = producer(history)
+        await out.start()
+        try:
+            chunk: list[Any] = []
+            for event in agreement_events(max(events // per_agreement, 1), per_agreement):
+                chunk.append((event.to_kafka(), None))
+                if len(chunk) == 10_000:
+                    await send_all(out, history.name(AGREEMENT_EVENTS), chunk)
+                    chunk = []
+            await send_all(out, history.name(AGREEMENT_EVENTS), chunk)
+        finally:
+            await out.stop()
+        consumed, raw_seconds = await _raw_consume(history)
+        verified = await verify(history, [AGREEMENT_EVENTS])
+        verify_peak = _peak_mib()
+        rebuilt = await rebuild(history, database)
+        return {
+            "events": consumed,
+            "raw_consume_per_s": round(consumed / raw_seconds),
+            "verify_per_s": round(consumed / verified.seconds),
+            "verify_clean": verified.clean,
+            "rebuild_per_s": round(rebuilt.events / rebuilt.seconds),
+            "peak_rss_mib_after_verify": round(verify_peak),
+            "peak_rss_mib_after_rebuild": round(_peak_mib()),
+        }
+    finally:
+        await delete_topics(history, [AGREEMENT_EVENTS])
+        await drop_database(f"{database}{settings().db_suffix}")
