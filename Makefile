@@ -49,6 +49,7 @@ clean: down
 	rm -rf .data
 
 test: infra
+	deploy/local/chromium.sh  # Debian's chromium for the dashboard's browser test, when missing
 	.venv/bin/python -m pytest
 
 # Simulated nodes submit through the public API; the same seed gives the same submissions, which

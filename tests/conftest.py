@@ -4,8 +4,14 @@ that a live platform beside them is left alone."""
 
 from __future__ import annotations
 
-import asyncio
 import os
+
+SLOT = int(os.environ.get("KSD_TEST_SLOT", "0"))
+"""Two test runs on one machine (say, two work trees) take different slots: their own ports,
+databases, consumer groups and topics, on the same Kafka and PostgreSQL."""
+os.environ["KSD_TOPIC_PREFIX"] = f"test{SLOT}."  # before ksd_contracts.topics is imported
+
+import asyncio
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -16,15 +22,13 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from ksd_common.settings import Settings
-from ksd_contracts.topics import all_topics
+from ksd_contracts.topics import NAMESPACE, all_topics
 from ksd_tools.admin import issue_tokens, wait_until_known
 
 SERVICES = ("intake", "agreement", "mapping", "reporting")
-SLOT = int(os.environ.get("KSD_TEST_SLOT", "0"))
-"""Two test runs on one machine (say, two work trees) take different slots: their own ports,
-databases and consumer groups, on the same Kafka and PostgreSQL."""
 TEST_PORTS = {s: 18081 + i + 10 * SLOT for i, s in enumerate(SERVICES)}
 SUFFIX = f"_test{SLOT or ''}"
 GROUP_PREFIX = f"ksd-test{SLOT or ''}"
@@ -61,6 +65,20 @@ def _environment(traces: Path) -> dict[str, str]:
     return env
 
 
+async def _fresh_history(settings: Settings) -> None:
+    """Delete this slot's topics, so the run starts from an empty log (the services create them)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        ours = [t for t in await admin.list_topics() if t.startswith(NAMESPACE)]
+        if ours:
+            await admin.delete_topics(ours)
+        while any(t.startswith(NAMESPACE) for t in await admin.list_topics()):
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
+
+
 async def _recreate_databases(settings: Settings) -> None:
     admin = await asyncpg.connect(settings.database_dsn("postgres"))
     try:
@@ -89,6 +107,7 @@ async def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> 
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     platform = Platform(tmp_path_factory.mktemp("platform"))
     asyncio.run(_recreate_databases(platform.settings))
+    asyncio.run(_fresh_history(platform.settings))
     env = _environment(platform.traces)
     try:
         for service in SERVICES:

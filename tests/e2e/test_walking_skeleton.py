@@ -12,6 +12,7 @@ import httpx
 from conftest import Platform, header
 
 from ksd_contracts.envelope import Envelope
+from ksd_contracts.topics import AGREEMENT_EVENTS, CREDENTIALS, SUBMISSIONS
 
 KUPANG_SAMPAH = {
     "type": "agreement.propose",
@@ -37,8 +38,8 @@ async def _until(check: Any, timeout: float = 20) -> Any:
 async def test_a_proposal_is_applied_counted_and_traced(platform: Platform, tail: Any) -> None:
     kupang = await platform.token("regency", "53.71")
     ministry = await platform.token("directorate")
-    submissions = await tail("ksd.intake.submissions")
-    agreement_events = await tail("ksd.agreement.events")
+    submissions = await tail(SUBMISSIONS.name)
+    agreement_events = await tail(AGREEMENT_EVENTS.name)
     async with httpx.AsyncClient(timeout=10) as client:
         summary_url = f"{platform.url['reporting']}/v1/summary?region=53"
         before = (await client.get(summary_url, headers={"Authorization": f"Bearer {ministry}"})).json()
@@ -110,4 +111,4 @@ async def test_every_service_answers_health_readiness_metrics_and_documents(plat
             assert (await client.get(f"{url}/openapi.json")).json()["info"]["title"] == f"ksd-{service}"
         intake_channels = {c["address"] for c in (await client.get(f"{platform.url['intake']}/asyncapi.json"))
                            .json()["channels"].values()}
-        assert {"ksd.intake.submissions", "ksd.agreement.events", "ksd.admin.credentials"} <= intake_channels
+        assert {SUBMISSIONS.name, AGREEMENT_EVENTS.name, CREDENTIALS.name} <= intake_channels

@@ -4,7 +4,6 @@ reporting service's, and replay as of a past time gives what reporting answered 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from conftest import SLOT, Platform
 
 from ksd_contracts.envelope import KafkaRecord
 from ksd_contracts.topics import AGREEMENT_EVENTS
-from ksd_reporting import store
+from ksd_reporting import app as reporting_app
 from ksd_reporting.digest import digest
 from ksd_tools.audit.log import History, create_topics, delete_topics, producer, read, reader, send_all, span
 from ksd_tools.audit.rebuild import drop_database, rebuild, replay
@@ -50,18 +49,19 @@ async def _propose(platform: Platform, token: str, **extra: Any) -> str:
     raise AssertionError("the submission was not answered")
 
 
-async def _reported(platform: Platform, ids: list[str], versions: dict[str, int]) -> dict[str, Any]:
-    """Reporting's records of `ids`, once each has reached its expected version."""
-    conn = await platform.database("reporting")
-    try:
+async def _reported(platform: Platform, token: str, ids: list[str], versions: dict[str, int]) -> dict[str, Any]:
+    """What reporting's API answers for `ids`, once each has reached its expected version."""
+    found: dict[str, Any] = {}
+    async with httpx.AsyncClient(timeout=10, headers={"Authorization": f"Bearer {token}"}) as client:
         for _ in range(200):
-            found = {i: json.loads(r) for i, r in (await store.records(conn, ids)).items()}  # jsonb as text
-            if all(found.get(i, {}).get("version") == versions[i] for i in ids):
+            for i in ids:
+                response = await client.get(f"{platform.url['reporting']}/v1/agreements/{i}")
+                if response.status_code == 200:
+                    found[i] = response.json()
+            if all(found.get(i, {}).get("terms", {}).get("version") == versions[i] for i in ids):
                 return found
             await asyncio.sleep(0.1)
-    finally:
-        await conn.close()
-    raise AssertionError(f"reporting did not reach {versions}")
+    raise AssertionError(f"reporting did not reach {versions}: {found}")
 
 
 async def _copy(ids: set[str], history: History) -> None:
@@ -97,15 +97,16 @@ async def copy() -> AsyncIterator[History]:
 
 async def test_replay_as_of_gives_what_reporting_answered_then(platform: Platform, copy: History) -> None:
     kupang = await platform.token("regency", "53.71")
+    auditor = await platform.token("auditor")
     first = [await _propose(platform, kupang), await _propose(platform, kupang)]
-    then = await _reported(platform, first, dict.fromkeys(first, 1))
+    then = await _reported(platform, auditor, first, dict.fromkeys(first, 1))
     as_of = datetime.now(UTC)
     await asyncio.sleep(1.1)
 
     # Later events: another proposal, and a second report of the first agreement (a step on its timeline).
     later = await _propose(platform, kupang)
     assert await _propose(platform, kupang, agreement_id=first[0]) == first[0]
-    now = await _reported(platform, [*first, later], {first[0]: 2, first[1]: 1, later: 1})
+    now = await _reported(platform, auditor, [*first, later], {first[0]: 2, first[1]: 1, later: 1})
     assert now[first[0]] != then[first[0]]
 
     await _copy({*first, later}, copy)
@@ -125,20 +126,28 @@ async def _committed(group: str, partitions: list[TopicPartition]) -> dict[Topic
     return {tp: meta.offset for tp, meta in offsets.items() if meta is not None}
 
 
-async def _settled(group: str, pool_dsn: str) -> tuple[dict[TopicPartition, int], str]:
-    """The live service's digest with the offsets it stood at: taken when the group has caught up
-    with the topic's end and did not move while the digest was computed."""
-    partitions = [TopicPartition(AGREEMENT_EVENTS.name, p) for p in range(AGREEMENT_EVENTS.partitions)]
+async def _settled(prefix: str, pool_dsn: str) -> tuple[dict[TopicPartition, int], str]:
+    """The live service's digest with the offsets it stood at: taken when its group has caught up
+    with the end of every topic it reads and did not move while the digest was computed."""
+    topics = [c.topic for c in reporting_app.SPEC.consumes]
     consumer = reader(History())
     await consumer.start()
     conn = await asyncpg.connect(pool_dsn)
+
+    async def committed() -> dict[TopicPartition, int]:
+        found: dict[TopicPartition, int] = {}
+        for topic in topics:
+            partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+            offsets = await _committed(f"{prefix}-reporting-{topic.name}", partitions)
+            found |= {tp: offsets.get(tp, 0) for tp in partitions}  # an empty partition has no commit
+        return found
+
     try:
         for _ in range(240):
-            end = await consumer.end_offsets(partitions)
-            before = await _committed(group, partitions)
-            if before == end:
+            before = await committed()
+            if before == await consumer.end_offsets(list(before)):
                 live = await digest(conn)
-                if await _committed(group, partitions) == before:
+                if await committed() == before:
                     return before, live
             await asyncio.sleep(0.5)
     finally:
@@ -162,8 +171,7 @@ async def test_rebuild_gives_the_live_services_digest(platform: Platform) -> Non
         live = subprocess.Popen([sys.executable, "-m", "ksd_reporting"], env=env, stdout=out, stderr=subprocess.STDOUT)
     rebuilt = f"ksd_reporting_rebuild_{uuid4().hex[:8]}"
     try:
-        stops, live_digest = await _settled(f"{group}-reporting-{AGREEMENT_EVENTS.name}",
-                                            f"{platform.settings.pg_dsn}/{database}")
+        stops, live_digest = await _settled(group, f"{platform.settings.pg_dsn}/{database}")
         result = await rebuild(History(), rebuilt, stops=stops)
         assert result.events == sum(stops.values()) - sum((await _beginnings(list(stops))).values())
         assert result.digest == live_digest

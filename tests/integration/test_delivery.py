@@ -13,7 +13,7 @@ from conftest import Platform, header
 from ksd_common.settings import Settings
 from ksd_contracts.envelope import GENESIS_HASH, Envelope
 from ksd_contracts.events import Submitted, submission_type
-from ksd_contracts.topics import SUBMISSIONS
+from ksd_contracts.topics import AGREEMENT_EVENTS, SUBMISSIONS
 
 
 def _proposal(agreement_id: str) -> Envelope:
@@ -41,8 +41,8 @@ async def _produce(records: list[tuple[bytes, bytes, list[tuple[str, bytes]], in
 
 
 async def test_poison_records_go_to_the_dlq_and_the_partitions_keep_moving(platform: Platform, tail: Any) -> None:
-    dlq = await tail("ksd.intake.submissions.dlq")
-    events = await tail("ksd.agreement.events")
+    dlq = await tail(SUBMISSIONS.dlq)
+    events = await tail(AGREEMENT_EVENTS.name)
     marker = str(uuid4())
     not_json = [(marker.encode(), b"{not json", [("ce_id", marker.encode())], p) for p in range(SUBMISSIONS.partitions)]
     no_envelope = [(marker.encode(), json.dumps({"hello": "world"}).encode(), [], p)
@@ -63,7 +63,7 @@ async def test_poison_records_go_to_the_dlq_and_the_partitions_keep_moving(platf
 
 
 async def test_a_submission_delivered_twice_is_applied_once(platform: Platform, tail: Any) -> None:
-    events = await tail("ksd.agreement.events")
+    events = await tail(AGREEMENT_EVENTS.name)
     submission = _proposal(str(uuid4()))
     record = submission.to_kafka()
     await _produce([(record.key, record.value, record.headers, None)] * 3)
@@ -74,8 +74,8 @@ async def test_a_submission_delivered_twice_is_applied_once(platform: Platform, 
 
 async def test_an_event_its_handler_cannot_apply_is_dead_lettered_alone(platform: Platform, tail: Any) -> None:
     """A well-formed envelope whose data breaks the handler goes to the DLQ; its batch-mates apply."""
-    dlq = await tail("ksd.intake.submissions.dlq")
-    events = await tail("ksd.agreement.events")
+    dlq = await tail(SUBMISSIONS.dlq)
+    events = await tail(AGREEMENT_EVENTS.name)
     good = _proposal(str(uuid4()))
     bad = Envelope(source="/nodes/35.76", type=submission_type("agreement.propose"), subject=str(uuid4()),
                    correlationid="c", data={"submission_id": "not-a-uuid"}).chained(1, GENESIS_HASH)

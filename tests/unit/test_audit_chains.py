@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ksd_contracts.envelope import Envelope
+from ksd_contracts.topics import AGREEMENT_EVENTS
 from ksd_tools.audit.rules import RULES
 from ksd_tools.audit.synthetic import agreement_events
 from ksd_tools.audit.verify import Chains, check_content
@@ -21,7 +22,7 @@ def _problems(events: list[Envelope]) -> list[str]:
 
 def test_the_written_order_links() -> None:
     assert _problems(CHAIN) == []
-    assert all(check_content(RULES["ksd.agreement.events"], e) is None for e in CHAIN)
+    assert all(check_content(RULES[AGREEMENT_EVENTS.name], e) is None for e in CHAIN)
 
 
 @given(st.permutations(range(len(CHAIN))), st.lists(st.integers(0, len(CHAIN) - 1), max_size=2))

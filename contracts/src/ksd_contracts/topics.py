@@ -6,7 +6,12 @@ Every consumed topic has a `<topic>.dlq` for records that cannot be processed.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+
+NAMESPACE = os.environ.get("KSD_TOPIC_PREFIX", "")
+"""Put before every topic name; empty on a real platform. A test run sets its own, so that its
+services start from an empty history and never read a live platform's (or another run's) records."""
 
 FOREVER = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
 
@@ -27,23 +32,23 @@ class Topic:
 
 
 SUBMISSIONS = Topic(
-    "ksd.intake.submissions", 6,
+    NAMESPACE + "ksd.intake.submissions", 6,
     "Every accepted submission of the provinces and regencies/cities, keyed by agreement id or region code.",
 )
 AGREEMENT_EVENTS = Topic(
-    "ksd.agreement.events", 6,
+    NAMESPACE + "ksd.agreement.events", 6,
     "The lifecycle of every cooperation, keyed by agreement id; rejections of submissions included.",
 )
 MAPPING_EVENTS = Topic(
-    "ksd.mapping.events", 6,
+    NAMESPACE + "ksd.mapping.events", 6,
     "Urusan classification of agreements and region declarations, keyed by agreement id or region code.",
 )
 CREDENTIALS = Topic(
-    "ksd.admin.credentials", 1,
+    NAMESPACE + "ksd.admin.credentials", 1,
     "Bearer token hashes with their role and region, issued and revoked by `ksd admin`.",
 )
 AUDIT_CHECKPOINTS = Topic(
-    "ksd.audit.checkpoints", 1,
+    NAMESPACE + "ksd.audit.checkpoints", 1,
     "Daily digests over each day's events, for third parties that hold them.",
 )
 

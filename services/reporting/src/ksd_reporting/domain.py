@@ -1,33 +1,311 @@
-"""The projection of lifecycle events into the read models: a pure function.
+"""The projection of events into the read models: pure functions, no I/O, no clock.
 
-The live consumer and `ksd audit rebuild` both call `project`, so a rebuild from the log gives
-the same records as the live service.
+The live consumer and `ksd audit rebuild` both call them, so a rebuild from the log gives the same
+rows as the live service. Every value comes from the events (their `time`, their legal dates);
+nothing reads the wall clock, so a rebuild from offset zero is byte-identical.
+
+An agreement's record is its timeline (one step per event, as recorded) and its current terms,
+which are a fold over the timeline's steps: a correction replaces the data of the step it
+supersedes and the terms are folded again, the superseded step staying on the timeline.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ksd_contracts.envelope import Envelope, format_time
-from ksd_contracts.events import AGREEMENT_PROPOSED
+from ksd_contracts.events import (
+    AGREEMENT_PROPOSED,
+    CORRECTED,
+    SUBMISSION_REJECTED,
+)
 from ksd_contracts.regions import region
 
 AgreementRecord = dict[str, Any]
+Terms = dict[str, Any]
+Step = dict[str, Any]
+RegionFacts = dict[str, Any]
+
+MAPPING_TKKSD_RECORDED = "id.go.kemendagri.ksd.mapping.tkksd_recorded.v1"
+MAPPING_AFFAIRS_DECLARED = "id.go.kemendagri.ksd.mapping.affairs_declared.v1"
+MAPPING_POTENTIALS_DECLARED = "id.go.kemendagri.ksd.mapping.potentials_declared.v1"
+MAPPING_FLAGGED = "id.go.kemendagri.ksd.mapping.flagged.v1"
+"""Mapping's event types as reporting reads them (assumed names: mapping defines them in parallel)."""
+
+STAGE_RANK = {
+    "initiated": 0, "reviewed": 1, "not_feasible": 1, "offered": 2, "accepted": 3, "declined": 3,
+    "ksb_signed": 4, "dprd_approved": 5, "central_approved": 5, "pks_signed": 6,
+}
+"""Stages move forward only: a DPRD approval recorded after the PKS does not move it back."""
+
+_LEGAL_DATE_FIELDS = ("initiated_on", "reviewed_on", "responded_on", "approved_on", "ended_on",
+                      "reported_on", "due_on", "end_on")
+
+
+def short_type(event_type: str) -> str:
+    """`id.go.kemendagri.ksd.agreement.ksb_signed.v1` -> `ksb_signed`."""
+    return event_type.rsplit(".", 2)[-2]
+
+
+def legal_date(data: dict[str, Any]) -> str | None:
+    """The legal date of a step (the signing, the decision), kept apart from when it was recorded."""
+    document = data.get("document")
+    if isinstance(document, dict) and document.get("signed_on"):
+        return str(document["signed_on"])
+    return next((str(data[f]) for f in _LEGAL_DATE_FIELDS if data.get(f)), None)
+
+
+def _step(event: Envelope) -> Step:
+    data = event.data
+    return {
+        "event_id": str(event.id), "sequence": event.sequence, "type": short_type(event.type),
+        "recorded_at": format_time(event.time), "legal_date": legal_date(data),
+        "submitted_by": data.get("submitted_by"), "submission_id": data.get("submission_id"),
+        "source": event.source, "flags": list(data.get("flags") or []), "data": data,
+    }
+
+
+# --- the fold: one small function per step type --------------------------------------------------
+
+def _advance(terms: Terms, status: str) -> None:
+    if terms["status"] in STAGE_RANK and STAGE_RANK[status] >= STAGE_RANK[terms["status"]]:
+        terms["status"] = status
+
+
+def _proposed(terms: Terms, data: dict[str, Any]) -> None:
+    parties = data["parties"]
+    codes = [p["code"] for p in parties if p["type"] == "region"]
+    terms.update(
+        agreement_id=data["agreement_id"], registry_number=data.get("registry_number"), kind=data["kind"],
+        mandatory=data.get("mandatory"), title=data["title"], parties=parties, regions=sorted(codes),
+        provinces=sorted({r.province_code for c in codes if (r := region(c))}),
+        urusan=sorted(data.get("urusan") or []), objects=list(data.get("objects") or []),
+        countries=sorted({p["country"] for p in parties if p["type"] == "foreign"}),
+        initiated_on=data["initiated_on"], parent_id=data.get("parent_id"), status="initiated",
+        reporters=sorted({data["submitted_by"]} if data.get("submitted_by") else set()),
+    )
+
+
+def _party_reported(terms: Terms, data: dict[str, Any]) -> None:
+    terms["reporters"] = sorted({*terms["reporters"], data["region"]})
+    terms["disagreements"] += len(data.get("flags") or [])
+
+
+def _tkksd_reviewed(terms: Terms, data: dict[str, Any]) -> None:
+    _advance(terms, "reviewed" if data["feasible"] else "not_feasible")
+
+
+def _offered(terms: Terms, data: dict[str, Any]) -> None:
+    terms["offered_on"] = data["document"]["signed_on"]
+    _advance(terms, "offered")
+
+
+def _offer_responded(terms: Terms, data: dict[str, Any]) -> None:
+    if data["accepted"]:
+        terms["accepted_on"] = data["responded_on"]
+    _advance(terms, "accepted" if data["accepted"] else "declined")
+
+
+def _ksb_signed(terms: Terms, data: dict[str, Any]) -> None:
+    terms["ksb_on"] = data["document"]["signed_on"]
+    _advance(terms, "ksb_signed")
+
+
+def _dprd_approved(terms: Terms, data: dict[str, Any]) -> None:
+    _advance(terms, "dprd_approved")
+
+
+def _central_approved(terms: Terms, data: dict[str, Any]) -> None:
+    _advance(terms, "central_approved")
+
+
+def _set_funding(terms: Terms, funding: list[dict[str, Any]]) -> None:
+    terms["funding"] = [{"source": f["source"], "amount_idr": int(f["amount_idr"]), "plan": f.get("plan"),
+                         "program": f.get("program")} for f in funding]
+    terms["value_idr"] = sum(f["amount_idr"] for f in terms["funding"])
+
+
+def _pks_signed(terms: Terms, data: dict[str, Any]) -> None:
+    terms.update(pks_on=data["document"]["signed_on"], start_on=data["start_on"], end_on=data["end_on"])
+    if data.get("objects"):
+        terms["objects"] = list(data["objects"])
+    _set_funding(terms, data.get("funding") or [])
+    _advance(terms, "pks_signed")
+
+
+def _amended(terms: Terms, data: dict[str, Any]) -> None:
+    changes = data["changes"]
+    for name in ("title", "objects", "end_on"):
+        if changes.get(name) is not None:
+            terms[name] = changes[name]
+    if changes.get("urusan") is not None:
+        terms["urusan"] = sorted(changes["urusan"])
+    if changes.get("funding") is not None:
+        _set_funding(terms, changes["funding"])
+
+
+def _extended(terms: Terms, data: dict[str, Any]) -> None:
+    terms["successor_id"] = str(data["new_agreement_id"])
+
+
+def _terminated(terms: Terms, data: dict[str, Any]) -> None:
+    terms.update(status="ended", ended_on=data["ended_on"], end_reason=data["reason"])
+
+
+def _progress_reported(terms: Terms, data: dict[str, Any]) -> None:
+    terms["reports"] = [*terms["reports"], {
+        "period": data["period"], "reported_on": data["reported_on"],
+        "recommendation": data["recommendation"], "realized_idr": data.get("realized_idr"),
+    }]
+    terms["last_report_on"] = max(str(data["reported_on"]), terms["last_report_on"] or "")
+    terms["overdue"] = {p: d for p, d in terms["overdue"].items() if p != data["period"]}
+
+
+def _expired(terms: Terms, data: dict[str, Any]) -> None:
+    if terms["status"] != "ended":
+        terms["status"] = "expired"
+
+
+def _report_overdue(terms: Terms, data: dict[str, Any]) -> None:
+    if not any(r["period"] == data["period"] for r in terms["reports"]):
+        terms["overdue"] = {**terms["overdue"], data["period"]: str(data["due_on"])}
+
+
+def _no_change(terms: Terms, data: dict[str, Any]) -> None:
+    """Steps that are on the timeline but change no term (a correction acts through its target)."""
+
+
+FOLD: dict[str, Callable[[Terms, dict[str, Any]], None]] = {
+    "proposed": _proposed, "party_reported": _party_reported, "tkksd_reviewed": _tkksd_reviewed,
+    "offered": _offered, "offer_responded": _offer_responded, "ksb_signed": _ksb_signed,
+    "dprd_approved": _dprd_approved, "central_approved": _central_approved, "pks_signed": _pks_signed,
+    "amended": _amended, "extended": _extended, "terminated": _terminated,
+    "progress_reported": _progress_reported, "expired": _expired, "report_overdue": _report_overdue,
+    "corrected": _no_change,
+}
+
+EMPTY_TERMS: Terms = {
+    "offered_on": None, "accepted_on": None, "ksb_on": None, "pks_on": None, "start_on": None,
+    "end_on": None, "ended_on": None, "end_reason": None, "successor_id": None, "funding": [],
+    "value_idr": 0, "reports": [], "last_report_on": None, "overdue": {}, "disagreements": 0,
+}
+
+
+def effective_data(step: Step) -> dict[str, Any]:
+    """The step's data as it stands: a correction's data replaces the fields it names."""
+    return {**step["data"], **(step.get("corrected_data") or {})}
+
+
+def compile_terms(timeline: list[Step]) -> Terms:
+    """The current terms: the fold of every step's effective data, in the order recorded."""
+    terms: Terms = {**EMPTY_TERMS}
+    for step in timeline:
+        FOLD[step["type"]](terms, effective_data(step))
+    terms["flags"] = [{**f, "step": s["type"]} for s in timeline for f in s["flags"]]
+    terms["one_sided"] = terms["kind"] == "KSDD" and not set(terms["regions"]) <= set(terms["reporters"])
+    return terms
+
+
+def _supersede(timeline: list[Step], correction: Step) -> list[Step]:
+    data = correction["data"]
+    return [
+        {**s, "superseded_by": correction["event_id"], "corrected_data": data["data"]}
+        if s["submission_id"] and s["submission_id"] == str(data["supersedes"]) else s
+        for s in timeline
+    ]
 
 
 def project(record: AgreementRecord | None, event: Envelope) -> AgreementRecord | None:
-    """The compiled record of an agreement after one more of its events."""
-    if event.type == AGREEMENT_PROPOSED:
-        data = event.data
-        codes = [p["code"] for p in data["parties"] if p["type"] == "region"]
-        record = {
-            "agreement_id": data["agreement_id"], "kind": data["kind"], "status": "initiated",
-            "title": data["title"], "regions": codes,
-            "provinces": sorted({r.province_code for c in codes if (r := region(c))}),
-            "urusan": data["urusan"], "parties": data["parties"], "timeline": [],
-        }
-    if record is None:
+    """The compiled record of an agreement after one more of its events; None when the event
+    belongs to no agreement on the register (e.g. the rejection of a first proposal)."""
+    if record is None and event.type != AGREEMENT_PROPOSED:
         return None
-    step = {"type": event.type, "at": format_time(event.time), "sequence": event.sequence,
-            "by": event.data.get("submitted_by")}
-    return {**record, "version": event.sequence, "timeline": [*record["timeline"], step]}
+    if record is not None and event.sequence is not None and event.sequence <= record["version"]:
+        return record  # already folded in (a rebuild over a live table, or a redelivery)
+    if event.type == SUBMISSION_REJECTED or short_type(event.type) not in FOLD:
+        return {**record, "version": event.sequence} if record is not None else None
+    step = _step(event)
+    timeline = [*record["timeline"]] if record is not None else []
+    if event.type == CORRECTED:
+        timeline = _supersede(timeline, step)
+    timeline.append(step)
+    return {**compile_terms(timeline), "version": event.sequence or len(timeline),
+            "first_recorded_at": timeline[0]["recorded_at"], "timeline": timeline}
+
+
+# --- region facts and flags from ksd.mapping.events ------------------------------------------------
+
+def project_region(facts: RegionFacts | None, event: Envelope) -> RegionFacts | None:
+    """What reporting keeps of a region's own declarations: its TKKSD decree and its mapping."""
+    kind = event.type
+    if kind not in (MAPPING_TKKSD_RECORDED, MAPPING_AFFAIRS_DECLARED, MAPPING_POTENTIALS_DECLARED):
+        return facts
+    data = event.data
+    code = str(data.get("region") or event.subject)
+    found = region(code)
+    if found is None:
+        return facts
+    current = facts or {"region": code, "province": found.province_code, "tkksd_decree": None,
+                        "tkksd_on": None, "affairs_declared_on": None, "offers": [], "needs": [],
+                        "potentials_declared_on": None, "potentials": 0, "version": 0}
+    if event.subject == code and event.sequence is not None:
+        if event.sequence <= current["version"]:
+            return facts  # already applied: a redelivery, or a rebuild over a live table
+        current = {**current, "version": event.sequence}
+    on = str(data.get("declared_on") or format_time(event.time)[:10])
+    if kind == MAPPING_TKKSD_RECORDED:
+        return {**current, "tkksd_decree": data.get("decree_number") or "",
+                "tkksd_on": str(data.get("decree_date") or on)}
+    if kind == MAPPING_AFFAIRS_DECLARED:
+        return {**current, "affairs_declared_on": on, "offers": sorted(data.get("offers") or []),
+                "needs": sorted(data.get("needs") or [])}
+    return {**current, "potentials_declared_on": on, "potentials": len(data.get("potentials") or [])}
+
+
+def mapping_flag(event: Envelope) -> dict[str, Any] | None:
+    """A soft-rule flag raised by mapping on an agreement (e.g. an affair outside the region's mapping)."""
+    if event.type != MAPPING_FLAGGED or not event.data.get("agreement_id") or not event.data.get("rule"):
+        return None
+    return {"event_id": str(event.id), "agreement_id": str(event.data["agreement_id"]),
+            "rule": str(event.data["rule"]), "detail": str(event.data.get("detail") or ""),
+            "flagged_at": format_time(event.time)}
+
+
+# --- counts: what one record adds to the pre-aggregated counts of each scope ----------------------
+
+CountKey = tuple[str, str, str]
+"""(scope, dimension, key): scope `` is the nation, else a province or a region code."""
+
+
+def contributions(record: AgreementRecord | None) -> dict[CountKey, tuple[int, int]]:
+    """What the record adds to the counts, (n, value in IDR) by (scope, dimension, key), for the
+    nation, each of its provinces and each of its party regions. A change of a record is its new
+    contributions minus its old, so the counts never need a scan of the table."""
+    if record is None:
+        return {}
+    value = int(record["value_idr"])
+    keys: list[tuple[str, str, int, int]] = [
+        ("kind", record["kind"], 1, value), ("status", record["status"], 1, value),
+        ("month", str(record["initiated_on"])[:7], 1, value),
+        *(("urusan", u, 1, value) for u in record["urusan"]),
+        *(("province", p, 1, value) for p in record["provinces"]),
+        *(("region", r, 1, value) for r in record["regions"]),
+        *(("country", c, 1, value) for c in record["countries"]),
+        *(("funding", f["source"], 1, int(f["amount_idr"])) for f in record["funding"]),
+        *(("flag", f["rule"], 1, 0) for f in record["flags"]),
+    ]
+    counts: dict[CountKey, tuple[int, int]] = {}
+    for scope in ["", *sorted({*record["provinces"], *record["regions"]})]:
+        for dimension, key, n, amount in keys:
+            old_n, old_value = counts.get((scope, dimension, key), (0, 0))
+            counts[(scope, dimension, key)] = (old_n + n, old_value + amount)
+    return counts
+
+
+def count_changes(before: AgreementRecord | None, after: AgreementRecord | None) -> dict[CountKey, tuple[int, int]]:
+    """after's contributions minus before's, without the keys that do not move."""
+    old, new = contributions(before), contributions(after)
+    changes = {k: (new.get(k, (0, 0))[0] - old.get(k, (0, 0))[0], new.get(k, (0, 0))[1] - old.get(k, (0, 0))[1])
+               for k in {*old, *new}}
+    return {k: v for k, v in changes.items() if v != (0, 0)}

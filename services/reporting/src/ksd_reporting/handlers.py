@@ -1,27 +1,66 @@
-"""Reporting's handler: lifecycle events in, read models updated in batches."""
+"""Reporting's handlers: events in, read models updated in batches (one read and one write per batch)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
 
 import asyncpg
 
 from ksd_common.consumer import consuming
 from ksd_contracts.envelope import Envelope
 from ksd_reporting import store
-from ksd_reporting.domain import AgreementRecord, project
+from ksd_reporting.domain import (
+    AgreementRecord,
+    CountKey,
+    RegionFacts,
+    count_changes,
+    mapping_flag,
+    project,
+    project_region,
+)
 
 SERVICE = "reporting"
 
 
 async def apply_agreement_events(conn: asyncpg.Connection, events: list[Envelope]) -> None:
     """Load the batch's records in one query, project every event, save the changed ones at once."""
-    current: dict[str, AgreementRecord | None] = dict(
-        await store.records(conn, sorted({e.subject for e in events}))
-    )
+    before: dict[str, AgreementRecord] = await store.records(conn, sorted({e.subject for e in events}))
+    current: dict[str, AgreementRecord | None] = dict(before)
     changed: set[str] = set()
     for event in events:
         with consuming(SERVICE, event):
             record = project(current.get(event.subject), event)
-            if record is not None:
+            if record is not None and record is not current.get(event.subject):
                 current[event.subject] = record
                 changed.add(event.subject)
     await store.save(conn, [r for s in sorted(changed) if (r := current[s])])
+    await store.add_counts(conn, _summed(count_changes(before.get(s), current[s]) for s in sorted(changed)))
+
+
+def _summed(changes: Iterable[dict[CountKey, tuple[int, int]]]) -> dict[CountKey, tuple[int, int]]:
+    total: dict[CountKey, tuple[int, int]] = {}
+    for change in changes:
+        for key, (n, value) in change.items():
+            old_n, old_value = total.get(key, (0, 0))
+            total[key] = (old_n + n, old_value + value)
+    return total
+
+
+async def apply_mapping_events(conn: asyncpg.Connection, events: list[Envelope]) -> None:
+    """Region facts (TKKSD decree, mapping) and mapping's flags on agreements, in one write each."""
+    codes = sorted({str(e.data.get("region") or e.subject) for e in events})
+    facts: dict[str, RegionFacts | None] = dict(await store.region_facts(conn, codes))
+    changed: set[str] = set()
+    flags: list[dict[str, Any]] = []
+    for event in events:
+        with consuming(SERVICE, event):
+            code = str(event.data.get("region") or event.subject)
+            updated = project_region(facts.get(code), event)
+            if updated is not None and updated is not facts.get(code):
+                facts[code] = updated
+                changed.add(code)
+            if (flag := mapping_flag(event)) is not None:
+                flags.append(flag)
+    await store.save_region_facts(conn, [f for c in sorted(changed) if (f := facts[c])])
+    await store.save_mapping_flags(conn, flags)

@@ -1,14 +1,19 @@
-"""Reporting's queries on ksd_reporting."""
+"""Reporting's queries on ksd_reporting: batched writes of the read models, and the reads of the API."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from ksd_reporting.domain import AgreementRecord
+from ksd_contracts.regions import autonomous_codes, in_scope, regions
+from ksd_contracts.urusan import urusan
+from ksd_reporting.domain import AgreementRecord, CountKey, RegionFacts
 
+# --- writes ------------------------------------------------------------------------------------------
 
 async def records(conn: asyncpg.Connection, ids: list[str]) -> dict[str, AgreementRecord]:
     rows = await conn.fetch("SELECT agreement_id, record FROM agreements WHERE agreement_id = ANY($1::uuid[])",
@@ -16,44 +21,335 @@ async def records(conn: asyncpg.Connection, ids: list[str]) -> dict[str, Agreeme
     return {str(r["agreement_id"]): r["record"] for r in rows}
 
 
+_COLUMNS = {
+    "kind": "r->>'kind'", "status": "r->>'status'", "title": "r->>'title'",
+    "regions": "ARRAY(SELECT jsonb_array_elements_text(r->'regions'))",
+    "provinces": "ARRAY(SELECT jsonb_array_elements_text(r->'provinces'))",
+    "urusan": "ARRAY(SELECT jsonb_array_elements_text(r->'urusan'))",
+    "countries": "ARRAY(SELECT jsonb_array_elements_text(r->'countries'))",
+    "reporters": "ARRAY(SELECT jsonb_array_elements_text(r->'reporters'))",
+    "version": "(r->>'version')::int", "record": "r",
+    "registry_number": "r->>'registry_number'", "mandatory": "(r->>'mandatory')::boolean",
+    **{d: f"(r->>'{d}')::date" for d in ("initiated_on", "offered_on", "accepted_on", "ksb_on", "pks_on",
+                                         "start_on", "end_on", "ended_on", "last_report_on")},
+    "successor_id": "(r->>'successor_id')::uuid",
+    "overdue_since": "(SELECT min(v::date) FROM jsonb_each_text(r->'overdue') AS o(k, v))",
+    "overdue_periods": "(SELECT count(*) FROM jsonb_object_keys(r->'overdue'))",
+    "value_idr": "(r->>'value_idr')::bigint", "funding": "r->'funding'", "flags": "r->'flags'",
+    "one_sided": "(r->>'one_sided')::boolean", "disagreements": "(r->>'disagreements')::int",
+}
+_SAVE = (
+    f"INSERT INTO agreements (agreement_id, {', '.join(_COLUMNS)})"
+    f" SELECT (r->>'agreement_id')::uuid, {', '.join(_COLUMNS.values())}"
+    " FROM jsonb_array_elements($1::jsonb) AS r"
+    f" ON CONFLICT (agreement_id) DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in _COLUMNS)}"
+)
+
+
 async def save(conn: asyncpg.Connection, changed: list[AgreementRecord]) -> None:
     """Upsert the changed records in one statement; the filter columns are taken from the record."""
-    if not changed:
+    if changed:
+        await conn.execute(_SAVE, changed)
+
+
+async def add_counts(conn: asyncpg.Connection, changes: dict[CountKey, tuple[int, int]]) -> None:
+    """Add the batch's count changes in one statement (keys in a fixed order: concurrent batches on
+    other partitions cannot deadlock), then drop the rows that fell to zero."""
+    if not changes:
         return
+    keys = sorted(changes)
+    columns = ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys],
+               [changes[k][0] for k in keys], [changes[k][1] for k in keys])
     await conn.execute(
-        "INSERT INTO agreements (agreement_id, kind, status, title, regions, provinces, urusan, version, record)"
-        " SELECT (r->>'agreement_id')::uuid, r->>'kind', r->>'status', r->>'title',"
-        " ARRAY(SELECT jsonb_array_elements_text(r->'regions')),"
-        " ARRAY(SELECT jsonb_array_elements_text(r->'provinces')),"
-        " ARRAY(SELECT jsonb_array_elements_text(r->'urusan')), (r->>'version')::int, r"
-        " FROM jsonb_array_elements($1::jsonb) AS r"
-        " ON CONFLICT (agreement_id) DO UPDATE SET kind = EXCLUDED.kind, status = EXCLUDED.status,"
-        " title = EXCLUDED.title, regions = EXCLUDED.regions, provinces = EXCLUDED.provinces,"
-        " urusan = EXCLUDED.urusan, version = EXCLUDED.version, record = EXCLUDED.record",
-        changed,
-    )
+        "INSERT INTO counts SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::numeric[])"
+        " ON CONFLICT (scope, dimension, key) DO UPDATE"
+        " SET n = counts.n + EXCLUDED.n, value_idr = counts.value_idr + EXCLUDED.value_idr", *columns)
+    await conn.execute(
+        "DELETE FROM counts c USING unnest($1::text[], $2::text[], $3::text[]) AS k(scope, dimension, key)"
+        " WHERE (c.scope, c.dimension, c.key) = (k.scope, k.dimension, k.key) AND c.n = 0 AND c.value_idr = 0",
+        *columns[:3])
 
 
-def _scope(region: str | None) -> tuple[str, list[Any]]:
-    if region is None:
-        return "true", []
-    column = "provinces" if len(region) == 2 else "regions"
-    return f"$1 = ANY({column})", [region]
+async def region_facts(conn: asyncpg.Connection, codes: list[str]) -> dict[str, RegionFacts]:
+    rows = await conn.fetch("SELECT * FROM region_facts WHERE region = ANY($1::text[])", codes)
+    return {r["region"]: _facts(r) for r in rows}
 
 
-async def summary(pool: asyncpg.Pool, region: str | None) -> dict[str, Any]:
-    """Counts by kind, status and urusan for the nation, a province (with its regions) or a region."""
-    where, args = _scope(region)
-    async with pool.acquire() as conn:
-        total = await conn.fetchval(f"SELECT count(*) FROM agreements WHERE {where}", *args)
-        by_kind = await conn.fetch(f"SELECT kind AS k, count(*) AS n FROM agreements WHERE {where} GROUP BY 1", *args)
-        by_status = await conn.fetch(
-            f"SELECT status AS k, count(*) AS n FROM agreements WHERE {where} GROUP BY 1", *args)
-        by_urusan = await conn.fetch(
-            f"SELECT u AS k, count(*) AS n FROM agreements, unnest(urusan) AS u WHERE {where} GROUP BY 1", *args)
+def _facts(row: asyncpg.Record) -> RegionFacts:
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in dict(row).items()}
+
+
+async def save_region_facts(conn: asyncpg.Connection, facts: list[RegionFacts]) -> None:
+    if facts:
+        await conn.execute(
+            "INSERT INTO region_facts SELECT * FROM jsonb_populate_recordset(NULL::region_facts, $1::jsonb)"
+            " ON CONFLICT (region) DO UPDATE SET tkksd_decree = EXCLUDED.tkksd_decree,"
+            " tkksd_on = EXCLUDED.tkksd_on, affairs_declared_on = EXCLUDED.affairs_declared_on,"
+            " offers = EXCLUDED.offers, needs = EXCLUDED.needs,"
+            " potentials_declared_on = EXCLUDED.potentials_declared_on, potentials = EXCLUDED.potentials,"
+            " version = EXCLUDED.version",
+            facts,
+        )
+
+
+async def save_mapping_flags(conn: asyncpg.Connection, flags: list[dict[str, Any]]) -> None:
+    if flags:
+        await conn.execute(
+            "INSERT INTO mapping_flags SELECT * FROM jsonb_populate_recordset(NULL::mapping_flags, $1::jsonb)"
+            " ON CONFLICT DO NOTHING", flags)
+
+
+# --- reads -------------------------------------------------------------------------------------------
+
+class Where:
+    """A WHERE clause built from optional filters, with numbered parameters."""
+
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.args: list[Any] = []
+
+    def add(self, template: str, value: Any) -> None:
+        self.args.append(value)
+        self.clauses.append(template.replace("?", f"${len(self.args)}"))
+
+    def param(self, value: Any) -> str:
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+    @property
+    def sql(self) -> str:
+        return " AND ".join(self.clauses) or "true"
+
+
+def scoped(where: Where, scope: str | None) -> Where:
+    """A province includes its regencies/cities; a regency/city is itself."""
+    if scope is not None:
+        # `@>` rather than `= ANY`: the GIN indexes on the arrays answer it.
+        where.add("provinces @> ARRAY[?::text]" if len(scope) == 2 else "regions @> ARRAY[?::text]", scope)
+    return where
+
+
+@dataclass(frozen=True)
+class Filters:
+    scope: str | None = None
+    kind: str | None = None
+    status: str | None = None
+    urusan: str | None = None
+    q: str | None = None
+
+    def where(self) -> Where:
+        where = scoped(Where(), self.scope)
+        if self.kind:
+            where.add("kind = ?", self.kind)
+        if self.status:
+            where.add("status = ?", self.status)
+        if self.urusan:
+            where.add("urusan @> ARRAY[?::text]", self.urusan)
+        if self.q:
+            where.add("search @@ websearch_to_tsquery('indonesian', ?)", self.q)
+        return where
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """What the "today"-dependent indicators measure against: `as_of` and the dormancy threshold."""
+
+    as_of: date
+    dormant_months: int = 12
+    expiring_days: tuple[int, ...] = field(default=(30, 60, 90))
+
+
+async def summary(pool: asyncpg.Pool, scope: str | None, horizon: Horizon) -> dict[str, Any]:
+    """Counts and the indicators of DOMAIN.md for the nation, a province (with its regions) or a region."""
+    where = scoped(Where(), scope)
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        indicators = await _indicators(conn, scoped(Where(), scope), horizon)
+        result: dict[str, Any] = {
+            "region": scope, "as_of": horizon.as_of.isoformat(), "total": indicators.pop("total"),
+            **await _counted(conn, scope, where), **indicators,
+        }
+        result["regions"] = await _completeness(conn, scope, set(result["by_region"]))
+    result["names"] = _names([*_governments(scope), *result["by_region"], *result["by_province"]])
+    return result
+
+
+def _names(codes: list[str]) -> dict[str, dict[str, str]]:
+    """Names for the page: of the regions in the answer and of the 32 urusan."""
+    table = regions()
+    return {"regions": {c: table[c].name for c in sorted(set(codes)) if c in table},
+            "urusan": {c: u.name for c, u in urusan().items()}}
+
+
+async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) -> dict[str, Any]:
+    as_of = where.param(horizon.as_of)
+    months = where.param(horizon.dormant_months)
+    live = "ended_on IS NULL AND status <> 'expired'"
+    expiring = ", ".join(
+        f"count(*) FILTER (WHERE {live} AND end_on >= {as_of} AND end_on <= {as_of}::date + {d}) AS expiring_{d}"
+        for d in horizon.expiring_days)
+    row = await conn.fetchrow(
+        f"""SELECT count(*) AS total,
+          count(*) FILTER (WHERE offered_on IS NOT NULL) AS offered,
+          count(*) FILTER (WHERE accepted_on IS NOT NULL) AS accepted,
+          count(*) FILTER (WHERE ksb_on IS NOT NULL) AS ksb,
+          count(*) FILTER (WHERE pks_on IS NOT NULL) AS pks,
+          count(*) FILTER (WHERE pks_on IS NOT NULL AND start_on <= {as_of} AND end_on >= {as_of}
+                           AND (ended_on IS NULL OR ended_on > {as_of}) AND status <> 'expired') AS running,
+          count(*) FILTER (WHERE ksb_on IS NOT NULL AND pks_on IS NOT NULL) AS ksb_followed,
+          percentile_cont(0.5) WITHIN GROUP (ORDER BY pks_on - ksb_on)
+            FILTER (WHERE ksb_on IS NOT NULL AND pks_on >= ksb_on) AS median_days,
+          count(*) FILTER (WHERE ksb_on IS NOT NULL AND pks_on IS NULL AND {live}
+                           AND ksb_on <= {as_of}::date - make_interval(months => {months})) AS dormant,
+          {expiring},
+          count(*) FILTER (WHERE ended_on IS NULL AND successor_id IS NULL AND end_on < {as_of}
+                           AND (last_report_on IS NULL OR last_report_on < end_on)) AS expired_unattended,
+          count(*) FILTER (WHERE overdue_since <= {as_of}) AS overdue_agreements,
+          coalesce(sum(overdue_periods) FILTER (WHERE overdue_since <= {as_of}), 0) AS overdue_periods,
+          count(*) FILTER (WHERE one_sided) AS one_sided,
+          count(*) FILTER (WHERE disagreements > 0) AS disagreeing,
+          coalesce(sum(value_idr), 0) AS value_idr
+        FROM agreements WHERE {where.sql}""", *where.args)
+    ksb, followed = row["ksb"], row["ksb_followed"]
     return {
-        "region": region, "total": total,
-        "by_kind": {r["k"]: r["n"] for r in by_kind},
-        "by_status": {r["k"]: r["n"] for r in by_status},
-        "by_urusan": {r["k"]: r["n"] for r in by_urusan},
+        "total": row["total"],
+        "funnel": {k: row[k] for k in ("offered", "accepted", "ksb", "pks", "running")},
+        "ksb_pks": {"followed": followed, "rate": round(followed / ksb, 4) if ksb else None,
+                    "median_days": row["median_days"], "dormant": row["dormant"],
+                    "dormant_months": horizon.dormant_months},
+        "expiring": {str(d): row[f"expiring_{d}"] for d in horizon.expiring_days},
+        "expired_without_extension_or_evaluation": row["expired_unattended"],
+        "overdue_reports": {"agreements": row["overdue_agreements"], "periods": int(row["overdue_periods"])},
+        "ksdd_reports": {"one_sided": row["one_sided"], "disagreeing": row["disagreeing"]},
+        "value_idr": int(row["value_idr"]),
+    }
+
+
+COUNTED = {"kind": "by_kind", "status": "by_status", "month": "by_month", "urusan": "by_urusan",
+           "province": "by_province", "region": "by_region", "country": "foreign_by_country", "flag": "flags_by_rule"}
+VALUED = {"urusan": "value_by_urusan_idr", "funding": "value_by_funding_source_idr"}
+
+
+async def _counted(conn: asyncpg.Connection, scope: str | None, where: Where) -> dict[str, dict[str, int]]:
+    """The counts and values of the scope from the `counts` table (no scan of agreements), with the
+    flags mapping raised on agreements in scope."""
+    result: dict[str, dict[str, int]] = {name: {} for name in [*COUNTED.values(), *VALUED.values()]}
+    for row in await conn.fetch("SELECT dimension, key, n, value_idr FROM counts WHERE scope = $1 ORDER BY 1, 2",
+                                scope or ""):
+        if row["dimension"] in COUNTED:
+            result[COUNTED[row["dimension"]]][row["key"]] = int(row["n"])
+        if row["dimension"] in VALUED:
+            result[VALUED[row["dimension"]]][row["key"]] = int(row["value_idr"])
+    for row in await conn.fetch(
+            f"SELECT m.rule AS k, count(*) AS n FROM mapping_flags m JOIN agreements USING (agreement_id)"
+            f" WHERE {where.sql} GROUP BY 1", *where.args):
+        flags = result["flags_by_rule"]
+        flags[row["k"]] = flags.get(row["k"], 0) + int(row["n"])
+    return result
+
+
+RECOUNT = """
+WITH s AS (SELECT a.*, x.scope FROM agreements a,
+             LATERAL (SELECT '' UNION SELECT unnest(a.provinces) UNION SELECT unnest(a.regions)) AS x(scope)),
+items AS (
+  SELECT scope, 'kind' AS d, kind AS k, value_idr AS v FROM s
+  UNION ALL SELECT scope, 'status', status, value_idr FROM s
+  UNION ALL SELECT scope, 'month', coalesce(to_char(initiated_on, 'YYYY-MM'), 'None'), value_idr FROM s
+  UNION ALL SELECT scope, 'urusan', unnest(urusan), value_idr FROM s
+  UNION ALL SELECT scope, 'province', unnest(provinces), value_idr FROM s
+  UNION ALL SELECT scope, 'region', unnest(regions), value_idr FROM s
+  UNION ALL SELECT scope, 'country', unnest(countries), value_idr FROM s
+  UNION ALL SELECT scope, 'funding', f->>'source', (f->>'amount_idr')::bigint FROM s, jsonb_array_elements(s.funding) f
+  UNION ALL SELECT scope, 'flag', f->>'rule', 0 FROM s, jsonb_array_elements(s.flags) f)
+INSERT INTO counts SELECT scope, d, k, count(*), sum(v) FROM items GROUP BY 1, 2, 3
+"""
+
+
+async def recount(conn: asyncpg.Connection) -> None:
+    """The counts recomputed from the agreements table in one statement (after a bulk load; a test
+    checks that it equals what the handlers keep up to date, event by event)."""
+    async with conn.transaction():
+        await conn.execute("DELETE FROM counts")
+        await conn.execute(RECOUNT)
+
+
+def _governments(scope: str | None) -> list[str]:
+    return sorted(c for c in autonomous_codes() if scope is None or in_scope(scope, c))
+
+
+async def _completeness(conn: asyncpg.Connection, scope: str | None, cooperating: set[str]) -> dict[str, Any]:
+    """TKKSD decrees, mappings and cooperation over the autonomous governments in scope, per province
+    (a rate like DHIS2's reporting rates): the province itself and its autonomous regencies/cities."""
+    governments = _governments(scope)
+    facts = {r["region"]: r for r in await conn.fetch(
+        "SELECT region, tkksd_decree IS NOT NULL AS tkksd, affairs_declared_on IS NOT NULL AS mapped"
+        " FROM region_facts WHERE region = ANY($1::text[])", governments)}
+    without_tkksd = [c for c in governments if not (c in facts and facts[c]["tkksd"])]
+    without_mapping = [c for c in governments if not (c in facts and facts[c]["mapped"])]
+    without_cooperation = [c for c in governments if c not in cooperating]
+    per_province: dict[str, dict[str, Any]] = {}
+    for code in governments:
+        entry = per_province.setdefault(regions()[code].province_code,
+                                        {"governments": 0, "tkksd": 0, "mapping": 0, "cooperating": 0})
+        entry["governments"] += 1
+        entry["tkksd"] += code not in without_tkksd
+        entry["mapping"] += code not in without_mapping
+        entry["cooperating"] += code in cooperating
+    for entry in per_province.values():
+        for name in ("tkksd", "mapping", "cooperating"):
+            entry[f"{name}_rate"] = round(entry[name] / entry["governments"], 4)
+    n = len(governments)
+    return {
+        "governments": n,
+        "tkksd_rate": round((n - len(without_tkksd)) / n, 4) if n else None,
+        "mapping_rate": round((n - len(without_mapping)) / n, 4) if n else None,
+        "without_tkksd": without_tkksd, "without_mapping": without_mapping,
+        "without_cooperation": without_cooperation, "by_province": per_province,
+    }
+
+
+LIST_COLUMNS = ("agreement_id, registry_number, kind, mandatory, status, title, regions, provinces, urusan,"
+                " countries, initiated_on, ksb_on, pks_on, start_on, end_on, ended_on, value_idr, funding, version")
+
+
+async def page(pool: asyncpg.Pool, filters: Filters, cursor: UUID | None, limit: int) -> list[dict[str, Any]]:
+    """A page of agreements, newest id first (ids are UUIDv7, sortable by creation); `cursor` is the
+    last id of the previous page (keyset pagination: stable while new agreements arrive)."""
+    where = filters.where()
+    if cursor is not None:
+        where.add("agreement_id < ?", cursor)
+    rows = await pool.fetch(
+        f"SELECT {LIST_COLUMNS} FROM agreements WHERE {where.sql} ORDER BY agreement_id DESC"
+        f" LIMIT {where.param(limit)}", *where.args)
+    return [_plain(r) for r in rows]
+
+
+async def every(pool: asyncpg.Pool, filters: Filters) -> list[dict[str, Any]]:
+    """Every agreement matching the filters, for the exports."""
+    where = filters.where()
+    rows = await pool.fetch(
+        f"SELECT {LIST_COLUMNS} FROM agreements WHERE {where.sql} ORDER BY agreement_id DESC", *where.args)
+    return [_plain(r) for r in rows]
+
+
+def _plain(row: asyncpg.Record) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, date) else str(v) if isinstance(v, UUID) else v)
+            for k, v in dict(row).items()}
+
+
+async def compiled(pool: asyncpg.Pool, agreement_id: UUID) -> dict[str, Any] | None:
+    """The compiled record of one agreement as the API answers it (and `ksd audit replay` prints
+    it): its current terms, its whole timeline, and the flags mapping raised on it."""
+    async with pool.acquire() as conn:
+        record = await conn.fetchval("SELECT record FROM agreements WHERE agreement_id = $1", agreement_id)
+        if record is None:
+            return None
+        flags = await conn.fetch(
+            "SELECT rule, detail, flagged_at FROM mapping_flags WHERE agreement_id = $1 ORDER BY event_id",
+            agreement_id)
+    return {
+        "agreement_id": str(agreement_id),
+        "terms": {k: v for k, v in record.items() if k != "timeline"},
+        "timeline": record["timeline"],
+        "mapping_flags": [{"rule": f["rule"], "detail": f["detail"], "flagged_at": f["flagged_at"].isoformat()}
+                          for f in flags],
     }

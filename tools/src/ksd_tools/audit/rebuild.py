@@ -8,7 +8,8 @@ the inbox, exactly as the live service applies them). Replay stops each partitio
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -58,10 +59,19 @@ async def _create_database(name: str) -> None:
         await conn.close()
 
 
-async def drop_database(name: str) -> None:
+async def drop_database(name: str, attempts: int = 50) -> None:
+    """Drop a rebuilt database. FORCE ends our own sessions, but not an autovacuum worker that the
+    fresh writes woke (it runs as the superuser), so wait for that to finish."""
     conn = await asyncpg.connect(_server_dsn())
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for attempt in range(attempts):
+            try:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                return
+            except (asyncpg.InsufficientPrivilegeError, asyncpg.ObjectInUseError):
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(0.2)
     finally:
         await conn.close()
 
@@ -113,18 +123,8 @@ async def rebuild(history: History, database: str, *, stops: Stops | None = None
 
 
 async def _summary(pool: asyncpg.Pool, scope: str | None, as_of: date) -> dict[str, Any]:
-    """Reporting's own summary of `scope`, measured against `as_of` where reporting takes a
-    `Horizon` (the "today"-dependent indicators)."""
-    summarize: Callable[..., Awaitable[dict[str, Any]]] = store.summary
-    horizon = getattr(store, "Horizon", None)
-    return await (summarize(pool, scope) if horizon is None else summarize(pool, scope, horizon(as_of=as_of)))
-
-
-async def _agreement(pool: asyncpg.Pool, agreement_id: UUID) -> dict[str, Any] | None:
-    """Reporting's own compiled record of one agreement (terms and timeline)."""
-    async with pool.acquire() as conn:
-        found = await store.records(conn, [str(agreement_id)])
-    return found.get(str(agreement_id))
+    """Reporting's own summary of `scope`, its dated indicators measured on `as_of`."""
+    return await store.summary(pool, scope, store.Horizon(as_of))
 
 
 def _agreement_id(subject: str | None) -> UUID | None:
@@ -141,7 +141,7 @@ async def replay(history: History, as_of: datetime, subject: str | None) -> dict
     async with rebuilt(history, database, until_ms=int(as_of.timestamp() * 1000), keep=False) as (pool, events):
         agreement_id = _agreement_id(subject)
         if agreement_id is not None:
-            answer: dict[str, Any] = {"agreement": await _agreement(pool, agreement_id)}
+            answer: dict[str, Any] = {"agreement": await store.compiled(pool, agreement_id)}
         else:
             answer = {"summary": await _summary(pool, subject, as_of.date())}
     return {"as_of": as_of.isoformat(), "subject": subject, "events": events, **answer}

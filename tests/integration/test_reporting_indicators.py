@@ -1,0 +1,227 @@
+"""Reporting on the real broker and database: a known event history is published straight to
+ksd.agreement.events and ksd.mapping.events (as the agreement and mapping services would), and the
+API's answers are checked against what that history must give.
+
+The topics are shared with other test runs, so the summary is compared as a difference (after minus
+before) on province 65, and lists are checked for this history's own fresh agreement ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from conftest import GROUP_PREFIX, Platform
+from openpyxl import load_workbook
+from reporting_history import AS_OF, EXPECTED_DELTA, EXPECTED_MEDIAN_DAYS, History, build, caught_up, publish
+
+from ksd_reporting.exports import HEADERS
+
+
+class Reader:
+    """One role's view of the reporting API."""
+
+    def __init__(self, client: httpx.AsyncClient, base: str, token: str) -> None:
+        self.client, self.base, self.headers = client, base, {"Authorization": f"Bearer {token}"}
+
+    async def get(self, path: str, **params: Any) -> httpx.Response:
+        return await self.client.get(f"{self.base}{path}", params=params, headers=self.headers)
+
+    async def json(self, path: str, **params: Any) -> Any:
+        response = await self.get(path, **params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+DAYS = (AS_OF.isoformat(), "2025-07-20", "2023-01-01")
+"""The days the summary is read at, before and after the history is published."""
+
+
+class Scenario:
+    def __init__(self, history: History, readers: dict[str, Reader], before: dict[str, dict[str, Any]]) -> None:
+        self.history, self.readers, self.befores = history, readers, before
+        self.before = before[AS_OF.isoformat()]
+
+    async def difference(self, day: str) -> Any:
+        after = await self.readers["ministry"].json("/v1/summary", region="65", as_of=day)
+        return _difference(after, self.befores[day])
+
+
+async def _until_applied(ministry: Reader, history: History) -> None:
+    """Until every stream of the history is in the read models."""
+    deadline = asyncio.get_running_loop().time() + 60
+    for name, stream in history.agreements.items():
+        while True:
+            response = await ministry.get(f"/v1/agreements/{stream.subject}")
+            if response.status_code == 200 and response.json()["terms"]["version"] == len(stream.events):
+                break
+            assert asyncio.get_running_loop().time() < deadline, f"{name} not applied: {response.text}"
+            await asyncio.sleep(0.2)
+    while True:
+        summary = await ministry.json("/v1/summary", region="65", as_of=AS_OF.isoformat())
+        regions = summary["regions"]
+        if ("urusan.outside_mapping" in summary["flags_by_rule"] and "65.71" not in regions["without_mapping"]
+                and "65" not in regions["without_tkksd"]):
+            return
+        assert asyncio.get_running_loop().time() < deadline, "mapping events not applied"
+        await asyncio.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+async def scenario(platform: Platform) -> AsyncIterator[Scenario]:
+    tokens = await asyncio.gather(
+        platform.token("directorate"), platform.token("auditor"), platform.token("province", "65"),
+        platform.token("province", "64"), platform.token("regency", "65.03"))
+    async with httpx.AsyncClient(timeout=30) as client:
+        readers = {name: Reader(client, platform.url["reporting"], token) for name, token in
+                   zip(("ministry", "auditor", "kaltara", "kaltim", "nunukan"), tokens, strict=True)}
+        await caught_up(GROUP_PREFIX)
+        before = {day: await readers["ministry"].json("/v1/summary", region="65", as_of=day) for day in DAYS}
+        history = build()
+        await publish(history)
+        await _until_applied(readers["ministry"], history)
+        yield Scenario(history, readers, before)
+
+
+def _difference(after: Any, before: Any) -> Any:
+    """after - before for every number in a (nested) summary; zero differences left out of maps."""
+    if isinstance(after, dict):
+        pairs = {k: _difference(v, (before or {}).get(k)) for k, v in after.items()}
+        return {k: v for k, v in pairs.items() if v not in (0, {}, None)}
+    if isinstance(after, (int, float)) and not isinstance(after, bool):
+        return after - (before or 0)
+    return None
+
+
+async def test_every_indicator_of_the_summary_on_a_known_history(scenario: Scenario) -> None:
+    after = await scenario.readers["ministry"].json("/v1/summary", region="65", as_of=AS_OF.isoformat())
+    difference = _difference(after, scenario.before)
+    for name, expected in EXPECTED_DELTA.items():
+        if isinstance(expected, dict):
+            expected = {k: v for k, v in expected.items() if v}
+            got = difference.get(name, {})
+            got = {k: v for k, v in got.items() if k in expected or not isinstance(v, dict)}
+            got.pop("rate", None), got.pop("median_days", None), got.pop("dormant_months", None)
+        else:
+            got = difference.get(name, 0)
+        assert got == expected, name
+    if scenario.before["ksb_pks"]["followed"] == 0:  # a province no other run touched: exact figures
+        assert after["ksb_pks"]["median_days"] == EXPECTED_MEDIAN_DAYS
+        assert after["ksb_pks"]["rate"] == 0.8
+    regions = after["regions"]
+    assert regions["governments"] == 6 and regions["by_province"]["65"]["governments"] == 6
+    assert "65.71" not in regions["without_tkksd"] and "65.71" not in regions["without_mapping"]
+    assert "65" not in regions["without_tkksd"]
+    assert not {"65", "65.01", "65.02", "65.03", "65.04", "65.71"} & set(regions["without_cooperation"])
+    assert regions["by_province"]["65"]["cooperating_rate"] == 1.0
+    assert regions["by_province"]["65"]["tkksd"] >= 2
+
+
+async def test_as_of_moves_the_today_dependent_indicators(scenario: Scenario) -> None:
+    """On 2025-07-20 a1 ends within 30 days; on 2023-01-01 a5 and a6 were running, a1 had not
+    started, a3 had not reached its end and a2's KSB was not yet signed."""
+    later = await scenario.difference("2025-07-20")
+    assert later["expiring"] == {"30": 1, "60": 1, "90": 1}
+    earlier = await scenario.difference("2023-01-01")
+    assert earlier["funnel"]["running"] == 2
+    assert "expiring" not in earlier and "expired_without_extension_or_evaluation" not in earlier
+    assert "dormant" not in earlier.get("ksb_pks", {})
+    assert earlier["total"] == 8  # counts are of the register as it stands; only dated indicators move
+
+
+async def test_a_province_sees_itself_and_its_regions_never_another(scenario: Scenario) -> None:
+    kaltim, nunukan, kaltara = (scenario.readers[n] for n in ("kaltim", "nunukan", "kaltara"))
+    history = scenario.history
+    for path in ("/v1/summary", "/v1/agreements", "/v1/exports/agreements.csv", "/v1/exports/agreements.xlsx"):
+        denied = await kaltim.get(path, region="65")
+        assert denied.status_code == 403, path
+        assert denied.headers["content-type"] == "application/problem+json"
+        assert history.id("a1") not in denied.text
+    assert (await nunukan.get("/v1/summary", region="65")).status_code == 403
+    assert (await nunukan.get("/v1/summary", region="65.71")).status_code == 403
+    # By id: another province's agreement does not exist for the caller; a shared one does.
+    assert (await kaltim.get(f"/v1/agreements/{history.id('a1')}")).status_code == 404
+    assert (await kaltim.json(f"/v1/agreements/{history.id('a5')}"))["terms"]["regions"] == ["64.71", "65.71"]
+    assert (await nunukan.get(f"/v1/agreements/{history.id('a1')}")).status_code == 404
+    assert (await nunukan.json(f"/v1/agreements/{history.id('a2')}"))["agreement_id"] == history.id("a2")
+    # Without a region, a node reads its own scope.
+    own = {a["agreement_id"] for a in (await kaltim.json("/v1/agreements", q="pelabuhan Tarakan"))["items"]}
+    assert history.id("a5") in own
+    everything = await _all_ids(kaltim, limit=500)
+    assert history.id("a5") in everything and not {history.id(n) for n in ("a1", "a2", "a3", "a4")} & everything
+    province_summary = await kaltara.json("/v1/summary")
+    assert province_summary["region"] == "65"
+    assert (await kaltara.get("/v1/digest")).status_code == 403
+    assert len((await scenario.readers["auditor"].json("/v1/digest"))["digest"]) == 64
+
+
+async def _all_ids(reader: Reader, **params: Any) -> set[str]:
+    ids: set[str] = set()
+    cursor = None
+    while True:
+        page = await reader.json("/v1/agreements", **params, **({"cursor": cursor} if cursor else {}))
+        ids |= {a["agreement_id"] for a in page["items"]}
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return ids
+
+
+async def test_the_compiled_record_keeps_current_terms_and_the_whole_timeline(scenario: Scenario) -> None:
+    record = await scenario.readers["kaltara"].json(f"/v1/agreements/{scenario.history.id('a4')}")
+    terms, timeline = record["terms"], record["timeline"]
+    assert terms["title"] == "Promosi pariwisata dan budaya Kalimantan Utara dan Sabah"  # amended
+    assert terms["end_on"] == "2027-12-31" and terms["ksb_on"] == "2024-04-20"  # amended, corrected
+    assert terms["status"] == "pks_signed" and terms["countries"] == ["MY"] and terms["value_idr"] == 2_000_000_000
+    assert [s["type"] for s in timeline] == [
+        "proposed", "central_approved", "ksb_signed", "dprd_approved", "pks_signed", "amended", "corrected",
+        "report_overdue", "progress_reported"]
+    ksb = timeline[2]
+    assert ksb["legal_date"] == "2024-05-01" and ksb["superseded_by"] == timeline[6]["event_id"]
+    assert ksb["submitted_by"] == "65" and ksb["recorded_at"].startswith("2025-06-01T00:02")
+    assert timeline[7]["submitted_by"] is None  # the scheduler's event: no submitter
+    assert [s["sequence"] for s in timeline] == list(range(1, 10))
+    a2 = await scenario.readers["nunukan"].json(f"/v1/agreements/{scenario.history.id('a2')}")
+    assert [f["rule"] for f in a2["mapping_flags"]] == ["urusan.outside_mapping"]
+    assert a2["terms"]["one_sided"] is True
+
+
+async def test_search_filters_and_cursor_pages(scenario: Scenario) -> None:
+    kaltara, history = scenario.readers["kaltara"], scenario.history
+    # Indonesian text search: "pariwisata" finds the amended title; stemming: "kesehatan" ~ "sehat"? not
+    # assumed; plain words and a phrase are.
+    found = {a["agreement_id"] for a in (await kaltara.json("/v1/agreements", q="pariwisata budaya"))["items"]}
+    assert history.id("a4") in found and history.id("a1") not in found
+    found = {a["agreement_id"] for a in (await kaltara.json("/v1/agreements", q="sampah regional"))["items"]}
+    assert history.id("a1") in found
+    third = {a["agreement_id"] for a in (await kaltara.json("/v1/agreements", kind="KSDPK", region="65.02"))["items"]}
+    assert history.id("a8") in third and history.id("a1") not in third
+    by_status = await kaltara.json("/v1/agreements", status="expired", urusan="1.03", region="65.01")
+    assert history.id("a3") in {a["agreement_id"] for a in by_status["items"]}
+    paged = await _all_ids(kaltara, region="65.71", limit=1)
+    assert {history.id(n) for n in ("a1", "a5", "a6", "a7")} <= paged
+    bad = await kaltara.get("/v1/agreements", kind="MoU")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["loc"][-1] == "kind"
+
+
+async def test_exports_carry_the_filters_and_indonesian_headers(scenario: Scenario) -> None:
+    kaltara, history = scenario.readers["kaltara"], scenario.history
+    response = await kaltara.get("/v1/exports/agreements.csv", region="65.01")
+    assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == HEADERS and rows[0][:3] == ["Nomor Registrasi", "Judul Kerja Sama", "Jenis"]
+    by_id = {r[-1]: r for r in rows[1:]}
+    assert {history.id(n) for n in ("a3", "a6", "a7")} <= set(by_id) and history.id("a1") not in by_id
+    a3 = dict(zip(rows[0], by_id[history.id("a3")], strict=True))
+    assert a3["Status"] == "Kedaluwarsa" and a3["Nilai (Rp)"] == "1250000000"
+    assert a3["Sumber Dana"] == "APBD; PIHAK_KETIGA" and a3["Daerah"] == "65.01 Kabupaten Bulungan"
+    workbook = await kaltara.get("/v1/exports/agreements.xlsx", region="65.01", kind="KSDPK")
+    sheet = load_workbook(io.BytesIO(workbook.content), read_only=True).active
+    assert sheet is not None
+    values = list(sheet.iter_rows(values_only=True))
+    assert list(values[0]) == HEADERS
+    assert history.id("a3") in {r[-1] for r in values[1:]} and history.id("a6") not in {r[-1] for r in values[1:]}

@@ -1,0 +1,50 @@
+"""The projection is a pure fold: redelivered events change nothing, corrections replace the data
+of the step they supersede, and legal dates stay apart from recording times."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from reporting_history import build
+
+from ksd_contracts.envelope import Envelope
+from ksd_reporting.domain import AgreementRecord, legal_date, project
+
+HISTORY = build()
+
+
+def _fold(events: list[Envelope]) -> AgreementRecord | None:
+    record = None
+    for event in events:
+        record = project(record, event)
+    return record
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(sorted(HISTORY.agreements)), data=st.data())
+def test_redelivering_any_earlier_event_changes_nothing(name: str, data: st.DataObject) -> None:
+    events = HISTORY.agreements[name].events
+    redelivered = list(events)
+    for _ in range(data.draw(st.integers(0, 5))):
+        at = data.draw(st.integers(1, len(redelivered)))
+        again = data.draw(st.sampled_from(redelivered[:at]))
+        redelivered.insert(at, again)
+    assert _fold(redelivered) == _fold(events)
+
+
+def test_a_correction_replaces_the_superseded_step_and_keeps_it_on_the_timeline() -> None:
+    record = _fold(HISTORY.agreements["a4"].events)
+    assert record is not None
+    ksb = next(s for s in record["timeline"] if s["type"] == "ksb_signed")
+    assert ksb["legal_date"] == "2024-05-01" and ksb["corrected_data"]["document"]["signed_on"] == "2024-04-20"
+    assert record["ksb_on"] == "2024-04-20"
+
+
+def test_events_of_no_agreement_on_the_register_are_ignored() -> None:
+    assert project(None, HISTORY.agreements["a1"].events[1]) is None
+
+
+def test_the_legal_date_is_the_signing_or_decision_date() -> None:
+    assert legal_date({"document": {"signed_on": "2024-01-02"}, "start_on": "2024-02-01"}) == "2024-01-02"
+    assert legal_date({"approved_on": "2024-03-04"}) == "2024-03-04"
+    assert legal_date({"region": "65.71"}) is None
