@@ -130,6 +130,13 @@ class PksSigned(Lifecycle, s.RecordPks):
     pass
 
 
+class PksSignedV2(PksSigned):
+    """`pks_signed.v2`: v1 plus `term_months`, the term in whole months from start to end, so that
+    readers need not compute it. The agreement service reads v1 history by upcasting it to v2."""
+
+    term_months: int = Field(ge=0, description="Whole months from start_on to end_on.")
+
+
 class Amended(Lifecycle, s.Amend):
     pass
 
@@ -179,6 +186,7 @@ KSB_SIGNED = event_type("agreement", "ksb_signed")
 DPRD_APPROVED = event_type("agreement", "dprd_approved")
 CENTRAL_APPROVED = event_type("agreement", "central_approved")
 PKS_SIGNED = event_type("agreement", "pks_signed")
+PKS_SIGNED_V2 = event_type("agreement", "pks_signed", 2)
 AMENDED = event_type("agreement", "amended")
 EXTENDED = event_type("agreement", "extended")
 TERMINATED = event_type("agreement", "terminated")
@@ -198,6 +206,7 @@ AGREEMENT_EVENT_MODELS: dict[str, type[BaseModel]] = {
     DPRD_APPROVED: DprdApproved,
     CENTRAL_APPROVED: CentralApproved,
     PKS_SIGNED: PksSigned,
+    PKS_SIGNED_V2: PksSignedV2,
     AMENDED: Amended,
     EXTENDED: Extended,
     TERMINATED: Terminated,

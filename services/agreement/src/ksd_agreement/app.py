@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from ksd_agreement import handlers
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from ksd_agreement import handlers, scheduler
 from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
 from ksd_contracts.topics import AGREEMENT_EVENTS, SUBMISSIONS
 
@@ -13,6 +20,23 @@ SPEC = ServiceSpec(
     publishes=[Publishes(AGREEMENT_EVENTS, "Lifecycle events and rejections, keyed by agreement id.")],
 )
 app = build(SPEC)
+_service_lifespan = app.router.lifespan_context
+
+
+@asynccontextmanager
+async def _with_scheduler(app: FastAPI) -> AsyncIterator[None]:
+    """The shared bootstrap's lifespan, plus the scheduler while the pool is open."""
+    async with _service_lifespan(app):
+        task = asyncio.create_task(scheduler.run(app.state.pool))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+app.router.lifespan_context = _with_scheduler
 
 
 def main() -> None:

@@ -2,17 +2,65 @@
 
 State is the fold of an agreement's events (`evolve` one at a time); `decide` turns a submission
 into the events it causes, or into a rejection naming the rule. The live service and
-`ksd audit replay` call these same functions.
+`ksd audit replay` call these same functions. Which rules are hard (reject) or soft (apply and
+flag), and their parameters, come from `rules.json` (DOMAIN.md; "default" readings have no source).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import cache
+from importlib import resources
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
-from ksd_contracts.events import AGREEMENT_PROPOSED, SUBMISSION_REJECTED, Submitted
-from ksd_contracts.submissions import AgreementPropose
+from pydantic import ValidationError
+
+from ksd_contracts import events as ev
+from ksd_contracts.events import Status, Submitted
+from ksd_contracts.submissions import SUBMISSION_MODELS, AgreementPropose, Document
+
+Event = tuple[str, dict[str, Any]]
+
+ALWAYS_HARD = frozenset({"agreement.unknown", "correct.known_submission", "correct.valid_data"})
+"""Rules that cannot be soft: there is nothing to apply the step to."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One named rule as configured: hard rejects, soft applies the step with a flag."""
+
+    name: str
+    severity: str
+    params: dict[str, Any]
+    source: str | None
+
+
+@cache
+def rules() -> dict[str, Rule]:
+    """The rule book, loaded once from rules.json."""
+    raw = json.loads(resources.files("ksd_agreement").joinpath("rules.json").read_text())
+    book = {name: Rule(name, r["severity"], r["params"], r["source"]) for name, r in raw.items()}
+    for rule in book.values():
+        if rule.severity not in ("hard", "soft") or (rule.name in ALWAYS_HARD and rule.severity != "hard"):
+            raise ValueError(f"rules.json: {rule.name} cannot be {rule.severity!r}")
+    return book
+
+
+def param(rule: str, name: str) -> Any:
+    return rules()[rule].params[name]
+
+
+@dataclass(frozen=True)
+class Reason:
+    rule: str
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"rule": self.rule, "detail": self.detail}
 
 
 @dataclass(frozen=True)
@@ -23,8 +71,30 @@ class AgreementState:
     status: str
     kind: str
     title: str
+    registry_number: str
+    initiated_on: str
     parties: list[dict[str, Any]] = field(default_factory=list)
     urusan: list[str] = field(default_factory=list)
+    objects: list[str] = field(default_factory=list)
+    mandatory: bool | None = None
+    parent_id: str | None = None
+    reported_by: list[str] = field(default_factory=list)
+    document_numbers: dict[str, list[str]] = field(default_factory=dict)
+    tkksd_feasible: bool | None = None
+    ksb_signed: bool = False
+    dprd_approved: bool = False
+    central_approvals: list[str] = field(default_factory=list)
+    start_on: str | None = None
+    end_on: str | None = None
+    term_months: int | None = None
+    funding: list[dict[str, Any]] = field(default_factory=list)
+    extended_by: str | None = None
+    ended: str | None = None
+    reported_periods: list[str] = field(default_factory=list)
+    overdue_periods: list[str] = field(default_factory=list)
+    flags: list[dict[str, str]] = field(default_factory=list)
+    timeline: list[list[str]] = field(default_factory=list)
+    """[submission id, event type] of every applied step, so a correction finds what it supersedes."""
     version: int = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -34,38 +104,156 @@ class AgreementState:
     def from_json(cls, data: dict[str, Any]) -> AgreementState:
         return cls(**data)
 
+    @property
+    def region_codes(self) -> list[str]:
+        return [p["code"] for p in self.parties if p["type"] == "region"]
 
-@dataclass(frozen=True)
-class Reason:
-    rule: str
-    detail: str
+    @property
+    def closed(self) -> bool:
+        return self.status in (Status.ENDED, Status.EXPIRED)
 
 
 @dataclass(frozen=True)
 class Decision:
-    """Events to append (type, data), or the reasons a submission is rejected."""
+    """Events to append (type, data), or the reasons a submission is rejected. Each event's
+    subject is its `data["agreement_id"]` (an extension also opens its child's stream)."""
 
-    events: list[tuple[str, dict[str, Any]]]
+    events: list[Event]
 
     @classmethod
     def reject(cls, submitted: Submitted, *reasons: Reason) -> Decision:
         data = {"submission_id": str(submitted.submission_id), "submission_type": submitted.submission_type,
-                "reasons": [{"rule": r.rule, "detail": r.detail} for r in reasons]}
-        return cls([(SUBMISSION_REJECTED, data)])
+                "reasons": [r.to_json() for r in reasons]}
+        return cls([(ev.SUBMISSION_REJECTED, data)])
+
+    @property
+    def rejected(self) -> bool:
+        return len(self.events) == 1 and self.events[0][0] == ev.SUBMISSION_REJECTED
+
+
+# --- the registry number -------------------------------------------------------------------------
+
+
+def registry_prefix(kind: str, parties: list[dict[str, Any]], initiated_on: str) -> str:
+    """`<kind>/<first region code>/<year>/`: the handler appends a 6-digit sequence from its table."""
+    first = next(p["code"] for p in parties if p["type"] == "region")
+    return f"{kind}/{first}/{initiated_on[:4]}/"
+
+
+def numbered(prefix: str, sequence: int) -> str:
+    return f"{prefix}{sequence:06d}"
+
+
+# --- evolve: the state after one event -----------------------------------------------------------
+
+
+def term_months(start_on: str, end_on: str) -> int:
+    start, end = date.fromisoformat(start_on), date.fromisoformat(end_on)
+    return (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
+
+
+def upcast(event_type: str, data: dict[str, Any]) -> Event:
+    """An event as the current version reads it: `pks_signed.v1` becomes v2 with its term in months.
+    Old history stays as it was written; only the reading changes."""
+    if event_type == ev.PKS_SIGNED:
+        return ev.PKS_SIGNED_V2, data | {"term_months": term_months(data["start_on"], data["end_on"])}
+    return event_type, data
+
+
+_STEP_STATUS: dict[str, Callable[[dict[str, Any]], str]] = {
+    ev.TKKSD_REVIEWED: lambda d: Status.REVIEWED if d["feasible"] else Status.NOT_FEASIBLE,
+    ev.OFFERED: lambda d: Status.OFFERED,
+    ev.OFFER_RESPONDED: lambda d: Status.ACCEPTED if d["accepted"] else Status.DECLINED,
+    ev.KSB_SIGNED: lambda d: Status.KSB_SIGNED,
+    ev.DPRD_APPROVED: lambda d: Status.DPRD_APPROVED,
+    ev.CENTRAL_APPROVED: lambda d: Status.CENTRAL_APPROVED,
+    ev.PKS_SIGNED_V2: lambda d: Status.RUNNING if d["start_on"] <= d["document"]["signed_on"] else Status.PKS_SIGNED,
+    ev.TERMINATED: lambda d: Status.ENDED,
+    ev.EXPIRED: lambda d: Status.EXPIRED,
+}
+"""The status a step moves the agreement to; the other steps keep it where it is."""
+
+
+def _document_number(data: dict[str, Any]) -> str | None:
+    return (data.get("document") or {}).get("number") or data.get("document_number") or data.get("decision_number")
+
+
+_AMENDABLE = ("title", "objects", "urusan", "end_on", "funding")
+
+
+def _record(state: AgreementState, event_type: str, data: dict[str, Any]) -> AgreementState:
+    """The facts a step records, apart from the status it moves to: a correction re-records them."""
+    event_type, data = upcast(event_type, data)
+    match event_type:
+        case ev.TKKSD_REVIEWED:
+            return replace(state, tkksd_feasible=data["feasible"])
+        case ev.KSB_SIGNED:
+            return replace(state, ksb_signed=True)
+        case ev.DPRD_APPROVED:
+            return replace(state, dprd_approved=True)
+        case ev.CENTRAL_APPROVED:
+            return replace(state, central_approvals=sorted({*state.central_approvals, data["authority"]}))
+        case ev.PKS_SIGNED_V2:
+            return replace(state, start_on=data["start_on"], end_on=data["end_on"], term_months=data["term_months"],
+                           funding=data.get("funding", []),
+                           objects=data.get("objects") or state.objects)
+        case ev.AMENDED:
+            changes = {k: v for k, v in data["changes"].items() if k in _AMENDABLE}
+            return replace(state, **changes)
+        case ev.EXTENDED:
+            return replace(state, extended_by=data["new_agreement_id"])
+        case ev.TERMINATED:
+            return replace(state, ended=data["reason"])
+        case ev.PROGRESS_REPORTED:
+            return replace(state, reported_periods=sorted({*state.reported_periods, data["period"]}))
+        case ev.REPORT_OVERDUE:
+            return replace(state, overdue_periods=sorted({*state.overdue_periods, data["period"]}))
+        case ev.AGREEMENT_PROPOSED:
+            return replace(state, title=data["title"], urusan=data.get("urusan", state.urusan),
+                           objects=data.get("objects", state.objects))
+    return state
+
+
+def _proposed(data: dict[str, Any]) -> AgreementState:
+    return AgreementState(
+        agreement_id=data["agreement_id"], status=Status.INITIATED, kind=data["kind"], title=data["title"],
+        registry_number=data["registry_number"], initiated_on=data["initiated_on"], parties=data["parties"],
+        urusan=data.get("urusan", []), objects=data.get("objects", []), mandatory=data.get("mandatory"),
+        parent_id=data.get("parent_id"), reported_by=[data["submitted_by"]] if data.get("submitted_by") else [],
+    )
+
+
+def _side(state: AgreementState, event_type: str, data: dict[str, Any]) -> AgreementState:
+    """Who reported it, and each side's own document numbers."""
+    region = data.get("region") or data.get("submitted_by")
+    reported = state.reported_by if not region or region in state.reported_by else [*state.reported_by, region]
+    number = _document_number(data)
+    numbers = dict(state.document_numbers)
+    if region and number:
+        numbers[region] = [*numbers.get(region, []), number]
+    timeline = [*state.timeline, [data["submission_id"], event_type]] if data.get("submission_id") else state.timeline
+    return replace(state, reported_by=reported, document_numbers=numbers, timeline=timeline,
+                   flags=[*state.flags, *data.get("flags", [])])
 
 
 def evolve(state: AgreementState | None, event_type: str, data: dict[str, Any]) -> AgreementState | None:
     """The state after one event (its version is the stream's business: see `fold`).
-    A rejection changes nothing."""
-    if event_type == AGREEMENT_PROPOSED:
-        return AgreementState(
-            agreement_id=data["agreement_id"], status="initiated", kind=data["kind"], title=data["title"],
-            parties=data["parties"], urusan=data["urusan"],
-        )
-    return state
+    A rejection changes nothing; a correction re-records the superseded step's facts."""
+    if event_type == ev.SUBMISSION_REJECTED:
+        return state
+    if event_type == ev.AGREEMENT_PROPOSED:
+        state = _proposed(data)
+    assert state is not None, f"{event_type} before the agreement was proposed"
+    state = _side(state, event_type, data)
+    if event_type == ev.CORRECTED:
+        return _record(state, data["superseded_type"], data["data"])
+    status_of = _STEP_STATUS.get(upcast(event_type, data)[0])
+    if status_of:
+        state = replace(state, status=status_of(data))
+    return _record(state, event_type, data)
 
 
-def fold(events: Iterable[tuple[str, dict[str, Any]]]) -> AgreementState | None:
+def fold(events: Iterable[Event]) -> AgreementState | None:
     """The state after a whole stream, with its version: the number of events."""
     state: AgreementState | None = None
     version = 0
@@ -74,16 +262,274 @@ def fold(events: Iterable[tuple[str, dict[str, Any]]]) -> AgreementState | None:
     return replace(state, version=version) if state else None
 
 
-def decide(state: AgreementState | None, submitted: Submitted) -> Decision:
-    """What a submission does to an agreement, under the rules of PP 28/2018."""
-    if submitted.submission_type == "agreement.propose":
-        proposal = AgreementPropose.model_validate(submitted.payload)
-        if state is not None:
-            return Decision.reject(submitted, Reason(
-                "agreement.already_proposed", f"agreement {state.agreement_id} was proposed already"))
+# --- decide: what a submission does --------------------------------------------------------------
+
+Check = Callable[[AgreementState, Any, date], list[Reason]]
+
+_ALLOWED_FROM: dict[str, set[str]] = {
+    "agreement.record_tkksd_review": {Status.INITIATED, Status.NOT_FEASIBLE},
+    "agreement.record_offer": {Status.INITIATED, Status.REVIEWED},
+    "agreement.record_offer_response": {Status.OFFERED},
+    "agreement.record_ksb": {Status.INITIATED, Status.REVIEWED, Status.ACCEPTED, Status.DPRD_APPROVED,
+                             Status.CENTRAL_APPROVED},
+    "agreement.record_dprd_approval": {Status.INITIATED, Status.REVIEWED, Status.ACCEPTED, Status.KSB_SIGNED,
+                                       Status.CENTRAL_APPROVED},
+    "agreement.record_central_approval": {Status.INITIATED, Status.REVIEWED, Status.ACCEPTED, Status.KSB_SIGNED,
+                                          Status.DPRD_APPROVED, Status.CENTRAL_APPROVED},
+    "agreement.record_pks": {Status.INITIATED, Status.REVIEWED, Status.ACCEPTED, Status.KSB_SIGNED,
+                             Status.DPRD_APPROVED, Status.CENTRAL_APPROVED},
+    "agreement.amend": {Status.PKS_SIGNED, Status.RUNNING},
+    "agreement.extend": {Status.PKS_SIGNED, Status.RUNNING},
+    "agreement.report_progress": {Status.PKS_SIGNED, Status.RUNNING, Status.ENDED, Status.EXPIRED},
+}
+"""The statuses each step may follow; terminate and correct may follow any open status."""
+
+_STILL_OPEN = ("agreement.report_progress", "agreement.correct")
+"""Steps that may still come after the end: a late report, a correction of the record."""
+
+
+def _head_signed(doc: Document, state: AgreementState, *, kuasa: bool) -> list[str]:
+    """Region signatories not signing as region head (or, where `kuasa`, under a surat kuasa)."""
+    codes = set(state.region_codes)
+    return [s.name for s in doc.signatories if s.party in codes
+            and not (s.capacity == "kepala_daerah" or (kuasa and s.capacity == "kuasa" and s.power_of_attorney))]
+
+
+def _foreign_gate(state: AgreementState) -> list[Reason]:
+    if state.kind not in param("foreign.approvals_before_signing", "kinds"):
+        return []
+    missing = ([] if state.dprd_approved else ["dprd"]) + sorted(
+        set(param("foreign.approvals_before_signing", "central")) - set(state.central_approvals))
+    return [Reason("foreign.approvals_before_signing",
+                   f"a {state.kind} is signed only after DPRD and central approval; missing: {', '.join(missing)}")
+            ] if missing else []
+
+
+def _check_ksb(state: AgreementState, step: Any, today: date) -> list[Reason]:
+    reasons = [Reason("ksb.signed_by_head", f"{name} did not sign as kepala_daerah")
+               for name in _head_signed(step.document, state, kuasa=False)]
+    if not any(s.party in state.region_codes for s in step.document.signatories):
+        reasons.append(Reason("ksb.signed_by_head", "no region head of a party signed the KSB"))
+    if state.tkksd_feasible is not True:
+        reasons.append(Reason("ksb.without_tkksd", "no TKKSD review found the cooperation layak"))
+    return reasons + _foreign_gate(state)
+
+
+def _years(start: date, end: date) -> float:
+    return (end - start).days / 365.25
+
+
+def _check_pks(state: AgreementState, step: Any, today: date) -> list[Reason]:
+    reasons = [Reason("pks.signatory_authorised", f"{name} is neither kepala_daerah nor kuasa with a surat kuasa")
+               for name in _head_signed(step.document, state, kuasa=True)]
+    if step.dprd_required and not state.dprd_approved:
+        reasons.append(Reason("pks.dprd_before_effect", "DPRD approval is required before the PKS takes effect"))
+    reasons += _foreign_gate(state)
+    if not state.ksb_signed and state.kind in param("pks.without_ksb", "kinds"):
+        if step.legal_basis or not param("pks.without_ksb", "needs_legal_basis"):
+            reasons.append(Reason("pks.without_ksb", f"no prior KSB; legal basis: {step.legal_basis}"))
+        else:
+            return [*reasons, Reason("pks.without_ksb", "a PKS without a prior KSB needs a legal_basis")]
+    max_years = param("pks.over_max_years", "max_years")
+    if _years(step.start_on, step.end_on) > max_years and not step.legal_basis:
+        reasons.append(Reason("pks.over_max_years", f"runs over {max_years} years without a special legal basis"))
+    for f in step.funding:
+        if f.source in param("pks.no_plan_reference", "sources") and not (f.plan and f.program):
+            reasons.append(Reason("pks.no_plan_reference", f"{f.source} funding with no RPJMD/RKPD plan and program"))
+    return reasons
+
+
+def _hard_pks_without_ksb(reasons: list[Reason]) -> list[Reason]:
+    """`pks.without_ksb` with no legal basis rejects even though the rule is soft (DOMAIN.md default)."""
+    return [r for r in reasons if r.rule == "pks.without_ksb" and r.detail.endswith("needs a legal_basis")]
+
+
+def _check_amend(state: AgreementState, step: Any, today: date) -> list[Reason]:
+    changes = step.changes
+    parties = [p.model_dump(mode="json") for p in changes.parties] if changes.parties is not None else None
+    if (changes.kind is not None and changes.kind != state.kind) or (parties is not None and parties != state.parties):
+        return [Reason("amend.kind_and_parties_fixed", "an amendment cannot change the kind or the parties")]
+    return []
+
+
+def _check_extend(state: AgreementState, step: Any, today: date) -> list[Reason]:
+    if state.extended_by:
+        return [Reason("step.out_of_order", f"already extended by {state.extended_by}")]
+    if state.end_on and step.document.signed_on > date.fromisoformat(state.end_on):
+        return [Reason("extend.before_end", f"signed {step.document.signed_on} after the end on {state.end_on}")]
+    return []
+
+
+def _check_report(state: AgreementState, step: Any, today: date) -> list[Reason]:
+    if semester_start(step.period) > today:
+        return [Reason("report.period_started", f"the semester {step.period} has not begun")]
+    return []
+
+
+def _check_dprd(state: AgreementState, step: Any, today: date) -> list[Reason]:
+    return [Reason("step.out_of_order", "DPRD approval was recorded already")] if state.dprd_approved else []
+
+
+def _check_central(state: AgreementState, step: Any, today: date) -> list[Reason]:
+    if state.kind not in param("foreign.approvals_before_signing", "kinds"):
+        return [Reason("step.out_of_order", f"a {state.kind} has no central approval step")]
+    return []
+
+
+_CHECKS: dict[str, Check] = {
+    "agreement.record_ksb": _check_ksb,
+    "agreement.record_pks": _check_pks,
+    "agreement.record_dprd_approval": _check_dprd,
+    "agreement.record_central_approval": _check_central,
+    "agreement.amend": _check_amend,
+    "agreement.extend": _check_extend,
+    "agreement.report_progress": _check_report,
+}
+
+
+def semester_start(period: str) -> date:
+    year, half = int(period[:4]), period[-1]
+    return date(year, 1 if half == "1" else 7, 1)
+
+
+def _lifecycle(state: AgreementState, submitted: Submitted, flags: list[Reason]) -> dict[str, Any]:
+    return {"agreement_id": state.agreement_id, "submission_id": str(submitted.submission_id),
+            "submitted_by": submitted.region, "flags": [f.to_json() for f in flags]}
+
+
+def _order(state: AgreementState, kind: str) -> list[Reason]:
+    if state.closed and kind not in _STILL_OPEN:
+        return [Reason("agreement.closed", f"the agreement is {state.status}")]
+    allowed = _ALLOWED_FROM.get(kind)
+    if allowed is not None and state.status not in allowed:
+        return [Reason("step.out_of_order", f"{kind} cannot follow status {state.status}")]
+    return []
+
+
+def _split(reasons: list[Reason]) -> tuple[list[Reason], list[Reason]]:
+    """Hard reasons reject; soft ones are flags on the applied step."""
+    hard = [r for r in reasons if rules()[r.rule].severity == "hard"] + _hard_pks_without_ksb(reasons)
+    return hard, [r for r in reasons if r not in hard]
+
+
+def _propose(state: AgreementState | None, submitted: Submitted) -> Decision:
+    proposal = AgreementPropose.model_validate(submitted.payload)
+    agreement_id = str(submitted.agreement_id)
+    if state is None:
         data = proposal.model_dump(mode="json", exclude_none=True) | {
-            "agreement_id": str(submitted.agreement_id), "submission_id": str(submitted.submission_id),
-            "submitted_by": submitted.region,
+            "agreement_id": agreement_id, "submission_id": str(submitted.submission_id),
+            "submitted_by": submitted.region, "flags": [],
+            "registry_number": registry_prefix(proposal.kind, proposal.model_dump(mode="json")["parties"],
+                                               proposal.initiated_on.isoformat()),
         }
-        return Decision([(AGREEMENT_PROPOSED, data)])
-    raise ValueError(f"unknown submission type {submitted.submission_type!r}")
+        return Decision([(ev.AGREEMENT_PROPOSED, data)])
+    if submitted.region not in state.region_codes:
+        return Decision.reject(submitted, Reason("agreement.not_a_party", f"{submitted.region} is not a party"))
+    if submitted.region in state.reported_by:
+        return Decision.reject(submitted, Reason("agreement.already_reported", f"{submitted.region} reported it"))
+    flags = _differences(state, proposal)
+    data = _lifecycle(state, submitted, flags) | {
+        "region": submitted.region, "submission_type": submitted.submission_type,
+    } | ({"document_number": proposal.document_number} if proposal.document_number else {})
+    return Decision([(ev.PARTY_REPORTED, data)])
+
+
+def _differences(state: AgreementState, proposal: AgreementPropose) -> list[Reason]:
+    """Where the other side's report disagrees with the register (soft, for the ministry)."""
+    theirs = proposal.model_dump(mode="json")
+    key = lambda p: json.dumps(p, sort_keys=True)  # noqa: E731
+    differ = [name for name, same in (
+        ("kind", theirs["kind"] == state.kind), ("title", theirs["title"] == state.title),
+        ("parties", sorted(map(key, theirs["parties"])) == sorted(map(key, state.parties))),
+    ) if not same]
+    return [Reason("party.report_differs", f"{name} differs from the register") for name in differ]
+
+
+def _extension(state: AgreementState, submitted: Submitted, data: dict[str, Any]) -> list[Event]:
+    """The parent's `extended`, then the child's own `proposed`, linked by parent_id."""
+    child = uuid5(NAMESPACE_URL, f"ksd:extension:{submitted.submission_id}")
+    data = data | {"new_agreement_id": data.get("new_agreement_id") or str(child)}
+    signed = data["document"]["signed_on"]
+    proposed = {
+        "agreement_id": data["new_agreement_id"], "submission_id": str(submitted.submission_id),
+        "submitted_by": submitted.region, "flags": [], "kind": state.kind, "title": state.title,
+        "parties": state.parties, "urusan": state.urusan, "objects": state.objects, "initiated_on": signed,
+        "parent_id": state.agreement_id, "registry_number": registry_prefix(state.kind, state.parties, signed),
+    } | ({"mandatory": state.mandatory} if state.mandatory is not None else {})
+    return [(ev.EXTENDED, data), (ev.AGREEMENT_PROPOSED, proposed)]
+
+
+_SUBMISSION_OF_EVENT = {event: kind for kind, event in ev.STEP_EVENTS.items()} | {
+    ev.AGREEMENT_PROPOSED: "agreement.propose"}
+
+
+def _correct(state: AgreementState, submitted: Submitted, step: Any) -> Reason | dict[str, Any]:
+    """The superseded step's type and the corrected data, checked as that step's submission."""
+    superseded = next((t for s, t in state.timeline if s == str(step.supersedes)), None)
+    if superseded is None or superseded == ev.CORRECTED:
+        return Reason("correct.known_submission", f"{step.supersedes} is no step of this agreement")
+    model = SUBMISSION_MODELS[_SUBMISSION_OF_EVENT[superseded]]
+    try:
+        own_id = {} if superseded == ev.AGREEMENT_PROPOSED else {"agreement_id": state.agreement_id}
+        model.model_validate(step.data | own_id)
+    except ValidationError as e:
+        return Reason("correct.valid_data", str(e.errors()[0]["msg"]))
+    return {"superseded_type": superseded}
+
+
+def decide(state: AgreementState | None, submitted: Submitted, today: date) -> Decision:
+    """What a submission does to an agreement, under the rules of PP 28/2018."""
+    kind = submitted.submission_type
+    if kind == "agreement.propose":
+        return _propose(state, submitted)
+    if state is None:
+        return Decision.reject(submitted, Reason("agreement.unknown", f"no agreement {submitted.agreement_id}"))
+    if submitted.region not in state.region_codes:
+        return Decision.reject(submitted, Reason("agreement.not_a_party", f"{submitted.region} is not a party"))
+    step = SUBMISSION_MODELS[kind].model_validate(submitted.payload)
+    hard, soft = _split(_order(state, kind) + (_CHECKS[kind](state, step, today) if kind in _CHECKS else []))
+    if hard:
+        return Decision.reject(submitted, *hard)
+    data = step.model_dump(mode="json", exclude_none=True) | _lifecycle(state, submitted, soft)
+    if kind == "agreement.correct":
+        found = _correct(state, submitted, step)
+        if isinstance(found, Reason):
+            return Decision.reject(submitted, found)
+        data |= found
+    if kind == "agreement.extend":
+        return Decision(_extension(state, submitted, data))
+    return Decision([(ev.STEP_EVENTS[kind], data)])
+
+
+# --- time: what the scheduler owes an agreement ---------------------------------------------------
+
+
+def _semesters(start: date, end: date, today: date) -> list[tuple[str, date]]:
+    """Each semester of the term `start`..`end` that ended by `today`, with the day after its end."""
+    out: list[tuple[str, date]] = []
+    year, half = start.year, 1 if start.month <= 6 else 2
+    while date(year, 1 if half == 1 else 7, 1) <= end:
+        due = date(year, 7, 1) if half == 1 else date(year + 1, 1, 1)
+        if due > today:
+            return out
+        out.append((f"{year}-S{half}", due))
+        year, half = (year, 2) if half == 1 else (year + 1, 1)
+    return out
+
+
+def due(state: AgreementState, today: date) -> list[Event]:
+    """What time owes an agreement today: `expired` past its end with no extension, and
+    `report_overdue` for each ended semester of its term with no report. Pure: the scheduler
+    emits these once each (its table keys them by agreement, what and period)."""
+    if state.start_on is None or state.status not in (Status.PKS_SIGNED, Status.RUNNING, Status.EXPIRED):
+        return []
+    end = date.fromisoformat(state.end_on or state.start_on)
+    owed: list[Event] = [
+        (ev.REPORT_OVERDUE, {"agreement_id": state.agreement_id, "flags": [], "period": period,
+                             "due_on": due_on.isoformat()})
+        for period, due_on in _semesters(date.fromisoformat(state.start_on), end, today)
+        if period not in state.reported_periods and period not in state.overdue_periods
+    ]
+    if state.status != Status.EXPIRED and not state.extended_by and end < today:
+        owed.append((ev.EXPIRED, {"agreement_id": state.agreement_id, "flags": [], "end_on": end.isoformat()}))
+    return owed

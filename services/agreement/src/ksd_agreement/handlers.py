@@ -2,38 +2,73 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
 
 import asyncpg
 
 from ksd_agreement import store
-from ksd_agreement.domain import AgreementState, decide, evolve
+from ksd_agreement.domain import AgreementState, decide, evolve, numbered
 from ksd_common import outbox
 from ksd_common.consumer import consuming
 from ksd_contracts.envelope import Envelope
-from ksd_contracts.events import Submitted
+from ksd_contracts.events import AGREEMENT_PROPOSED, Submitted
+from ksd_contracts.submissions import today_wib
 from ksd_contracts.topics import AGREEMENT_EVENTS
 
 SERVICE = "agreement"
 SOURCE = "/services/agreement"
 
 
-async def apply_submissions(conn: asyncpg.Connection, submissions: list[Envelope]) -> None:
-    """Decide every submission of the batch against states loaded in one query, then append all
-    resulting events and states at once (in the consumer's transaction)."""
-    received = [(event, Submitted.model_validate(event.data)) for event in submissions]
-    current: dict[str, AgreementState | None] = dict(
-        await store.states(conn, [s.agreement_id for _, s in received if s.agreement_id])
-    )
-    emitted: list[Envelope] = []
-    for event, submitted in received:
-        with consuming(SERVICE, event):
-            subject = str(submitted.agreement_id)
-            for event_type, data in decide(current.get(subject), submitted).events:
-                emitted.append(
-                    outbox.new_event(source=SOURCE, type=event_type, subject=subject, data=data, cause=event))
-                current[subject] = evolve(current.get(subject), event_type, data)
+@dataclass
+class Pending:
+    """An event decided in this batch, before its registry number (if any) is drawn."""
+
+    cause: Envelope | None
+    type: str
+    subject: str
+    data: dict[str, Any]
+
+
+async def _number(conn: asyncpg.Connection, pending: list[Pending],
+                  current: dict[str, AgreementState | None]) -> None:
+    """Draw the registry numbers of the batch's proposals in one query, into events and states."""
+    proposals = [p for p in pending if p.type == AGREEMENT_PROPOSED]
+    drawn = await store.draw_numbers(conn, [p.data["registry_number"] for p in proposals])
+    for proposal, sequence in zip(proposals, drawn, strict=True):
+        proposal.data["registry_number"] = numbered(proposal.data["registry_number"], sequence)
+        if (state := current.get(proposal.subject)) is not None:
+            current[proposal.subject] = replace(state, registry_number=proposal.data["registry_number"])
+
+
+async def commit(conn: asyncpg.Connection, pending: list[Pending], current: dict[str, AgreementState | None]) -> None:
+    """Number, append to the outbox and the event store, and save the changed states: one round each."""
+    await _number(conn, pending, current)
+    emitted = [outbox.new_event(source=SOURCE, type=p.type, subject=p.subject, data=p.data, cause=p.cause)
+               for p in pending]
     published = await outbox.append(conn, AGREEMENT_EVENTS, emitted)
     versions: dict[str, int] = {e.subject: e.sequence or 0 for e in published}
     changed = {s: replace(state, version=v) for s, v in versions.items() if (state := current.get(s))}
     await store.append(conn, published, changed)
+
+
+async def apply_submissions(conn: asyncpg.Connection, submissions: list[Envelope], today: date | None = None) -> None:
+    """Decide every submission of the batch against states loaded in one query, then append all
+    resulting events and states at once (in the consumer's transaction). `region.*` submissions
+    are mapping's: skipped here, not dead-lettered."""
+    received = [(event, s) for event in submissions
+                if (s := Submitted.model_validate(event.data)).submission_type.startswith("agreement.")]
+    current: dict[str, AgreementState | None] = dict(
+        await store.states(conn, [s.agreement_id for _, s in received if s.agreement_id])
+    )
+    pending: list[Pending] = []
+    for event, submitted in received:
+        with consuming(SERVICE, event):
+            for event_type, data in decide(current.get(str(submitted.agreement_id)), submitted,
+                                           today or today_wib()).events:
+                subject = data.get("agreement_id") or str(submitted.agreement_id)
+                pending.append(Pending(event, event_type, subject, data))
+                current[subject] = evolve(current.get(subject), event_type, data)
+    if pending:
+        await commit(conn, pending, current)

@@ -1,7 +1,9 @@
-"""The agreement service's queries on ksd_agreement: the event store and the states."""
+"""The agreement service's queries on ksd_agreement: the event store, the states, the registry
+sequences and what the scheduler emitted."""
 
 from __future__ import annotations
 
+from collections import Counter
 from uuid import UUID
 
 import asyncpg
@@ -31,3 +33,42 @@ async def append(conn: asyncpg.Connection, events: list[Envelope], changed: dict
             " ON CONFLICT (agreement_id) DO UPDATE SET version = EXCLUDED.version, state = EXCLUDED.state",
             [UUID(k) for k in changed], [s.version for s in changed.values()], [s.to_json() for s in changed.values()],
         )
+
+
+async def draw_numbers(conn: asyncpg.Connection, prefixes: list[str]) -> list[int]:
+    """The next sequence for each prefix, in order (a prefix twice gets two numbers), in one query.
+    The row lock holds until the transaction ends, so concurrent batches never share a number."""
+    if not prefixes:
+        return []
+    counts = Counter(prefixes)
+    rows = await conn.fetch(
+        "INSERT INTO registry_sequences (prefix, last) SELECT * FROM unnest($1::text[], $2::int[])"
+        " ON CONFLICT (prefix) DO UPDATE SET last = registry_sequences.last + EXCLUDED.last"
+        " RETURNING prefix, last",
+        list(counts), list(counts.values()),
+    )
+    following = {r["prefix"]: r["last"] - counts[r["prefix"]] for r in rows}
+    drawn = []
+    for prefix in prefixes:
+        following[prefix] += 1
+        drawn.append(following[prefix])
+    return drawn
+
+
+async def open_states(conn: asyncpg.Connection) -> dict[str, AgreementState]:
+    """The agreements time can still act on: signed or running (expired ones may still owe reports)."""
+    rows = await conn.fetch("SELECT agreement_id, state FROM agreements"
+                            " WHERE state->>'status' IN ('pks_signed', 'running', 'expired')")
+    return {str(r["agreement_id"]): AgreementState.from_json(r["state"]) for r in rows}
+
+
+async def claim_due(conn: asyncpg.Connection, owed: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    """Claims each (agreement, what, period) not emitted before, in one query: the claimed ones."""
+    if not owed:
+        return set()
+    rows = await conn.fetch(
+        "INSERT INTO schedule_emitted (agreement_id, what, period)"
+        " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING"
+        " RETURNING agreement_id, what, period",
+        [UUID(a) for a, _, _ in owed], [w for _, w, _ in owed], [p for _, _, p in owed])
+    return {(str(r["agreement_id"]), r["what"], r["period"]) for r in rows}

@@ -1,0 +1,89 @@
+"""Sample submissions and an in-memory agreement stream for the agreement tests (unit and
+integration): the payloads each step takes, and a Stream that decides and evolves as the service does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+from ksd_agreement.domain import AgreementState, Decision, decide, evolve
+from ksd_contracts.events import AGREEMENT_EVENT_MODELS, Submitted
+
+TODAY = date(2026, 11, 23)
+KUPANG, KAB_KUPANG, MOJOKERTO = "53.71", "53.01", "35.76"
+HEAD = {"name": "dr. Christian Widodo", "position": "Wali Kota", "party": KUPANG, "capacity": "kepala_daerah"}
+PARTNER = {"name": "Partner", "position": "Direktur", "party": "PT Mitra", "capacity": "mitra"}
+
+
+def doc(*signatories: dict[str, Any], number: str = "001/KS/2024", signed_on: str = "2024-09-01") -> dict[str, Any]:
+    return {"number": number, "signed_on": signed_on, "signatories": list(signatories or (HEAD, PARTNER))}
+
+
+PROPOSALS: dict[str, dict[str, Any]] = {
+    "KSDD": {"kind": "KSDD", "mandatory": True, "title": "Pengelolaan sampah regional Kupang",
+             "parties": [{"type": "region", "code": KUPANG}, {"type": "region", "code": KAB_KUPANG}],
+             "urusan": ["2.11"], "initiated_on": "2024-07-02"},
+    "KSDPK": {"kind": "KSDPK", "title": "Air minum Kota Kupang dengan PT Mitra",
+              "parties": [{"type": "region", "code": KUPANG},
+                          {"type": "third_party", "name": "PT Mitra", "category": "swasta"}],
+              "urusan": ["1.03"], "initiated_on": "2024-07-02"},
+    "KSDPL": {"kind": "KSDPL", "title": "Sister city Kupang dan Darwin",
+              "parties": [{"type": "region", "code": KUPANG},
+                          {"type": "foreign", "name": "City of Darwin", "country": "AU",
+                           "category": "pemerintah_daerah"}],
+              "urusan": ["2.16"], "initiated_on": "2024-07-02"},
+    "Sinergi": {"kind": "Sinergi", "title": "Sinergi Kupang dengan Kementerian PUPR",
+                "parties": [{"type": "region", "code": KUPANG}, {"type": "central", "name": "Kementerian PUPR"}],
+                "urusan": ["1.03"], "initiated_on": "2024-07-02"},
+}
+
+STEPS: dict[str, dict[str, Any]] = {
+    "agreement.record_tkksd_review": {"reviewed_on": "2024-07-20", "feasible": True},
+    "agreement.record_offer": {"document": doc()},
+    "agreement.record_offer_response": {"responded_on": "2024-08-10", "accepted": True},
+    "agreement.record_ksb": {"document": doc()},
+    "agreement.record_dprd_approval": {"decision_number": "DPRD/12/2024", "approved_on": "2024-09-20"},
+    "agreement.record_central_approval": {"authority": "kemendagri", "letter_number": "100/KMD", "approved_on":
+                                          "2024-09-25"},
+    "agreement.record_pks": {"document": doc(signed_on="2024-10-01"), "start_on": "2024-10-01",
+                             "end_on": "2027-09-30"},
+    "agreement.amend": {"document": doc(signed_on="2025-03-01"), "changes": {"title": "Sampah regional, diperluas"}},
+    "agreement.extend": {"document": doc(signed_on="2027-09-01"), "start_on": "2027-10-01", "end_on": "2030-09-30"},
+    "agreement.terminate": {"ended_on": "2025-06-01", "reason": "kesepakatan_para_pihak"},
+    "agreement.report_progress": {"period": "2025-S1", "reported_on": "2025-07-05", "achievements": "Berjalan",
+                                  "recommendation": "dilanjutkan"},
+}
+
+
+@dataclass
+class Stream:
+    """One agreement's history as the service keeps it: submissions in, events and state out."""
+
+    agreement_id: UUID = field(default_factory=uuid4)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    state: AgreementState | None = None
+    submitted: dict[str, UUID] = field(default_factory=dict)
+
+    def submit(self, kind: str, region: str | None = KUPANG, **changes: Any) -> Decision:
+        payload = (PROPOSALS[changes.pop("agreement_kind", "KSDD")] if kind == "agreement.propose"
+                   else STEPS.get(kind, {})) | changes
+        if kind != "agreement.propose":
+            payload = payload | {"agreement_id": str(self.agreement_id)}
+        submission = Submitted(submission_id=uuid4(), submission_type=kind, role="regency", region=region,
+                               agreement_id=self.agreement_id, payload=payload)
+        self.submitted[kind] = submission.submission_id
+        decision = decide(self.state, submission, TODAY)
+        for event_type, data in decision.events:
+            AGREEMENT_EVENT_MODELS[event_type].model_validate(data)
+            if data.get("agreement_id", str(self.agreement_id)) == str(self.agreement_id):
+                self.events.append((event_type, data))
+                self.state = evolve(self.state, event_type, data)
+        return decision
+
+    def through(self, *kinds: str, agreement_kind: str = "KSDD") -> Stream:
+        self.submit("agreement.propose", agreement_kind=agreement_kind)
+        for kind in kinds:
+            assert not self.submit(kind).rejected, kind
+        return self

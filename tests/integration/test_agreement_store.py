@@ -1,0 +1,105 @@
+"""The agreement handler and scheduler on a real PostgreSQL (no broker): a batch decided against
+states loaded at once, gapless versions whose fold is the stored state, registry numbers drawn from
+the sequence table, and a scheduler that emits each expiry and overdue report once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+import pytest
+from agreement_samples import KUPANG, PROPOSALS, STEPS
+
+from ksd_agreement import scheduler, store
+from ksd_agreement.domain import AgreementState, fold
+from ksd_agreement.handlers import apply_submissions
+from ksd_common.db import create_pool, migrate
+from ksd_common.settings import settings
+from ksd_contracts.envelope import Envelope
+from ksd_contracts.events import AGREEMENT_EVENT_MODELS, EXPIRED, REPORT_OVERDUE, Submitted, submission_type
+
+DATABASE = f"ksd_agreement_it{os.environ.get('KSD_TEST_SLOT', '')}"
+
+
+@pytest.fixture
+async def pool() -> AsyncIterator[asyncpg.Pool]:
+    admin = await asyncpg.connect(settings().database_dsn("postgres"))
+    await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+    await admin.execute(f"CREATE DATABASE {DATABASE}")
+    pool = await create_pool(DATABASE, max_size=4)
+    await migrate(pool, ["ksd_common", "ksd_agreement"])
+    yield pool
+    await pool.close()
+    await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+    await admin.close()
+
+
+def submission(agreement: UUID, kind: str, payload: dict[str, Any], region: str = KUPANG) -> Envelope:
+    data = Submitted(submission_id=uuid4(), submission_type=kind, role="regency", region=region,
+                     agreement_id=agreement, payload=payload)
+    return Envelope(id=data.submission_id, source=f"/nodes/{region}", type=submission_type(kind),
+                    subject=str(agreement), correlationid="test", data=data.model_dump(mode="json"))
+
+
+def lifecycle(agreement: UUID) -> list[Envelope]:
+    steps = ["agreement.record_tkksd_review", "agreement.record_ksb", "agreement.record_pks",
+             "agreement.record_ksb"]  # the last is out of order: a rejection, no state change
+    return [submission(agreement, "agreement.propose", PROPOSALS["KSDD"])] + [
+        submission(agreement, kind, STEPS[kind] | {"agreement_id": str(agreement)}) for kind in steps]
+
+
+async def stream(conn: asyncpg.Connection, agreement: UUID) -> list[tuple[int, str, dict[str, Any]]]:
+    rows = await conn.fetch("SELECT version, type, envelope FROM agreement_events WHERE agreement_id = $1"
+                            " ORDER BY version", agreement)
+    return [(r["version"], r["type"], r["envelope"]["data"]) for r in rows]
+
+
+async def saved(conn: asyncpg.Connection, agreement: UUID) -> AgreementState:
+    return (await store.states(conn, [agreement]))[str(agreement)]
+
+
+async def test_a_batch_appends_gapless_versions_whose_fold_is_the_stored_state(pool: asyncpg.Pool) -> None:
+    first, second = uuid4(), uuid4()
+    region_step = Envelope(source="/nodes/53.71", type=submission_type("region.declare_neighbours"),
+                           subject="53.71", correlationid="test", data=Submitted(
+                               submission_id=uuid4(), submission_type="region.declare_neighbours", role="regency",
+                               region=KUPANG, payload={}).model_dump(mode="json"))
+    async with pool.acquire() as conn, conn.transaction():
+        await apply_submissions(conn, [*lifecycle(first)[:3], region_step], today=date(2026, 11, 23))
+    async with pool.acquire() as conn, conn.transaction():
+        await apply_submissions(conn, [*lifecycle(first)[3:], *lifecycle(second)], today=date(2026, 11, 23))
+    async with pool.acquire() as conn:
+        for agreement in (first, second):
+            events = await stream(conn, agreement)
+            assert [v for v, _, _ in events] == list(range(1, len(events) + 1))
+            for _, event_type, data in events:
+                AGREEMENT_EVENT_MODELS[event_type].model_validate(data)
+            state = await saved(conn, agreement)
+            assert fold([(t, d) for _, t, d in events]) == state and state.version == len(events)
+        numbers = [(await saved(conn, a)).registry_number for a in (first, second)]
+        assert all(re.fullmatch(r"KSDD/53\.71/2024/\d{6}", n) for n in numbers)
+        assert int(numbers[1][-6:]) == int(numbers[0][-6:]) + 1
+        assert (await stream(conn, first))[0][2]["registry_number"] == numbers[0]
+        assert await conn.fetchval("SELECT count(*) FROM agreement_events") == 2 * 5
+
+
+async def test_the_scheduler_emits_each_expiry_and_overdue_report_once(pool: asyncpg.Pool) -> None:
+    agreement = uuid4()
+    async with pool.acquire() as conn, conn.transaction():
+        await apply_submissions(conn, lifecycle(agreement)[:4], today=date(2024, 12, 1))
+    later = date(2027, 10, 2)
+    emitted = await asyncio.gather(*(scheduler.tick(pool, later) for _ in range(3)))
+    again = await scheduler.tick(pool, later)
+    async with pool.acquire() as conn:
+        events = await stream(conn, agreement)
+        state = await saved(conn, agreement)
+    owed = [(t, d.get("period")) for _, t, d in events if t in (EXPIRED, REPORT_OVERDUE)]
+    assert sum(emitted) == len(owed) == 7 and again == 0
+    assert owed[-1] == (EXPIRED, None) and state.status == "expired"
+    assert fold([(t, d) for _, t, d in events]) == state
