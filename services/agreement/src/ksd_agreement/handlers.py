@@ -12,6 +12,7 @@ from ksd_agreement import store
 from ksd_agreement.domain import AgreementState, decide, evolve, numbered
 from ksd_common import outbox
 from ksd_common.consumer import consuming
+from ksd_common.telemetry import current_traceparent
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import AGREEMENT_PROPOSED, Submitted
 from ksd_contracts.submissions import today_wib
@@ -29,6 +30,7 @@ class Pending:
     type: str
     subject: str
     data: dict[str, Any]
+    traceparent: str | None = None  # the span that decided it, so the trace runs on to the consumers
 
 
 async def _number(conn: asyncpg.Connection, pending: list[Pending],
@@ -45,8 +47,8 @@ async def _number(conn: asyncpg.Connection, pending: list[Pending],
 async def commit(conn: asyncpg.Connection, pending: list[Pending], current: dict[str, AgreementState | None]) -> None:
     """Number, append to the outbox and the event store, and save the changed states: one round each."""
     await _number(conn, pending, current)
-    emitted = [outbox.new_event(source=SOURCE, type=p.type, subject=p.subject, data=p.data, cause=p.cause)
-               for p in pending]
+    emitted = [outbox.new_event(source=SOURCE, type=p.type, subject=p.subject, data=p.data, cause=p.cause,
+                                traceparent=p.traceparent) for p in pending]
     published = await outbox.append(conn, AGREEMENT_EVENTS, emitted)
     versions: dict[str, int] = {e.subject: e.sequence or 0 for e in published}
     changed = {s: replace(state, version=v) for s, v in versions.items() if (state := current.get(s))}
@@ -68,7 +70,7 @@ async def apply_submissions(conn: asyncpg.Connection, submissions: list[Envelope
             for event_type, data in decide(current.get(str(submitted.agreement_id)), submitted,
                                            today or today_wib()).events:
                 subject = data.get("agreement_id") or str(submitted.agreement_id)
-                pending.append(Pending(event, event_type, subject, data))
+                pending.append(Pending(event, event_type, subject, data, current_traceparent()))
                 current[subject] = evolve(current.get(subject), event_type, data)
     if pending:
         await commit(conn, pending, current)

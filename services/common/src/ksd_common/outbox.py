@@ -29,15 +29,16 @@ RELAY_LOCK = 4243  # advisory lock: one relay per service database keeps each ke
 
 def new_event(
     *, source: str, type: str, subject: str, data: dict[str, Any], cause: Envelope | None = None,
-    id: UUID | None = None,
+    id: UUID | None = None, traceparent: str | None = None,
 ) -> Envelope:
-    """An event caused by `cause` (or by the request in hand), carrying its correlation and trace."""
+    """An event caused by `cause` (or by the request in hand), carrying its correlation and trace:
+    the current span's, or `traceparent` taken inside the span of an event decided earlier."""
     correlation = correlation_id.get() or (cause.correlationid if cause else None)
     return Envelope(
         id=id or uuid7(), source=source, type=type, subject=subject, data=data,
         correlationid=correlation or uuid7().hex,  # nothing to continue: a new correlation starts here
         causationid=str(cause.id) if cause else None,
-        traceparent=current_traceparent(),
+        traceparent=traceparent or current_traceparent(),
     )
 
 
