@@ -50,8 +50,10 @@ def region(code: str) -> Region | None:
     return regions().get(code)
 
 
+@cache
 def autonomous_codes() -> frozenset[str]:
-    """The 546 governments that may be parties and submitting nodes."""
+    """The 546 governments that may be parties and submitting nodes. Cached: every region code in
+    every submission is checked against it (rebuilding it cost ~0.7 ms per code)."""
     return frozenset(code for code, r in regions().items() if r.autonomous)
 
 

@@ -32,13 +32,17 @@ class Problem(Exception):
         self.errors = list(errors) if errors is not None else None
         self.headers = headers
 
-    def response(self) -> JSONResponse:
+    def body(self) -> dict[str, Any]:
+        """The problem+json document (also one item's answer inside a batch)."""
         body: dict[str, Any] = {
             "type": PROBLEM_BASE + self.kind, "title": self.title, "status": self.status, "detail": self.detail,
         }
         if self.errors is not None:
             body["errors"] = self.errors
-        return JSONResponse(body, status_code=self.status, media_type=MEDIA_TYPE, headers=self.headers)
+        return body
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(self.body(), status_code=self.status, media_type=MEDIA_TYPE, headers=self.headers)
 
 
 def field_errors(

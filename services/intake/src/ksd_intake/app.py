@@ -6,45 +6,53 @@ import json
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from ksd_common.auth import Caller, authenticate
 from ksd_common.problems import Problem, forbidden
 from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
-from ksd_contracts.topics import AGREEMENT_EVENTS, SUBMISSIONS
-from ksd_intake import handlers, store
-from ksd_intake.domain import MAX_BODY_BYTES, check_idempotency_key
+from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS, SUBMISSIONS
+from ksd_intake import handlers, imports, openapi, store
+from ksd_intake.domain import MAX_BATCH_BYTES, MAX_BODY_BYTES, check_idempotency_key
 
 CallerDep = Annotated[Caller, Depends(authenticate)]
+MAX_IMPORT_BYTES = 50 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TEMPLATE = imports.template()
 router = APIRouter(prefix="/v1", tags=["submissions"])
 
 
-async def _json_body(request: Request) -> Any:
+async def _json_body(request: Request, limit: int = MAX_BODY_BYTES) -> Any:
     """The body as JSON: 413 past the size limit, 400 when it is not JSON."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise _too_large()
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk
-        if len(raw) > MAX_BODY_BYTES:
-            raise _too_large()
+        if len(raw) > limit:
+            raise _too_large(limit)
     try:
         return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
         raise Problem(400, "malformed-json", "Malformed JSON", f"The body is not JSON: {error}") from None
 
 
-def _too_large() -> Problem:
-    return Problem(413, "too-large", "Body too large", f"A submission is at most {MAX_BODY_BYTES} bytes.")
+def _too_large(limit: int) -> Problem:
+    return Problem(413, "too-large", "Body too large", f"This body is at most {limit} bytes.")
 
 
-@router.post("/submissions", status_code=202, responses={
-    202: {"description": "Accepted; follow it at GET /v1/submissions/{id}"},
+ANSWERS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed JSON"}, 401: {"description": "No or unknown token"},
-    403: {"description": "Not a party, or a reading role"}, 409: {"description": "Idempotency-Key reused"},
-    413: {"description": "Body too large"}, 422: {"description": "Invalid: each field and rule named"},
+    403: {"description": "Not a party, or a reading role"}, 413: {"description": "Body too large"},
+    422: {"description": "Invalid: each field and rule named, with a stable `code`"},
+}
+
+
+@router.post("/submissions", status_code=202, openapi_extra=openapi.body(openapi.SINGLE), responses={
+    202: {"description": "Accepted; follow it at GET /v1/submissions/{id}"},
+    409: {"description": "Idempotency-Key reused"}, **ANSWERS,
 })
 async def post_submission(
     request: Request, caller: CallerDep,
@@ -55,6 +63,45 @@ async def post_submission(
     body = await _json_body(request)
     accepted = await handlers.submit(request.app.state.pool, caller, key, body)
     return JSONResponse({"id": str(accepted.id), "status": accepted.status}, status_code=202)
+
+
+@router.post("/submissions/batch", openapi_extra=openapi.body(openapi.BATCH), responses={
+    200: {"description": "One answer per submission, in the order sent: `{index, idempotency_key, status: 202,"
+                         " result: {id, status}}` or `{index, idempotency_key, status: 4xx, problem: {...}}`"},
+    **ANSWERS,
+})
+async def post_batch(request: Request, caller: CallerDep) -> JSONResponse:
+    """Up to 500 submissions at once, for a node's own system (e.g. SIKERJA): each item is
+    `{"idempotency_key", "type", "data"}` and is answered exactly as `POST /v1/submissions` would
+    answer it alone (same statuses and error `code`s); the valid ones are recorded together."""
+    requests = handlers.batch_requests(await _json_body(request, MAX_BATCH_BYTES))
+    outcomes = await handlers.submit_many(request.app.state.pool, caller, requests)
+    answers = handlers.batch_answer(requests, outcomes)
+    accepted = sum(1 for a in answers if a["status"] == 202)
+    return JSONResponse({"accepted": accepted, "refused": len(answers) - accepted, "results": answers})
+
+
+@router.post("/imports", tags=["imports"], responses={
+    200: {"description": "A per-row report: `{row, status: accepted, agreement_id, submissions: [{type, id,"
+                         " status}]}` or `{row, status: refused, errors: [{column, code, msg}]}`"},
+    **ANSWERS,
+})
+async def post_import(request: Request, caller: CallerDep, file: UploadFile) -> JSONResponse:
+    """A register as CSV (UTF-8, `,` or `;`) or XLSX, with the headers of
+    `GET /v1/imports/template.xlsx`. Each row becomes `agreement.propose`, plus `agreement.record_ksb`
+    and `agreement.record_pks` when it has them, for one agreement; uploading it again changes nothing."""
+    if file.size is not None and file.size > MAX_IMPORT_BYTES:
+        raise _too_large(MAX_IMPORT_BYTES)
+    report = await handlers.import_register(request.app.state.pool, caller, file.file, file.filename or "")
+    return JSONResponse(report)
+
+
+@router.get("/imports/template.xlsx", tags=["imports"], response_class=Response, responses={
+    200: {"content": {XLSX: {}}, "description": "The register template, with a sheet explaining each column"}})
+async def get_template() -> Response:
+    """The register template (Indonesian headers, one example row)."""
+    return Response(TEMPLATE, media_type=XLSX,
+                    headers={"Content-Disposition": 'attachment; filename="register-kerja-sama.xlsx"'})
 
 
 @router.get("/submissions/{submission_id}")
@@ -71,13 +118,17 @@ async def get_submission(submission_id: UUID, request: Request, caller: CallerDe
 SPEC = ServiceSpec(
     name="intake",
     description="Submissions of the provinces and regencies/cities: authenticated, validated, answered.",
-    consumes=[Consumes(AGREEMENT_EVENTS, handlers.apply_agreement_events,
-                       "Answers to submissions: applied, or rejected with the rule.")],
-    publishes=[Publishes(SUBMISSIONS, "Every accepted submission, keyed by agreement id.")],
+    consumes=[Consumes(AGREEMENT_EVENTS, handlers.apply_answers,
+                       "Answers to agreement submissions (applied, or rejected with the rule); the parties"
+                       " of each agreement proposed."),
+              Consumes(MAPPING_EVENTS, handlers.apply_answers,
+                       "Answers to region declarations: applied, or rejected with the rule.")],
+    publishes=[Publishes(SUBMISSIONS, "Every accepted submission, keyed by agreement id or region code.")],
     routers=[router],
     authenticates=True,
 )
 app = build(SPEC)
+app.openapi = openapi.with_models(app)  # type: ignore[method-assign,unused-ignore]
 
 
 def main() -> None:

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
+from uuid6 import uuid7
 
 from ksd_common.auth import Caller
-from ksd_common.problems import field_errors, forbidden, invalid
+from ksd_common.problems import Problem, field_errors, forbidden, invalid
 from ksd_contracts.envelope import canonical_json
-from ksd_contracts.submissions import AT_SUBMISSION, SUBMISSION_MODELS, AgreementPropose
+from ksd_contracts.submissions import AT_SUBMISSION, SUBMISSION_MODELS, AgreementPropose, Correct, Extend
 
 MAX_BODY_BYTES = 256 * 1024
+MAX_BATCH_ITEMS = 500
+MAX_BATCH_BYTES = 8 * 1024 * 1024
 IDEMPOTENCY_KEY_MAX = 200
 
 
@@ -30,9 +34,29 @@ class Submission:
     def agreement_id(self) -> UUID | None:
         return getattr(self.data, "agreement_id", None)
 
+    @property
+    def region_code(self) -> str | None:
+        """The declaring region of a `region.*` submission (its stream's key)."""
+        return getattr(self.data, "region", None) if self.type.startswith("region.") else None
+
     def payload(self) -> dict[str, Any]:
         dumped: dict[str, Any] = self.data.model_dump(mode="json", exclude_none=True)
         return dumped
+
+    def with_ids(self) -> Submission:
+        """Ids intake assigns before the event: the new agreement of an extension. (A proposal's
+        new agreement id travels in the event's `agreement_id`, not in its payload.)"""
+        if isinstance(self.data, Extend) and self.data.new_agreement_id is None:
+            return replace(self, data=self.data.model_copy(update={"new_agreement_id": uuid7()}))
+        return self
+
+
+@dataclass(frozen=True)
+class Superseded:
+    """What intake knows of a submission a correction supersedes."""
+
+    type: str
+    agreement_id: UUID | None
 
 
 def request_hash(body: Any) -> str:
@@ -57,19 +81,56 @@ def parse(body: Any) -> Submission:
         errors.append({"loc": ["body", "data"], "msg": "Field required", "code": "missing"})
     if errors or model is None:
         raise invalid(errors)
+    return Submission(kind, _validated(model, body["data"], ("body", "data")), request_hash(body))
+
+
+def _validated(model: type[BaseModel], data: Any, loc: tuple[str, ...]) -> BaseModel:
     try:
-        data = model.model_validate(body["data"], context=AT_SUBMISSION)
+        return model.model_validate(data, context=AT_SUBMISSION)
     except ValidationError as error:
-        raise invalid(field_errors(error, ("body", "data"))) from None
-    return Submission(kind, data, request_hash(body))
+        raise invalid(field_errors(error, loc)) from None
+    except RecursionError:  # absurdly deep nesting: a rule failed, not the service
+        raise invalid([{"loc": list(loc), "msg": "nested too deeply", "code": "too_deep"}]) from None
 
 
-def authorize(caller: Caller, submission: Submission) -> None:
-    """A regency submits only where its region is a party; a province only for itself."""
+def authorize(caller: Caller, submission: Submission, parties: Mapping[UUID, list[str]]) -> None:
+    """A node declares only for its own region; it submits a step of an agreement only where its
+    region is a party. `parties` holds the agreements intake has seen proposed: one it has not
+    seen yet passes here, and the agreement service rejects it by the same rule
+    (`agreement.not_a_party`) when the node is not a party after all."""
     if not caller.submits:
         raise forbidden(f"the {caller.role} role reads; it does not submit")
-    if isinstance(submission.data, AgreementPropose) and caller.region not in submission.data.region_codes:
-        raise forbidden(f"region {caller.region} is not a party to this agreement")
+    if submission.region_code is not None and submission.region_code != caller.region:
+        raise forbidden(f"region {caller.region} may declare only for itself, not for {submission.region_code}")
+    if isinstance(submission.data, AgreementPropose):
+        if caller.region not in submission.data.region_codes:
+            raise forbidden(f"region {caller.region} is not a party to this agreement")
+        return
+    known = parties.get(submission.agreement_id) if submission.agreement_id else None
+    if known is not None and caller.region not in known:
+        raise forbidden(f"region {caller.region} is not a party to agreement {submission.agreement_id}")
+
+
+def check_correction(submission: Submission, superseded: Mapping[UUID, Superseded]) -> Submission:
+    """A correction names an earlier submission of the same agreement, and its `data` is valid
+    for that submission's type. Returns the correction with its data as validated."""
+    correction = submission.data
+    if not isinstance(correction, Correct):
+        return submission
+    earlier = superseded.get(correction.supersedes)
+    loc = ["body", "data", "supersedes"]
+    if earlier is None:
+        raise invalid([{"loc": loc, "code": "supersedes_unknown",
+                        "msg": f"no submission {correction.supersedes} was accepted here"}])
+    if earlier.agreement_id != correction.agreement_id:
+        raise invalid([{"loc": loc, "code": "supersedes_other_agreement",
+                        "msg": f"submission {correction.supersedes} belongs to another agreement"}])
+    corrected = _validated(SUBMISSION_MODELS[earlier.type], correction.data, ("body", "data", "data"))
+    own = getattr(corrected, "agreement_id", None)
+    if own is not None and own != correction.agreement_id:
+        raise invalid([{"loc": ["body", "data", "data", "agreement_id"], "code": "supersedes_other_agreement",
+                        "msg": "the corrected data names another agreement"}])
+    return submission
 
 
 def check_idempotency_key(key: str | None) -> str:
@@ -79,3 +140,8 @@ def check_idempotency_key(key: str | None) -> str:
         raise invalid([{"loc": ["header", "Idempotency-Key"], "code": "string_too_long",
                         "msg": f"at most {IDEMPOTENCY_KEY_MAX} characters"}])
     return key.strip()
+
+
+def idempotency_conflict(existing_id: UUID) -> Problem:
+    return Problem(409, "idempotency-conflict", "Idempotency-Key reused",
+                   f"This key was used for another request (submission {existing_id}); use a new key.")

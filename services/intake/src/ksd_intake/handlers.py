@@ -1,10 +1,13 @@
-"""Intake's handlers: a node's submission, and the agreement service's answer to it."""
+"""Intake's handlers: the nodes' submissions (one, or a batch), and the answers to them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from itertools import islice
+from typing import IO, Any
 from uuid import UUID
 
 import asyncpg
@@ -13,78 +16,280 @@ from uuid6 import uuid7
 from ksd_common import outbox
 from ksd_common.auth import Caller
 from ksd_common.consumer import consuming
-from ksd_common.problems import Problem
+from ksd_common.problems import Problem, forbidden, invalid
 from ksd_contracts.envelope import Envelope
-from ksd_contracts.events import SUBMISSION_REJECTED, SubmissionRejected, Submitted, submission_type
+from ksd_contracts.events import (
+    AGREEMENT_PROPOSED,
+    REGION_SUBMISSION_REJECTED,
+    SUBMISSION_REJECTED,
+    SubmissionRejected,
+    Submitted,
+    submission_type,
+)
+from ksd_contracts.submissions import Correct
 from ksd_contracts.topics import SUBMISSIONS
-from ksd_intake import store
-from ksd_intake.domain import Submission, authorize, parse
+from ksd_intake import imports, store
+from ksd_intake.domain import (
+    IDEMPOTENCY_KEY_MAX,
+    MAX_BATCH_ITEMS,
+    Submission,
+    authorize,
+    check_correction,
+    check_idempotency_key,
+    idempotency_conflict,
+    parse,
+    request_hash,
+)
 
 SERVICE = "intake"
 
 
 @dataclass(frozen=True)
-class Accepted:
-    id: UUID
-    status: str
+class Request:
+    """One submission as a node sent it: its Idempotency-Key and its body."""
+
+    key: str
+    body: Any
+    problem: Problem | None = None  # already known not to be acceptable (a batch item without a key)
 
 
-async def submit(pool: asyncpg.Pool, caller: Caller, key: str, body: Any) -> Accepted:
-    """Validate, authorize, and record the submission with its event in one transaction.
+@dataclass(frozen=True)
+class Outcome:
+    """The answer to one submission: accepted (with its id and status) or a problem."""
+
+    id: UUID | None = None
+    status: str | None = None
+    problem: Problem | None = None
+
+    def json(self) -> dict[str, Any]:
+        if self.problem is not None:
+            return {"status": self.problem.status, "problem": self.problem.body()}
+        return {"status": 202, "result": {"id": str(self.id), "status": self.status}}
+
+
+async def submit(pool: asyncpg.Pool, caller: Caller, key: str, body: Any) -> Outcome:
+    """One submission; its problem is raised as the answer."""
+    [outcome] = await submit_many(pool, caller, [Request(key, body)])
+    if outcome.problem is not None:
+        raise outcome.problem
+    return outcome
+
+
+async def submit_many(pool: asyncpg.Pool, caller: Caller, requests: list[Request]) -> list[Outcome]:
+    """Validate and authorize each submission, then record the valid ones with their events in one
+    transaction (batched inserts, one outbox append). Answers in the order of `requests`.
 
     The same key with the same body answers the first submission again, with no second effect;
-    the same key with another body is a 409.
+    the same key with another body is a 409, whether the first came earlier or in the same batch.
     """
-    submission = parse(body)
-    authorize(caller, submission)
-    submission_id = uuid7()
-    agreement_id = submission.agreement_id or uuid7()
-    async with pool.acquire() as conn, conn.transaction():
-        created = await store.insert_submission(
-            conn, id=submission_id, node=caller.node, key=key, request_hash=submission.request_hash,
-            type=submission.type, role=caller.role, region=caller.region, subject=str(agreement_id),
-            agreement_id=agreement_id,
-        )
-        if not created:
-            return _repeat(await store.submission_by_key(conn, caller.node, key), submission)
-        await outbox.append(conn, SUBMISSIONS, [_event(caller, submission, submission_id, agreement_id)])
-    return Accepted(submission_id, "accepted")
+    ensure_submits(caller)
+    outcomes: dict[int, Outcome] = {}
+    first_of_key: dict[str, int] = {}
+    parsed: dict[int, tuple[str, Submission]] = {}
+    for index, request in enumerate(requests):
+        if request.key in first_of_key:
+            continue  # answered as its first occurrence, below
+        first_of_key[request.key] = index
+        if request.problem is not None:
+            outcomes[index] = Outcome(problem=request.problem)
+            continue
+        try:
+            parsed[index] = (request.key, parse(request.body))
+        except Problem as problem:
+            outcomes[index] = Outcome(problem=problem)
+    outcomes |= await submit_parsed(pool, caller, parsed)
+    return [_answer(index, request, requests, first_of_key, outcomes) for index, request in enumerate(requests)]
 
 
-def _repeat(existing: asyncpg.Record | None, submission: Submission) -> Accepted:
-    assert existing is not None
-    if existing["request_hash"] != submission.request_hash:
-        raise Problem(409, "idempotency-conflict", "Idempotency-Key reused",
-                      f"This key was used for another request (submission {existing['id']}); use a new key.")
-    return Accepted(existing["id"], existing["status"])
+def ensure_submits(caller: Caller) -> None:
+    if not caller.submits:
+        raise forbidden(f"the {caller.role} role reads; it does not submit")
 
 
-def _event(caller: Caller, submission: Submission, submission_id: UUID, agreement_id: UUID) -> Envelope:
+async def submit_parsed(pool: asyncpg.Pool, caller: Caller,
+                        parsed: dict[int, tuple[str, Submission]]) -> dict[int, Outcome]:
+    """Authorize and record submissions already parsed (key, submission), by position."""
+    outcomes: dict[int, Outcome] = {}
+    async with pool.acquire() as conn:
+        await _check(conn, caller, parsed, outcomes)
+        async with conn.transaction():
+            outcomes |= await _record(conn, caller, parsed)
+    return outcomes
+
+
+async def _check(conn: asyncpg.Connection, caller: Caller, parsed: dict[int, tuple[str, Submission]],
+                 outcomes: dict[int, Outcome]) -> None:
+    """Authorize each parsed submission and check corrections; a failure moves it to `outcomes`."""
+    submissions = [s for _, s in parsed.values()]
+    parties = await store.parties(conn, {s.agreement_id for s in submissions if s.agreement_id})
+    superseded = await store.superseded(conn, {s.data.supersedes for s in submissions if isinstance(s.data, Correct)})
+    for index, (_, submission) in list(parsed.items()):
+        try:
+            authorize(caller, submission, parties)
+            check_correction(submission, superseded)
+        except Problem as problem:
+            outcomes[index] = Outcome(problem=problem)
+            del parsed[index]
+
+
+async def _record(conn: asyncpg.Connection, caller: Caller,
+                  todo: dict[int, tuple[str, Submission]]) -> dict[int, Outcome]:
+    """Insert the new ones, answer the repeated ones, and append the new ones' events."""
+    if not todo:
+        return {}
+    fresh = {i: store.NewSubmission(uuid7(), key, s.with_ids()) for i, (key, s) in todo.items()}
+    for new in fresh.values():
+        if new.subject is None:  # a proposal of a new agreement: intake gives it its id
+            new.agreement_id = uuid7()
+    created = await store.insert_submissions(conn, caller, list(fresh.values()))
+    repeated = await store.submissions_by_key(
+        conn, caller.node, [n.key for n in fresh.values() if n.id not in created])
+    await outbox.append(conn, SUBMISSIONS, [_event(caller, n) for n in fresh.values() if n.id in created])
+    outcomes: dict[int, Outcome] = {}
+    for index, new in fresh.items():
+        if new.id in created:
+            outcomes[index] = Outcome(new.id, "accepted")
+        else:
+            outcomes[index] = _repeat(repeated[new.key], new.submission.request_hash)
+    return outcomes
+
+
+def _repeat(existing: asyncpg.Record, request_hash: str) -> Outcome:
+    if existing["request_hash"] != request_hash:
+        return Outcome(problem=idempotency_conflict(existing["id"]))
+    return Outcome(existing["id"], existing["status"])
+
+
+def _answer(index: int, request: Request, requests: list[Request], first_of_key: dict[str, int],
+            outcomes: dict[int, Outcome]) -> Outcome:
+    """A key's first occurrence has its own outcome; a later one in the same batch repeats it, or
+    conflicts with it when its body differs."""
+    first = first_of_key[request.key]
+    if first == index:
+        return outcomes[index]
+    if request_hash(request.body) != request_hash(requests[first].body):
+        return Outcome(problem=idempotency_conflict(outcomes[first].id or UUID(int=0)))
+    return outcomes[first]
+
+
+def _event(caller: Caller, new: store.NewSubmission) -> Envelope:
+    submission = new.submission
     data = Submitted(
-        submission_id=submission_id, submission_type=submission.type, role=caller.role, region=caller.region,
-        agreement_id=agreement_id, payload=submission.payload(),
+        submission_id=new.id, submission_type=submission.type, role=caller.role, region=caller.region,
+        agreement_id=new.agreement_id, payload=submission.payload(),
     )
     return outbox.new_event(
-        id=submission_id, source=f"/nodes/{caller.region}", type=submission_type(submission.type),
-        subject=str(agreement_id), data=data.model_dump(mode="json"),
+        id=new.id, source=f"/nodes/{caller.region}", type=submission_type(submission.type),
+        subject=new.stream, data=data.model_dump(mode="json"),
     )
 
 
-async def apply_agreement_events(conn: asyncpg.Connection, events: list[Envelope]) -> None:
-    """Keep each submission's status: an agreement event caused by it means `applied`, a
-    `submission_rejected` event means `rejected` with the rule."""
+def batch_requests(body: Any) -> list[Request]:
+    """The submissions of a batch body `{"submissions": [{"idempotency_key", "type", "data"}, ...]}`;
+    the shape of the batch itself is a 422 for the whole request, an item's key a 422 for that item."""
+    items = body.get("submissions") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or not isinstance(items, list) or set(body) != {"submissions"}:
+        raise invalid([{"loc": ["body", "submissions"], "code": "batch_shape",
+                        "msg": "must be {\"submissions\": [{\"idempotency_key\", \"type\", \"data\"}, ...]}"}])
+    if not 1 <= len(items) <= MAX_BATCH_ITEMS:
+        raise invalid([{"loc": ["body", "submissions"], "code": "batch_size",
+                        "msg": f"between 1 and {MAX_BATCH_ITEMS} submissions"}])
+    return [_batch_request(i, item) for i, item in enumerate(items)]
+
+
+def _batch_request(index: int, item: Any) -> Request:
+    """One item; without a usable key it is answered with its problem (under a key no node can send)."""
+    own = f"\x00item-{index}"
+    if not isinstance(item, dict):
+        return Request(own, item, invalid([{"loc": ["body", "submissions", index], "code": "object_type",
+                                            "msg": "must be an object"}]))
+    key = item.get("idempotency_key")
+    body = {k: v for k, v in item.items() if k != "idempotency_key"}
+    try:
+        return Request(check_idempotency_key(key if isinstance(key, str) else None), body)
+    except Problem:
+        return Request(own, body, invalid([{"loc": ["body", "submissions", index, "idempotency_key"],
+                                            "code": "idempotency_key", "msg": "a non-blank string of at most"
+                                            f" {IDEMPOTENCY_KEY_MAX} characters"}]))
+
+
+def batch_answer(requests: list[Request], outcomes: list[Outcome]) -> list[dict[str, Any]]:
+    """Each outcome with its index and key, in the order sent."""
+    return [{"index": i, "idempotency_key": None if r.key.startswith("\x00") else r.key, **o.json()}
+            for i, (r, o) in enumerate(zip(requests, outcomes, strict=True))]
+
+
+IMPORT_CHUNK_ROWS = 250
+"""Rows planned, then recorded in one transaction, at a time: a 10,000-row register is 40 short
+transactions, with the event loop free for other nodes between them."""
+
+
+async def import_register(pool: asyncpg.Pool, caller: Caller, upload: IO[bytes], filename: str) -> dict[str, Any]:
+    """Each row of a register as ordinary submissions; a per-row report in the file's order."""
+    ensure_submits(caller)
+    assert caller.region is not None
+    rows = imports.rows_of(upload, filename)
+    report: list[dict[str, Any]] = []
+    while chunk := await asyncio.to_thread(_plan_chunk, rows, caller.region, caller.node):
+        report += await _import_chunk(pool, caller, chunk)
+    accepted = sum(1 for r in report if r["status"] == "accepted")
+    return {"rows": len(report), "accepted": accepted, "refused": len(report) - accepted, "report": report}
+
+
+def _plan_chunk(rows: Iterator[tuple[int, dict[str, Any]]], own: str, node: str) -> list[imports.PlannedRow]:
+    return [imports.plan_row(number, row, own, node) for number, row in islice(rows, IMPORT_CHUNK_ROWS)]
+
+
+async def _import_chunk(pool: asyncpg.Pool, caller: Caller, chunk: list[imports.PlannedRow]) -> list[dict[str, Any]]:
+    where = [(r, s) for r, row in enumerate(chunk) for s in range(len(row.submissions))]
+    outcomes = await submit_parsed(pool, caller, {i: chunk[r].submissions[s] for i, (r, s) in enumerate(where)})
+    by_row: dict[int, list[tuple[str, Outcome]]] = {}
+    for i, (r, s) in enumerate(where):
+        by_row.setdefault(r, []).append((chunk[r].submissions[s][1].type, outcomes[i]))
+    return [_row_report(row, by_row.get(r, [])) for r, row in enumerate(chunk)]
+
+
+def _row_report(row: imports.PlannedRow, outcomes: list[tuple[str, Outcome]]) -> dict[str, Any]:
+    problems = [o.problem for _, o in outcomes if o.problem is not None]
+    errors = [e.json() for e in row.errors] + [
+        {"column": None, "code": p.kind, "msg": p.detail} for p in problems]
+    if errors:
+        return {"row": row.number, "status": "refused", "errors": errors}
+    return {"row": row.number, "status": "accepted", "agreement_id": str(row.agreement_id),
+            "submissions": [{"type": t, "id": str(o.id), "status": o.status} for t, o in outcomes]}
+
+
+async def apply_answers(conn: asyncpg.Connection, events: list[Envelope]) -> None:
+    """Consumer of ksd.agreement.events and ksd.mapping.events: keep each submission's status (an
+    event caused by it means `applied`; a rejection means `rejected` with the rule), and the party
+    regions of each agreement proposed, so intake can refuse a non-party's steps itself.
+
+    Only events caused by a submission of this intake are traced and applied: the rest (events of
+    the scheduler, of mapping's own classifications, or of another platform sharing the topic) are
+    skipped after one query per batch, which is most of the cost of following a busy topic."""
+    causes = {e.id: cause for e in events if (cause := _uuid(e.causationid or ""))}
+    ours = await store.known_submissions(conn, set(causes.values()))
     answers: list[store.Answer] = []
+    parties: dict[UUID, list[str]] = {}
     for event in events:
-        if not event.causationid:
+        if event.type == AGREEMENT_PROPOSED:
+            parties[UUID(event.subject)] = _region_parties(event.data)
+        cause = causes.get(event.id)
+        if cause is None or cause not in ours:
             continue
         with consuming(SERVICE, event):
             subject = _uuid(event.subject)
-            if event.type == SUBMISSION_REJECTED:
+            if event.type in (SUBMISSION_REJECTED, REGION_SUBMISSION_REJECTED):
                 rejected = SubmissionRejected.model_validate(event.data)
                 answers.append((rejected.submission_id, "rejected", rejected.reasons, subject))
             else:
-                answers.append((UUID(event.causationid), "applied", [], subject))
+                answers.append((cause, "applied", [], subject))
     await store.record_answers(conn, answers)
+    await store.record_parties(conn, parties)
+
+
+def _region_parties(data: dict[str, Any]) -> list[str]:
+    return [p["code"] for p in data.get("parties", []) if isinstance(p, dict) and p.get("type") == "region"]
 
 
 def _uuid(text: str) -> UUID | None:

@@ -1,45 +1,118 @@
-"""Intake's queries on ksd_intake."""
+"""Intake's queries on ksd_intake: each a single statement over a whole batch."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from ksd_common.auth import Caller
+from ksd_intake.domain import Submission, Superseded
+
 SUBMISSION_COLUMNS = "id, type, status, reasons, agreement_id, request_hash"
 
 
-async def insert_submission(
-    conn: asyncpg.Connection, *, id: UUID, node: str, key: str, request_hash: str, type: str,
-    role: str, region: str | None, subject: str, agreement_id: UUID | None,
-) -> bool:
-    """Record a new submission; False when (node, key) exists already. Waits for a concurrent
-    transaction with the same key to finish, so two requests with one key cannot both win."""
-    inserted = await conn.fetchval(
+@dataclass
+class NewSubmission:
+    """A submission about to be recorded, with the ids intake gave it."""
+
+    id: UUID
+    key: str
+    submission: Submission
+    agreement_id: UUID | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        self.agreement_id = self.agreement_id or self.submission.agreement_id
+
+    @property
+    def subject(self) -> str | None:
+        """Its stream: the region code of a declaration, else the agreement id (None until a new
+        agreement has its id)."""
+        if self.submission.region_code is not None:
+            return self.submission.region_code
+        return str(self.agreement_id) if self.agreement_id else None
+
+    @property
+    def stream(self) -> str:
+        assert self.subject is not None, "a new agreement gets its id before it is recorded"
+        return self.subject
+
+
+async def insert_submissions(conn: asyncpg.Connection, caller: Caller, new: list[NewSubmission]) -> set[UUID]:
+    """Record the new submissions; returns the ids inserted (a (node, key) that exists already is
+    left alone). Rows go in key order, so two batches sharing keys cannot deadlock; a concurrent
+    transaction with the same key is waited for, so two requests with one key cannot both win."""
+    rows = sorted(new, key=lambda n: n.key)
+    inserted = await conn.fetch(
         "INSERT INTO submissions (id, node, idempotency_key, request_hash, type, role, region, subject, agreement_id)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (node, idempotency_key) DO NOTHING RETURNING true",
-        id, node, key, request_hash, type, role, region, subject, agreement_id,
+        " SELECT i, $1, k, h, t, $2, $3, s, a"
+        " FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[]) AS r(i, k, h, t, s, a)"
+        " ON CONFLICT (node, idempotency_key) DO NOTHING RETURNING id",
+        caller.node, caller.role, caller.region,
+        [n.id for n in rows], [n.key for n in rows], [n.submission.request_hash for n in rows],
+        [n.submission.type for n in rows], [n.stream for n in rows], [n.agreement_id for n in rows],
     )
-    return bool(inserted)
+    return {r["id"] for r in inserted}
 
 
-async def submission_by_key(conn: asyncpg.Connection, node: str, key: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        f"SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE node = $1 AND idempotency_key = $2", node, key
+async def submissions_by_key(conn: asyncpg.Connection, node: str, keys: list[str]) -> dict[str, asyncpg.Record]:
+    if not keys:
+        return {}
+    rows = await conn.fetch(
+        f"SELECT idempotency_key, {SUBMISSION_COLUMNS} FROM submissions"
+        " WHERE node = $1 AND idempotency_key = ANY($2::text[])", node, keys,
     )
+    return {r["idempotency_key"]: r for r in rows}
 
 
 async def submission(pool: asyncpg.Pool, id: UUID) -> asyncpg.Record | None:
     return await pool.fetchrow(f"SELECT {SUBMISSION_COLUMNS}, region FROM submissions WHERE id = $1", id)
 
 
+async def superseded(conn: asyncpg.Connection, ids: Collection[UUID]) -> dict[UUID, Superseded]:
+    """The submissions that corrections name, by id."""
+    if not ids:
+        return {}
+    rows = await conn.fetch("SELECT id, type, agreement_id FROM submissions WHERE id = ANY($1::uuid[])", list(ids))
+    return {r["id"]: Superseded(r["type"], r["agreement_id"]) for r in rows}
+
+
+async def known_submissions(conn: asyncpg.Connection, ids: Collection[UUID]) -> set[UUID]:
+    """Those of `ids` that are submissions recorded here."""
+    if not ids:
+        return set()
+    rows = await conn.fetch("SELECT id FROM submissions WHERE id = ANY($1::uuid[])", list(ids))
+    return {r["id"] for r in rows}
+
+
+async def parties(conn: asyncpg.Connection, agreements: Collection[UUID]) -> dict[UUID, list[str]]:
+    """The party regions of those agreements intake has seen proposed."""
+    if not agreements:
+        return {}
+    rows = await conn.fetch(
+        "SELECT agreement_id, regions FROM agreement_parties WHERE agreement_id = ANY($1::uuid[])", list(agreements))
+    return {r["agreement_id"]: list(r["regions"]) for r in rows}
+
+
+async def record_parties(conn: asyncpg.Connection, parties: dict[UUID, list[str]]) -> None:
+    if parties:
+        await conn.execute(
+            "INSERT INTO agreement_parties (agreement_id, regions)"
+            " SELECT a, string_to_array(r, ',') FROM unnest($1::uuid[], $2::text[]) AS p(a, r)"
+            " ON CONFLICT (agreement_id) DO UPDATE SET regions = EXCLUDED.regions",
+            list(parties), [",".join(r) for r in parties.values()],
+        )
+
+
 Answer = tuple[UUID, str, list[dict[str, Any]], UUID | None]
 
 
 async def record_answers(conn: asyncpg.Connection, answers: list[Answer]) -> None:
-    """(submission id, status, reasons, agreement id) from the agreement service, in one statement.
-    `rejected` is final; `applied` never overwrites it."""
+    """(submission id, status, reasons, agreement id) from the agreement or mapping service, in one
+    statement. `rejected` is final; `applied` never overwrites it."""
     if not answers:
         return
     rows = [{"id": str(i), "status": st, "reasons": r, "agreement_id": str(a) if a else None}

@@ -1,0 +1,427 @@
+"""Register import: the CSV or XLSX registers regions keep today, row by row, as ordinary submissions.
+
+Each row is one agreement: an `agreement.propose`, plus `agreement.record_ksb` and
+`agreement.record_pks` when the row has them. The agreement id and the idempotency keys are
+derived from the node and the row's content, so uploading the same register again changes
+nothing and answers the same submission ids. Pure functions here; the route streams the file
+through them in chunks (handlers.import_register).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from typing import IO, Any
+from uuid import UUID, uuid5
+
+from ksd_common.problems import Problem
+from ksd_contracts.envelope import canonical_json
+from ksd_contracts.regions import autonomous_codes, regions
+from ksd_intake.domain import Submission, parse
+
+NAMESPACE = UUID("6f1d3c39-5b7e-4f57-9a55-3f0f1a0c2d11")
+"""uuid5 namespace of imported agreements' ids."""
+
+COLUMNS: dict[str, str] = {
+    "no": "No",
+    "title": "Judul Kerja Sama",
+    "kind": "Jenis",
+    "parties": "Pihak/Mitra",
+    "country": "Negara Mitra",
+    "urusan": "Urusan",
+    "initiated_on": "Tanggal Inisiasi",
+    "ksb_number": "Nomor KSB",
+    "ksb_date": "Tanggal KSB",
+    "pks_number": "Nomor PKS",
+    "pks_date": "Tanggal PKS",
+    "start_on": "Tanggal Mulai",
+    "end_on": "Tanggal Berakhir",
+    "amount": "Nilai (Rp)",
+    "source": "Sumber Dana",
+    "signatory": "Penandatangan",
+    "position": "Jabatan Penandatangan",
+    "objects": "Objek Kerja Sama",
+}
+"""The template's headers, by the field each fills."""
+
+ALIASES: dict[str, str] = {
+    "nomor": "no", "judul": "title", "judul kerjasama": "title", "nama kerja sama": "title",
+    "jenis kerja sama": "kind", "jenis kerjasama": "kind", "pihak": "parties", "mitra": "parties",
+    "para pihak": "parties", "negara": "country", "kode urusan": "urusan", "urusan pemerintahan": "urusan",
+    "nomor mou": "ksb_number", "tanggal mou": "ksb_date", "no ksb": "ksb_number", "no pks": "pks_number",
+    "tanggal mulai berlaku": "start_on", "tanggal selesai": "end_on", "tanggal akhir": "end_on",
+    "nilai": "amount", "nilai rp": "amount", "anggaran": "amount", "objek": "objects",
+}
+
+MONTHS = {
+    "januari": 1, "jan": 1, "februari": 2, "feb": 2, "pebruari": 2, "maret": 3, "mar": 3, "april": 4, "apr": 4,
+    "mei": 5, "juni": 6, "jun": 6, "juli": 7, "jul": 7, "agustus": 8, "agu": 8, "agt": 8, "ags": 8,
+    "september": 9, "sep": 9, "sept": 9, "oktober": 10, "okt": 10, "november": 11, "nov": 11, "nop": 11,
+    "nopember": 11, "desember": 12, "des": 12,
+}
+KINDS = {
+    "ksdd": "KSDD", "ksdpk": "KSDPK", "ksdpl": "KSDPL", "ksdll": "KSDLL", "sinergi": "Sinergi",
+    "daerah lain": "KSDD", "antar daerah": "KSDD", "pihak ketiga": "KSDPK",
+    "pemerintah daerah luar negeri": "KSDPL", "lembaga luar negeri": "KSDLL", "pusat": "Sinergi",
+}
+SOURCES = {"apbd": "apbd", "apbn": "apbn", "pihak ketiga": "pihak_ketiga", "swasta": "pihak_ketiga",
+           "hibah": "hibah"}
+STEP_TYPES = ("agreement.propose", "agreement.record_ksb", "agreement.record_pks")
+
+FIELD_COLUMNS: dict[str, dict[str, str]] = {
+    "agreement.propose": {"title": "title", "kind": "kind", "parties": "parties", "urusan": "urusan",
+                          "initiated_on": "initiated_on", "objects": "objects", "mandatory": "kind"},
+    "agreement.record_ksb": {"document.number": "ksb_number", "document.signed_on": "ksb_date",
+                             "document.signatories": "signatory"},
+    "agreement.record_pks": {"document.number": "pks_number", "document.signed_on": "pks_date",
+                             "document.signatories": "signatory", "start_on": "start_on", "end_on": "end_on",
+                             "funding": "amount", "funding.source": "source", "objects": "objects"},
+}
+"""Which column a model field came from, so a failed rule names the column the user typed in."""
+
+
+def normalize_header(text: Any) -> str:
+    """`Nilai (Rp)` -> `nilai rp`; the field it fills, when it is one we know."""
+    words = re.sub(r"[^0-9a-z/ ]+", " ", str(text or "").lower()).replace("/", " ").split()
+    return " ".join(words)
+
+
+@cache
+def _header_fields() -> dict[str, str]:
+    known = {normalize_header(header): name for name, header in COLUMNS.items()}
+    known |= {normalize_header(alias): name for alias, name in ALIASES.items()}
+    return known
+
+
+def header_field(text: Any) -> str | None:
+    return _header_fields().get(normalize_header(text))
+
+
+@dataclass
+class RowError:
+    column: str
+    code: str
+    msg: str
+
+    def json(self) -> dict[str, str]:
+        return {"column": self.column, "code": self.code, "msg": self.msg}
+
+
+@dataclass
+class PlannedRow:
+    """One register row: the submissions it becomes (key, submission), or why it cannot."""
+
+    number: int
+    agreement_id: UUID | None = None
+    submissions: list[tuple[str, Submission]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- reading the file, streaming
+
+
+def rows_of(upload: IO[bytes], filename: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row number as the user sees it, {field: value}) for each non-empty row, read lazily."""
+    head = upload.read(4)
+    upload.seek(0)
+    if head.startswith(b"PK\x03\x04") or filename.lower().endswith(".xlsx"):
+        return _rows(_xlsx_rows(upload))
+    return _rows(_csv_rows(upload))
+
+
+def _rows(raw: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, dict[str, Any]]]:
+    header: list[str | None] | None = None
+    for number, cells in raw:
+        if not any(_blank(c) is False for c in cells):
+            continue
+        if header is None:
+            header = [header_field(c) for c in cells]
+            if "title" not in header:
+                raise Problem(422, "validation", "Not a register", "No `Judul Kerja Sama` column in the first row.",
+                              [{"loc": ["file", "header"], "code": "header", "msg": "the first non-empty row must"
+                                " be the header (download GET /v1/imports/template.xlsx)"}])
+            continue
+        yield number, {name: value for name, value in zip(header, cells, strict=False) if name and not _blank(value)}
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _csv_rows(upload: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
+    text = codecs.getreader("utf-8-sig")(upload)
+    try:
+        first = text.readline()
+        delimiter = ";" if first.count(";") > first.count(",") else ","
+        yield from enumerate(csv.reader(_chain([first], text), delimiter=delimiter), start=1)
+    except UnicodeDecodeError as error:
+        raise Problem(422, "validation", "Not UTF-8", f"Save the CSV as UTF-8: {error}",
+                      [{"loc": ["file"], "code": "encoding", "msg": "the CSV must be UTF-8"}]) from None
+
+
+def _chain(first: list[str], rest: Iterable[str]) -> Iterator[str]:
+    yield from first
+    yield from rest
+
+
+def _xlsx_rows(upload: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
+    from openpyxl import load_workbook  # the import is heavy; only imports need it
+
+    try:
+        workbook = load_workbook(upload, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
+        raise Problem(422, "validation", "Not a workbook", f"The file is neither CSV nor XLSX: {error}",
+                      [{"loc": ["file"], "code": "file_type", "msg": "must be a .csv or .xlsx register"}]) from None
+    try:
+        for number, cells in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
+            yield number, list(cells)
+    finally:
+        workbook.close()
+
+
+# ---------------------------------------------------------------- the values of a row
+
+
+def parse_date(value: Any) -> date:
+    """"12/12/2018", "2 Juli 2024", "2024-07-02", "02-07-2024", or a spreadsheet date."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip().lower()
+    if match := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t].*)?", text):
+        year, month, day = map(int, match.groups())
+    elif match := re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text):
+        day, month, year = map(int, match.groups())
+    elif (match := re.fullmatch(r"(\d{1,2})\s+([a-z]+)\.?\s+(\d{4})", text)) and match.group(2) in MONTHS:
+        day, month, year = int(match.group(1)), MONTHS[match.group(2)], int(match.group(3))
+    else:
+        raise ValueError(f"{value!r} is not a date (e.g. 12/12/2018, 2 Juli 2024, 2024-07-02)")
+    try:
+        return date(year, month, day)
+    except ValueError as error:  # 31/02/2024
+        raise ValueError(f"{value!r} is not a date: {error}") from None
+
+
+def parse_rupiah(value: Any) -> int:
+    """"Rp 1.500.000.000,00", "1500000000", or a number."""
+    if isinstance(value, int | float):
+        return int(value)
+    text = re.sub(r"(?i)^rp\.?|\s", "", str(value))
+    text = re.sub(r",\d{1,2}$", "", text).replace(".", "").replace(",", "")
+    if not re.fullmatch(r"-?\d{1,20}", text):
+        raise ValueError(f"{value!r} is not an amount in rupiah (e.g. 1.500.000.000)")
+    return int(text)
+
+
+@cache
+def _region_names() -> dict[str, str]:
+    """Region names (and codes) as people write them, to their codes."""
+    names: dict[str, str] = {}
+    for code in autonomous_codes():
+        found = regions()[code]
+        name = found.name.lower()
+        names[name] = code
+        names[code] = code
+        if found.is_province:
+            names["provinsi " + name] = names["prov " + name] = code
+        elif name.startswith("kabupaten "):
+            names["kab " + name.removeprefix("kabupaten ")] = code
+    return names
+
+
+def region_code(text: str) -> str | None:
+    key = " ".join(re.sub(r"[.]", " ", text.lower()).split())
+    return _region_names().get(key)
+
+
+def _split(value: Any) -> list[str]:
+    return [p.strip() for p in re.split(r"[;\n]", str(value)) if p.strip()]
+
+
+def _parties(value: Any, kind: str, own: str, country: Any) -> list[dict[str, Any]]:
+    """Regions by code or name; the other partners by the kind of cooperation. The importing
+    region is a party even when the register leaves it out."""
+    names = []
+    for part in _split(value):
+        pieces = [p.strip() for p in part.split(",")]
+        names += pieces if len(pieces) > 1 and all(region_code(p) for p in pieces) else [part]
+    parties: list[dict[str, Any]] = [{"type": "region", "code": own}]
+    for name in names:
+        code = region_code(name)
+        if code is not None:
+            if code != own:
+                parties.append({"type": "region", "code": code})
+        elif kind == "KSDD":
+            raise ValueError(f"{name!r} is not a region code or name (a KSDD is between regions)")
+        elif kind == "KSDPK":
+            parties.append({"type": "third_party", "name": name, "category": "lainnya"})
+        elif kind in ("KSDPL", "KSDLL"):
+            parties.append({"type": "foreign", "name": name, "country": str(country or "").strip().upper(),
+                            "category": "pemerintah_daerah" if kind == "KSDPL" else "lembaga"})
+        else:
+            parties.append({"type": "central", "name": name})
+    return parties
+
+
+def _kind(value: Any) -> str:
+    text = normalize_header(value)
+    found = KINDS.get(text) or next((k for phrase, k in KINDS.items() if phrase in text), None)
+    if found is None:
+        raise ValueError(f"{value!r} is not a kind of cooperation: one of KSDD, KSDPK, KSDPL, KSDLL, Sinergi")
+    return found
+
+
+# ---------------------------------------------------------------- a row's submissions
+
+
+class _Converter:
+    """Reads a row's cells into submission fields, keeping every conversion failure with its column."""
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.row = row
+        self.errors: list[RowError] = []
+
+    def get(self, name: str, convert: Callable[[Any], Any], code: str) -> Any:
+        """The cell converted, or None (blank, or failed under rule `code`)."""
+        if name not in self.row:
+            return None
+        try:
+            return convert(self.row[name])
+        except ValueError as error:
+            self.errors.append(RowError(COLUMNS[name], code, str(error)))
+            return None
+
+
+def plan_row(number: int, row: dict[str, Any], own: str, node: str) -> PlannedRow:
+    """The submissions one register row becomes, or each column and rule that failed."""
+    planned = PlannedRow(number)
+    cells = _Converter(row)
+    kind = cells.get("kind", _kind, "kind")
+    dates = {name: cells.get(name, parse_date, "date")
+             for name in ("initiated_on", "ksb_date", "pks_date", "start_on", "end_on")}
+    amount = cells.get("amount", parse_rupiah, "rupiah")
+    parties = None
+    if kind is not None:
+        parties = cells.get("parties", lambda v: _parties(v, kind, own, row.get("country")), "party")
+    content = {k: v for k, v in row.items() if k != "no"}
+    digest = hashlib.sha256(canonical_json({"node": node, "row": _plain(content)})).hexdigest()
+    agreement_id = uuid5(NAMESPACE, digest)
+    bodies = _bodies(row, own, kind, parties, dates, amount, agreement_id)
+    if "kind" not in row:
+        cells.errors.append(RowError(COLUMNS["kind"], "missing", "the kind of cooperation is required"))
+    if not any(name in row for name in dates):
+        cells.errors.append(RowError(COLUMNS["ksb_date"], "missing", "a date is needed: Tanggal Inisiasi,"
+                                     " Tanggal KSB, Tanggal PKS or Tanggal Mulai"))
+    if cells.errors:
+        planned.errors = cells.errors
+        return planned
+    for body in bodies:
+        try:
+            planned.submissions.append((f"import:{digest[:40]}:{body['type']}", parse(body)))
+        except Problem as problem:
+            planned.errors += [_row_error(body["type"], e) for e in problem.errors or []]
+    if planned.errors:
+        planned.submissions = []
+    else:
+        planned.agreement_id = agreement_id
+    return planned
+
+
+def _plain(row: dict[str, Any]) -> dict[str, str]:
+    """The row's values as text, for its fingerprint (a spreadsheet date and its text agree)."""
+    return {k: v.isoformat() if isinstance(v, date) else str(v).strip() for k, v in row.items()}
+
+
+def _bodies(row: dict[str, Any], own: str, kind: str | None, parties: Any, dates: dict[str, date | None],
+            amount: int | None, agreement_id: UUID) -> list[dict[str, Any]]:
+    iso = {k: v.isoformat() if v else None for k, v in dates.items()}
+    known = [d for d in (dates["ksb_date"], dates["pks_date"], dates["start_on"]) if d]
+    initiated = dates["initiated_on"] or (min(known) if known else None)
+    objects = _split(row["objects"]) if "objects" in row else []
+    propose = {"agreement_id": str(agreement_id), "kind": kind, "title": str(row.get("title", "")).strip(),
+               "parties": parties or [], "urusan": re.findall(r"[1-3]\.\d{2}", str(row.get("urusan", ""))),
+               "objects": objects, "initiated_on": initiated.isoformat() if initiated else None}
+    bodies = [{"type": "agreement.propose", "data": propose}]
+    signatory = {"name": str(row.get("signatory", "Kepala Daerah")).strip(),
+                 "position": str(row.get("position", f"Kepala Daerah {regions()[own].name}")).strip(),
+                 "party": own, "capacity": "kepala_daerah"}
+    if "ksb_number" in row or "ksb_date" in row:
+        bodies.append({"type": "agreement.record_ksb", "data": {"agreement_id": str(agreement_id), "document": {
+            "number": str(row.get("ksb_number", "")).strip(), "signed_on": iso["ksb_date"],
+            "signatories": [signatory]}}})
+    if "pks_number" in row or "pks_date" in row:
+        funding = [{"amount_idr": amount, "source": SOURCES.get(normalize_header(row.get("source")), "lainnya")}]
+        bodies.append({"type": "agreement.record_pks", "data": {
+            "agreement_id": str(agreement_id), "objects": objects,
+            "document": {"number": str(row.get("pks_number", "")).strip(), "signed_on": iso["pks_date"],
+                         "signatories": [signatory]},
+            "start_on": iso["start_on"] or iso["pks_date"], "end_on": iso["end_on"],
+            "funding": funding if amount is not None else []}})
+    return bodies
+
+
+def _row_error(type: str, error: dict[str, Any]) -> RowError:
+    """A model's field error as the column of the register it came from."""
+    path = [str(p) for p in error["loc"][2:] if not str(p).isdigit()]
+    if not path and (named := re.match(r"([a-z_]+): ", error["msg"])):  # a rule across fields names its field
+        path = [named.group(1)]
+    columns = FIELD_COLUMNS[type]
+    name = next((columns[".".join(path[:n])] for n in range(len(path), 0, -1) if ".".join(path[:n]) in columns),
+                None)
+    column = COLUMNS[name] if name else ".".join(path) or type
+    return RowError(column, error["code"], error["msg"])
+
+
+# ---------------------------------------------------------------- the template
+
+
+def template() -> bytes:
+    """The register template: the headers, one example row, and a sheet explaining each column."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Register"
+    sheet.append(list(COLUMNS.values()))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.append([EXAMPLE.get(name, "") for name in COLUMNS])
+    guide = workbook.create_sheet("Petunjuk")
+    guide.append(["Kolom", "Isi"])
+    for name, header in COLUMNS.items():
+        guide.append([header, GUIDE.get(name, "")])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+EXAMPLE = {
+    "no": "1", "title": "Pengelolaan sampah regional Kota Samarinda dan Kota Balikpapan", "kind": "KSDD",
+    "parties": "Kota Balikpapan", "urusan": "2.11", "ksb_number": "180/12/KSB/2018", "ksb_date": "12/12/2018",
+    "pks_number": "180/7/PKS/2019", "pks_date": "2 Juli 2019", "start_on": "2019-07-02", "end_on": "2024-07-01",
+    "amount": "1.500.000.000", "source": "APBD", "objects": "Pembangunan TPA regional",
+}
+
+GUIDE = {
+    "title": "Wajib. Judul kerja sama (5-500 karakter).",
+    "kind": "Wajib. KSDD, KSDPK, KSDPL, KSDLL atau Sinergi.",
+    "parties": "Wajib. Pihak lain, dipisah titik koma: kode atau nama daerah (Kota Balikpapan, 64.71),"
+               " nama pihak ketiga, mitra luar negeri, atau kementerian. Daerah pengunggah otomatis menjadi pihak.",
+    "country": "Untuk KSDPL/KSDLL: kode negara ISO 3166 dua huruf (mis. JP).",
+    "urusan": "Opsional. Kode urusan (mis. 2.11); kosong: diklasifikasikan dari judul.",
+    "initiated_on": "Opsional. Bila kosong, tanggal paling awal dari KSB, PKS atau mulai.",
+    "ksb_date": "Tanggal: 12/12/2018, 2 Juli 2024 atau 2024-07-02.",
+    "amount": "Rupiah, tanpa desimal: 1.500.000.000.",
+    "source": "APBD, APBN, Pihak Ketiga, Hibah atau Lainnya.",
+    "signatory": "Opsional. Nama penandatangan; kosong: Kepala Daerah.",
+}

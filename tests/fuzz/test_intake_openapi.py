@@ -1,0 +1,57 @@
+"""Schemathesis against intake's real OpenAPI document, on the running test platform: thousands of
+generated requests (valid by the schema and not), no 5xx, every error problem+json, and nothing
+written on a refusal."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+import schemathesis
+from conftest import Platform
+from hypothesis import HealthCheck, settings
+
+from ksd_tools.admin import issue_tokens, wait_until_known
+
+AUTH: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def intake_schema(platform: Platform) -> Any:
+    async def token() -> str:
+        [issued] = await issue_tokens([("regency", "64.72", "fuzz")])
+        await wait_until_known(f"{platform.url['intake']}/v1/submissions/00000000-0000-0000-0000-000000000000", issued,
+                               timeout=120)
+        return issued
+
+    AUTH["Authorization"] = f"Bearer {asyncio.run(token())}"
+    return schemathesis.openapi.from_url(f"{platform.url['intake']}/openapi.json")
+
+
+schema = schemathesis.pytest.from_fixture("intake_schema").include(path_regex="^/v1/")
+
+
+def _written(platform: Platform) -> tuple[int, int]:
+    async def count() -> tuple[int, int]:
+        conn = await platform.database("intake")
+        try:
+            return (await conn.fetchval("SELECT count(*) FROM submissions"),
+                    await conn.fetchval("SELECT coalesce(sum(sequence), 0) FROM chain_heads"))
+        finally:
+            await conn.close()
+
+    return asyncio.run(count())
+
+
+@schema.parametrize()
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_server_error_and_nothing_written_on_a_refusal(case: Any, platform: Platform) -> None:
+    before = _written(platform)
+    response = case.call(headers=AUTH, timeout=60)
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert response.headers["content-type"] == ["application/problem+json"], response.text
+        problem = response.json()
+        assert problem["status"] == response.status_code and problem["title"] and problem["detail"]
+        assert _written(platform) == before, f"{response.status_code} but something was written"

@@ -1,0 +1,57 @@
+"""GET /v1/submissions/{id} follows the answers on the real broker: an event caused by the
+submission (agreement or mapping side) means applied; a rejection means rejected with its rule."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from uuid import uuid4
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from conftest import Platform
+from intake_examples import examples
+from test_intake_submissions import post
+
+from ksd_common.settings import Settings
+from ksd_contracts.envelope import GENESIS_HASH, Envelope
+from ksd_contracts.events import REGION_SUBMISSION_REJECTED, URUSAN_CLASSIFIED, SubmissionRejected
+from ksd_contracts.topics import MAPPING_EVENTS
+
+
+async def _publish(event: Envelope) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=Settings().kafka_bootstrap, enable_idempotence=True, acks="all")
+    await producer.start()
+    try:
+        record = event.to_kafka()
+        await producer.send_and_wait(MAPPING_EVENTS.name, record.value, key=record.key, headers=record.headers)
+    finally:
+        await producer.stop()
+
+
+async def _status(platform: Platform, token: str, id: str, expected: str) -> dict[str, Any]:
+    async with httpx.AsyncClient() as client:
+        for _ in range(200):
+            status = (await client.get(f"{platform.url['intake']}/v1/submissions/{id}",
+                                       headers={"Authorization": f"Bearer {token}"})).json()
+            if status["status"] == expected:
+                return dict(status)
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"{id} is {status['status']}, not {expected}")
+
+
+async def test_mapping_answers_region_declarations(platform: Platform) -> None:
+    token = await platform.token("regency", "64.72")
+    table = examples("64.72", "64.71", uuid4())
+    applied, rejected = [
+        (await post(platform, token, {"type": t, "data": table[t].valid})).json()["id"]
+        for t in ("region.declare_neighbours", "region.declare_potential")]
+    await _publish(Envelope(source="/services/mapping", type=URUSAN_CLASSIFIED, subject="64.72",
+                            correlationid="c", causationid=applied, data={}).chained(1, GENESIS_HASH))
+    reasons = [{"rule": "region.potential_duplicate", "detail": "declared already"}]
+    data = SubmissionRejected(submission_id=rejected, submission_type="region.declare_potential", reasons=reasons)
+    await _publish(Envelope(source="/services/mapping", type=REGION_SUBMISSION_REJECTED, subject="64.72",
+                            correlationid="c", causationid=rejected, data=data.model_dump(mode="json")
+                            ).chained(2, GENESIS_HASH))
+    assert (await _status(platform, token, applied, "applied"))["agreement_id"] is None
+    assert (await _status(platform, token, rejected, "rejected"))["reasons"] == reasons

@@ -1,0 +1,158 @@
+"""Every submission type through POST /v1/submissions on the real broker and database, for each
+submitting role: a valid one is accepted and published on its stream; an invalid one is a
+problem+json naming the field, and nothing is written."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+from conftest import Platform, header
+from intake_examples import Example, examples
+
+from ksd_contracts.submissions import SUBMISSION_MODELS
+from ksd_contracts.topics import SUBMISSIONS
+
+NODES = {"regency": ("64.72", "64.71"), "province": ("64", "63")}  # (own region, a partner)
+TYPES = [t for t in SUBMISSION_MODELS if t != "agreement.correct"]
+
+
+@pytest.fixture(scope="module")
+async def tokens(platform: Platform) -> dict[str, str]:
+    return {role: await platform.token(role, own) for role, (own, _) in NODES.items()}
+
+
+async def post(platform: Platform, token: str, body: Any, key: str | None = None,
+               path: str = "/v1/submissions") -> httpx.Response:
+    async with httpx.AsyncClient(timeout=30) as client:
+        return await client.post(f"{platform.url['intake']}{path}", json=body, headers={
+            "Authorization": f"Bearer {token}", "Idempotency-Key": key or str(uuid4())})
+
+
+async def written(platform: Platform) -> tuple[int, int]:
+    """(submissions, outbox rows ever chained) in intake's database."""
+    conn = await platform.database("intake")
+    try:
+        return (await conn.fetchval("SELECT count(*) FROM submissions"),
+                await conn.fetchval("SELECT coalesce(sum(sequence), 0) FROM chain_heads"))
+    finally:
+        await conn.close()
+
+
+def example(role: str, type: str, agreement: UUID) -> Example:
+    own, partner = NODES[role]
+    return examples(own, partner, agreement)[type]
+
+
+@pytest.mark.parametrize("type", TYPES)
+@pytest.mark.parametrize("role", list(NODES))
+async def test_a_valid_submission_is_accepted_and_published_on_its_stream(
+    platform: Platform, tokens: dict[str, str], tail: Any, role: str, type: str
+) -> None:
+    submissions = await tail(SUBMISSIONS.name)
+    agreement = uuid4()
+    response = await post(platform, tokens[role], {"type": type, "data": example(role, type, agreement).valid})
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    assert accepted["status"] == "accepted"
+    [record] = await submissions.wait_for(lambda r: header(r, "ce_id") == accepted["id"])
+    event = json.loads(record.value)
+    expected_key = NODES[role][0] if type.startswith("region.") else event["agreement_id"]
+    assert record.key == expected_key.encode()
+    assert event["submission_type"] == type and event["region"] == NODES[role][0]
+    if type.startswith("region."):
+        assert event["agreement_id"] is None
+    elif type != "agreement.propose":
+        assert event["agreement_id"] == str(agreement)
+    if type == "agreement.extend":
+        assert UUID(event["payload"]["new_agreement_id"]) != agreement  # intake assigned it
+
+
+@pytest.mark.parametrize("type", TYPES)
+@pytest.mark.parametrize("role", list(NODES))
+async def test_an_invalid_submission_names_its_field_and_writes_nothing(
+    platform: Platform, tokens: dict[str, str], role: str, type: str
+) -> None:
+    case = example(role, type, uuid4())
+    before = await written(platform)
+    response = await post(platform, tokens[role], {"type": type, "data": case.invalid})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 422 and problem["type"].endswith("/validation")
+    assert case.invalid_field in {".".join(map(str, e["loc"])) for e in problem["errors"]}
+    assert all(e["code"] and e["msg"] for e in problem["errors"])
+    assert await written(platform) == before
+
+
+async def test_a_correction_is_checked_against_the_submission_it_supersedes(
+    platform: Platform, tokens: dict[str, str]
+) -> None:
+    token = tokens["regency"]
+    agreement = uuid4()
+    review = example("regency", "agreement.record_tkksd_review", agreement).valid
+    first = (await post(platform, token, {"type": "agreement.record_tkksd_review", "data": review})).json()
+
+    def correction(supersedes: str, data: dict[str, Any], of: UUID = agreement) -> dict[str, Any]:
+        return {"type": "agreement.correct", "data": {"agreement_id": str(of), "supersedes": supersedes,
+                                                      "reason": "Tanggal salah ketik", "data": data}}
+
+    good = await post(platform, token, correction(first["id"], {**review, "reviewed_on": "2024-07-11"}))
+    assert good.status_code == 202, good.text
+    cases = [
+        (correction(str(uuid4()), review), "body.data.supersedes", "supersedes_unknown"),
+        (correction(first["id"], review, of=uuid4()), "body.data.supersedes", "supersedes_other_agreement"),
+        (correction(first["id"], {**review, "feasible": "entah"}), "body.data.data.feasible", "bool_parsing"),
+        (correction(first["id"], {**review, "reviewed_on": "2999-01-01"}), "body.data.data.reviewed_on", "value_error"),
+    ]
+    for body, field, code in cases:
+        before = await written(platform)
+        response = await post(platform, token, body)
+        assert response.status_code == 422, response.text
+        assert {(".".join(map(str, e["loc"])), e["code"]) for e in response.json()["errors"]} >= {(field, code)}
+        assert await written(platform) == before
+
+
+async def test_the_same_key_answers_the_same_and_another_body_is_409(
+    platform: Platform, tokens: dict[str, str]
+) -> None:
+    token, key = tokens["regency"], str(uuid4())
+    body = {"type": "agreement.propose", "data": example("regency", "agreement.propose", uuid4()).valid}
+    first, again = [await post(platform, token, body, key) for _ in range(2)]
+    assert first.status_code == again.status_code == 202 and first.json()["id"] == again.json()["id"]
+    other = await post(platform, token, {**body, "data": {**body["data"], "title": "Judul lain sama sekali"}}, key)
+    assert other.status_code == 409 and other.json()["type"].endswith("/idempotency-conflict")
+
+
+async def test_two_concurrent_requests_with_one_key_make_one_submission(
+    platform: Platform, tokens: dict[str, str]
+) -> None:
+    token, key = tokens["province"], str(uuid4())
+    neighbours = example("province", "region.declare_neighbours", uuid4())
+    body = {"type": neighbours.type, "data": neighbours.valid}
+    before = await written(platform)
+    answers = await asyncio.gather(*(post(platform, token, body, key) for _ in range(8)))
+    assert {a.status_code for a in answers} == {202}
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert await written(platform) == (before[0] + 1, before[1] + 1)
+
+
+@pytest.mark.parametrize(("body", "status", "kind"), [
+    (b"{not json", 400, "malformed-json"),
+    (b'{"type": "agreement.propose", "data": {"title": "' + b"x" * 300_000 + b'"}}', 413, "too-large"),
+])
+async def test_malformed_or_oversized_bodies(
+    platform: Platform, tokens: dict[str, str], body: bytes, status: int, kind: str
+) -> None:
+    before = await written(platform)
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await client.post(f"{platform.url['intake']}/v1/submissions", content=body, headers={
+            "Authorization": f"Bearer {tokens['regency']}", "Idempotency-Key": str(uuid4()),
+            "Content-Type": "application/json"})
+    assert response.status_code == status and response.json()["type"].endswith(kind)
+    assert response.headers["content-type"] == "application/problem+json"
+    assert await written(platform) == before
