@@ -4,6 +4,7 @@ naming the rule)."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from uuid import uuid4
@@ -16,7 +17,7 @@ from test_walking_skeleton import _until
 from ksd_common.settings import Settings
 from ksd_contracts.envelope import GENESIS_HASH, Envelope
 from ksd_contracts.events import KSB_SIGNED, Submitted, submission_type
-from ksd_contracts.topics import SUBMISSIONS
+from ksd_contracts.topics import AGREEMENT_EVENTS, SUBMISSIONS
 
 KUPANG, MOJOKERTO, KAB_MOJOKERTO = "53.71", "35.76", "35.16"
 
@@ -24,7 +25,9 @@ KUPANG, MOJOKERTO, KAB_MOJOKERTO = "53.71", "35.76", "35.16"
 def _signed(region: str, head: str, partner: str, number: str, on: str) -> dict[str, Any]:
     return {"number": number, "signed_on": on, "signatories": [
         {"name": head, "position": "Wali Kota", "party": region, "capacity": "kepala_daerah"},
-        {"name": "Mitra", "position": "Pimpinan", "party": partner, "capacity": "mitra"}]}
+        {"name": "Mitra", "position": "Pimpinan", "party": partner,
+         # a partner region signs by its own head; a third party or foreign partner as mitra
+         "capacity": "kepala_daerah" if re.fullmatch(r"[0-9]{2}(\.[0-9]{2})?", partner) else "mitra"}]}
 
 
 class Node:
@@ -53,8 +56,8 @@ class Node:
 async def _state(platform: Platform, agreement_id: str) -> dict[str, Any]:
     conn = await platform.database("agreement")
     try:
-        state: dict[str, Any] = await conn.fetchval("SELECT state FROM agreements WHERE agreement_id = $1::uuid",
-                                                    agreement_id)
+        state: dict[str, Any] = json.loads(await conn.fetchval(  # a plain connection reads jsonb as text
+            "SELECT state FROM agreements WHERE agreement_id = $1::uuid", agreement_id))
         return state
     finally:
         await conn.close()
@@ -144,7 +147,7 @@ async def test_kota_mojokerto_with_western_australia_waits_for_its_approvals(pla
 
 async def test_a_step_delivered_twice_changes_nothing(platform: Platform, tail: Any) -> None:
     """The same Kafka record of a KSB twice (a producer retry): one `ksb_signed`, one version."""
-    events = await tail("ksd.agreement.events")
+    events = await tail(AGREEMENT_EVENTS.name)
     agreement = str(uuid4())
     proposal = {"kind": "KSDD", "title": "Pengelolaan sampah Kota dan Kabupaten Mojokerto",
                 "parties": [{"type": "region", "code": MOJOKERTO}, {"type": "region", "code": KAB_MOJOKERTO}],
