@@ -1,0 +1,99 @@
+"""The simulation's plan: every valid submission passes the contracts as intake checks them, the
+planned invalid ones fail, and the plan is a pure function of the seed."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from ksd_contracts.regions import autonomous_codes
+from ksd_contracts.submissions import AT_SUBMISSION, SUBMISSION_MODELS, today_wib
+from ksd_tools.simulate import plan, workload
+from ksd_tools.simulate.plan import neighbours
+
+SEEDS = [1, 2, 7, 42]
+
+
+@pytest.fixture(scope="module", params=SEEDS)
+def work(request: pytest.FixtureRequest) -> Any:
+    return workload(600, request.param)
+
+
+def test_every_valid_submission_validates_and_every_invalid_one_fails(work: Any) -> None:
+    invalid = 0
+    for step in work.steps:
+        model = SUBMISSION_MODELS[step.type]
+        if step.expect == "invalid":
+            invalid += 1
+            with pytest.raises(ValidationError):
+                model.model_validate(step.data, context=AT_SUBMISSION)
+        else:
+            model.model_validate(step.data, context=AT_SUBMISSION)
+    assert invalid > 0
+
+
+def test_the_plan_covers_every_type_but_correct_and_plans_rejections(work: Any) -> None:
+    types = Counter(s.type for s in work.steps)
+    assert set(SUBMISSION_MODELS) - set(types) == {"agreement.correct"}
+    assert any(s.expect == "rejected" and s.rule for s in work.steps)
+    assert types["agreement.record_pks"] < types["agreement.record_ksb"], "many KSBs never get a PKS"
+
+
+def test_all_546_governments_are_nodes(work: Any) -> None:
+    assert set(work.nodes) == autonomous_codes()
+    assert len(work.nodes) == 546
+
+
+def test_same_seed_same_plan_and_keys_unique() -> None:
+    today = date(2026, 1, 15)
+    first, second = workload(200, 5, today), workload(200, 5, today)
+    assert first == second
+    keys = [s.key for s in first.steps]
+    assert len(keys) == len(set(keys)) and all(k.startswith("sim-5-") for k in keys)
+    assert workload(200, 6, today) != first
+
+
+def _legal_dates(data: dict[str, Any]) -> list[str]:
+    found = [
+        data[k] for k in ("initiated_on", "reviewed_on", "responded_on", "approved_on", "reported_on") if k in data
+    ]
+    return found + ([data["document"]["signed_on"]] if "document" in data else [])
+
+
+def test_legal_dates_are_past_and_in_order_for_the_initiator(work: Any) -> None:
+    today = today_wib().isoformat()
+    for track in work.tracks:
+        if not track.name.startswith("a"):
+            continue
+        initiator = track.steps[0].node
+        mine = [d for s in track.steps if s.node == initiator and s.expect == "applied" for d in _legal_dates(s.data)]
+        assert mine == sorted(mine), track.name
+        assert all(d <= today for s in track.steps if s.expect != "invalid" for d in _legal_dates(s.data))
+
+
+def test_both_sides_of_a_ksdd_report_the_same_agreement(work: Any) -> None:
+    both = 0
+    for track in work.tracks:
+        proposals = [s for s in track.steps if s.type == "agreement.propose" and s.expect == "applied"]
+        if len(proposals) == 2:
+            both += 1
+            assert proposals[0].data["agreement_id"] == proposals[1].data["agreement_id"]
+            assert proposals[0].node != proposals[1].node
+    assert both > 0
+
+
+def test_neighbours_are_symmetric_and_in_one_province() -> None:
+    for code in sorted(autonomous_codes()):
+        for other in neighbours(code):
+            assert code in neighbours(other)
+            assert len(other) == len(code) and (len(code) == 2 or other[:2] == code[:2])
+
+
+def test_bench_proposals_are_regency_proposals() -> None:
+    proposals = plan(50, 3)
+    assert len(proposals) == 50
+    assert all(p.type == "agreement.propose" and len(p.node) == 5 for p in proposals)

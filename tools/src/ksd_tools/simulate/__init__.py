@@ -1,0 +1,55 @@
+"""`ksd simulate`: the 546 autonomous governments as nodes, driving agreement lifecycles and their
+own declarations through the public API.
+
+Deterministic for a seed: the same seed gives the same submissions and the same idempotency keys
+(`sim-<seed>-...`), so a second run is answered from intake's idempotency records instead of
+doubling the register.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from ksd_common.settings import settings
+from ksd_tools.simulate.plan import Step, Track, Workload, workload
+from ksd_tools.simulate.runner import run
+
+__all__ = ["Step", "Track", "Workload", "add_commands", "plan", "run", "workload"]
+
+
+def plan(count: int, seed: int) -> list[Step]:
+    """`count` valid proposals by regency/city nodes, for measurements that need only one step
+    each (ksd bench's intake figure)."""
+    proposals: list[Step] = []
+    agreements = count
+    while len(proposals) < count:
+        proposals = [
+            s
+            for s in workload(agreements, seed).steps
+            if s.type == "agreement.propose" and s.expect == "applied" and len(s.node) == 5
+        ]
+        agreements *= 2
+    return proposals[:count]
+
+
+def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    simulate = subparsers.add_parser("simulate", help="simulated nodes submit lifecycles through the HTTP API")
+    simulate.add_argument("--agreements", type=int, default=100)
+    simulate.add_argument("--seed", type=int, default=1)
+    simulate.add_argument("--rate", type=float, help="submissions per second (default: as fast as answered)")
+    simulate.add_argument("--burst", action="store_true", help="every node at once, as at a reporting deadline")
+    simulate.add_argument(
+        "--answer-timeout", type=float, default=120, help="seconds to wait for the last answers (applied or rejected)"
+    )
+    simulate.add_argument("--intake", default=f"http://127.0.0.1:{settings().intake_port}")
+
+    def _run(a: argparse.Namespace) -> None:
+        work = workload(a.agreements, a.seed)
+        result = asyncio.run(run(work, a.intake, a.rate, a.burst, a.answer_timeout))
+        wrong = result.pop("wrong")
+        print(" ".join(f"{k}={v}" for k, v in result.items()))
+        for line in wrong:
+            print(f"  unexpected: {line}")
+
+    simulate.set_defaults(run=_run)

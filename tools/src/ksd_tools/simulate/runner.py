@@ -1,0 +1,218 @@
+"""Sends a planned workload through the public HTTP API, as the nodes themselves would.
+
+The steps of one track go in order, each after intake's answer to the previous one (intake
+publishes an agreement's submissions in the order it accepts them); tracks run concurrently.
+Then every accepted submission is followed until the platform answers it: applied or rejected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from ksd_tools.admin import issue_tokens
+from ksd_tools.simulate.plan import Step, Track, Workload
+
+ANSWERED = ("applied", "rejected")
+
+
+class RateLimit:
+    """At most `per_second` submissions per second across all nodes (None: unlimited)."""
+
+    def __init__(self, per_second: float | None) -> None:
+        self.interval = 1 / per_second if per_second else 0.0
+        self.next = time.perf_counter()
+        self.lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        if not self.interval:
+            return
+        async with self.lock:
+            now = time.perf_counter()
+            self.next = max(self.next, now) + self.interval
+            delay = self.next - self.interval - now
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+@dataclass
+class Tally:
+    """What the platform answered: HTTP status per submission, then the final status of each accepted one."""
+
+    http: Counter[str] = field(default_factory=Counter)
+    accepted: list[tuple[Step, str]] = field(default_factory=list)
+    wrong: list[str] = field(default_factory=list)
+
+    def record(self, step: Step, status: int, body: dict[str, Any]) -> None:
+        self.http["accepted" if status < 300 else "invalid" if status < 500 else "error"] += 1
+        if status < 300:
+            self.accepted.append((step, str(body["id"])))
+        if (status < 300) == (step.expect == "invalid"):
+            self.wrong.append(f"{step.key} {step.type}: HTTP {status} {str(body)[:300]}")
+
+
+class Sender:
+    """One node's submissions: single POSTs, or `POST /v1/submissions/batch` where intake has it."""
+
+    def __init__(self, client: httpx.AsyncClient, tokens: dict[str, str], limit: RateLimit, tally: Tally) -> None:
+        self.client, self.tokens, self.limit, self.tally = client, tokens, limit, tally
+        self.batch: bool | None = None
+
+    def headers(self, node: str, key: str | None = None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.tokens[node]}"}
+        return headers | ({"Idempotency-Key": key} if key else {})
+
+    async def one(self, step: Step) -> None:
+        await self.limit.wait()
+        response = await _retrying(
+            self.client.post, "/v1/submissions", json=step.body, headers=self.headers(step.node, step.key)
+        )
+        self.tally.record(step, response.status_code, _json(response))
+
+    async def many(self, steps: list[Step]) -> None:
+        """One node's independent steps (its declarations) in one batch, when intake answers batches."""
+        if self.batch is not False and len(steps) > 1:
+            for _ in steps:
+                await self.limit.wait()
+            body = {"submissions": [{"idempotency_key": s.key} | s.body for s in steps]}
+            response = await _retrying(
+                self.client.post, "/v1/submissions/batch", json=body, headers=self.headers(steps[0].node)
+            )
+            results = _json(response).get("results") if response.status_code < 300 else None
+            self.batch = isinstance(results, list) and len(results) == len(steps)
+            if self.batch:
+                assert isinstance(results, list)
+                for step, result in zip(steps, results, strict=True):
+                    self.tally.record(step, _item_status(result), result)
+                return
+        for step in steps:
+            await self.one(step)
+
+    async def answers(self, accepted: list[tuple[Step, str]], timeout: float) -> Counter[str]:
+        """Poll each accepted submission until applied or rejected; what stays `accepted` past
+        `timeout` is counted as unanswered."""
+        final: Counter[str] = Counter()
+        deadline = time.perf_counter() + timeout
+        gate = asyncio.Semaphore(32)
+
+        async def follow(step: Step, submission: str) -> None:
+            async with gate:
+                while True:
+                    got = await _retrying(
+                        self.client.get, f"/v1/submissions/{submission}", headers=self.headers(step.node)
+                    )
+                    status = _json(got).get("status", f"http {got.status_code}")
+                    if status in ANSWERED or time.perf_counter() > deadline:
+                        final[status if status in ANSWERED else "unanswered"] += 1
+                        if status in ANSWERED and (status == "rejected") != (step.expect == "rejected"):
+                            self.tally.wrong.append(f"{step.key} {step.type}: {status} {_json(got).get('reasons')}")
+                        return
+                    await asyncio.sleep(0.25)
+
+        await asyncio.gather(*(follow(s, i) for s, i in accepted))
+        return final
+
+
+async def _retrying(send: Callable[..., Awaitable[httpx.Response]], url: str, **kwargs: Any) -> httpx.Response:
+    """Send again after a dropped connection: every submission carries its idempotency key, so a
+    repeat is answered with the first result and has no second effect."""
+    for attempt in range(6):
+        try:
+            return await send(url, **kwargs)
+        except httpx.TransportError:
+            if attempt == 5:
+                raise
+            await asyncio.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _item_status(result: dict[str, Any]) -> int:
+    """A batch row's HTTP-like status: its own `status` code if numeric, else 202 when it has an id."""
+    status = result.get("status")
+    if isinstance(status, int):
+        return status
+    return 202 if "id" in result and status in (None, "accepted", "applied", "rejected") else 422
+
+
+async def _track(sender: Sender, track: Track, gate: asyncio.Semaphore) -> None:
+    async with gate:
+        if track.name.startswith("r"):  # a region's declarations are independent of each other
+            await sender.many(list(track.steps))
+            return
+        for step in track.steps:
+            await sender.one(step)
+
+
+async def _known(base_url: str, tokens: list[str], timeout: float = 600) -> None:
+    """Wait until intake knows every node's token. Credentials arrive over several partitions,
+    so the last one issued is not always the last one learned; a freshly started intake may be
+    slow to answer while it catches up, so a timeout is retried until `timeout`."""
+    deadline = time.perf_counter() + timeout
+    waiting = list(tokens)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        while waiting:
+            token = waiting[-1]
+            try:
+                answer = await client.get(
+                    f"/v1/submissions/{uuid.UUID(int=0)}", headers={"Authorization": f"Bearer {token}"}
+                )
+                if answer.status_code != 401:
+                    waiting.pop()
+                    continue
+            except httpx.TimeoutException:
+                pass
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"intake did not learn {len(waiting)} of {len(tokens)} node tokens in {timeout} s")
+            await asyncio.sleep(0.2)
+
+
+def _role(code: str) -> str:
+    return "province" if len(code) == 2 else "regency"
+
+
+async def run(
+    work: Workload, base_url: str, rate: float | None = None, burst: bool = False, answer_timeout: float = 120
+) -> dict[str, Any]:
+    """Send the workload; return counts of HTTP answers and final answers, and the rate."""
+    nodes = work.nodes
+    tokens = dict(zip(nodes, await issue_tokens([(_role(n), n, "simulated node") for n in nodes]), strict=True))
+    await _known(base_url, list(tokens.values()))
+    tally = Tally()
+    concurrency = len(nodes) if burst else 32
+    started = time.perf_counter()
+    limits = httpx.Limits(max_connections=min(concurrency, 100))
+    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
+        sender = Sender(client, tokens, RateLimit(None if burst else rate), tally)
+        gate = asyncio.Semaphore(concurrency)
+        await asyncio.gather(*(_track(sender, t, gate) for t in work.tracks))
+        sent = time.perf_counter() - started
+        final = await sender.answers(tally.accepted, answer_timeout)
+    elapsed = time.perf_counter() - started
+    total = sum(tally.http.values())
+    return {
+        "agreements": sum(1 for t in work.tracks if t.name.startswith("a")),
+        "nodes": len(nodes),
+        "submissions": total,
+        **{k: tally.http[k] for k in ("accepted", "invalid", "error")},
+        **{k: final[k] for k in ("applied", "rejected", "unanswered")},
+        "unexpected": len(tally.wrong),
+        "batch": bool(sender.batch),
+        "seconds": round(elapsed, 1),
+        "sent_per_s": round(total / sent, 1) if sent else None,
+        "wrong": tally.wrong[:5],
+    }
