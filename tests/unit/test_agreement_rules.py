@@ -180,6 +180,26 @@ def test_the_other_side_reports_and_disagreements_are_flagged() -> None:
     assert rejected_by(stream.submit("agreement.propose", region=MOJOKERTO)) == ["agreement.not_a_party"]
 
 
+@pytest.mark.parametrize(("path", "step"), [(KSB, "agreement.record_ksb"), (RUNNING, "agreement.record_pks")])
+def test_each_side_records_its_own_copy_of_a_signed_document(path: tuple[str, ...], step: str) -> None:
+    stream = Stream().through(*path)
+    own = STEPS[step]["document"] | {"number": "KAB/180/2024"}
+    [(event_type, data)] = stream.submit(step, region=KAB_KUPANG, document=own).events
+    assert (event_type, data["submission_type"], data["flags"]) == (ev.PARTY_REPORTED, step, [])
+    assert stream.state and stream.state.document_numbers[KAB_KUPANG] == ["KAB/180/2024"]
+    assert sorted(stream.state.signed[step]) == sorted([KUPANG, KAB_KUPANG])
+    assert rejected_by(stream.submit(step, region=KAB_KUPANG, document=own)) == ["step.out_of_order"]
+    assert rejected_by(stream.submit(step)) == ["step.out_of_order"]
+
+
+def test_a_copy_dated_otherwise_is_flagged() -> None:
+    stream = Stream().through(*KSB)
+    copy = STEPS["agreement.record_ksb"]["document"] | {"signed_on": "2024-08-25"}
+    decision = stream.submit("agreement.record_ksb", region=KAB_KUPANG, document=copy)
+    assert flagged(decision) == ["party.report_differs"]
+    assert "2024-08-25" in decision.events[0][1]["flags"][0]["detail"]
+
+
 def test_the_registry_number_is_by_kind_first_region_and_year() -> None:
     stream = Stream().through()
     assert stream.state and stream.state.registry_number == "KSDD/53.71/2024/"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ksd_tools.simulate.plan import Expect, Step
-from ksd_tools.simulate.runner import Tally, _item_status
+from ksd_tools.simulate.runner import Tally
 
 
 def _step(expect: Expect) -> Step:
@@ -18,9 +18,3 @@ def test_an_accepted_invalid_and_a_refused_valid_submission_are_both_unexpected(
     tally.record(_step("invalid"), 202, {"id": "b"})
     tally.record(_step("applied"), 422, {"errors": []})
     assert len(tally.wrong) == 2 and [i for _, i in tally.accepted] == ["a", "b"]
-
-
-def test_a_batch_row_is_read_by_its_status_or_its_id() -> None:
-    assert _item_status({"status": 422}) == 422
-    assert _item_status({"id": "x", "status": "accepted"}) == 202
-    assert _item_status({"type": "https://ksd/problems/invalid", "errors": []}) == 422

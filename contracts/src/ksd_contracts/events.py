@@ -99,6 +99,8 @@ class PartyReported(Lifecycle):
 
     region: str
     document_number: str | None = None
+    signed_on: date | None = None
+    """For its own copy of a signed KSB or PKS: the date that side's copy bears."""
     submission_type: str
 
 

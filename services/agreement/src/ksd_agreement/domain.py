@@ -82,6 +82,9 @@ class AgreementState:
     document_numbers: dict[str, list[str]] = field(default_factory=dict)
     tkksd_feasible: bool | None = None
     ksb_signed: bool = False
+    signed: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per signing step (`agreement.record_ksb`, `agreement.record_pks`): each side that recorded its
+    own copy, with the date its copy bears; the first one is the register's."""
     dprd_approved: bool = False
     central_approvals: list[str] = field(default_factory=list)
     start_on: str | None = None
@@ -236,6 +239,24 @@ def _side(state: AgreementState, event_type: str, data: dict[str, Any]) -> Agree
                    flags=[*state.flags, *data.get("flags", [])])
 
 
+_SIGNING_EVENTS = {ev.KSB_SIGNED: "agreement.record_ksb", ev.PKS_SIGNED: "agreement.record_pks",
+                   ev.PKS_SIGNED_V2: "agreement.record_pks"}
+"""Steps whose document every party holds a copy of, each side with its own number."""
+
+
+def _copies(state: AgreementState, event_type: str, data: dict[str, Any]) -> AgreementState:
+    """Who holds a copy of each signed document, and the date it bears."""
+    step = str(data.get("submission_type")) if event_type == ev.PARTY_REPORTED else _SIGNING_EVENTS.get(event_type)
+    if step not in _SIGNING_EVENTS.values():
+        return state
+    assert step is not None
+    region = data.get("region") or data.get("submitted_by")
+    signed_on = data.get("signed_on") or (data.get("document") or {}).get("signed_on")
+    if not region or not signed_on:
+        return state
+    return replace(state, signed=state.signed | {step: state.signed.get(step, {}) | {region: signed_on}})
+
+
 def evolve(state: AgreementState | None, event_type: str, data: dict[str, Any]) -> AgreementState | None:
     """The state after one event (its version is the stream's business: see `fold`).
     A rejection changes nothing; a correction re-records the superseded step's facts."""
@@ -244,7 +265,7 @@ def evolve(state: AgreementState | None, event_type: str, data: dict[str, Any]) 
     if event_type == ev.AGREEMENT_PROPOSED:
         state = _proposed(data)
     assert state is not None, f"{event_type} before the agreement was proposed"
-    state = _side(state, event_type, data)
+    state = _copies(_side(state, event_type, data), event_type, data)
     if event_type == ev.CORRECTED:
         return _record(state, data["superseded_type"], data["data"])
     status_of = _STEP_STATUS.get(upcast(event_type, data)[0])
@@ -445,6 +466,25 @@ def _differences(state: AgreementState, proposal: AgreementPropose) -> list[Reas
     return [Reason("party.report_differs", f"{name} differs from the register") for name in differ]
 
 
+def _own_copy(state: AgreementState, submitted: Submitted, step: Any) -> Decision:
+    """Another party records its own copy of a document already signed: its number joins the
+    register, a date that differs from the register's is flagged, a second copy from the same
+    side is out of order."""
+    kind = submitted.submission_type
+    copies = state.signed[kind]
+    if submitted.region in copies:
+        already = Reason("step.out_of_order", f"{submitted.region} recorded its {kind} already")
+        return Decision.reject(submitted, already)
+    signed_on = step.document.signed_on.isoformat()
+    first = next(iter(copies.values()))
+    flags = [Reason("party.report_differs", f"its copy is dated {signed_on}, the register's {first}")
+             ] if signed_on != first else []
+    data = _lifecycle(state, submitted, flags) | {
+        "region": submitted.region, "submission_type": kind, "document_number": step.document.number,
+        "signed_on": signed_on}
+    return Decision([(ev.PARTY_REPORTED, data)])
+
+
 def _extension(state: AgreementState, submitted: Submitted, data: dict[str, Any]) -> list[Event]:
     """The parent's `extended`, then the child's own `proposed`, linked by parent_id."""
     child = uuid5(NAMESPACE_URL, f"ksd:extension:{submitted.submission_id}")
@@ -487,6 +527,8 @@ def decide(state: AgreementState | None, submitted: Submitted, today: date) -> D
     if submitted.region not in state.region_codes:
         return Decision.reject(submitted, Reason("agreement.not_a_party", f"{submitted.region} is not a party"))
     step = SUBMISSION_MODELS[kind].model_validate(submitted.payload)
+    if kind in state.signed:
+        return _own_copy(state, submitted, step)
     hard, soft = _split(_order(state, kind) + (_CHECKS[kind](state, step, today) if kind in _CHECKS else []))
     if hard:
         return Decision.reject(submitted, *hard)

@@ -155,9 +155,12 @@ async def _record(conn: asyncpg.Connection, caller: Caller,
 
 
 def _repeat(existing: asyncpg.Record, request_hash: str) -> Outcome:
+    """A repeated key answers exactly what the first request was answered (INTERFACES.md), so a
+    client retrying after a lost response cannot tell the two apart; the submission's later
+    status is for `GET /v1/submissions/{id}`."""
     if existing["request_hash"] != request_hash:
         return Outcome(problem=idempotency_conflict(existing["id"]))
-    return Outcome(existing["id"], existing["status"])
+    return Outcome(existing["id"], "accepted")
 
 
 def _answer(index: int, request: Request, requests: list[Request], first_of_key: dict[str, int],

@@ -59,11 +59,11 @@ class Tally:
 
 
 class Sender:
-    """One node's submissions: single POSTs, or `POST /v1/submissions/batch` where intake has it."""
+    """One node's submissions: single POSTs for lifecycle steps, `POST /v1/submissions/batch` for
+    its independent declarations."""
 
     def __init__(self, client: httpx.AsyncClient, tokens: dict[str, str], limit: RateLimit, tally: Tally) -> None:
         self.client, self.tokens, self.limit, self.tally = client, tokens, limit, tally
-        self.batch: bool | None = None
 
     def headers(self, node: str, key: str | None = None) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self.tokens[node]}"}
@@ -77,23 +77,20 @@ class Sender:
         self.tally.record(step, response.status_code, _json(response))
 
     async def many(self, steps: list[Step]) -> None:
-        """One node's independent steps (its declarations) in one batch, when intake answers batches."""
-        if self.batch is not False and len(steps) > 1:
-            for _ in steps:
-                await self.limit.wait()
-            body = {"submissions": [{"idempotency_key": s.key} | s.body for s in steps]}
-            response = await _retrying(
-                self.client.post, "/v1/submissions/batch", json=body, headers=self.headers(steps[0].node)
-            )
-            results = _json(response).get("results") if response.status_code < 300 else None
-            self.batch = isinstance(results, list) and len(results) == len(steps)
-            if self.batch:
-                assert isinstance(results, list)
-                for step, result in zip(steps, results, strict=True):
-                    self.tally.record(step, _item_status(result), result)
-                return
-        for step in steps:
-            await self.one(step)
+        """One node's independent steps in one batch; each item is answered on its own, in order."""
+        for _ in steps:
+            await self.limit.wait()
+        body = {"submissions": [{"idempotency_key": s.key} | s.body for s in steps]}
+        response = await _retrying(
+            self.client.post, "/v1/submissions/batch", json=body, headers=self.headers(steps[0].node)
+        )
+        answer = _json(response)
+        if response.status_code >= 300:
+            for step in steps:
+                self.tally.record(step, response.status_code, answer)
+            return
+        for step, item in zip(steps, answer["results"], strict=True):
+            self.tally.record(step, item["status"], item.get("result") or item.get("problem") or {})
 
     async def answers(self, accepted: list[tuple[Step, str]], timeout: float) -> Counter[str]:
         """Poll each accepted submission until applied or rejected; what stays `accepted` past
@@ -139,14 +136,6 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
-
-
-def _item_status(result: dict[str, Any]) -> int:
-    """A batch row's HTTP-like status: its own `status` code if numeric, else 202 when it has an id."""
-    status = result.get("status")
-    if isinstance(status, int):
-        return status
-    return 202 if "id" in result and status in (None, "accepted", "applied", "rejected") else 422
 
 
 async def _track(sender: Sender, track: Track, gate: asyncio.Semaphore) -> None:
@@ -211,7 +200,6 @@ async def run(
         **{k: tally.http[k] for k in ("accepted", "invalid", "error")},
         **{k: final[k] for k in ("applied", "rejected", "unanswered")},
         "unexpected": len(tally.wrong),
-        "batch": bool(sender.batch),
         "seconds": round(elapsed, 1),
         "sent_per_s": round(total / sent, 1) if sent else None,
         "wrong": tally.wrong[:5],
