@@ -21,9 +21,9 @@ from ksd_common.settings import Settings
 from ksd_contracts import events as ev
 from ksd_contracts.envelope import GENESIS_HASH, Envelope
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
-from ksd_reporting.domain import MAPPING_AFFAIRS_DECLARED, MAPPING_FLAGGED, MAPPING_TKKSD_RECORDED
 
 AS_OF = date(2025, 6, 30)
+TKKSD = [{"name": "Ir. H. Datu Adiwijaya", "position": "Sekretaris Daerah", "role": "ketua"}]
 RECORDED = datetime(2025, 6, 1, tzinfo=UTC)
 
 
@@ -54,6 +54,11 @@ class Stream:
             lifecycle = {"agreement_id": self.subject, "submitted_by": submitted_by,
                          "submission_id": submission if submitted_by else None}
             data = ev.AGREEMENT_EVENT_MODELS[type].model_validate({**lifecycle, **data}).model_dump(mode="json")
+        elif type in ev.DECLARATION_EVENTS.values():
+            declared = {"submission_id": submission, "submitted_by": self.subject}
+            data = ev.MAPPING_EVENT_MODELS[type].model_validate({**declared, **data}).model_dump(mode="json")
+        else:
+            data = ev.MAPPING_EVENT_MODELS[type].model_validate(data).model_dump(mode="json")
         previous = self.events[-1].hash if self.events else GENESIS_HASH
         envelope = Envelope(source=self.source, type=type, subject=self.subject, data=data,
                             time=RECORDED + timedelta(minutes=len(self.events)), correlationid=uuid7().hex,
@@ -171,16 +176,16 @@ def build() -> History:
            submitted_by="65.02")
 
     flag = Stream(a2.subject, "/services/mapping")
-    flag.add(MAPPING_FLAGGED, {"agreement_id": a2.subject, "rule": "urusan.outside_mapping",
-                               "detail": "1.02 not in 65.04's declared affairs"})
+    flag.add(ev.MAPPING_FLAGGED, {"agreement_id": a2.subject, "flags": [
+        {"rule": "urusan.outside_mapping", "detail": "1.02 not in 65.04's declared affairs"}]})
     tarakan = Stream("65.71", "/services/mapping")
-    tarakan.add(MAPPING_TKKSD_RECORDED, {"region": "65.71", "decree_number": "188.45/12/HK/2024",
-                                         "decree_date": "2024-02-01", "declared_on": "2024-02-05"})
-    tarakan.add(MAPPING_AFFAIRS_DECLARED, {"region": "65.71", "offers": ["2.11"], "needs": ["2.15"],
-                                           "declared_on": "2024-03-01"})
+    tarakan.add(ev.TKKSD_RECORDED, {"region": "65.71", "decree_number": "188.45/12/HK/2024",
+                                    "decree_date": "2024-02-01", "declared_on": "2024-02-05", "members": TKKSD})
+    tarakan.add(ev.AFFAIRS_DECLARED, {"region": "65.71", "offers": ["2.11"], "needs": ["2.15"],
+                                      "declared_on": "2024-03-01"})
     province = Stream("65", "/services/mapping")
-    province.add(MAPPING_TKKSD_RECORDED, {"region": "65", "decree_number": "188.44/K.100/2023",
-                                          "decree_date": "2023-05-02", "declared_on": "2023-05-10"})
+    province.add(ev.TKKSD_RECORDED, {"region": "65", "decree_number": "188.44/K.100/2023",
+                                     "decree_date": "2023-05-02", "declared_on": "2023-05-10", "members": TKKSD})
     return History({"a1": a1, "a2": a2, "a3": a3, "a4": a4, "a5": a5, "a6": a6, "a7": a7, "a8": a8},
                    [flag, tarakan, province])
 
@@ -198,7 +203,8 @@ EXPECTED_DELTA: dict[str, Any] = {
     "value_by_urusan_idr": {"2.11": 500_000_000, "1.03": 1_250_000_000, "3.26": 2_000_000_000},
     "value_by_funding_source_idr": {"apbd": 750_000_000, "pihak_ketiga": 1_000_000_000, "apbn": 2_000_000_000},
     "flags_by_rule": {"ksb.without_tkksd_approval": 1, "pks.no_plan_reference": 1, "party.dates_disagree": 1,
-                      "pks.without_ksb": 1, "urusan.outside_mapping": 1},
+                      "pks.without_ksb": 1, "urusan.outside_mapping": 1,
+                      "ksdd.wajib_without_confirmed_border": 1},  # a1, raised by the mapping service itself
     "funnel": {"offered": 2, "accepted": 1, "ksb": 5, "pks": 5, "running": 2},
     "ksb_pks": {"followed": 4, "dormant": 1},
     "expiring": {"30": 0, "60": 1, "90": 1},

@@ -52,8 +52,8 @@ class Scenario:
         return _difference(after, self.befores[day])
 
 
-async def _until_applied(ministry: Reader, history: History) -> None:
-    """Until every stream of the history is in the read models."""
+async def _until_applied(ministry: Reader, history: History, before: dict[str, Any]) -> None:
+    """Until every stream of the history is in the read models, with the flags mapping raises on it."""
     deadline = asyncio.get_running_loop().time() + 60
     for name, stream in history.agreements.items():
         while True:
@@ -65,8 +65,9 @@ async def _until_applied(ministry: Reader, history: History) -> None:
     while True:
         summary = await ministry.json("/v1/summary", region="65", as_of=AS_OF.isoformat())
         regions = summary["regions"]
-        if ("urusan.outside_mapping" in summary["flags_by_rule"] and "65.71" not in regions["without_mapping"]
-                and "65" not in regions["without_tkksd"]):
+        flags, earlier = summary["flags_by_rule"], before["flags_by_rule"]
+        if (all(flags.get(rule, 0) > earlier.get(rule, 0) for rule in EXPECTED_DELTA["flags_by_rule"])
+                and "65.71" not in regions["without_mapping"] and "65" not in regions["without_tkksd"]):
             return
         assert asyncio.get_running_loop().time() < deadline, "mapping events not applied"
         await asyncio.sleep(0.2)
@@ -84,7 +85,7 @@ async def scenario(platform: Platform) -> AsyncIterator[Scenario]:
         before = {day: await readers["ministry"].json("/v1/summary", region="65", as_of=day) for day in DAYS}
         history = build()
         await publish(history)
-        await _until_applied(readers["ministry"], history)
+        await _until_applied(readers["ministry"], history, before[AS_OF.isoformat()])
         yield Scenario(history, readers, before)
 
 

@@ -241,3 +241,95 @@ REGION_SUBMISSION_REJECTED = event_type("mapping", "submission_rejected")
 """A `region.*` submission that mapping could not apply: intake shows the rule to the node, as
 for `SUBMISSION_REJECTED` on the agreement side."""
 CREDENTIAL_ISSUED = event_type("admin", "credential_issued")
+
+
+# --- mapping (ksd.mapping.events) ---------------------------------------------------------------
+# Region declarations are keyed by region code, classifications and flags by agreement id. Each
+# event that applies a `region.*` submission carries it as `causationid`, so intake can answer it.
+
+
+class RegionDeclaration(BaseModel):
+    """What every declaration event carries beside the declaration itself."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    submission_id: UUID
+    submitted_by: str | None = Field(default=None, description="The region code of the node that submitted.")
+
+
+class TkksdRecorded(RegionDeclaration, s.RegionRecordTkksd):
+    """The region's TKKSD decree is on record: reporting counts the regions still without one."""
+
+
+class PotentialsDeclared(RegionDeclaration, s.RegionDeclarePotential):
+    """The region's potentials as now declared; they replace its earlier declaration."""
+
+
+class AffairsDeclared(RegionDeclaration, s.RegionDeclareCooperableAffairs):
+    """The affairs the region offers and needs, replacing its earlier declaration: the region has a
+    mapping of cooperable affairs."""
+
+
+class NeighboursDeclared(RegionDeclaration, s.RegionDeclareNeighbours):
+    """The region's declared neighbours; `confirmed` are those that declared it too."""
+
+    confirmed: list[str] = Field(default_factory=list, description="Neighbours whose borders are now confirmed.")
+
+
+class BorderChanged(BaseModel):
+    """`data` of `mapping.border_confirmed` (both regions declared each other) and
+    `mapping.border_withdrawn` (one of them no longer declares the other)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    regions: list[str] = Field(min_length=2, max_length=2, description="The two region codes, in code order.")
+    submission_id: UUID = Field(description="The declaration that confirmed or withdrew the border.")
+    declared_on: date
+
+
+class UrusanClassified(BaseModel):
+    """`data` of `mapping.urusan_classified`: which affairs an agreement serves, and how mapping knows."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    agreement_id: UUID
+    urusan: list[str] = Field(min_length=1)
+    method: str = Field(description="`submitted` (codes of the proposal) or `rules` (its title and objects).")
+    matched: list[dict[str, str]] = Field(
+        default_factory=list, description="For `rules`: each phrase found, with the urusan it names.")
+
+
+class MappingFlagged(BaseModel):
+    """`data` of `mapping.flagged`: a mapping rule did not hold; the ministry sees the flag."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    agreement_id: UUID | None = None
+    region: str | None = None
+    flags: list[Flag] = Field(min_length=1)
+
+
+TKKSD_RECORDED = event_type("mapping", "tkksd_recorded")
+POTENTIALS_DECLARED = event_type("mapping", "potentials_declared")
+AFFAIRS_DECLARED = event_type("mapping", "affairs_declared")
+NEIGHBOURS_DECLARED = event_type("mapping", "neighbours_declared")
+BORDER_CONFIRMED = event_type("mapping", "border_confirmed")
+BORDER_WITHDRAWN = event_type("mapping", "border_withdrawn")
+MAPPING_FLAGGED = event_type("mapping", "flagged")
+
+MAPPING_EVENT_MODELS: dict[str, type[BaseModel]] = {
+    URUSAN_CLASSIFIED: UrusanClassified,
+    REGION_SUBMISSION_REJECTED: SubmissionRejected,
+    TKKSD_RECORDED: TkksdRecorded,
+    POTENTIALS_DECLARED: PotentialsDeclared,
+    AFFAIRS_DECLARED: AffairsDeclared,
+    NEIGHBOURS_DECLARED: NeighboursDeclared,
+    BORDER_CONFIRMED: BorderChanged,
+    BORDER_WITHDRAWN: BorderChanged,
+    MAPPING_FLAGGED: MappingFlagged,
+}
+"""Every event type on `ksd.mapping.events` with the model of its `data`."""
+
+DECLARATION_EVENTS: dict[str, str] = {
+    "region.record_tkksd": TKKSD_RECORDED,
+    "region.declare_potential": POTENTIALS_DECLARED,
+    "region.declare_cooperable_affairs": AFFAIRS_DECLARED,
+    "region.declare_neighbours": NEIGHBOURS_DECLARED,
+}
+"""The event a `region.*` submission becomes once mapping has applied it."""

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 
+from ksd_common.auth import Caller, authenticate
+from ksd_common.problems import Problem, invalid
 from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
 from ksd_contracts.regions import SOURCE as REGIONS_SOURCE
-from ksd_contracts.regions import regions
-from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
-from ksd_contracts.urusan import catalogue
-from ksd_mapping import handlers
+from ksd_contracts.regions import autonomous_codes, regions
+from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS, SUBMISSIONS
+from ksd_contracts.urusan import catalogue, urusan
+from ksd_mapping import domain, handlers, store
+from ksd_mapping.catalogue import lineage_document, region_detail, region_json
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])
+declarations = APIRouter(prefix="/v1", tags=["mapping"])
+CallerDep = Annotated[Caller, Depends(authenticate)]
 
 
 @router.get("/urusan")
@@ -25,22 +32,79 @@ async def list_urusan() -> dict[str, Any]:
 @router.get("/regions")
 async def list_regions() -> dict[str, Any]:
     """The 552 regions with their province; `autonomous` marks the 546 that can be parties."""
-    return {
-        "source": REGIONS_SOURCE,
-        "regions": [
-            {"code": r.code, "name": r.name, "level": r.level, "province_code": r.province_code,
-             "autonomous": r.autonomous}
-            for r in regions().values()
-        ],
-    }
+    return {"source": REGIONS_SOURCE, "regions": [region_json(r) for r in regions().values()]}
+
+
+@router.get("/regions/lineage")
+async def list_lineage() -> dict[str, Any]:
+    """Every code change of a split (pemekaran): old code -> new code, from a date, with its basis."""
+    return lineage_document()
+
+
+@router.get("/regions/{code}")
+async def get_region(code: str) -> dict[str, Any]:
+    """One region with its hierarchy and lineage; a retired code says which code carries it on."""
+    detail = region_detail(code)
+    if detail is None:
+        raise Problem(404, "not-found", "Unknown region", f"{code} is not a Kemendagri region code, now or before.")
+    return detail
+
+
+def _autonomous(code: str) -> None:
+    if code not in autonomous_codes():
+        raise invalid([{"loc": ["path", "code"], "code": "region.not_autonomous",
+                        "msg": f"{code} is not the code of one of the 546 autonomous regions"}])
+
+
+@declarations.get("/regions/{code}/mapping")
+async def get_mapping(code: str, request: Request, caller: CallerDep) -> dict[str, Any]:
+    """What the region has declared: TKKSD decree, potentials, affairs, neighbours (confirmed or not)."""
+    _autonomous(code)
+    return await store.mapping_of(request.app.state.pool, code)
+
+
+@declarations.get("/regions/{code}/partners")
+async def get_partners(
+    code: str, request: Request, caller: CallerDep,
+    urusan_code: Annotated[str | None, Query(alias="urusan", description="One urusan code, e.g. 2.11.")] = None,
+    limit: Annotated[int, Query(ge=1, le=546, description="How many of the ranked partners to show.")] = 20,
+) -> JSONResponse:
+    """Regions that offer what this one needs (or `urusan`): confirmed neighbours first, the same
+    province next, then the rest, each with its reasons and the agreements the two already have."""
+    _autonomous(code)
+    if urusan_code is not None and urusan_code not in urusan():
+        raise invalid([{"loc": ["query", "urusan"], "code": "urusan.unknown",
+                        "msg": f"{urusan_code!r} is not an urusan code (see GET /v1/urusan)"}])
+    pool = request.app.state.pool
+    me = domain.region_of(code)
+    wanted = [urusan_code] if urusan_code else await store.needs_of(pool, code)
+    ranked = domain.rank(me, wanted, await store.candidates(pool, code, wanted) if wanted else [])
+    shown = ranked[:limit]
+    agreements = await store.shared_agreements(pool, code, [r.region.code for r in shown]) if shown else {}
+    # Answered as JSON directly: the suggestions are plain data, and re-encoding them is most of the time.
+    return JSONResponse({"region": code, "urusan": wanted, "total": len(ranked),
+                         "partners": [domain.suggestion(me, r, agreements.get(r.region.code, [])) for r in shown]})
+
+
+@declarations.get("/agreements/{agreement_id}/mapping")
+async def get_agreement_mapping(agreement_id: UUID, request: Request, caller: CallerDep) -> dict[str, Any]:
+    """The urusan an agreement serves (submitted or found by the rules) and the mapping flags it raised."""
+    found = await store.agreement_mapping(request.app.state.pool, agreement_id)
+    if found is None:
+        raise Problem(404, "not-found", "Unknown agreement", f"mapping has no agreement {agreement_id} (yet).")
+    return found
 
 
 SPEC = ServiceSpec(
     name="mapping",
     description="Urusan and regional potentials, classification of agreements, partner suggestions.",
-    consumes=[Consumes(AGREEMENT_EVENTS, handlers.apply_agreement_events, "Agreements to classify by urusan.")],
-    publishes=[Publishes(MAPPING_EVENTS, "Classifications, declarations and flags.")],
-    routers=[router],
+    consumes=[
+        Consumes(AGREEMENT_EVENTS, handlers.apply_agreement_events, "Agreements to classify by urusan and check."),
+        Consumes(SUBMISSIONS, handlers.apply_region_submissions,
+                 "Region declarations (`region.*`): TKKSD decree, potentials, affairs, neighbours."),
+    ],
+    publishes=[Publishes(MAPPING_EVENTS, "Classifications, declarations, borders, flags and rejections.")],
+    routers=[router, declarations],
     authenticates=True,
 )
 app = build(SPEC)

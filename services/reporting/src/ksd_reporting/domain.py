@@ -16,9 +16,13 @@ from typing import Any
 
 from ksd_contracts.envelope import Envelope, format_time
 from ksd_contracts.events import (
+    AFFAIRS_DECLARED,
     AGREEMENT_PROPOSED,
     CORRECTED,
+    MAPPING_FLAGGED,
+    POTENTIALS_DECLARED,
     SUBMISSION_REJECTED,
+    TKKSD_RECORDED,
 )
 from ksd_contracts.regions import region
 
@@ -26,12 +30,6 @@ AgreementRecord = dict[str, Any]
 Terms = dict[str, Any]
 Step = dict[str, Any]
 RegionFacts = dict[str, Any]
-
-MAPPING_TKKSD_RECORDED = "id.go.kemendagri.ksd.mapping.tkksd_recorded.v1"
-MAPPING_AFFAIRS_DECLARED = "id.go.kemendagri.ksd.mapping.affairs_declared.v1"
-MAPPING_POTENTIALS_DECLARED = "id.go.kemendagri.ksd.mapping.potentials_declared.v1"
-MAPPING_FLAGGED = "id.go.kemendagri.ksd.mapping.flagged.v1"
-"""Mapping's event types as reporting reads them (assumed names: mapping defines them in parallel)."""
 
 STAGE_RANK = {
     "initiated": 0, "reviewed": 1, "not_feasible": 1, "offered": 2, "accepted": 3, "declined": 3,
@@ -239,7 +237,7 @@ def project(record: AgreementRecord | None, event: Envelope) -> AgreementRecord 
 def project_region(facts: RegionFacts | None, event: Envelope) -> RegionFacts | None:
     """What reporting keeps of a region's own declarations: its TKKSD decree and its mapping."""
     kind = event.type
-    if kind not in (MAPPING_TKKSD_RECORDED, MAPPING_AFFAIRS_DECLARED, MAPPING_POTENTIALS_DECLARED):
+    if kind not in (TKKSD_RECORDED, AFFAIRS_DECLARED, POTENTIALS_DECLARED):
         return facts
     data = event.data
     code = str(data.get("region") or event.subject)
@@ -254,22 +252,23 @@ def project_region(facts: RegionFacts | None, event: Envelope) -> RegionFacts | 
             return facts  # already applied: a redelivery, or a rebuild over a live table
         current = {**current, "version": event.sequence}
     on = str(data.get("declared_on") or format_time(event.time)[:10])
-    if kind == MAPPING_TKKSD_RECORDED:
+    if kind == TKKSD_RECORDED:
         return {**current, "tkksd_decree": data.get("decree_number") or "",
                 "tkksd_on": str(data.get("decree_date") or on)}
-    if kind == MAPPING_AFFAIRS_DECLARED:
+    if kind == AFFAIRS_DECLARED:
         return {**current, "affairs_declared_on": on, "offers": sorted(data.get("offers") or []),
                 "needs": sorted(data.get("needs") or [])}
     return {**current, "potentials_declared_on": on, "potentials": len(data.get("potentials") or [])}
 
 
-def mapping_flag(event: Envelope) -> dict[str, Any] | None:
-    """A soft-rule flag raised by mapping on an agreement (e.g. an affair outside the region's mapping)."""
-    if event.type != MAPPING_FLAGGED or not event.data.get("agreement_id") or not event.data.get("rule"):
-        return None
-    return {"event_id": str(event.id), "agreement_id": str(event.data["agreement_id"]),
-            "rule": str(event.data["rule"]), "detail": str(event.data.get("detail") or ""),
-            "flagged_at": format_time(event.time)}
+def mapping_flags(event: Envelope) -> list[dict[str, Any]]:
+    """The soft-rule flags mapping raised on an agreement (e.g. a wajib KSDD without a confirmed
+    border, an affair outside the regions' mapping), one row each."""
+    if event.type != MAPPING_FLAGGED or not event.data.get("agreement_id"):
+        return []
+    return [{"event_id": str(event.id), "agreement_id": str(event.data["agreement_id"]), "rule": str(f["rule"]),
+             "detail": str(f.get("detail") or ""), "flagged_at": format_time(event.time)}
+            for f in event.data.get("flags") or []]
 
 
 # --- counts: what one record adds to the pre-aggregated counts of each scope ----------------------

@@ -15,7 +15,7 @@ from ksd_reporting.domain import (
     CountKey,
     RegionFacts,
     count_changes,
-    mapping_flag,
+    mapping_flags,
     project,
     project_region,
 )
@@ -60,7 +60,6 @@ async def apply_mapping_events(conn: asyncpg.Connection, events: list[Envelope])
             if updated is not None and updated is not facts.get(code):
                 facts[code] = updated
                 changed.add(code)
-            if (flag := mapping_flag(event)) is not None:
-                flags.append(flag)
+            flags += mapping_flags(event)
     await store.save_region_facts(conn, [f for c in sorted(changed) if (f := facts[c])])
     await store.save_mapping_flags(conn, flags)
