@@ -9,6 +9,7 @@ UV := .cache/bootstrap/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 DEMO_AGREEMENTS ?= 300
+BENCH_ARGS ?=
 DASHBOARD := http://127.0.0.1:$${KSD_REPORTING_PORT:-8084}/
 
 .PHONY: install infra up down clean test demo bench lint schemas help
@@ -59,8 +60,10 @@ demo: install
 	test -s .data/demo-token || .venv/bin/ksd admin token create --role directorate --label demo >.data/demo-token
 	.venv/bin/ksd simulate --agreements $(DEMO_AGREEMENTS) --seed 1
 
+# Default scale: under 30 minutes on 2 cores. The full scale:
+#   make bench BENCH_ARGS="--burst-per-node 200 --curve 10k,100k,1M"
 bench: infra
-	.venv/bin/ksd bench
+	.venv/bin/ksd bench $(BENCH_ARGS)
 
 lint: install
 	.venv/bin/ruff check .

@@ -20,7 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from conftest import SLOT, Platform
 
 from ksd_contracts.envelope import KafkaRecord
-from ksd_contracts.topics import AGREEMENT_EVENTS
+from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
 from ksd_reporting import app as reporting_app
 from ksd_reporting.digest import digest
 from ksd_tools.audit.log import History, create_topics, delete_topics, producer, read, reader, send_all, span
@@ -50,40 +50,53 @@ async def _propose(platform: Platform, token: str, **extra: Any) -> str:
 
 
 async def _reported(platform: Platform, token: str, ids: list[str], versions: dict[str, int]) -> dict[str, Any]:
-    """What reporting's API answers for `ids`, once each has reached its expected version."""
+    """What reporting's API answers for `ids`, once each has reached its expected version and shows
+    the flags the mapping service raised on it (mapping has answered every agreement it has seen)."""
     found: dict[str, Any] = {}
+    raised: dict[str, int] = {}
     async with httpx.AsyncClient(timeout=10, headers={"Authorization": f"Bearer {token}"}) as client:
         for _ in range(200):
             for i in ids:
                 response = await client.get(f"{platform.url['reporting']}/v1/agreements/{i}")
                 if response.status_code == 200:
                     found[i] = response.json()
-            if all(found.get(i, {}).get("terms", {}).get("version") == versions[i] for i in ids):
+                mapped = await client.get(f"{platform.url['mapping']}/v1/agreements/{i}/mapping")
+                if mapped.status_code == 200:
+                    raised[i] = len(mapped.json()["flags"])
+            if all(found.get(i, {}).get("terms", {}).get("version") == versions[i] and i in raised
+                   and len(found[i]["mapping_flags"]) == raised[i] for i in ids):
                 return found
             await asyncio.sleep(0.1)
     raise AssertionError(f"reporting did not reach {versions}: {found}")
 
 
+COPIED = [AGREEMENT_EVENTS, MAPPING_EVENTS]
+"""What reporting reads of an agreement: its lifecycle, and what mapping said of it (keyed by its id)."""
+
+
 async def _copy(ids: set[str], history: History) -> None:
-    """Copy the agreement events of `ids` into the history's copy: same partitions, same timestamps."""
+    """Copy the events of `ids` into the history's copy: same partitions, same timestamps."""
     source = History()
     consumer = reader(source)
     await consumer.start()
-    records: list[tuple[KafkaRecord, int | None]] = []
-    partitions: dict[bytes, int] = {}
+    records: dict[str, list[tuple[KafkaRecord, int | None]]] = {t.name: [] for t in COPIED}
+    partitions: dict[str, dict[bytes, int]] = {t.name: {} for t in COPIED}
     try:
-        async for batch in read(consumer, await span(consumer, source, [AGREEMENT_EVENTS])):
+        async for batch in read(consumer, await span(consumer, source, COPIED)):
             for r in batch:
                 if r.key and r.key.decode() in ids:
-                    records.append((KafkaRecord(key=r.key, value=r.value or b"", headers=list(r.headers)), r.timestamp))
-                    partitions[r.key] = r.partition
+                    record = KafkaRecord(key=r.key, value=r.value or b"", headers=list(r.headers))
+                    records[r.topic].append((record, r.timestamp))
+                    partitions[r.topic][r.key] = r.partition
     finally:
         await consumer.stop()
-    await create_topics(history, [AGREEMENT_EVENTS])
+    await create_topics(history, COPIED)
     out = producer(history)
     await out.start()
     try:
-        await send_all(out, history.name(AGREEMENT_EVENTS), records, partition_of=partitions)
+        for topic in COPIED:
+            await send_all(out, history.name(topic), records[topic.name],
+                           partition_of=partitions[topic.name])
     finally:
         await out.stop()
 
@@ -92,7 +105,7 @@ async def _copy(ids: set[str], history: History) -> None:
 async def copy() -> AsyncIterator[History]:
     history = History(prefix=f"audit-test-{uuid4().hex[:10]}.")
     yield history
-    await delete_topics(history, [AGREEMENT_EVENTS])
+    await delete_topics(history, COPIED)
 
 
 async def test_replay_as_of_gives_what_reporting_answered_then(platform: Platform, copy: History) -> None:

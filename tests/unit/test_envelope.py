@@ -204,13 +204,13 @@ def propose(**changes: Any) -> dict[str, Any]:
 
 
 def rejection(payload: dict[str, Any]) -> dict[str, str]:
-    """The field each error names (its location, or the `field:` its message starts with) -> message."""
+    """The top field each error names (its location, or the `field.path:` its message starts with) -> message."""
     with pytest.raises(ValidationError) as caught:
         AgreementPropose.model_validate(payload)
     named: dict[str, str] = {}
     for error in caught.value.errors():
         message = error["msg"].removeprefix("Value error, ")
-        field = str(error["loc"][0]) if error["loc"] else message.partition(":")[0]
+        field = str(error["loc"][0]) if error["loc"] else message.partition(":")[0].split(".")[0]
         named[field] = message
     return named
 
@@ -303,3 +303,9 @@ def test_any_autonomous_regions_may_form_a_ksdd(codes: list[str]) -> None:
 def test_no_administrative_unit_may_be_a_party(partner: str, unit: str) -> None:
     errors = rejection(propose(parties=[{"type": "region", "code": partner}, {"type": "region", "code": unit}]))
     assert "administrative" in errors["parties"]
+
+
+@given(st.sampled_from(["\x00", "\x07", "\x1b", "\x7f"]), st.sampled_from(["title", "objects"]))
+def test_control_characters_in_any_text_are_refused_naming_the_field(character: str, field: str) -> None:
+    text = f"Pengelolaan sampah{character} regional"
+    assert list(rejection(propose(**{field: text if field == "title" else [text]}))) == [field]

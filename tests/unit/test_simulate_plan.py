@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from ksd_contracts.regions import autonomous_codes
 from ksd_contracts.submissions import AT_SUBMISSION, SUBMISSION_MODELS, today_wib
-from ksd_tools.simulate import plan, workload
+from ksd_tools.simulate import proposals, workload
 from ksd_tools.simulate.plan import neighbours
 
 SEEDS = [1, 2, 7, 42]
@@ -93,7 +93,8 @@ def test_neighbours_are_symmetric_and_in_one_province() -> None:
             assert len(other) == len(code) and (len(code) == 2 or other[:2] == code[:2])
 
 
-def test_bench_proposals_are_regency_proposals() -> None:
-    proposals = plan(50, 3)
-    assert len(proposals) == 50
-    assert all(p.type == "agreement.propose" and len(p.node) == 5 for p in proposals)
+def test_bench_proposals_are_new_agreements_from_every_node_in_turn() -> None:
+    found = proposals(600, 3)
+    assert len(found) == 600 and len({p.key for p in found}) == 600
+    assert all(p.type == "agreement.propose" and p.expect == "applied" for p in found)
+    assert len({p.node for p in found}) == 546

@@ -6,6 +6,7 @@ apart from when it was recorded, so old agreements can be back-filled.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -77,8 +78,33 @@ class Kind(StrEnum):
     SINERGI = "Sinergi"
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Not text a person typed: no register needs them, and PostgreSQL cannot store NUL at all."""
+
+
+def control_characters_at(value: Any) -> str | None:
+    """Where in `value` (a dotted path, `""` for itself) a string has control characters; None if nowhere."""
+    if isinstance(value, str):
+        return "" if CONTROL_CHARACTERS.search(value) else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list | tuple) else ()
+    for key, item in items:
+        if isinstance(key, str) and CONTROL_CHARACTERS.search(key):
+            return ""
+        if (inner := control_characters_at(item)) is not None:
+            return f"{key}.{inner}".rstrip(".")
+    return None
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _typed_text(cls, value: Any) -> Any:
+        if (at := control_characters_at(value)) is not None:
+            raise ValueError(f"{at or 'a field name'}: control characters (other than tab and line breaks)"
+                             " are not allowed")
+        return value
 
 
 class RegionParty(Strict):

@@ -45,17 +45,23 @@ async def issue_tokens(bindings: list[tuple[str, str | None, str | None]]) -> li
     return tokens
 
 
-async def wait_until_known(probe: str, token: str, timeout: float = 30) -> None:
-    """Wait until the endpoint `probe` stops answering 401 to `token` (credentials arrive
-    asynchronously)."""
-    async with httpx.AsyncClient() as client:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            response = await client.get(probe, headers={"Authorization": f"Bearer {token}"})
-            if response.status_code != 401:
-                return
+async def wait_until_known(probe: str, *tokens: str, timeout: float = 60) -> None:
+    """Wait until the endpoint `probe` stops answering 401 to each of `tokens` (credentials arrive
+    asynchronously, over several partitions, so the last issued is not always the last learned).
+    Patient with a loaded machine: a request that times out or drops is tried again."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    waiting = list(tokens)
+    async with httpx.AsyncClient(timeout=30) as client:
+        while waiting:
+            try:
+                response = await client.get(probe, headers={"Authorization": f"Bearer {waiting[-1]}"})
+                if response.status_code != 401:
+                    waiting.pop()
+                    continue
+            except httpx.TransportError:
+                pass
             if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"{probe} did not learn the new token within {timeout} s")
+                raise TimeoutError(f"{probe} did not learn {len(waiting)} of {len(tokens)} tokens within {timeout} s")
             await asyncio.sleep(0.1)
 
 

@@ -17,6 +17,7 @@ from ksd_tools.audit.log import History, create_topics, delete_topics, producer,
 from ksd_tools.audit.rebuild import drop_database, rebuild
 from ksd_tools.audit.synthetic import agreement_events
 from ksd_tools.audit.verify import verify
+from ksd_tools.benchkit import Context, figure
 
 
 def _peak_mib() -> float:
@@ -70,3 +71,24 @@ async def audit_figures(events: int = 20_000, per_agreement: int = 4) -> dict[st
     finally:
         await delete_topics(history, [AGREEMENT_EVENTS])
         await drop_database(f"{database}{settings().db_suffix}")
+
+
+ORDER = 60
+SCALES = True
+
+
+async def figures(context: Context) -> dict[str, Any]:
+    """Verify and rebuild over `context.events` events, beside the raw consume of the same topic."""
+    measured = await audit_figures(events=context.events)
+    if not measured["verify_clean"]:
+        raise RuntimeError("the synthetic history did not verify clean: its figures would mean nothing")
+    raw = measured["raw_consume_per_s"]
+    return {
+        "audit history": figure(measured["events"], "events"),
+        "raw consume of the history": figure(raw, "events/s", raw, "the limit"),
+        "audit verify (schema, chain, sequence, source)": figure(
+            measured["verify_per_s"], "events/s", raw, "raw consume"),
+        "audit rebuild (replay into fresh read models)": figure(
+            measured["rebuild_per_s"], "events/s", raw, "raw consume"),
+        "audit peak memory of the process": figure(measured["peak_rss_mib_after_rebuild"], "MiB"),
+    }

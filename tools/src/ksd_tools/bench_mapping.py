@@ -28,7 +28,7 @@ from ksd_contracts.submissions import today_wib
 from ksd_contracts.topics import AGREEMENT_EVENTS, CREDENTIALS, SUBMISSIONS
 from ksd_contracts.urusan import urusan
 from ksd_tools.admin import issue_tokens, wait_until_known
-from ksd_tools.bench import _figure
+from ksd_tools.benchkit import Context, figure, percentile
 
 
 def national_declarations(seed: int, regions: int | None = None,
@@ -147,17 +147,13 @@ async def _timed_pairs(client: httpx.AsyncClient, codes: list[str], count: int, 
     return tuple(sorted(latencies) for latencies in timings)
 
 
-def _p99(ordered: list[float]) -> float:
-    return ordered[int(0.99 * (len(ordered) - 1))]
-
-
 async def partners(base: str, requests: int = 2000, seed: int = 7, group_prefix: str | None = None,
                    regions: int | None = None, declared_on: date | None = None) -> dict[str, Any]:
     """Seed the nation's declarations, then time GET partners (random regions, by their declared
     needs, the first 20 of the ranking) beside GET /healthz of the same service. `regions` limits
     the scale (the first N autonomous regions by code) for a quick trial; national by default."""
     [token] = await issue_tokens([("directorate", None, "bench mapping")])
-    await wait_until_known(f"{base}/v1/regions/53.71/mapping", token)
+    await wait_until_known(f"{base}/v1/regions/53.71/mapping", token, timeout=180)
     declared = national_declarations(seed, regions, declared_on)
     started = time.perf_counter()
     sent = await publish(declared)
@@ -172,11 +168,22 @@ async def partners(base: str, requests: int = 2000, seed: int = 7, group_prefix:
         "scale": {"regions": len(codes), "declarations": len(declared), "requests": requests,
                   "partners_ranked_per_answer": statistics.mean(sizes),
                   "partners_shown_per_answer": 20, "waited_for_consumers_s": round(settled_s, 1)},
-        "figures": [
-            _figure("mapping partners p50", statistics.median(suggested), "ms", statistics.median(health),
-                    "mapping /healthz p50"),
-            _figure("mapping partners p99", _p99(suggested), "ms", _p99(health), "mapping /healthz p99"),
-            _figure("mapping declarations recorded (publish to last recorded)", len(declared) / applied_s,
-                    "declarations/s", 0, "-"),
-        ],
+        "figures": {
+            "mapping partners p50": figure(statistics.median(suggested), "ms", statistics.median(health),
+                                           "mapping /healthz p50"),
+            "mapping partners p99": figure(percentile(suggested, 0.99), "ms", percentile(health, 0.99),
+                                           "mapping /healthz p99"),
+            "mapping declarations recorded": figure(len(declared) / applied_s, "declarations/s"),
+            "mapping partners ranked per answer": figure(statistics.mean(sizes), "regions"),
+        },
     }
+
+
+ORDER = 55
+
+
+async def figures(context: Context) -> dict[str, Any]:
+    """Partner suggestions with all 546 autonomous regions declared."""
+    measured = await partners(context.urls["mapping"], requests=context.submissions, seed=context.seed)
+    result: dict[str, Any] = measured["figures"]
+    return result

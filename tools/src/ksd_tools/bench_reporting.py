@@ -15,13 +15,13 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
-import asyncpg
-
 from ksd_common.db import create_pool, migrate
 from ksd_common.settings import settings
 from ksd_contracts.regions import autonomous_codes
 from ksd_contracts.urusan import urusan
 from ksd_reporting import store
+from ksd_tools.audit.rebuild import create_database, drop_database
+from ksd_tools.benchkit import Context, figure
 
 DATABASE = "ksd_reporting_bench"
 SUBJECTS = ["Pengelolaan sampah regional", "Penyediaan air minum", "Layanan kesehatan perbatasan",
@@ -62,15 +62,6 @@ FROM (
 """
 
 
-async def _fresh_database() -> None:
-    admin = await asyncpg.connect(settings().database_dsn("postgres"))
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {DATABASE}")
-    finally:
-        await admin.close()
-
-
 def _percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
@@ -88,7 +79,9 @@ async def _timed(runs: int, call: Callable[[int], Awaitable[Any]]) -> tuple[floa
 async def bench_reporting(agreements: int = 200_000, runs: int = 30) -> dict[str, Any]:
     """Summary (nation, a province, a regency/city) and search p50/p99 in ms over `agreements`
     synthetic rows, beside `SELECT 1` p50/p99 on the same pool. The bench database is dropped after."""
-    await _fresh_database()
+    name = f"{DATABASE}{settings().db_suffix}"
+    await drop_database(name)
+    await create_database(name)
     pool = await create_pool(DATABASE, max_size=2)
     try:
         await migrate(pool, ["ksd_common", "ksd_reporting"])
@@ -116,9 +109,7 @@ async def bench_reporting(agreements: int = 200_000, runs: int = 30) -> dict[str
         }
     finally:
         await pool.close()
-        admin = await asyncpg.connect(settings().database_dsn("postgres"))
-        await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        await admin.close()
+        await drop_database(name)
     baseline_p99 = figures["select_1"][1]
     return {
         "agreements": agreements, "events_represented": int(events), "load_seconds": round(load_s, 1),
@@ -127,4 +118,23 @@ async def bench_reporting(agreements: int = 200_000, runs: int = 30) -> dict[str
         **{f"{name}_p99_ms": round(p99, 2) for name, (_, p99) in figures.items()},
         **{f"{name}_p99_ratio_to_baseline": round(p99 / baseline_p99, 1)
            for name, (_, p99) in figures.items() if name != "select_1"},
+    }
+
+
+ORDER = 50
+SCALES = True
+EVENTS_PER_AGREEMENT = 5
+"""A synthetic row's `version` is 1..9, so each stands for 5 events on average."""
+
+
+async def figures(context: Context) -> dict[str, Any]:
+    """Query p99 over a history of `context.events` events, beside `SELECT 1` on the same pool."""
+    measured = await bench_reporting(agreements=max(context.events // EVENTS_PER_AGREEMENT, 1000))
+    baseline = measured["select_1_p99_ms"]
+    queries = {"summary nation": "summary_nation", "summary province": "summary_province",
+               "summary region": "summary_region", "search": "search", "search in a province": "search_in_province"}
+    return {
+        "history (events represented)": figure(measured["events_represented"], "events"),
+        **{f"reporting {label} p99": figure(measured[f"{key}_p99_ms"], "ms", baseline, "SELECT 1 p99")
+           for label, key in queries.items()},
     }

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     def database_dsn(self, database: str) -> str:
         return f"{self.pg_dsn.rstrip('/')}/{database}{self.db_suffix}"
 
+    def server_dsn(self) -> str:
+        """The server's maintenance database: where databases are created and dropped."""
+        return f"{self.pg_dsn.rstrip('/')}/postgres"
+
     def port_of(self, service: str) -> int:
         port: int = getattr(self, f"{service}_port")
         return port

@@ -14,7 +14,14 @@ from uuid6 import uuid7
 from ksd_common.auth import Caller
 from ksd_common.problems import Problem, field_errors, forbidden, invalid
 from ksd_contracts.envelope import canonical_json
-from ksd_contracts.submissions import AT_SUBMISSION, SUBMISSION_MODELS, AgreementPropose, Correct, Extend
+from ksd_contracts.submissions import (
+    AT_SUBMISSION,
+    SUBMISSION_MODELS,
+    AgreementPropose,
+    Correct,
+    Extend,
+    control_characters_at,
+)
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_BATCH_ITEMS = 500
@@ -139,6 +146,9 @@ def check_idempotency_key(key: str | None) -> str:
     if len(key) > IDEMPOTENCY_KEY_MAX:
         raise invalid([{"loc": ["header", "Idempotency-Key"], "code": "string_too_long",
                         "msg": f"at most {IDEMPOTENCY_KEY_MAX} characters"}])
+    if control_characters_at(key) is not None:
+        raise invalid([{"loc": ["header", "Idempotency-Key"], "code": "control_characters",
+                        "msg": "printable characters only"}])
     return key.strip()
 
 

@@ -45,12 +45,8 @@ class Pool:
     pool: asyncpg.Pool
 
 
-def _server_dsn() -> str:
-    return f"{settings().pg_dsn.rstrip('/')}/postgres"
-
-
-async def _create_database(name: str) -> None:
-    conn = await asyncpg.connect(_server_dsn())
+async def create_database(name: str) -> None:
+    conn = await asyncpg.connect(settings().server_dsn())
     try:
         if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             raise ValueError(f"database {name} exists: a rebuild goes into a fresh one (choose another --database)")
@@ -62,7 +58,7 @@ async def _create_database(name: str) -> None:
 async def drop_database(name: str, attempts: int = 50) -> None:
     """Drop a rebuilt database. FORCE ends our own sessions, but not an autovacuum worker that the
     fresh writes woke (it runs as the superuser), so wait for that to finish."""
-    conn = await asyncpg.connect(_server_dsn())
+    conn = await asyncpg.connect(settings().server_dsn())
     try:
         for attempt in range(attempts):
             try:
@@ -102,7 +98,7 @@ async def rebuilt(history: History, database: str, *, until_ms: int | None = Non
     """A fresh database `database` holding reporting's read models as the log (up to `until_ms`)
     makes them; dropped afterwards unless `keep`."""
     name = f"{database}{settings().db_suffix}"
-    await _create_database(name)
+    await create_database(name)
     try:
         pool = await create_pool(database, max_size=2)
         try:

@@ -15,22 +15,16 @@ from ksd_common.settings import settings
 from ksd_tools.simulate.plan import Step, Track, Workload, workload
 from ksd_tools.simulate.runner import run
 
-__all__ = ["Step", "Track", "Workload", "add_commands", "plan", "run", "workload"]
+__all__ = ["Step", "Track", "Workload", "add_commands", "proposals", "run", "workload"]
 
 
-def plan(count: int, seed: int) -> list[Step]:
-    """`count` valid proposals by regency/city nodes, for measurements that need only one step
-    each (ksd bench's intake figure)."""
-    proposals: list[Step] = []
-    agreements = count
-    while len(proposals) < count:
-        proposals = [
-            s
-            for s in workload(agreements, seed).steps
-            if s.type == "agreement.propose" and s.expect == "applied" and len(s.node) == 5
-        ]
-        agreements *= 2
-    return proposals[:count]
+def proposals(count: int, seed: int) -> list[Step]:
+    """The first valid proposal of each of `count` lifecycles, initiated in turn by every one of the
+    546 governments: independent submissions, each a new agreement, for the benches' load (so
+    `546 * k` of them is a deadline burst of k from every node)."""
+    work = workload(count, seed)
+    return [next(s for s in t.steps if s.type == "agreement.propose" and s.expect == "applied")
+            for t in work.tracks if t.name.startswith("a")]
 
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -557,7 +557,9 @@ def neighbours(code: str) -> list[str]:
 
 
 def _declarations(draft: _Draft, rng: random.Random, today: date, code: str) -> None:
-    """A region's TKKSD decree and its mapping; most regions send them, not all."""
+    """A region's TKKSD decree and its mapping; most regions send them, not all. The decree has
+    its own date in the past; the declarations are made today, on the platform (so none is older
+    than one already on record, which mapping would refuse as outdated)."""
     r: Region = regions()[code]
     day = today - timedelta(days=rng.randint(30, 1500))
     if rng.random() < 0.85:
@@ -576,7 +578,7 @@ def _declarations(draft: _Draft, rng: random.Random, today: date, code: str) -> 
             "region.record_tkksd",
             {
                 "region": code,
-                "declared_on": _iso(day + timedelta(days=7)),
+                "declared_on": _iso(today),
                 "decree_number": decree,
                 "decree_date": _iso(day),
                 "members": members,
@@ -589,7 +591,7 @@ def _declarations(draft: _Draft, rng: random.Random, today: date, code: str) -> 
             "region.declare_cooperable_affairs",
             {
                 "region": code,
-                "declared_on": _iso(day + timedelta(days=20)),
+                "declared_on": _iso(today),
                 "offers": sorted(rng.sample(codes, rng.randint(1, 4))),
                 "needs": sorted(rng.sample(codes, rng.randint(1, 3))),
             },
@@ -600,7 +602,7 @@ def _declarations(draft: _Draft, rng: random.Random, today: date, code: str) -> 
             "region.declare_potential",
             {
                 "region": code,
-                "declared_on": _iso(day + timedelta(days=25)),
+                "declared_on": _iso(today),
                 "potentials": [_potential(rng, code) for _ in range(rng.randint(1, 3))],
             },
         )
@@ -608,7 +610,7 @@ def _declarations(draft: _Draft, rng: random.Random, today: date, code: str) -> 
         draft.add(
             code,
             "region.declare_neighbours",
-            {"region": code, "declared_on": _iso(day + timedelta(days=20)), "neighbours": near},
+            {"region": code, "declared_on": _iso(today), "neighbours": near},
         )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from ksd_tools.admin import issue_tokens
+from ksd_tools.admin import issue_tokens, wait_until_known
 from ksd_tools.simulate.plan import Step, Track, Workload
 
 ANSWERED = ("applied", "rejected")
@@ -44,16 +44,23 @@ class RateLimit:
 
 @dataclass
 class Tally:
-    """What the platform answered: HTTP status per submission, then the final status of each accepted one."""
+    """What the platform answered: HTTP status per submission, when and how fast, then the final
+    status of each accepted one."""
 
     http: Counter[str] = field(default_factory=Counter)
     accepted: list[tuple[Step, str]] = field(default_factory=list)
     wrong: list[str] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    """Seconds each single POST took."""
+    accepted_at: list[float] = field(default_factory=list)
+    """`time.perf_counter()` at each accepted answer, in the order they came."""
+    first_sent: float | None = None
 
     def record(self, step: Step, status: int, body: dict[str, Any]) -> None:
         self.http["accepted" if status < 300 else "invalid" if status < 500 else "error"] += 1
         if status < 300:
             self.accepted.append((step, str(body["id"])))
+            self.accepted_at.append(time.perf_counter())
         if (status < 300) == (step.expect == "invalid"):
             self.wrong.append(f"{step.key} {step.type}: HTTP {status} {str(body)[:300]}")
 
@@ -71,9 +78,12 @@ class Sender:
 
     async def one(self, step: Step) -> None:
         await self.limit.wait()
+        started = time.perf_counter()
+        self.tally.first_sent = self.tally.first_sent or started
         response = await _retrying(
             self.client.post, "/v1/submissions", json=step.body, headers=self.headers(step.node, step.key)
         )
+        self.tally.latencies.append(time.perf_counter() - started)
         self.tally.record(step, response.status_code, _json(response))
 
     async def many(self, steps: list[Step]) -> None:
@@ -147,31 +157,42 @@ async def _track(sender: Sender, track: Track, gate: asyncio.Semaphore) -> None:
             await sender.one(step)
 
 
-async def _known(base_url: str, tokens: list[str], timeout: float = 600) -> None:
-    """Wait until intake knows every node's token. Credentials arrive over several partitions,
-    so the last one issued is not always the last one learned; a freshly started intake may be
-    slow to answer while it catches up, so a timeout is retried until `timeout`."""
-    deadline = time.perf_counter() + timeout
-    waiting = list(tokens)
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        while waiting:
-            token = waiting[-1]
-            try:
-                answer = await client.get(
-                    f"/v1/submissions/{uuid.UUID(int=0)}", headers={"Authorization": f"Bearer {token}"}
-                )
-                if answer.status_code != 401:
-                    waiting.pop()
-                    continue
-            except httpx.TimeoutException:
-                pass
-            if time.perf_counter() > deadline:
-                raise TimeoutError(f"intake did not learn {len(waiting)} of {len(tokens)} node tokens in {timeout} s")
-            await asyncio.sleep(0.2)
-
-
 def _role(code: str) -> str:
     return "province" if len(code) == 2 else "regency"
+
+
+async def node_tokens(base_url: str, nodes: list[str]) -> dict[str, str]:
+    """A token for each node, once intake knows every one (credentials travel on a topic)."""
+    tokens = dict(zip(nodes, await issue_tokens([(_role(n), n, "simulated node") for n in nodes]), strict=True))
+    await wait_until_known(f"{base_url}/v1/submissions/{uuid.UUID(int=0)}", *tokens.values(), timeout=600)
+    return tokens
+
+
+def _client(base_url: str, concurrency: int) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base_url, timeout=120, limits=httpx.Limits(max_connections=min(concurrency, 100)))
+
+
+async def send(steps: list[Step], base_url: str, tokens: dict[str, str], concurrency: int = 32,
+               rate: float | None = None, tally: Tally | None = None) -> Tally:
+    """Independent single steps (e.g. one new proposal each), `concurrency` at a time, at most
+    `rate` per second: the load of the benches. Returns what was answered and how fast."""
+    tally = tally if tally is not None else Tally()
+    gate = asyncio.Semaphore(concurrency)
+    async with _client(base_url, concurrency) as client:
+        sender = Sender(client, tokens, RateLimit(rate), tally)
+
+        async def one(step: Step) -> None:
+            async with gate:
+                await sender.one(step)
+
+        await asyncio.gather(*(one(s) for s in steps))
+    return tally
+
+
+async def answered(base_url: str, tokens: dict[str, str], tally: Tally, timeout: float) -> Counter[str]:
+    """Follow every accepted submission of `tally` until applied or rejected."""
+    async with _client(base_url, 32) as client:
+        return await Sender(client, tokens, RateLimit(None), tally).answers(tally.accepted, timeout)
 
 
 async def run(
@@ -179,13 +200,11 @@ async def run(
 ) -> dict[str, Any]:
     """Send the workload; return counts of HTTP answers and final answers, and the rate."""
     nodes = work.nodes
-    tokens = dict(zip(nodes, await issue_tokens([(_role(n), n, "simulated node") for n in nodes]), strict=True))
-    await _known(base_url, list(tokens.values()))
+    tokens = await node_tokens(base_url, nodes)
     tally = Tally()
     concurrency = len(nodes) if burst else 32
     started = time.perf_counter()
-    limits = httpx.Limits(max_connections=min(concurrency, 100))
-    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
+    async with _client(base_url, concurrency) as client:
         sender = Sender(client, tokens, RateLimit(None if burst else rate), tally)
         gate = asyncio.Semaphore(concurrency)
         await asyncio.gather(*(_track(sender, t, gate) for t in work.tracks))
