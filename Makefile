@@ -8,7 +8,8 @@ UV_VERSION := 0.13.9
 UV := .cache/bootstrap/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
-DEMO_AGREEMENTS ?= 300
+DEMO_AGREEMENTS ?= 2000
+DEMO_SEED ?= 1
 BENCH_ARGS ?=
 DASHBOARD := http://127.0.0.1:$${KSD_REPORTING_PORT:-8084}/
 
@@ -53,12 +54,15 @@ test: infra
 	deploy/local/chromium.sh  # Debian's chromium for the dashboard's browser test, when missing
 	.venv/bin/python -m pytest
 
-# Simulated nodes submit through the public API; the same seed gives the same submissions, which
-# the idempotency keys make harmless to send twice.
+# The 546 governments as simulated nodes submit realistic lifecycles through the public API. Loaded
+# once (.data/demo-loaded): legal dates follow the day, so another day's plan would differ under the
+# same idempotency keys. `rm .data/demo-loaded` to load again (a new seed: DEMO_SEED=2).
 demo: install
 	mkdir -p .data
 	test -s .data/demo-token || .venv/bin/ksd admin token create --role directorate --label demo >.data/demo-token
-	.venv/bin/ksd simulate --agreements $(DEMO_AGREEMENTS) --seed 1
+	if [ -e .data/demo-loaded ]; then echo "demo: loaded already ($$(cat .data/demo-loaded))"; exit 0; fi; \
+	.venv/bin/ksd simulate --agreements $(DEMO_AGREEMENTS) --seed $(DEMO_SEED) && \
+	echo "$(DEMO_AGREEMENTS) agreements, seed $(DEMO_SEED), $$(date -u +%FT%TZ)" >.data/demo-loaded
 
 # Default scale: under 30 minutes on 2 cores. The full scale:
 #   make bench BENCH_ARGS="--burst-per-node 200 --curve 10k,100k,1M"
