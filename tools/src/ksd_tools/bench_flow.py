@@ -19,7 +19,7 @@ from ksd_contracts.regions import autonomous_codes
 from ksd_tools.bench_intake import INTAKE_ACCEPTED
 from ksd_tools.benchkit import Context, figure, percentile
 from ksd_tools.simulate import Step, proposals
-from ksd_tools.simulate.runner import Tally, send
+from ksd_tools.simulate.runner import Tally, retrying, send
 
 ORDER = 30
 POLL_SECONDS = 0.05
@@ -36,7 +36,7 @@ class National:
         """How many new agreements to wait for: lowered to those accepted once sending ends."""
 
     async def total(self) -> int:
-        response = await self.client.get("/v1/summary", headers=self.headers)
+        response = await retrying(self.client.get, "/v1/summary", headers=self.headers)
         response.raise_for_status()
         total: int = response.json()["total"]
         return total

@@ -80,7 +80,7 @@ class Sender:
         await self.limit.wait()
         started = time.perf_counter()
         self.tally.first_sent = self.tally.first_sent or started
-        response = await _retrying(
+        response = await retrying(
             self.client.post, "/v1/submissions", json=step.body, headers=self.headers(step.node, step.key)
         )
         self.tally.latencies.append(time.perf_counter() - started)
@@ -91,7 +91,7 @@ class Sender:
         for _ in steps:
             await self.limit.wait()
         body = {"submissions": [{"idempotency_key": s.key} | s.body for s in steps]}
-        response = await _retrying(
+        response = await retrying(
             self.client.post, "/v1/submissions/batch", json=body, headers=self.headers(steps[0].node)
         )
         answer = _json(response)
@@ -112,7 +112,7 @@ class Sender:
         async def follow(step: Step, submission: str) -> None:
             async with gate:
                 while True:
-                    got = await _retrying(
+                    got = await retrying(
                         self.client.get, f"/v1/submissions/{submission}", headers=self.headers(step.node)
                     )
                     status = _json(got).get("status", f"http {got.status_code}")
@@ -127,9 +127,10 @@ class Sender:
         return final
 
 
-async def _retrying(send: Callable[..., Awaitable[httpx.Response]], url: str, **kwargs: Any) -> httpx.Response:
-    """Send again after a dropped connection: every submission carries its idempotency key, so a
-    repeat is answered with the first result and has no second effect."""
+async def retrying(send: Callable[..., Awaitable[httpx.Response]], url: str, **kwargs: Any) -> httpx.Response:
+    """Send again after a dropped connection (a server may close an idle kept-alive one as it is
+    reused): every submission carries its idempotency key, so a repeat is answered with the first
+    result and has no second effect; a GET has none anyway."""
     for attempt in range(6):
         try:
             return await send(url, **kwargs)
