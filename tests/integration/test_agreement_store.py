@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
-from agreement_samples import KUPANG, PROPOSALS, STEPS
+from agreement_samples import HEAD, KAB_KUPANG, KUPANG, PROPOSALS, STEPS, doc
 
 from ksd_agreement import scheduler, store
 from ksd_agreement.domain import AgreementState, fold
@@ -22,7 +22,14 @@ from ksd_agreement.handlers import apply_submissions
 from ksd_common.db import create_pool, migrate
 from ksd_common.settings import settings
 from ksd_contracts.envelope import Envelope
-from ksd_contracts.events import AGREEMENT_EVENT_MODELS, EXPIRED, REPORT_OVERDUE, Submitted, submission_type
+from ksd_contracts.events import (
+    AGREEMENT_EVENT_MODELS,
+    EXPIRED,
+    PARTY_REPORTED,
+    REPORT_OVERDUE,
+    Submitted,
+    submission_type,
+)
 
 DATABASE = f"ksd_agreement_it{os.environ.get('KSD_TEST_SLOT', '')}"
 
@@ -103,3 +110,54 @@ async def test_the_scheduler_emits_each_expiry_and_overdue_report_once(pool: asy
     assert sum(emitted) == len(owed) == 7 and again == 0
     assert owed[-1] == (EXPIRED, None) and state.status == "expired"
     assert fold([(t, d) for _, t, d in events]) == state
+
+
+def other_side(agreement: UUID, kind: str, payload: dict[str, Any]) -> Envelope:
+    """Kabupaten Kupang's report of the KSDD, under the id its own register gave it."""
+    return submission(agreement, kind, payload, region=KAB_KUPANG)
+
+
+async def test_both_sides_reports_join_by_kind_parties_and_date_whatever_their_ids(pool: asyncpg.Pool) -> None:
+    kota, kabupaten, kota_again = uuid4(), uuid4(), uuid4()
+    theirs = PROPOSALS["KSDD"] | {"title": "Kerja sama persampahan Kota dan Kabupaten Kupang"}
+    ksb = STEPS["agreement.record_ksb"]
+    own_copy = {"document": doc(HEAD | {"party": KAB_KUPANG}, number="180/KAB/2024",
+                                signed_on=ksb["document"]["signed_on"])}
+    async with pool.acquire() as conn, conn.transaction():
+        await apply_submissions(conn, lifecycle(kota)[:3], today=date(2026, 11, 23))
+    async with pool.acquire() as conn, conn.transaction():
+        await apply_submissions(conn, [other_side(kabupaten, "agreement.propose", theirs),
+                                       other_side(kabupaten, "agreement.record_ksb", own_copy | {
+                                           "agreement_id": str(kabupaten)}),
+                                       submission(kota_again, "agreement.propose", PROPOSALS["KSDD"])],
+                                today=date(2026, 11, 23))
+    async with pool.acquire() as conn:
+        events = await stream(conn, kota)
+        assert await stream(conn, kabupaten) == []
+        state = await saved(conn, kota)
+        second = await saved(conn, kota_again)
+    joined = [d for _, t, d in events if t == PARTY_REPORTED]
+    assert [(d["submission_type"], d["reported_as"]) for d in joined] == [
+        ("agreement.propose", str(kabupaten)), ("agreement.record_ksb", str(kabupaten))]
+    assert [f["rule"] for f in joined[0]["flags"]] == ["party.report_differs"]  # the titles differ
+    assert state.reported_by == [KUPANG, KAB_KUPANG]
+    assert state.document_numbers[KAB_KUPANG] == ["180/KAB/2024"]
+    assert second.reported_by == [KUPANG] and second.agreement_id == str(kota_again)  # Kota's second, same day
+
+
+async def test_concurrent_reports_of_both_sides_join_into_one_agreement(pool: asyncpg.Pool) -> None:
+    kota, kabupaten = uuid4(), uuid4()
+
+    async def report(envelope: Envelope) -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            await apply_submissions(conn, [envelope], today=date(2026, 11, 23))
+
+    await asyncio.gather(report(submission(kota, "agreement.propose", PROPOSALS["KSDD"])),
+                         report(other_side(kabupaten, "agreement.propose", PROPOSALS["KSDD"])))
+    async with pool.acquire() as conn:
+        opened = await conn.fetch("SELECT agreement_id FROM agreements")
+        aliases = await conn.fetch("SELECT alias, agreement_id FROM agreement_aliases")
+        [agreement] = [r["agreement_id"] for r in opened]
+        state = await saved(conn, agreement)
+    assert [(a["alias"], a["agreement_id"]) for a in aliases] == [(({kota, kabupaten} - {agreement}).pop(), agreement)]
+    assert sorted(state.reported_by) == sorted([KUPANG, KAB_KUPANG])

@@ -102,6 +102,9 @@ class PartyReported(Lifecycle):
     signed_on: date | None = None
     """For its own copy of a signed KSB or PKS: the date that side's copy bears."""
     submission_type: str
+    reported_as: UUID | None = None
+    """The id this side's report came with, when it was joined to the register's agreement by its
+    reconciliation key (kind, party regions, date of initiation); that side's later steps use it."""
 
 
 class TkksdReviewed(Lifecycle, s.RecordTkksdReview):

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
 from ksd_agreement import store
-from ksd_agreement.domain import AgreementState, decide, evolve, numbered
+from ksd_agreement.domain import AgreementState, decide, evolve, join_target, numbered, reconciliation_key
 from ksd_common import outbox
 from ksd_common.consumer import consuming
 from ksd_common.telemetry import current_traceparent
 from ksd_contracts.envelope import Envelope
-from ksd_contracts.events import AGREEMENT_PROPOSED, Submitted
+from ksd_contracts.events import AGREEMENT_PROPOSED, PARTY_REPORTED, Submitted
 from ksd_contracts.submissions import today_wib
 from ksd_contracts.topics import AGREEMENT_EVENTS
 
@@ -55,6 +56,46 @@ async def commit(conn: asyncpg.Connection, pending: list[Pending], current: dict
     await store.append(conn, published, changed)
 
 
+@dataclass
+class Joins:
+    """Both sides' reports of one agreement, joined by reconciliation key when their ids differ:
+    the aliases known (stored and made in this batch) and the keys registered in this batch."""
+
+    aliases: dict[str, str]
+    keyed: dict[str, list[str]]
+    registered: list[tuple[str, str]] = field(default_factory=list)
+    joined: dict[str, str] = field(default_factory=dict)
+
+    def resolve(self, submitted: Submitted, current: dict[str, AgreementState | None]) -> Submitted:
+        """The submission as it applies: to the agreement its id is an alias of; or, a new report,
+        to the agreement of its key its region has not reported (else it opens one under the key)."""
+        agreement = str(submitted.agreement_id)
+        if agreement in self.aliases:
+            return submitted.model_copy(update={"agreement_id": UUID(self.aliases[agreement])})
+        key = reconciliation_key(submitted)
+        if key is None or submitted.region is None or current.get(agreement) is not None:
+            return submitted
+        target = join_target((current.get(a) for a in self.keyed.get(key, [])), submitted.region)
+        if target is None:
+            self.keyed.setdefault(key, []).append(agreement)
+            self.registered.append((key, agreement))
+            return submitted
+        self.aliases[agreement] = self.joined[agreement] = target.agreement_id
+        return submitted.model_copy(update={"agreement_id": UUID(target.agreement_id)})
+
+
+async def _joins(conn: asyncpg.Connection, received: list[Submitted],
+                 current: dict[str, AgreementState | None]) -> Joins:
+    """Aliases of the batch's ids and the agreements of its new reports' keys, their states loaded."""
+    ids = [s.agreement_id for s in received if s.agreement_id]
+    aliases = await store.aliases(conn, ids)
+    keys = [k for s in received if str(s.agreement_id) not in current and (k := reconciliation_key(s))]
+    keyed = await store.keyed(conn, keys) if keys else {}
+    wanted = {*aliases.values(), *(a for group in keyed.values() for a in group)} - set(current)
+    current.update(await store.states(conn, [UUID(a) for a in wanted]))
+    return Joins(aliases, keyed)
+
+
 async def apply_submissions(conn: asyncpg.Connection, submissions: list[Envelope], today: date | None = None) -> None:
     """Decide every submission of the batch against states loaded in one query, then append all
     resulting events and states at once (in the consumer's transaction). `region.*` submissions
@@ -64,13 +105,18 @@ async def apply_submissions(conn: asyncpg.Connection, submissions: list[Envelope
     current: dict[str, AgreementState | None] = dict(
         await store.states(conn, [s.agreement_id for _, s in received if s.agreement_id])
     )
+    joins = await _joins(conn, [s for _, s in received], current)
     pending: list[Pending] = []
-    for event, submitted in received:
+    for event, sent in received:
         with consuming(SERVICE, event):
+            submitted = joins.resolve(sent, current)
             for event_type, data in decide(current.get(str(submitted.agreement_id)), submitted,
                                            today or today_wib()).events:
+                if submitted is not sent and event_type == PARTY_REPORTED:
+                    data["reported_as"] = str(sent.agreement_id)
                 subject = data.get("agreement_id") or str(submitted.agreement_id)
                 pending.append(Pending(event, event_type, subject, data, current_traceparent()))
                 current[subject] = evolve(current.get(subject), event_type, data)
+    await store.save_joins(conn, joins.registered, joins.joined)
     if pending:
         await commit(conn, pending, current)

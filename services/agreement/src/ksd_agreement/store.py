@@ -72,3 +72,34 @@ async def claim_due(conn: asyncpg.Connection, owed: list[tuple[str, str, str]]) 
         " RETURNING agreement_id, what, period",
         [UUID(a) for a, _, _ in owed], [w for _, w, _ in owed], [p for _, _, p in owed])
     return {(str(r["agreement_id"]), r["what"], r["period"]) for r in rows}
+
+
+async def aliases(conn: asyncpg.Connection, ids: list[UUID]) -> dict[str, str]:
+    """The agreement each id of a batch was joined to, for the ids that are aliases."""
+    rows = await conn.fetch("SELECT alias, agreement_id FROM agreement_aliases WHERE alias = ANY($1::uuid[])", ids)
+    return {str(r["alias"]): str(r["agreement_id"]) for r in rows}
+
+
+async def keyed(conn: asyncpg.Connection, keys: list[str]) -> dict[str, list[str]]:
+    """The agreements registered under each key, in registration order. Each key is locked first
+    (in one order, so two batches cannot deadlock) until the transaction ends: a concurrent batch
+    waits, then sees what this one registered."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) k ORDER BY k",
+                       sorted(set(keys)))
+    rows = await conn.fetch("SELECT key, agreement_id FROM reconciliation_keys WHERE key = ANY($1::text[])"
+                            " ORDER BY position", keys)
+    found: dict[str, list[str]] = {}
+    for r in rows:
+        found.setdefault(r["key"], []).append(str(r["agreement_id"]))
+    return found
+
+
+async def save_joins(conn: asyncpg.Connection, registered: list[tuple[str, str]], joined: dict[str, str]) -> None:
+    """The batch's new (key, agreement) registrations, in order, and its new aliases."""
+    if registered:
+        await conn.execute("INSERT INTO reconciliation_keys (key, agreement_id) SELECT k, a"
+                           " FROM unnest($1::text[], $2::uuid[]) WITH ORDINALITY AS t(k, a, n) ORDER BY n",
+                           [k for k, _ in registered], [UUID(a) for _, a in registered])
+    if joined:
+        await conn.execute("INSERT INTO agreement_aliases SELECT * FROM unnest($1::uuid[], $2::uuid[])",
+                           [UUID(a) for a in joined], [UUID(c) for c in joined.values()])
