@@ -14,7 +14,7 @@ from conftest import Platform
 from ksd_tools import benchkit
 from ksd_tools.benchkit import Context, figure, measure, modules, section_name, table, write
 
-MEASURED_HERE = ["limits", "intake", "flow", "reporting", "audit", "memory"]
+MEASURED_HERE = ["limits", "intake", "flow", "agreement", "reporting", "audit", "memory"]
 """Every section but mapping's, which declares for the whole nation (tests/integration/test_mapping_bench.py
 runs it at a trial scale)."""
 
@@ -52,6 +52,8 @@ async def test_the_bench_measures_every_figure_beside_a_baseline(platform: Platf
     by_name = {f["figure"]: f for f in result["figures"]}
     assert by_name["intake accepted"]["baseline"] == by_name["kafka raw produce"]["value"]
     assert by_name["postgres one transaction per row"]["baseline"] == by_name["postgres COPY"]["value"]
+    applied = next(f for name, f in by_name.items() if name.startswith("agreement events applied (batches of"))
+    assert applied["baseline_name"] == "one transaction per submission" and by_name["submissions decided"]["value"]
     assert {"intake RSS", "agreement RSS", "mapping RSS", "reporting RSS"} <= set(by_name)
     assert result["machine"]["cores"] and result["scale"]["submissions"] == 10
 

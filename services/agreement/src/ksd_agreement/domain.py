@@ -461,9 +461,9 @@ def reconciliation_key(submitted: Submitted) -> str | None:
     signing). None when only one region is a party (no other side reports it) or no region sent it."""
     if submitted.submission_type != "agreement.propose" or submitted.region is None:
         return None
-    proposal = AgreementPropose.model_validate(submitted.payload)
-    regions = sorted(proposal.region_codes)
-    return f"{proposal.kind.value}|{','.join(regions)}|{proposal.initiated_on}" if len(regions) > 1 else None
+    proposal = submitted.payload  # as intake validated and published it
+    regions = sorted(p["code"] for p in proposal["parties"] if p["type"] == "region")
+    return f"{proposal['kind']}|{','.join(regions)}|{proposal['initiated_on']}" if len(regions) > 1 else None
 
 
 def join_target(candidates: Iterable[AgreementState | None], region: str) -> AgreementState | None:

@@ -158,13 +158,14 @@ async def _track(sender: Sender, track: Track, gate: asyncio.Semaphore) -> None:
             await sender.one(step)
 
 
-def _role(code: str) -> str:
+def role_of(code: str) -> str:
+    """A node's role: a province's code has two digits."""
     return "province" if len(code) == 2 else "regency"
 
 
 async def node_tokens(base_url: str, nodes: list[str]) -> dict[str, str]:
     """A token for each node, once intake knows every one (credentials travel on a topic)."""
-    tokens = dict(zip(nodes, await issue_tokens([(_role(n), n, "simulated node") for n in nodes]), strict=True))
+    tokens = dict(zip(nodes, await issue_tokens([(role_of(n), n, "simulated node") for n in nodes]), strict=True))
     await wait_until_known(f"{base_url}/v1/submissions/{uuid.UUID(int=0)}", *tokens.values(), timeout=600)
     return tokens
 
