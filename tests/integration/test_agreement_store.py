@@ -145,6 +145,19 @@ async def test_both_sides_reports_join_by_kind_parties_and_date_whatever_their_i
     assert second.reported_by == [KUPANG] and second.agreement_id == str(kota_again)  # Kota's second, same day
 
 
+async def test_reports_of_one_day_on_different_affairs_stay_two_agreements(pool: asyncpg.Pool) -> None:
+    sampah, air = uuid4(), uuid4()
+    async with pool.acquire() as conn, conn.transaction():
+        await apply_submissions(conn, [submission(sampah, "agreement.propose", PROPOSALS["KSDD"]),
+                                       other_side(air, "agreement.propose", PROPOSALS["KSDD"] | {
+                                           "title": "Penyediaan air minum lintas daerah", "urusan": ["1.03"]})],
+                                today=date(2026, 11, 23))
+    async with pool.acquire() as conn:
+        assert (await saved(conn, sampah)).reported_by == [KUPANG]
+        assert (await saved(conn, air)).reported_by == [KAB_KUPANG]
+        assert await conn.fetchval("SELECT count(*) FROM agreement_aliases") == 0
+
+
 async def test_concurrent_reports_of_both_sides_join_into_one_agreement(pool: asyncpg.Pool) -> None:
     kota, kabupaten = uuid4(), uuid4()
 

@@ -455,22 +455,24 @@ def _propose(state: AgreementState | None, submitted: Submitted) -> Decision:
     return Decision([(ev.PARTY_REPORTED, data)])
 
 
-def reconciliation_key(submitted: Submitted) -> str | None:
+def reconciliation_key(proposal: dict[str, Any]) -> str | None:
     """What both sides' reports of one agreement share when they do not share an id: the kind, the
     party regions and the date of initiation (an imported register row's earliest date, its
-    signing). None when only one region is a party (no other side reports it) or no region sent it."""
-    if submitted.submission_type != "agreement.propose" or submitted.region is None:
-        return None
-    proposal = submitted.payload  # as intake validated and published it
+    signing), read from a proposal as intake validated it. None when only one region is a party:
+    no other side reports it."""
     regions = sorted(p["code"] for p in proposal["parties"] if p["type"] == "region")
     return f"{proposal['kind']}|{','.join(regions)}|{proposal['initiated_on']}" if len(regions) > 1 else None
 
 
-def join_target(candidates: Iterable[AgreementState | None], region: str) -> AgreementState | None:
+def join_target(candidates: Iterable[AgreementState | None], region: str, urusan: list[str]) -> AgreementState | None:
     """The agreement a new report of this key joins: the first registered that this region has not
-    reported yet. In registration order, so concurrent reports resolve the same way on any replay;
-    a region reporting two agreements of one key (two signed the same day) opens the second."""
-    return next((s for s in candidates if s is not None and region not in s.reported_by), None)
+    reported yet and whose affairs agree with the report's (one in common, or one side gave none, as
+    an imported register without codes). In registration order, so concurrent reports resolve the
+    same way on any replay; two agreements of one key on different affairs, or a region reporting
+    two of one key, stay two."""
+    theirs = set(urusan)
+    return next((s for s in candidates if s is not None and region not in s.reported_by
+                 and (not theirs or not s.urusan or theirs & set(s.urusan))), None)
 
 
 def _differences(state: AgreementState, proposal: AgreementPropose) -> list[Reason]:

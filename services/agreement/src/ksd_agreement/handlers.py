@@ -72,10 +72,11 @@ class Joins:
         agreement = str(submitted.agreement_id)
         if agreement in self.aliases:
             return submitted.model_copy(update={"agreement_id": UUID(self.aliases[agreement])})
-        key = reconciliation_key(submitted)
+        key = _key(submitted)
         if key is None or submitted.region is None or current.get(agreement) is not None:
             return submitted
-        target = join_target((current.get(a) for a in self.keyed.get(key, [])), submitted.region)
+        target = join_target((current.get(a) for a in self.keyed.get(key, [])), submitted.region,
+                             submitted.payload.get("urusan", []))
         if target is None:
             self.keyed.setdefault(key, []).append(agreement)
             self.registered.append((key, agreement))
@@ -84,12 +85,19 @@ class Joins:
         return submitted.model_copy(update={"agreement_id": UUID(target.agreement_id)})
 
 
+def _key(submitted: Submitted) -> str | None:
+    """The reconciliation key of a region's proposal; other submissions have none."""
+    if submitted.submission_type != "agreement.propose" or submitted.region is None:
+        return None
+    return reconciliation_key(submitted.payload)
+
+
 async def _joins(conn: asyncpg.Connection, received: list[Submitted],
                  current: dict[str, AgreementState | None]) -> Joins:
     """Aliases of the batch's ids and the agreements of its new reports' keys, their states loaded."""
     ids = [s.agreement_id for s in received if s.agreement_id]
     aliases = await store.aliases(conn, ids)
-    keys = [k for s in received if str(s.agreement_id) not in current and (k := reconciliation_key(s))]
+    keys = [k for s in received if str(s.agreement_id) not in current and (k := _key(s))]
     keyed = await store.keyed(conn, keys) if keys else {}
     wanted = {*aliases.values(), *(a for group in keyed.values() for a in group)} - set(current)
     current.update(await store.states(conn, [UUID(a) for a in wanted]))

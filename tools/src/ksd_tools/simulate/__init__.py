@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from ksd_agreement.domain import reconciliation_key
 from ksd_common.settings import settings
 from ksd_tools.simulate.plan import Step, Track, Workload, workload
 from ksd_tools.simulate.runner import run
@@ -21,10 +22,20 @@ __all__ = ["Step", "Track", "Workload", "add_commands", "proposals", "run", "wor
 def proposals(count: int, seed: int) -> list[Step]:
     """The first valid proposal of each of `count` lifecycles, initiated in turn by every one of the
     546 governments: independent submissions, each a new agreement, for the benches' load (so
-    `546 * k` of them is a deadline burst of k from every node)."""
+    `546 * k` of them is a deadline burst of k from every node). A proposal that the agreement
+    service would join to an earlier one as the other side's report (the same reconciliation key)
+    is left out, so each of them opens its own agreement."""
     work = workload(count, seed)
-    return [next(s for s in t.steps if s.type == "agreement.propose" and s.expect == "applied")
-            for t in work.tracks if t.name.startswith("a")]
+    first = [next(s for s in t.steps if s.type == "agreement.propose" and s.expect == "applied")
+             for t in work.tracks if t.name.startswith("a")]
+    seen: set[str] = set()
+    kept = []
+    for step in first:
+        key = reconciliation_key(step.data)
+        if key is None or key not in seen:
+            kept.append(step)
+        seen.add(key or "")
+    return kept
 
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
