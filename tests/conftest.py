@@ -103,17 +103,30 @@ async def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> 
     raise RuntimeError(f"{url} not ready after 60 s:\n{log.read_text()[-3000:]}")
 
 
+def _start(platform: Platform, service: str, log_mode: str) -> None:
+    """Start `service` as a process of its own, writing (`wb`) or continuing (`ab`) its log."""
+    with platform.log(service).open(log_mode) as out:
+        platform.processes[service] = subprocess.Popen(
+            [sys.executable, "-m", f"ksd_{service}"], env=_environment(platform.traces), stdout=out,
+            stderr=subprocess.STDOUT)
+
+
+async def restart(platform: Platform, service: str) -> None:
+    """Start `service` again once its process has ended (say, killed by a test), and wait until it
+    is ready; its log continues after the killed process's."""
+    platform.processes[service].wait(10)
+    _start(platform, service, "ab")
+    await _wait_ready(platform.url[service], platform.processes[service], platform.log(service))
+
+
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     platform = Platform(tmp_path_factory.mktemp("platform"))
     asyncio.run(_recreate_databases(platform.settings))
     asyncio.run(_fresh_history(platform.settings))
-    env = _environment(platform.traces)
     try:
         for service in SERVICES:
-            with platform.log(service).open("wb") as out:
-                platform.processes[service] = subprocess.Popen(
-                    [sys.executable, "-m", f"ksd_{service}"], env=env, stdout=out, stderr=subprocess.STDOUT)
+            _start(platform, service, "wb")
 
         async def ready() -> None:
             await asyncio.gather(*(_wait_ready(platform.url[s], platform.processes[s], platform.log(s))

@@ -12,13 +12,11 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 from typing import Any
 from uuid import uuid4
 
 import httpx
-from conftest import Platform, _environment, _wait_ready, header
+from conftest import Platform, header, restart
 from intake_examples import examples
 
 from ksd_contracts.topics import AGREEMENT_EVENTS, SUBMISSIONS
@@ -54,8 +52,7 @@ async def test_killing_intake_loses_no_accepted_submission(platform: Platform, t
         accepted |= {r["idempotency_key"]: r["result"]["id"] for r in answer.json()["results"]}
         await asyncio.gather(*background)
         pending = await _outbox_rows(platform)
-        _restart_intake(platform)
-        await _wait_ready(url, platform.processes["intake"], platform.log("intake"))
+        await restart(platform, "intake")
         for key, body in singles:
             if key not in accepted:
                 await single(key, body)
@@ -77,11 +74,3 @@ async def _outbox_rows(platform: Platform) -> int:
         return int(await conn.fetchval("SELECT count(*) FROM outbox"))
     finally:
         await conn.close()
-
-
-def _restart_intake(platform: Platform) -> None:
-    platform.processes["intake"].wait(10)
-    with platform.log("intake").open("ab") as out:
-        platform.processes["intake"] = subprocess.Popen(
-            [sys.executable, "-m", "ksd_intake"], env=_environment(platform.traces), stdout=out,
-            stderr=subprocess.STDOUT)
