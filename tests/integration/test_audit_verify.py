@@ -90,8 +90,22 @@ async def test_a_reordered_pair_is_named(original: list[KafkaRecord], copy_and_v
 
 
 async def test_a_duplicate_is_named(original: list[KafkaRecord], copy_and_verify: Write) -> None:
-    topic, report = await copy_and_verify([*original, original[4]])
-    _bad_at(topic, report, len(original), original[4], "again after")
+    """The same fact again under a new id, rightly hashed: consumers would apply it twice."""
+    event = _event(original[4])
+    assert event.sequence is not None and event.prevhash is not None
+    duplicate = event.model_copy(update={"id": uuid4()}).chained(event.sequence, event.prevhash).to_kafka()
+    topic, report = await copy_and_verify([*original, duplicate])
+    _bad_at(topic, report, len(original), duplicate, "again after")
+
+
+async def test_a_redelivered_identical_copy_is_counted_not_failed(
+    original: list[KafkaRecord], copy_and_verify: Write,
+) -> None:
+    """What a relay killed between Kafka's acknowledgement and its outbox delete leaves: the same
+    records again, which consumers drop by id."""
+    _, report = await copy_and_verify([*original[:6], original[4], original[5], *original[6:]])
+    assert report.clean and report.copies == 2
+    assert report.counts == {AGREEMENT_EVENTS.name: AGREEMENTS * PER_AGREEMENT}
 
 
 async def test_an_injected_event_with_a_forged_source_is_named(

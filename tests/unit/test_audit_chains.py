@@ -3,6 +3,8 @@ they were written, each once."""
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,10 +29,22 @@ def test_the_written_order_links() -> None:
 
 @given(st.permutations(range(len(CHAIN))), st.lists(st.integers(0, len(CHAIN) - 1), max_size=2))
 @settings(max_examples=200)
-def test_any_other_order_drop_or_repeat_breaks_the_chain(order: list[int], repeats: list[int]) -> None:
-    changed = [CHAIN[i] for i in order] + [CHAIN[i] for i in repeats]
-    if changed != CHAIN:
-        assert _problems(changed)
+def test_any_other_order_breaks_the_chain_and_an_identical_repeat_is_only_a_copy(
+    order: list[int], repeats: list[int],
+) -> None:
+    chains = Chains()
+    problems = [p for e in [CHAIN[i] for i in order] + [CHAIN[i] for i in repeats] if (p := chains.link(e))]
+    if order != sorted(order):
+        assert problems
+    else:
+        assert problems == [] and chains.copies == len(repeats)
+
+
+@given(st.lists(st.integers(0, len(CHAIN) - 1), min_size=1, max_size=2))
+def test_a_repeat_under_a_new_id_breaks_the_chain(repeats: list[int]) -> None:
+    again = [CHAIN[i].model_copy(update={"id": uuid4()}).chained(CHAIN[i].sequence or 0, CHAIN[i].prevhash or "")
+             for i in repeats]
+    assert _problems(CHAIN + again)
 
 
 @given(st.integers(0, len(CHAIN) - 2))

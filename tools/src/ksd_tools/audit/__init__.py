@@ -37,6 +37,8 @@ def _run_verify(args: argparse.Namespace) -> None:
     for topic, count in sorted(report.counts.items()):
         print(f"{topic:28} {count:>12,} events verified")
     print(f"{'subjects':28} {report.subjects:>12,}   in {report.seconds:.1f} s")
+    if report.copies:
+        print(f"{'redelivered copies':28} {report.copies:>12,}   identical to an event already read (dropped by id)")
     if report.finding:
         print(f"FIRST BAD EVENT: {report.finding}", file=sys.stderr)
     for problem in report.rewritten:

@@ -5,7 +5,9 @@ Every record is held to: being an envelope; a type its topic may carry, from a s
 it (rules.py); `data` valid for its type; a hash that matches its content; the next sequence of its
 subject with a `prevhash` that links to the previous event's hash. So a changed payload fails its
 hash, a deleted event leaves a gap, a reordered pair or a duplicate breaks the sequence, and an
-injected event fails its source (or, with a lawful source, the chain it was pushed into).
+injected event fails its source (or, with a lawful source, the chain it was pushed into). A record
+that is exactly an event already read (same id, content and hash) is a redelivered copy, which the
+relay may publish after a crash and every consumer drops by id: counted, not failed.
 """
 
 from __future__ import annotations
@@ -39,9 +41,16 @@ class Finding:
 
 @dataclass
 class Chains:
-    """The head (sequence, hash) of every subject's chain in one topic."""
+    """The head (sequence, hash) of every subject's chain in one topic, and each link's hash (its
+    first 16 bytes) to tell a redelivered copy from a duplicate."""
 
     heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+    links: dict[str, list[bytes]] = field(default_factory=dict)
+    copies: int = 0
+    """Records that are exactly an event already read (same id, content and hash): a relay that
+    was stopped between Kafka's acknowledgement and its outbox delete publishes its last records
+    again (at least once, ARCHITECTURE.md). Consumers drop them by event id, so they change no
+    state; they are counted, not failed."""
 
     def link(self, event: Envelope) -> str | None:
         """Extend the subject's chain with `event`; what is wrong when it does not fit."""
@@ -49,9 +58,12 @@ class Chains:
         sequence = event.sequence
         if sequence is None:
             return "no sequence: not a link of any chain"
+        if sequence <= last and self.links[event.subject][sequence - 1] == _short(event.hash):
+            self.copies += 1
+            return None
         if sequence <= last:
             return (f"sequence {sequence} of subject {event.subject} again after {last}:"
-                    " a duplicate, or a pair out of order")
+                    " a duplicate under another id or content, or a pair out of order")
         if sequence > last + 1:
             return (f"sequence {sequence} of subject {event.subject} where {last + 1} was expected:"
                     f" {sequence - last - 1} event(s) missing, or out of order")
@@ -59,7 +71,12 @@ class Chains:
             return (f"prevhash does not link to sequence {last} of subject {event.subject}"
                     " (that event was replaced or re-hashed)")
         self.heads[event.subject] = (sequence, event.hash or "")
+        self.links.setdefault(event.subject, []).append(_short(event.hash))
         return None
+
+
+def _short(hash: str | None) -> bytes:
+    return bytes.fromhex((hash or "")[:32])
 
 
 def check_content(rule: Rule, event: Envelope) -> str | None:
@@ -100,10 +117,12 @@ class Verifier:
             return self._bad(record, None, str(error))
         if record.key != event.subject.encode():
             return self._bad(record, event, f"key {record.key!r} is not the subject {event.subject}")
-        problem = check_content(RULES[topic], event) or self.chains.setdefault(topic, Chains()).link(event)
+        chains = self.chains.setdefault(topic, Chains())
+        copies = chains.copies
+        problem = check_content(RULES[topic], event) or chains.link(event)
         if problem:
             return self._bad(record, event, problem)
-        self.counts[topic] += 1
+        self.counts[topic] += chains.copies == copies
         return None
 
     def _bad(self, record: Record, event: Envelope | None, problem: str) -> Finding:
@@ -119,6 +138,8 @@ class Report:
     subjects: int
     rewritten: list[str]
     seconds: float
+    copies: int = 0
+    """Redelivered identical copies (see Chains.copies)."""
 
     @property
     def clean(self) -> bool:
@@ -146,4 +167,4 @@ async def verify(history: History, topics: list[Topic], *, checkpoints: bool = F
         held: dict[tuple[str, date], tuple[int, DayCheckpoint]] = await recorded(history)
         rewritten = rewritten_days(verifier.days, held.values(), {t.name for t in topics if t is not AUDIT_CHECKPOINTS})
     return Report(verifier.finding, dict(verifier.counts), sum(len(c.heads) for c in verifier.chains.values()),
-                  rewritten, progress.seconds)
+                  rewritten, progress.seconds, sum(c.copies for c in verifier.chains.values()))
