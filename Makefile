@@ -59,7 +59,10 @@ test: infra
 # same idempotency keys. `rm .data/demo-loaded` to load again (a new seed: DEMO_SEED=2).
 demo: install
 	mkdir -p .data
-	test -s .data/demo-token || .venv/bin/ksd admin token create --role directorate --label demo >.data/demo-token
+	# A demo token the platform no longer knows (its databases were recreated) is replaced.
+	known=$$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $$(cat .data/demo-token 2>/dev/null)" \
+	  http://127.0.0.1:$${KSD_INTAKE_PORT:-8081}/v1/submissions/00000000-0000-0000-0000-000000000000 || true)
+	[ "$$known" = 404 ] || .venv/bin/ksd admin token create --role directorate --label demo >.data/demo-token
 	if [ -e .data/demo-loaded ]; then echo "demo: loaded already ($$(cat .data/demo-loaded))"; exit 0; fi; \
 	.venv/bin/ksd simulate --agreements $(DEMO_AGREEMENTS) --seed $(DEMO_SEED) && \
 	echo "$(DEMO_AGREEMENTS) agreements, seed $(DEMO_SEED), $$(date -u +%FT%TZ)" >.data/demo-loaded
