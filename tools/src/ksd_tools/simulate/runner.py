@@ -91,9 +91,12 @@ class Sender:
         for _ in steps:
             await self.limit.wait()
         body = {"submissions": [{"idempotency_key": s.key} | s.body for s in steps]}
+        started = time.perf_counter()
+        self.tally.first_sent = self.tally.first_sent or started
         response = await retrying(
             self.client.post, "/v1/submissions/batch", json=body, headers=self.headers(steps[0].node)
         )
+        self.tally.latencies.append(time.perf_counter() - started)
         answer = _json(response)
         if response.status_code >= 300:
             for step in steps:
@@ -175,20 +178,30 @@ def _client(base_url: str, concurrency: int) -> httpx.AsyncClient:
 
 
 async def send(steps: list[Step], base_url: str, tokens: dict[str, str], concurrency: int = 32,
-               rate: float | None = None, tally: Tally | None = None) -> Tally:
-    """Independent single steps (e.g. one new proposal each), `concurrency` at a time, at most
-    `rate` per second: the load of the benches. Returns what was answered and how fast."""
+               rate: float | None = None, tally: Tally | None = None, *, batched: bool = False) -> Tally:
+    """Independent steps (e.g. one new proposal each), `concurrency` requests at a time, at most
+    `rate` submissions per second: the load of the benches. Each a single POST, or, `batched`, each
+    node's steps in batches of up to 500, as a node's own system sends them. Returns what was
+    answered and how fast (`latencies` per request)."""
     tally = tally if tally is not None else Tally()
     gate = asyncio.Semaphore(concurrency)
     async with _client(base_url, concurrency) as client:
         sender = Sender(client, tokens, RateLimit(rate), tally)
 
-        async def one(step: Step) -> None:
+        async def one(group: list[Step]) -> None:
             async with gate:
-                await sender.one(step)
+                await (sender.many(group) if batched else sender.one(group[0]))
 
-        await asyncio.gather(*(one(s) for s in steps))
+        await asyncio.gather(*(one(g) for g in (_by_node(steps) if batched else [[s] for s in steps])))
     return tally
+
+
+def _by_node(steps: list[Step], size: int = 500) -> list[list[Step]]:
+    """Each node's steps, in batches of at most `size` (intake's batch limit)."""
+    nodes: dict[str, list[Step]] = {}
+    for step in steps:
+        nodes.setdefault(step.node, []).append(step)
+    return [group[i:i + size] for group in nodes.values() for i in range(0, len(group), size)]
 
 
 async def answered(base_url: str, tokens: dict[str, str], tally: Tally, timeout: float) -> Counter[str]:
