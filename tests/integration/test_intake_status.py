@@ -4,6 +4,8 @@ submission (agreement or mapping side) means applied; a rejection means rejected
 from __future__ import annotations
 
 import asyncio
+import random
+from datetime import date, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -55,3 +57,17 @@ async def test_mapping_answers_region_declarations(platform: Platform) -> None:
                             ).chained(2, GENESIS_HASH))
     assert (await _status(platform, token, applied, "applied"))["agreement_id"] is None
     assert (await _status(platform, token, rejected, "rejected"))["reasons"] == reasons
+
+
+async def test_a_report_joined_to_the_other_sides_agreement_shows_that_agreement(platform: Platform) -> None:
+    """Kota and Kabupaten Kupang each propose their one agreement from their own register, with no
+    shared id: the second side's status names the agreement it joined, the one reporting shows."""
+    initiated_on = (date(2001, 1, 1) + timedelta(days=random.randrange(3650))).isoformat()
+    answers = []
+    for own, partner in (("53.71", "53.01"), ("53.01", "53.71")):
+        token = await platform.token("regency", own)
+        data = examples(own, partner, uuid4())["agreement.propose"].valid | {"initiated_on": initiated_on}
+        submitted = (await post(platform, token, {"type": "agreement.propose", "data": data})).json()["id"]
+        answers.append(await _status(platform, token, submitted, "applied"))
+    first, second = answers
+    assert first["agreement_id"] and second["agreement_id"] == first["agreement_id"]

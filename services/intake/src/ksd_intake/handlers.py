@@ -20,6 +20,7 @@ from ksd_common.problems import Problem, forbidden, invalid
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import (
     AGREEMENT_PROPOSED,
+    PARTY_REPORTED,
     REGION_SUBMISSION_REJECTED,
     SUBMISSION_REJECTED,
     SubmissionRejected,
@@ -264,8 +265,9 @@ def _row_report(row: imports.PlannedRow, outcomes: list[tuple[str, Outcome]]) ->
 
 async def apply_answers(conn: asyncpg.Connection, events: list[Envelope]) -> None:
     """Consumer of ksd.agreement.events and ksd.mapping.events: keep each submission's status (an
-    event caused by it means `applied`; a rejection means `rejected` with the rule), and the party
-    regions of each agreement proposed, so intake can refuse a non-party's steps itself.
+    event caused by it means `applied`; a rejection means `rejected` with the rule; a report joined
+    to the other side's agreement shows that agreement's id), and the party regions of each
+    agreement proposed, so intake can refuse a non-party's steps itself.
 
     Only events caused by a submission of this intake are traced and applied: the rest (events of
     the scheduler, of mapping's own classifications, or of another platform sharing the topic) are
@@ -281,12 +283,12 @@ async def apply_answers(conn: asyncpg.Connection, events: list[Envelope]) -> Non
         if cause is None or cause not in ours:
             continue
         with consuming(SERVICE, event):
-            subject = _uuid(event.subject)
             if event.type in (SUBMISSION_REJECTED, REGION_SUBMISSION_REJECTED):
                 rejected = SubmissionRejected.model_validate(event.data)
-                answers.append((rejected.submission_id, "rejected", rejected.reasons, subject))
+                answers.append((rejected.submission_id, "rejected", rejected.reasons, None))
             else:
-                answers.append((cause, "applied", [], subject))
+                joined = event.type == PARTY_REPORTED and event.data.get("reported_as")
+                answers.append((cause, "applied", [], _uuid(event.subject) if joined else None))
     await store.record_answers(conn, answers)
     await store.record_parties(conn, parties)
 

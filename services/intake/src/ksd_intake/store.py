@@ -111,16 +111,21 @@ Answer = tuple[UUID, str, list[dict[str, Any]], UUID | None]
 
 
 async def record_answers(conn: asyncpg.Connection, answers: list[Answer]) -> None:
-    """(submission id, status, reasons, agreement id) from the agreement or mapping service, in one
-    statement. `rejected` is final; `applied` never overwrites it."""
+    """(submission id, status, reasons, joined agreement id) from the agreement or mapping service,
+    in one statement. `rejected` is final; `applied` never overwrites it. The agreement id, when
+    given, is the one the submission's report was joined to, and replaces the id it came with."""
     if not answers:
         return
-    rows = [{"id": str(i), "status": st, "reasons": r, "agreement_id": str(a) if a else None}
-            for i, st, r, a in answers]
+    rows: dict[UUID, dict[str, Any]] = {}
+    for i, st, r, a in answers:  # one row per submission: UPDATE ... FROM applies only one of several
+        row = rows.setdefault(i, {"id": str(i), "status": st, "reasons": r, "agreement_id": None})
+        if st == "rejected":
+            row.update(status=st, reasons=r)
+        row["agreement_id"] = str(a) if a else row["agreement_id"]
     await conn.execute(
         "UPDATE submissions s SET status = a.status, reasons = a.reasons,"
-        " agreement_id = COALESCE(s.agreement_id, a.agreement_id), answered_at = now()"
+        " agreement_id = COALESCE(a.agreement_id, s.agreement_id), answered_at = now()"
         " FROM jsonb_to_recordset($1::jsonb) AS a(id uuid, status text, reasons jsonb, agreement_id uuid)"
         " WHERE s.id = a.id AND s.status <> 'rejected'",
-        rows,
+        list(rows.values()),
     )
