@@ -106,6 +106,7 @@ def build() -> History:
     a1.add(ev.KSB_SIGNED, {"document": _document("01/KSB/2023", "2023-03-15")}, submitted_by="65.71")
     a1.add(ev.PKS_SIGNED, _pks("02/PKS/2023", "2023-06-15", "2023-07-01", "2025-08-15", [("apbd", 500_000_000)]),
            submitted_by="65.71")
+    a1.add(ev.STARTED, {"start_on": "2023-07-01"})
     a1.add(ev.PROGRESS_REPORTED, {"period": "2024-S1", "reported_on": "2024-07-10", "achievements": "TPA terpadu",
                                   "recommendation": "dilanjutkan"}, submitted_by="65.71")
     a1.add(ev.REPORT_OVERDUE, {"period": "2024-S2", "due_on": "2025-01-31"})
@@ -193,7 +194,7 @@ def build() -> History:
 EXPECTED_DELTA: dict[str, Any] = {
     "total": 8,
     "by_kind": {"KSDD": 5, "KSDPK": 2, "KSDPL": 1},
-    "by_status": {"pks_signed": 3, "ksb_signed": 1, "expired": 1, "ended": 1, "initiated": 1, "declined": 1},
+    "by_status": {"running": 3, "ksb_signed": 1, "expired": 1, "ended": 1, "initiated": 1, "declined": 1},
     "by_urusan": {"2.11": 1, "1.02": 1, "1.03": 1, "3.26": 1, "2.15": 3, "2.07": 1},
     "by_province": {"65": 8, "64": 1},
     "by_region": {"65.71": 4, "65.02": 2, "65.03": 1, "65.04": 1, "65.01": 3, "65": 1, "64.71": 1},

@@ -118,7 +118,8 @@ async def test_the_dashboard_shows_the_apis_figures_drills_down_and_exports(
     steps = await page.locator("#timeline tbody tr").all_inner_texts()
     assert len(steps) == len(history.agreements["a1"].events)
     assert "Penandatanganan PKS" in steps[5] and "2023-06-15" in steps[5] and "Kota Tarakan" in steps[5]
-    assert "Laporan terlambat" in steps[7] and "sistem" in steps[7]
+    assert "Mulai berlaku" in steps[6] and "2023-07-01" in steps[6] and "sistem" in steps[6]
+    assert "Laporan terlambat" in steps[8] and "sistem" in steps[8]
 
     # Export with the filters in force: the workbook opens and holds the agreement.
     await page.go_back()

@@ -177,7 +177,7 @@ async def test_the_compiled_record_keeps_current_terms_and_the_whole_timeline(sc
     terms, timeline = record["terms"], record["timeline"]
     assert terms["title"] == "Promosi pariwisata dan budaya Kalimantan Utara dan Sabah"  # amended
     assert terms["end_on"] == "2027-12-31" and terms["ksb_on"] == "2024-04-20"  # amended, corrected
-    assert terms["status"] == "pks_signed" and terms["countries"] == ["MY"] and terms["value_idr"] == 2_000_000_000
+    assert terms["status"] == "running" and terms["countries"] == ["MY"] and terms["value_idr"] == 2_000_000_000
     assert [s["type"] for s in timeline] == [
         "proposed", "central_approved", "ksb_signed", "dprd_approved", "pks_signed", "amended", "corrected",
         "report_overdue", "progress_reported"]

@@ -244,6 +244,18 @@ def test_time_expires_a_running_agreement_and_marks_reports_overdue() -> None:
         "agreement_id": str(stream.agreement_id), "flags": [], "period": "2024-S2", "due_on": "2025-01-01"})]
 
 
+def test_a_pks_signed_ahead_of_its_start_runs_from_that_day() -> None:
+    stream = Stream().through(*KSB)
+    stream.submit("agreement.record_pks", start_on="2025-01-01")
+    assert stream.state and stream.state.status == "pks_signed"
+    assert due(stream.state, date(2024, 12, 31)) == []
+    owed = due(stream.state, date(2025, 1, 1))
+    assert owed == [(ev.STARTED, {"agreement_id": str(stream.agreement_id), "flags": [], "start_on": "2025-01-01"})]
+    AGREEMENT_EVENT_MODELS[ev.STARTED].model_validate(owed[0][1])
+    after = fold([*stream.events, *owed])
+    assert after and after.status == "running" and due(after, date(2025, 1, 1)) == []
+
+
 def test_an_extended_agreement_does_not_expire() -> None:
     stream = Stream().through(*RUNNING, "agreement.extend")
     assert stream.state and [t for t, _ in due(stream.state, date(2028, 1, 1)) if t == ev.EXPIRED] == []

@@ -169,6 +169,12 @@ class Corrected(Lifecycle):
     data: dict[str, Any]
 
 
+class Started(Lifecycle):
+    """The scheduler saw the start date of a PKS signed ahead of it arrive: the agreement runs."""
+
+    start_on: date
+
+
 class Expired(Lifecycle):
     """The scheduler saw the end date pass with no extension."""
 
@@ -197,6 +203,7 @@ EXTENDED = event_type("agreement", "extended")
 TERMINATED = event_type("agreement", "terminated")
 PROGRESS_REPORTED = event_type("agreement", "progress_reported")
 CORRECTED = event_type("agreement", "corrected")
+STARTED = event_type("agreement", "started")
 EXPIRED = event_type("agreement", "expired")
 REPORT_OVERDUE = event_type("agreement", "report_overdue")
 SUBMISSION_REJECTED = event_type("agreement", "submission_rejected")
@@ -217,6 +224,7 @@ AGREEMENT_EVENT_MODELS: dict[str, type[BaseModel]] = {
     TERMINATED: Terminated,
     PROGRESS_REPORTED: ProgressReported,
     CORRECTED: Corrected,
+    STARTED: Started,
     EXPIRED: Expired,
     REPORT_OVERDUE: ReportOverdue,
     SUBMISSION_REJECTED: SubmissionRejected,

@@ -51,7 +51,7 @@ SELECT id, kind, status, title, ARRAY[a, b], ARRAY(SELECT DISTINCT left(x, 2) FR
 FROM (
   SELECT i, h, md5(i::text || 'ksd')::uuid AS id,
     (ARRAY['KSDD', 'KSDD', 'KSDD', 'KSDD', 'KSDPK', 'KSDPK', 'KSDPL', 'KSDLL', 'Sinergi'])[1 + h % 9] AS kind,
-    (ARRAY['initiated', 'offered', 'ksb_signed', 'pks_signed', 'pks_signed', 'ended', 'expired'])
+    (ARRAY['initiated', 'offered', 'ksb_signed', 'pks_signed', 'running', 'ended', 'expired'])
       [1 + (h / 9) % 7] AS status,
     subjects[1 + (h / 7) % cardinality(subjects)] || ' ' || codes[1 + h % cardinality(codes)] AS title,
     codes[1 + h % cardinality(codes)] AS a, codes[1 + (h / 13) % cardinality(codes)] AS b,

@@ -172,6 +172,7 @@ _STEP_STATUS: dict[str, Callable[[dict[str, Any]], str]] = {
     ev.CENTRAL_APPROVED: lambda d: Status.CENTRAL_APPROVED,
     ev.PKS_SIGNED_V2: lambda d: Status.RUNNING if d["start_on"] <= d["document"]["signed_on"] else Status.PKS_SIGNED,
     ev.TERMINATED: lambda d: Status.ENDED,
+    ev.STARTED: lambda d: Status.RUNNING,
     ev.EXPIRED: lambda d: Status.EXPIRED,
 }
 """The status a step moves the agreement to; the other steps keep it where it is."""
@@ -580,16 +581,20 @@ def _semesters(start: date, end: date, today: date) -> list[tuple[str, date]]:
 
 
 def due(state: AgreementState, today: date) -> list[Event]:
-    """What time owes an agreement today: `expired` past its end with no extension, and
-    `report_overdue` for each ended semester of its term with no report. Pure: the scheduler
-    emits these once each (its table keys them by agreement, what and period)."""
+    """What time owes an agreement today: `started` once a PKS signed ahead of its start reaches it,
+    `report_overdue` for each ended semester of its term with no report, and `expired` past its end
+    with no extension. Pure: the scheduler emits these once each (its table keys them by agreement,
+    what and period)."""
     if state.start_on is None or state.status not in (Status.PKS_SIGNED, Status.RUNNING, Status.EXPIRED):
         return []
-    end = date.fromisoformat(state.end_on or state.start_on)
-    owed: list[Event] = [
+    start, end = date.fromisoformat(state.start_on), date.fromisoformat(state.end_on or state.start_on)
+    owed: list[Event] = []
+    if state.status == Status.PKS_SIGNED and start <= today:
+        owed.append((ev.STARTED, {"agreement_id": state.agreement_id, "flags": [], "start_on": state.start_on}))
+    owed += [
         (ev.REPORT_OVERDUE, {"agreement_id": state.agreement_id, "flags": [], "period": period,
                              "due_on": due_on.isoformat()})
-        for period, due_on in _semesters(date.fromisoformat(state.start_on), end, today)
+        for period, due_on in _semesters(start, end, today)
         if period not in state.reported_periods and period not in state.overdue_periods
     ]
     if state.status != Status.EXPIRED and not state.extended_by and end < today:

@@ -1,4 +1,4 @@
-"""Time's part in the lifecycle: `expired` and `report_overdue`, from a periodic task.
+"""Time's part in the lifecycle: `started`, `report_overdue` and `expired`, from a periodic task.
 
 `domain.due` says what an agreement is owed on a day; this module emits it. Restart-safe and never
 twice: each (agreement, what, period) is claimed in `schedule_emitted` in the transaction that

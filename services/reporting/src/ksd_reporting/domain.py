@@ -34,11 +34,12 @@ RegionFacts = dict[str, Any]
 STAGE_RANK = {
     "initiated": 0, "reviewed": 1, "not_feasible": 1, "offered": 2, "accepted": 3, "declined": 3,
     "ksb_signed": 4, "dprd_approved": 5, "central_approved": 5, "pks_signed": 6,
+    "running": 7,
 }
 """Stages move forward only: a DPRD approval recorded after the PKS does not move it back."""
 
 _LEGAL_DATE_FIELDS = ("initiated_on", "reviewed_on", "responded_on", "approved_on", "ended_on",
-                      "reported_on", "due_on", "end_on")
+                      "reported_on", "due_on", "end_on", "start_on")
 
 
 def short_type(event_type: str) -> str:
@@ -129,7 +130,11 @@ def _pks_signed(terms: Terms, data: dict[str, Any]) -> None:
     if data.get("objects"):
         terms["objects"] = list(data["objects"])
     _set_funding(terms, data.get("funding") or [])
-    _advance(terms, "pks_signed")
+    _advance(terms, "running" if data["start_on"] <= data["document"]["signed_on"] else "pks_signed")
+
+
+def _started(terms: Terms, data: dict[str, Any]) -> None:
+    _advance(terms, "running")
 
 
 def _amended(terms: Terms, data: dict[str, Any]) -> None:
@@ -179,8 +184,8 @@ FOLD: dict[str, Callable[[Terms, dict[str, Any]], None]] = {
     "offered": _offered, "offer_responded": _offer_responded, "ksb_signed": _ksb_signed,
     "dprd_approved": _dprd_approved, "central_approved": _central_approved, "pks_signed": _pks_signed,
     "amended": _amended, "extended": _extended, "terminated": _terminated,
-    "progress_reported": _progress_reported, "expired": _expired, "report_overdue": _report_overdue,
-    "corrected": _no_change,
+    "progress_reported": _progress_reported, "started": _started, "expired": _expired,
+    "report_overdue": _report_overdue, "corrected": _no_change,
 }
 
 EMPTY_TERMS: Terms = {

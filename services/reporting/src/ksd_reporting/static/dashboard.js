@@ -17,7 +17,7 @@ const STEP = {
   offered: "Surat penawaran", offer_responded: "Jawaban penawaran", ksb_signed: "Penandatanganan KSB",
   dprd_approved: "Persetujuan DPRD", central_approved: "Persetujuan pusat", pks_signed: "Penandatanganan PKS",
   amended: "Perubahan (adendum)", extended: "Perpanjangan", terminated: "Berakhir", progress_reported: "Laporan/evaluasi",
-  corrected: "Koreksi", expired: "Kedaluwarsa", report_overdue: "Laporan terlambat",
+  corrected: "Koreksi", started: "Mulai berlaku", expired: "Kedaluwarsa", report_overdue: "Laporan terlambat",
 };
 const FUNNEL = [["offered", "Penawaran"], ["accepted", "Diterima"], ["ksb", "KSB"], ["pks", "PKS"], ["running", "Berjalan"]];
 // The 38 provinces on a 16 × 7 grid, roughly where they lie in the archipelago: [code, short name, column, row].
