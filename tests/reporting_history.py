@@ -212,6 +212,7 @@ EXPECTED_DELTA: dict[str, Any] = {
     "expired_without_extension_or_evaluation": 1,
     "overdue_reports": {"agreements": 1, "periods": 1},
     "ksdd_reports": {"one_sided": 3, "disagreeing": 1},
+    "party_reports": 10,  # each agreement's proposer, and the other sides of a1 and a5
     "value_idr": 3_750_000_000,
 }
 """What the history adds to the summary of province 65 at AS_OF. The KSB→PKS days are 92 (a1),

@@ -2,10 +2,12 @@
 in reporting, freshness at a fixed background rate, and the deadline burst (every node at once,
 each sending its submissions in one batch as a node's own system does at a deadline).
 
-"Visible" is read from reporting's national `GET /v1/summary` total, the number the directorate
-sees: each bench submission is the first report of a new agreement, so the total rises by one for
-each. Freshness pairs the k-th accepted submission with the moment the total first reached base+k;
-at a low fixed rate submissions apply in the order they were accepted, so the pairing is close.
+"Visible" is read from reporting's national `GET /v1/summary`: its `party_reports`, the party
+regions' reports of agreements the directorate sees, rise by one for each bench proposal, whether
+it opens a new agreement or joins the other side's (a proposal can match an agreement already in
+the platform by its reconciliation key, so the agreement total would fall short). Freshness pairs
+the k-th accepted submission with the moment the count first reached base+k; at a low fixed rate
+submissions apply in the order they were accepted, so the pairing is close.
 """
 
 from __future__ import annotations
@@ -28,40 +30,40 @@ END_TO_END = "end to end (POST to visible nationally)"
 
 
 class National:
-    """Reporting's national total, polled; remembers when it first reached each count."""
+    """Reporting's national count of party reports, polled; remembers when it first reached each."""
 
     def __init__(self, client: httpx.AsyncClient, token: str) -> None:
         self.client, self.headers = client, {"Authorization": f"Bearer {token}"}
         self.reached: dict[int, float] = {}
         self.target = 0
-        """How many new agreements to wait for: lowered to those accepted once sending ends."""
+        """How many new reports to wait for: lowered to those accepted once sending ends."""
 
-    async def total(self) -> int:
+    async def reports(self) -> int:
         response = await retrying(self.client.get, "/v1/summary", headers=self.headers)
         response.raise_for_status()
-        total: int = response.json()["total"]
-        return total
+        reports: int = response.json()["party_reports"]
+        return reports
 
     async def watch(self, base: int, timeout: float) -> float:
-        """Poll until the total is base + target; the time it got there (perf_counter)."""
+        """Poll until the count is base + target; the time it got there (perf_counter)."""
         deadline, last = time.perf_counter() + timeout, 0
         while True:
-            seen, now = await self.total() - base, time.perf_counter()
+            seen, now = await self.reports() - base, time.perf_counter()
             for k in range(last + 1, min(seen, self.target) + 1):
                 self.reached[k] = now
             last = max(last, min(seen, self.target))
             if last >= self.target:
                 return now
             if now > deadline:
-                raise TimeoutError(f"reporting showed {last} of {self.target} new agreements after {timeout:.0f} s")
+                raise TimeoutError(f"reporting showed {last} of {self.target} new reports after {timeout:.0f} s")
             await asyncio.sleep(POLL_SECONDS)
 
 
 async def _send_and_watch(context: Context, national: National, load: list[Step], concurrency: int,
                           rate: float | None = None, *, batched: bool = False) -> tuple[float, Tally]:
-    """Send `load`, watching the national total; seconds from the first POST until all visible."""
+    """Send `load`, watching the national count of reports; seconds from the first POST until all visible."""
     tokens = await context.node_tokens(sorted({s.node for s in load}))
-    base = await national.total()
+    base = await national.reports()
     national.reached.clear()
     national.target = len(load)
     tally = Tally()

@@ -207,6 +207,7 @@ async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) 
           coalesce(sum(overdue_periods) FILTER (WHERE overdue_since <= {as_of}), 0) AS overdue_periods,
           count(*) FILTER (WHERE one_sided) AS one_sided,
           count(*) FILTER (WHERE disagreements > 0) AS disagreeing,
+          coalesce(sum(cardinality(reporters)), 0) AS party_reports,
           coalesce(sum(value_idr), 0) AS value_idr
         FROM agreements WHERE {where.sql}""", *where.args)
     ksb, followed = row["ksb"], row["ksb_followed"]
@@ -220,6 +221,7 @@ async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) 
         "expired_without_extension_or_evaluation": row["expired_unattended"],
         "overdue_reports": {"agreements": row["overdue_agreements"], "periods": int(row["overdue_periods"])},
         "ksdd_reports": {"one_sided": row["one_sided"], "disagreeing": row["disagreeing"]},
+        "party_reports": int(row["party_reports"]),
         "value_idr": int(row["value_idr"]),
     }
 
