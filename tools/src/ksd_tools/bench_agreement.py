@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
+from aiokafka.structs import ConsumerRecord
 
 from ksd_agreement.handlers import apply_submissions
 from ksd_common.consumer import BatchConsumer
@@ -32,24 +33,14 @@ from ksd_tools.simulate import workload
 from ksd_tools.simulate.runner import role_of
 
 ORDER = 40
+Delivered: TypeAlias = ConsumerRecord[bytes, bytes]
+"""A record as the consumer receives it from `ksd.intake.submissions`."""
 SUBMISSIONS_CAP = 40_000
 """A rate, not a capacity: some 40,000 submissions (5,000 lifecycles) give it."""
 NAIVE_CAP = 2_000
 """One transaction per submission commits (and flushes WAL) each time: a couple thousand give the rate."""
 TODAY = date(2026, 11, 23)
 """The lifecycles' day, fixed so every run decides the same history the same way."""
-
-
-@dataclass
-class Delivered:
-    """A record as the consumer receives it from `ksd.intake.submissions`."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]]
 
 
 @dataclass(frozen=True)
@@ -69,7 +60,8 @@ def delivered(count: int, seed: int) -> list[Delivered]:
         event = Envelope(id=data.submission_id, source=f"/nodes/{step.node}", type=submission_type(step.type),
                          subject=str(data.agreement_id), correlationid="bench", data=data.model_dump(mode="json"))
         kafka = event.to_kafka()
-        records.append(Delivered(SUBMISSIONS.name, 0, offset, kafka.key, kafka.value, list(kafka.headers)))
+        records.append(Delivered(SUBMISSIONS.name, 0, offset, 0, 0, kafka.key, kafka.value, None,
+                                 len(kafka.key or b""), len(kafka.value), list(kafka.headers)))
     return records[:count]
 
 
