@@ -281,6 +281,15 @@ async def test_partners_rank_confirmed_neighbours_then_the_province_then_the_res
     assert any("confirmed neighbour" in r for r in partners[0]["reasons"])
     assert partners[2]["potentials"] == 1
 
+    async with httpx.AsyncClient(timeout=10) as client:  # a busy pair: the count, and the latest five
+        more = [await _propose(client, platform, semarang, f"Kerja sama Semarang tahap {n}", ["33.74", "33.22"],
+                               ["2.11"]) for n in range(2, 7)]
+    for agreement_id in more:
+        await _agreement(platform, reader, agreement_id)
+    busy = (await _get(platform, reader, "/v1/regions/33.74/partners?urusan=2.11&limit=1")).json()["partners"][0]
+    assert busy["code"] == "33.22" and busy["agreements_total"] >= 6 and len(busy["agreements"]) == 5
+    assert f"{busy['agreements_total']} agreement(s) already between them" in busy["reasons"]
+
     by_needs = (await _get(platform, reader, "/v1/regions/33.74/partners")).json()
     assert by_needs["urusan"] == ["2.11"]
 

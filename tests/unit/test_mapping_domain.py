@@ -129,7 +129,7 @@ def test_neighbours_rank_first_the_same_province_next_then_by_what_they_offer(
     assert tiers == sorted(tiers)
     for r in ranked:
         c = next(c for c in candidates if c.code == r.region.code)
-        shown = domain.suggestion(me, r, [])
+        shown = domain.suggestion(me, r, domain.NOTHING_SHARED)
         assert shown["tier"] == ("confirmed neighbour" if c.neighbour else
                                  "same province" if r.region.province_code == "53" else "elsewhere")
         assert shown["urusan"] == sorted(wanted & c.offers) and shown["reasons"]

@@ -70,7 +70,8 @@ async def get_partners(
     limit: Annotated[int, Query(ge=1, le=546, description="How many of the ranked partners to show.")] = 20,
 ) -> JSONResponse:
     """Regions that offer what this one needs (or `urusan`): confirmed neighbours first, the same
-    province next, then the rest, each with its reasons and the agreements the two already have."""
+    province next, then the rest, each with its reasons and the agreements the two already have
+    (how many, and the latest five)."""
     _autonomous(code)
     if urusan_code is not None and urusan_code not in urusan():
         raise invalid([{"loc": ["query", "urusan"], "code": "urusan.unknown",
@@ -80,10 +81,11 @@ async def get_partners(
     wanted = [urusan_code] if urusan_code else await store.needs_of(pool, code)
     ranked = domain.rank(me, wanted, await store.candidates(pool, code, wanted) if wanted else [])
     shown = ranked[:limit]
-    agreements = await store.shared_agreements(pool, code, [r.region.code for r in shown]) if shown else {}
+    shared = await store.shared_agreements(pool, code, [r.region.code for r in shown]) if shown else {}
     # Answered as JSON directly: the suggestions are plain data, and re-encoding them is most of the time.
     return JSONResponse({"region": code, "urusan": wanted, "total": len(ranked),
-                         "partners": [domain.suggestion(me, r, agreements.get(r.region.code, [])) for r in shown]})
+                         "partners": [domain.suggestion(me, r, shared.get(r.region.code, domain.NOTHING_SHARED))
+                                      for r in shown]})
 
 
 @declarations.get("/agreements/{agreement_id}/mapping")

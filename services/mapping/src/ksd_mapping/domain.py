@@ -239,6 +239,17 @@ TIERS = ("confirmed neighbour", "same province", "elsewhere")
 
 
 @dataclass(frozen=True)
+class Shared:
+    """The agreements two regions already have: how many, and the latest few of them."""
+
+    total: int
+    latest: list[dict[str, Any]]
+
+
+NOTHING_SHARED = Shared(0, [])
+
+
+@dataclass(frozen=True)
 class Candidate:
     """A region that offers at least one of the affairs wanted."""
 
@@ -280,7 +291,7 @@ def rank(me: Region, wanted: list[str], candidates: Iterable[Candidate]) -> list
     return sorted(ranked, key=lambda r: r.order)
 
 
-def suggestion(me: Region, ranked: Ranked, agreements: list[dict[str, Any]]) -> dict[str, Any]:
+def suggestion(me: Region, ranked: Ranked, shared: Shared) -> dict[str, Any]:
     """A ranked partner as the API shows it: why it is suggested, and what the two already have."""
     other = ranked.region
     reasons = [f"offers {u} {urusan()[u].name}" for u in ranked.matched]
@@ -290,8 +301,8 @@ def suggestion(me: Region, ranked: Ranked, agreements: list[dict[str, Any]]) -> 
         reasons.append(f"same province ({me.province_code})")
     if ranked.potentials:
         reasons.append(f"{ranked.potentials} declared potential(s) in {', '.join(ranked.matched)}")
-    if agreements:
-        reasons.append(f"{len(agreements)} agreement(s) already between them")
+    if shared.total:
+        reasons.append(f"{shared.total} agreement(s) already between them")
     return {"code": other.code, "name": other.name, "level": other.level, "province_code": other.province_code,
             "tier": TIERS[ranked.tier], "urusan": ranked.matched, "potentials": ranked.potentials,
-            "reasons": reasons, "agreements": agreements}
+            "reasons": reasons, "agreements_total": shared.total, "agreements": shared.latest}

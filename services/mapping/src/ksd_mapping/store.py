@@ -11,7 +11,7 @@ import asyncpg
 
 from ksd_contracts import submissions as s
 from ksd_contracts.events import Flag
-from ksd_mapping.domain import Borders, Candidate, Declaration, Proposal
+from ksd_mapping.domain import Borders, Candidate, Declaration, Proposal, Shared
 
 
 async def save_classifications(conn: asyncpg.Connection, classified: list[dict[str, Any]]) -> None:
@@ -182,16 +182,27 @@ async def candidates(pool: asyncpg.Pool, code: str, wanted: list[str]) -> list[C
     return [Candidate(r["region"], frozenset(r["urusan"]), r["counts"] or {}, r["neighbour"]) for r in rows]
 
 
-async def shared_agreements(pool: asyncpg.Pool, code: str, others: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """The agreements `code` has with each of `others`, oldest first."""
+SHARED_SHOWN = 5
+"""Agreements listed per partner, the latest by initiation; `agreements_total` counts them all: a
+pair of busy regions can share hundreds, and listing them all made the answer slow and long."""
+
+
+async def shared_agreements(pool: asyncpg.Pool, code: str, others: list[str]) -> dict[str, Shared]:
+    """How many agreements `code` has with each of `others`, and the latest SHARED_SHOWN of them."""
     rows = await pool.fetch(
-        "SELECT other.region, a.agreement_id, a.registry_number, a.title, a.kind"
-        " FROM agreement_regions mine JOIN agreement_regions other USING (agreement_id)"
-        " JOIN agreements a USING (agreement_id)"
-        " WHERE mine.region = $1 AND other.region = ANY($2::text[]) ORDER BY a.initiated_on, a.agreement_id",
-        code, others)
-    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        "SELECT region, total, agreement_id, registry_number, title, kind FROM ("
+        "  SELECT other.region, a.agreement_id, a.registry_number, a.title, a.kind, a.initiated_on,"
+        "    count(*) OVER w AS total,"
+        "    row_number() OVER (w ORDER BY a.initiated_on DESC, a.agreement_id DESC) AS n"
+        "  FROM agreement_regions mine JOIN agreement_regions other USING (agreement_id)"
+        "  JOIN agreements a USING (agreement_id)"
+        "  WHERE mine.region = $1 AND other.region = ANY($2::text[])"
+        "  WINDOW w AS (PARTITION BY other.region)) AS shared"
+        " WHERE n <= $3 ORDER BY region, initiated_on DESC, agreement_id DESC",
+        code, others, SHARED_SHOWN)
+    found: dict[str, Shared] = {}
     for r in rows:
-        found[r["region"]].append({"agreement_id": str(r["agreement_id"]), "registry_number": r["registry_number"],
-                                   "title": r["title"], "kind": r["kind"]})
+        shared = found.setdefault(r["region"], Shared(r["total"], []))
+        shared.latest.append({"agreement_id": str(r["agreement_id"]), "registry_number": r["registry_number"],
+                              "title": r["title"], "kind": r["kind"]})
     return found
