@@ -36,11 +36,11 @@ async def save_agreements(conn: asyncpg.Connection, proposed: list[Proposal]) ->
         [p.agreement_id for p in proposed], [p.registry_number for p in proposed], [p.title for p in proposed],
         [p.kind for p in proposed], [p.mandatory for p in proposed], [p.initiated_on for p in proposed],
     )
-    parties = [(p.agreement_id, code) for p in proposed for code in p.region_codes]
+    parties = [(p, code) for p in proposed for code in p.region_codes]
     await conn.execute(
-        "INSERT INTO agreement_regions (agreement_id, region) SELECT * FROM unnest($1::uuid[], $2::text[])"
-        " ON CONFLICT DO NOTHING",
-        [a for a, _ in parties], [r for _, r in parties],
+        "INSERT INTO agreement_regions (agreement_id, region, initiated_on)"
+        " SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[]) ON CONFLICT DO NOTHING",
+        [p.agreement_id for p, _ in parties], [r for _, r in parties], [p.initiated_on for p, _ in parties],
     )
 
 
@@ -190,15 +190,14 @@ pair of busy regions can share hundreds, and listing them all made the answer sl
 async def shared_agreements(pool: asyncpg.Pool, code: str, others: list[str]) -> dict[str, Shared]:
     """How many agreements `code` has with each of `others`, and the latest SHARED_SHOWN of them."""
     rows = await pool.fetch(
-        "SELECT region, total, agreement_id, registry_number, title, kind FROM ("
-        "  SELECT other.region, a.agreement_id, a.registry_number, a.title, a.kind, a.initiated_on,"
-        "    count(*) OVER w AS total,"
-        "    row_number() OVER (w ORDER BY a.initiated_on DESC, a.agreement_id DESC) AS n"
+        "SELECT shared.region, total, agreement_id, a.registry_number, a.title, a.kind FROM ("
+        "  SELECT other.region, agreement_id, mine.initiated_on, count(*) OVER w AS total,"
+        "    row_number() OVER (w ORDER BY mine.initiated_on DESC, agreement_id DESC) AS n"
         "  FROM agreement_regions mine JOIN agreement_regions other USING (agreement_id)"
-        "  JOIN agreements a USING (agreement_id)"
         "  WHERE mine.region = $1 AND other.region = ANY($2::text[])"
         "  WINDOW w AS (PARTITION BY other.region)) AS shared"
-        " WHERE n <= $3 ORDER BY region, initiated_on DESC, agreement_id DESC",
+        " JOIN agreements a USING (agreement_id)"
+        " WHERE n <= $3 ORDER BY shared.region, shared.initiated_on DESC, agreement_id DESC",
         code, others, SHARED_SHOWN)
     found: dict[str, Shared] = {}
     for r in rows:
