@@ -28,7 +28,8 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     bench = subparsers.add_parser(
         "bench", help="throughput, latency and memory beside same-run baselines (needs make up)",
         description=f"Sections, in order: {', '.join(names)}. The default scale finishes in under 30 minutes"
-                    " on 2 cores; the full scale is --burst-per-node 200 --curve 10k,100k,1M.")
+                    " on 2 cores; the full deadline burst is --burst-per-node 200, the scale curves"
+                    " --curve 10k,100k,1M --only reporting,audit.")
     defaults = Context()
     bench.add_argument("--events", type=int, default=defaults.events,
                        help="history size of the sections that grow with it (audit, reporting queries)")
