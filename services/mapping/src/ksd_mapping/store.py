@@ -36,11 +36,13 @@ async def save_agreements(conn: asyncpg.Connection, proposed: list[Proposal]) ->
         [p.agreement_id for p in proposed], [p.registry_number for p in proposed], [p.title for p in proposed],
         [p.kind for p in proposed], [p.mandatory for p in proposed], [p.initiated_on for p in proposed],
     )
-    parties = [(p, code) for p in proposed for code in p.region_codes]
+    pairs = [(p, mine, other) for p in proposed for mine in p.region_codes for other in p.region_codes
+             if mine != other]
     await conn.execute(
-        "INSERT INTO agreement_regions (agreement_id, region, initiated_on)"
-        " SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[]) ON CONFLICT DO NOTHING",
-        [p.agreement_id for p, _ in parties], [r for _, r in parties], [p.initiated_on for p, _ in parties],
+        "INSERT INTO agreement_pairs (region, other, initiated_on, agreement_id)"
+        " SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::uuid[]) ON CONFLICT DO NOTHING",
+        [m for _, m, _ in pairs], [o for _, _, o in pairs], [p.initiated_on for p, _, _ in pairs],
+        [p.agreement_id for p, _, _ in pairs],
     )
 
 
@@ -190,18 +192,18 @@ pair of busy regions can share hundreds, and listing them all made the answer sl
 async def shared_agreements(pool: asyncpg.Pool, code: str, others: list[str]) -> dict[str, Shared]:
     """How many agreements `code` has with each of `others`, and the latest SHARED_SHOWN of them."""
     rows = await pool.fetch(
-        "SELECT shared.region, total, agreement_id, a.registry_number, a.title, a.kind FROM ("
-        "  SELECT other.region, agreement_id, mine.initiated_on, count(*) OVER w AS total,"
-        "    row_number() OVER (w ORDER BY mine.initiated_on DESC, agreement_id DESC) AS n"
-        "  FROM agreement_regions mine JOIN agreement_regions other USING (agreement_id)"
-        "  WHERE mine.region = $1 AND other.region = ANY($2::text[])"
-        "  WINDOW w AS (PARTITION BY other.region)) AS shared"
+        "SELECT o.other, c.total, l.agreement_id, a.registry_number, a.title, a.kind"
+        " FROM unnest($2::text[]) AS o(other)"
+        " CROSS JOIN LATERAL (SELECT count(*) AS total FROM agreement_pairs"
+        "   WHERE region = $1 AND other = o.other) AS c"
+        " CROSS JOIN LATERAL (SELECT agreement_id, initiated_on FROM agreement_pairs"
+        "   WHERE region = $1 AND other = o.other ORDER BY initiated_on DESC, agreement_id DESC LIMIT $3) AS l"
         " JOIN agreements a USING (agreement_id)"
-        " WHERE n <= $3 ORDER BY shared.region, shared.initiated_on DESC, agreement_id DESC",
+        " ORDER BY o.other, l.initiated_on DESC, l.agreement_id DESC",
         code, others, SHARED_SHOWN)
     found: dict[str, Shared] = {}
     for r in rows:
-        shared = found.setdefault(r["region"], Shared(r["total"], []))
+        shared = found.setdefault(r["other"], Shared(r["total"], []))
         shared.latest.append({"agreement_id": str(r["agreement_id"]), "registry_number": r["registry_number"],
                               "title": r["title"], "kind": r["kind"]})
     return found
