@@ -24,6 +24,7 @@ from ksd_common.settings import settings
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import (
     AGREEMENT_EVENT_MODELS,
+    DPRD_APPROVED,
     EXPIRED,
     PARTY_REPORTED,
     REPORT_OVERDUE,
@@ -131,9 +132,13 @@ async def test_both_sides_reports_join_by_kind_parties_and_date_whatever_their_i
                                            "agreement_id": str(kabupaten)}),
                                        submission(kota_again, "agreement.propose", PROPOSALS["KSDD"])],
                                 today=date(2026, 11, 23))
+    async with pool.acquire() as conn, conn.transaction():  # a later batch finds the stored alias
+        await apply_submissions(conn, [other_side(kabupaten, "agreement.record_dprd_approval", STEPS[
+            "agreement.record_dprd_approval"] | {"agreement_id": str(kabupaten)})], today=date(2026, 11, 23))
     async with pool.acquire() as conn:
         events = await stream(conn, kota)
         assert await stream(conn, kabupaten) == []
+        assert events[-1][1] == DPRD_APPROVED
         state = await saved(conn, kota)
         second = await saved(conn, kota_again)
     joined = [d for _, t, d in events if t == PARTY_REPORTED]
@@ -141,7 +146,8 @@ async def test_both_sides_reports_join_by_kind_parties_and_date_whatever_their_i
         ("agreement.propose", str(kabupaten)), ("agreement.record_ksb", str(kabupaten))]
     assert [f["rule"] for f in joined[0]["flags"]] == ["party.report_differs"]  # the titles differ
     assert state.reported_by == [KUPANG, KAB_KUPANG]
-    assert state.document_numbers[KAB_KUPANG] == ["180/KAB/2024"]
+    assert state.document_numbers[KAB_KUPANG] == [
+        "180/KAB/2024", STEPS["agreement.record_dprd_approval"]["decision_number"]]
     assert second.reported_by == [KUPANG] and second.agreement_id == str(kota_again)  # Kota's second, same day
 
 

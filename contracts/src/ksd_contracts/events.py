@@ -135,6 +135,12 @@ class PksSigned(Lifecycle, s.RecordPks):
     pass
 
 
+def starts_on_signing(pks: dict[str, Any]) -> bool:
+    """Whether a signed PKS (`pks_signed` data) starts by the day it is signed: the agreement runs
+    from its signing; else from its start date, on the agreement scheduler's `started`."""
+    return str(pks["start_on"]) <= str(pks["document"]["signed_on"])
+
+
 class PksSignedV2(PksSigned):
     """`pks_signed.v2`: v1 plus `term_months`, the term in whole months from start to end, so that
     readers need not compute it. The agreement service reads v1 history by upcasting it to v2."""

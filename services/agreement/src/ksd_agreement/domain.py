@@ -170,7 +170,7 @@ _STEP_STATUS: dict[str, Callable[[dict[str, Any]], str]] = {
     ev.KSB_SIGNED: lambda d: Status.KSB_SIGNED,
     ev.DPRD_APPROVED: lambda d: Status.DPRD_APPROVED,
     ev.CENTRAL_APPROVED: lambda d: Status.CENTRAL_APPROVED,
-    ev.PKS_SIGNED_V2: lambda d: Status.RUNNING if d["start_on"] <= d["document"]["signed_on"] else Status.PKS_SIGNED,
+    ev.PKS_SIGNED_V2: lambda d: Status.RUNNING if ev.starts_on_signing(d) else Status.PKS_SIGNED,
     ev.TERMINATED: lambda d: Status.ENDED,
     ev.STARTED: lambda d: Status.RUNNING,
     ev.EXPIRED: lambda d: Status.EXPIRED,

@@ -66,6 +66,10 @@ class Joins:
     registered: list[tuple[str, str]] = field(default_factory=list)
     joined: dict[str, str] = field(default_factory=dict)
 
+    def agreements(self) -> set[UUID]:
+        """The agreements the batch may join or resolve to, whose states the batch must load."""
+        return {UUID(a) for a in (*self.aliases.values(), *(a for group in self.keyed.values() for a in group))}
+
     def resolve(self, submitted: Submitted, current: dict[str, AgreementState | None]) -> Submitted:
         """The submission as it applies: to the agreement its id is an alias of; or, a new report,
         to the agreement of its key its region has not reported (else it opens one under the key)."""
@@ -92,16 +96,11 @@ def _key(submitted: Submitted) -> str | None:
     return reconciliation_key(submitted.payload)
 
 
-async def _joins(conn: asyncpg.Connection, received: list[Submitted],
-                 current: dict[str, AgreementState | None]) -> Joins:
-    """Aliases of the batch's ids and the agreements of its new reports' keys, their states loaded."""
-    ids = [s.agreement_id for s in received if s.agreement_id]
-    aliases = await store.aliases(conn, ids)
-    keys = [k for s in received if str(s.agreement_id) not in current and (k := _key(s))]
-    keyed = await store.keyed(conn, keys) if keys else {}
-    wanted = {*aliases.values(), *(a for group in keyed.values() for a in group)} - set(current)
-    current.update(await store.states(conn, [UUID(a) for a in wanted]))
-    return Joins(aliases, keyed)
+async def _joins(conn: asyncpg.Connection, received: list[Submitted], ids: list[UUID]) -> Joins:
+    """The aliases among the batch's ids, and the agreements registered under its proposals' keys
+    (those keys locked first, so the states loaded after are the ones a concurrent batch left)."""
+    keys = [k for s in received if (k := _key(s))]
+    return Joins(await store.aliases(conn, ids), await store.keyed(conn, keys) if keys else {})
 
 
 async def apply_submissions(conn: asyncpg.Connection, submissions: list[Envelope], today: date | None = None) -> None:
@@ -110,10 +109,9 @@ async def apply_submissions(conn: asyncpg.Connection, submissions: list[Envelope
     are mapping's: skipped here, not dead-lettered."""
     received = [(event, s) for event in submissions
                 if (s := Submitted.model_validate(event.data)).submission_type.startswith("agreement.")]
-    current: dict[str, AgreementState | None] = dict(
-        await store.states(conn, [s.agreement_id for _, s in received if s.agreement_id])
-    )
-    joins = await _joins(conn, [s for _, s in received], current)
+    ids = [s.agreement_id for _, s in received if s.agreement_id]
+    joins = await _joins(conn, [s for _, s in received], ids)
+    current: dict[str, AgreementState | None] = dict(await store.states(conn, list({*ids, *joins.agreements()})))
     pending: list[Pending] = []
     for event, sent in received:
         with consuming(SERVICE, event):

@@ -243,10 +243,10 @@ class Shared:
     """The agreements two regions already have: how many, and the latest few of them."""
 
     total: int
-    latest: list[dict[str, Any]]
+    latest: tuple[dict[str, Any], ...]
 
 
-NOTHING_SHARED = Shared(0, [])
+NOTHING_SHARED = Shared(0, ())
 
 
 @dataclass(frozen=True)

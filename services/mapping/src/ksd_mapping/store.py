@@ -201,9 +201,10 @@ async def shared_agreements(pool: asyncpg.Pool, code: str, others: list[str]) ->
         " JOIN agreements a USING (agreement_id)"
         " ORDER BY o.other, l.initiated_on DESC, l.agreement_id DESC",
         code, others, SHARED_SHOWN)
-    found: dict[str, Shared] = {}
+    totals: dict[str, int] = {}
+    latest: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
-        shared = found.setdefault(r["other"], Shared(r["total"], []))
-        shared.latest.append({"agreement_id": str(r["agreement_id"]), "registry_number": r["registry_number"],
-                              "title": r["title"], "kind": r["kind"]})
-    return found
+        totals[r["other"]] = r["total"]
+        latest[r["other"]].append({"agreement_id": str(r["agreement_id"]), "registry_number": r["registry_number"],
+                                   "title": r["title"], "kind": r["kind"]})
+    return {other: Shared(total, tuple(latest[other])) for other, total in totals.items()}

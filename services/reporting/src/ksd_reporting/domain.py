@@ -23,6 +23,7 @@ from ksd_contracts.events import (
     POTENTIALS_DECLARED,
     SUBMISSION_REJECTED,
     TKKSD_RECORDED,
+    starts_on_signing,
 )
 from ksd_contracts.regions import region
 
@@ -130,7 +131,7 @@ def _pks_signed(terms: Terms, data: dict[str, Any]) -> None:
     if data.get("objects"):
         terms["objects"] = list(data["objects"])
     _set_funding(terms, data.get("funding") or [])
-    _advance(terms, "running" if data["start_on"] <= data["document"]["signed_on"] else "pks_signed")
+    _advance(terms, "running" if starts_on_signing(data) else "pks_signed")
 
 
 def _started(terms: Terms, data: dict[str, Any]) -> None:
