@@ -162,17 +162,26 @@ class TopicTail:
         return self
 
     async def wait_for(self, match: Callable[[ConsumerRecord[bytes, bytes]], bool], count: int = 1,
-                       timeout: float = 30, settle: float = 0.0) -> list[ConsumerRecord[bytes, bytes]]:
-        """The records matching `match`, once there are `count` of them; after `settle` seconds
-        more of reading, so that a duplicate would have shown."""
+                       timeout: float = 30, settle: float = 0.0,
+                       distinct: Callable[[ConsumerRecord[bytes, bytes]], object] | None = None,
+                       ) -> list[ConsumerRecord[bytes, bytes]]:
+        """The records matching `match`, once there are `count` of them (or `count` distinct values
+        of `distinct(record)`: a relay killed before its outbox delete may publish a record twice,
+        and a copy must not stand in for one still to come); after `settle` seconds more of
+        reading, so that a duplicate would have shown."""
         deadline = asyncio.get_running_loop().time() + timeout
-        while len([r for r in self.records if match(r)]) < count:
+        while (found := self._count(match, distinct)) < count:
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"{self.topic}: {len([r for r in self.records if match(r)])} of {count} records")
+                raise AssertionError(f"{self.topic}: {found} of {count} records")
             await self._read(0.2)
         if settle:
             await self._read(settle)
         return [r for r in self.records if match(r)]
+
+    def _count(self, match: Callable[[ConsumerRecord[bytes, bytes]], bool],
+               distinct: Callable[[ConsumerRecord[bytes, bytes]], object] | None) -> int:
+        matching = [r for r in self.records if match(r)]
+        return len(matching) if distinct is None else len({distinct(r) for r in matching})
 
     async def _read(self, seconds: float) -> None:
         batches = await self.consumer.getmany(timeout_ms=int(seconds * 1000))

@@ -67,7 +67,7 @@ async def test_killing_agreement_loses_no_event_and_duplicates_none(platform: Pl
     assert 0 < applied_before_kill < len(submissions), "the kill did not land mid-stream"
 
     records = await answers.wait_for(lambda r: header(r, "ce_causationid") in submissions, count=len(submissions),
-                                     timeout=90, settle=3)
+                                     timeout=90, settle=3, distinct=lambda r: header(r, "ce_causationid"))
     published = _published_once(records, submissions)
     stored = await _stored(platform, agreements)
     assert stored == published  # the store's events are the topic's: same ids, versions and causes

@@ -60,7 +60,8 @@ async def test_killing_intake_loses_no_accepted_submission(platform: Platform, t
     print(f"{len(accepted)} accepted; {pending} events were still in the outbox at the kill")
     assert len(accepted) == len(keys) + len(singles)
     ids = set(accepted.values())
-    published = await submissions.wait_for(lambda r: header(r, "ce_id") in ids, count=len(ids), timeout=120)
+    published = await submissions.wait_for(lambda r: header(r, "ce_id") in ids, count=len(ids), timeout=120,
+                                           distinct=lambda r: header(r, "ce_id"))
     assert {header(r, "ce_id") for r in published} == ids
     answers = await applied.wait_for(lambda r: header(r, "ce_causationid") in ids, count=len(ids), timeout=240,
                                      settle=3)
