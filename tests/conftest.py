@@ -24,6 +24,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from ksd_common.db import drop_database
 from ksd_common.settings import Settings
 from ksd_contracts.topics import NAMESPACE, all_topics
 from ksd_tools.admin import issue_tokens, wait_until_known
@@ -80,10 +81,10 @@ async def _fresh_history(settings: Settings) -> None:
 
 
 async def _recreate_databases(settings: Settings) -> None:
-    admin = await asyncpg.connect(settings.database_dsn("postgres"))
+    admin = await asyncpg.connect(settings.server_dsn())
     try:
         for service in SERVICES:
-            await admin.execute(f"DROP DATABASE IF EXISTS ksd_{service}{SUFFIX} WITH (FORCE)")
+            await drop_database(f"ksd_{service}{SUFFIX}")
             await admin.execute(f"CREATE DATABASE ksd_{service}{SUFFIX}")
     finally:
         await admin.close()

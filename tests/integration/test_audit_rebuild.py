@@ -19,12 +19,13 @@ from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from conftest import SLOT, Platform
 
+from ksd_common.db import drop_database
 from ksd_contracts.envelope import KafkaRecord
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
 from ksd_reporting import app as reporting_app
 from ksd_reporting.digest import digest
 from ksd_tools.audit.log import History, create_topics, delete_topics, producer, read, reader, send_all, span
-from ksd_tools.audit.rebuild import drop_database, rebuild, replay
+from ksd_tools.audit.rebuild import rebuild, replay
 
 PROPOSAL = {
     "kind": "KSDD", "mandatory": True, "title": "Pengelolaan sampah regional Kota Kupang dan Kabupaten Kupang",

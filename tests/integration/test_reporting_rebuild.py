@@ -12,7 +12,7 @@ import pytest
 from conftest import SUFFIX
 from reporting_history import History, build
 
-from ksd_common.db import create_pool, migrate
+from ksd_common.db import create_pool, drop_database, migrate
 from ksd_common.settings import Settings
 from ksd_contracts.envelope import Envelope
 from ksd_reporting.digest import digest
@@ -25,14 +25,13 @@ Rebuild = Callable[[list[list[Envelope]]], Awaitable[str]]
 @pytest.fixture
 async def rebuild() -> AsyncIterator[Rebuild]:
     """`await rebuild(batches)`: apply the batches to a fresh reporting database; its digest."""
-    settings = Settings()
-    admin = await asyncpg.connect(settings.database_dsn("postgres"))
+    admin = await asyncpg.connect(Settings().server_dsn())
     names: list[str] = []
 
     async def run(batches: list[list[Envelope]]) -> str:
         name = f"ksd_reporting{SUFFIX}_rebuild{len(names)}"
         names.append(name)
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await drop_database(name)
         await admin.execute(f"CREATE DATABASE {name}")
         pool = await create_pool(name, max_size=2)
         try:
@@ -51,7 +50,7 @@ async def rebuild() -> AsyncIterator[Rebuild]:
 
     yield run
     for name in names:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await drop_database(name)
     await admin.close()
 
 

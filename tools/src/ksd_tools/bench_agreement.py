@@ -22,12 +22,12 @@ from aiokafka.structs import ConsumerRecord
 
 from ksd_agreement.handlers import apply_submissions
 from ksd_common.consumer import BatchConsumer
-from ksd_common.db import create_pool, migrate
+from ksd_common.db import create_pool, drop_database, migrate
 from ksd_common.settings import settings
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import Submitted, submission_type
 from ksd_contracts.topics import SUBMISSIONS
-from ksd_tools.audit.rebuild import create_database, drop_database
+from ksd_tools.audit.rebuild import create_database
 from ksd_tools.benchkit import Context, figure
 from ksd_tools.simulate import workload
 from ksd_tools.simulate.runner import role_of

@@ -11,10 +11,11 @@ import time
 from typing import Any
 from uuid import uuid4
 
+from ksd_common.db import drop_database
 from ksd_common.settings import settings
 from ksd_contracts.topics import AGREEMENT_EVENTS
 from ksd_tools.audit.log import History, create_topics, delete_topics, producer, read, reader, send_all, span
-from ksd_tools.audit.rebuild import drop_database, rebuild
+from ksd_tools.audit.rebuild import rebuild
 from ksd_tools.audit.synthetic import agreement_events
 from ksd_tools.audit.verify import verify
 from ksd_tools.benchkit import Context, figure

@@ -15,12 +15,12 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
-from ksd_common.db import create_pool, migrate
+from ksd_common.db import create_pool, drop_database, migrate
 from ksd_common.settings import settings
 from ksd_contracts.regions import autonomous_codes
 from ksd_contracts.urusan import urusan
 from ksd_reporting import store
-from ksd_tools.audit.rebuild import create_database, drop_database
+from ksd_tools.audit.rebuild import create_database
 from ksd_tools.benchkit import Context, figure
 
 DATABASE = "ksd_reporting_bench"

@@ -1,7 +1,9 @@
-"""The asyncpg pool and the migrations runner: each service's SQL files, applied once, in order."""
+"""The asyncpg pool, the migrations runner (each service's SQL files, applied once, in order), and
+dropping a database that autovacuum may still be in."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -32,6 +34,23 @@ async def create_pool(database: str, *, max_size: int = 10) -> asyncpg.Pool:
     )
     assert pool is not None
     return pool
+
+
+async def drop_database(name: str, attempts: int = 50) -> None:
+    """Drop a database (a rebuild's, a bench's, a test's). FORCE ends our own sessions, but not an
+    autovacuum worker that the fresh writes woke (it runs as the superuser), so wait for that one."""
+    conn = await asyncpg.connect(settings().server_dsn())
+    try:
+        for attempt in range(attempts):
+            try:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                return
+            except (asyncpg.InsufficientPrivilegeError, asyncpg.ObjectInUseError):
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
 
 
 def _sql_files(package: str) -> list[tuple[str, Traversable]]:

@@ -8,7 +8,6 @@ the inbox, exactly as the live service applies them). Replay stops each partitio
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ import asyncpg
 from aiokafka import TopicPartition
 
 from ksd_common.consumer import BatchConsumer
-from ksd_common.db import create_pool, migrate
+from ksd_common.db import create_pool, drop_database, migrate
 from ksd_common.settings import settings
 from ksd_reporting import store
 from ksd_reporting.app import SPEC
@@ -51,23 +50,6 @@ async def create_database(name: str) -> None:
         if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             raise ValueError(f"database {name} exists: a rebuild goes into a fresh one (choose another --database)")
         await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def drop_database(name: str, attempts: int = 50) -> None:
-    """Drop a rebuilt database. FORCE ends our own sessions, but not an autovacuum worker that the
-    fresh writes woke (it runs as the superuser), so wait for that to finish."""
-    conn = await asyncpg.connect(settings().server_dsn())
-    try:
-        for attempt in range(attempts):
-            try:
-                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                return
-            except (asyncpg.InsufficientPrivilegeError, asyncpg.ObjectInUseError):
-                if attempt == attempts - 1:
-                    raise
-                await asyncio.sleep(0.2)
     finally:
         await conn.close()
 
