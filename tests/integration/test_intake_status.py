@@ -21,12 +21,15 @@ from ksd_contracts.events import REGION_SUBMISSION_REJECTED, URUSAN_CLASSIFIED, 
 from ksd_contracts.topics import MAPPING_EVENTS
 
 
-async def _publish(event: Envelope) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=Settings().kafka_bootstrap, enable_idempotence=True, acks="all")
+async def _publish(*events: Envelope) -> None:
+    """The events in one produce request, in order: intake's consumer then reads them in one batch."""
+    producer = AIOKafkaProducer(bootstrap_servers=Settings().kafka_bootstrap, enable_idempotence=True, acks="all",
+                                linger_ms=100)
     await producer.start()
     try:
-        record = event.to_kafka()
-        await producer.send_and_wait(MAPPING_EVENTS.name, record.value, key=record.key, headers=record.headers)
+        sent = [await producer.send(MAPPING_EVENTS.name, r.value, key=r.key, headers=r.headers)
+                for r in (e.to_kafka() for e in events)]
+        await asyncio.gather(*sent)
     finally:
         await producer.stop()
 
@@ -71,3 +74,25 @@ async def test_a_report_joined_to_the_other_sides_agreement_shows_that_agreement
         answers.append(await _status(platform, token, submitted, "applied"))
     first, second = answers
     assert first["agreement_id"] and second["agreement_id"] == first["agreement_id"]
+
+
+async def test_a_rejection_stands_beside_an_applied_event_of_the_same_submission(platform: Platform) -> None:
+    """Two submissions, each answered twice in one batch of intake's consumer, by an event it caused
+    and by its rejection, in either order: the rejection is final and shows, whatever the order."""
+    token = await platform.token("regency", "64.72")
+    reasons = [{"rule": "region.potential_duplicate", "detail": "declared already"}]
+    answers: list[Envelope] = []
+    submitted: list[str] = []
+    for rejection_first in (False, True):
+        data = examples("64.72", "64.71", uuid4())["region.declare_potential"].valid
+        id = (await post(platform, token, {"type": "region.declare_potential", "data": data})).json()["id"]
+        rejection = SubmissionRejected(submission_id=id, submission_type="region.declare_potential", reasons=reasons)
+        pair = [Envelope(source="/services/mapping", type=URUSAN_CLASSIFIED, subject="64.72",
+                         correlationid="c", causationid=id, data={}),
+                Envelope(source="/services/mapping", type=REGION_SUBMISSION_REJECTED, subject="64.72",
+                         correlationid="c", causationid=id, data=rejection.model_dump(mode="json"))]
+        answers += reversed(pair) if rejection_first else pair
+        submitted.append(id)
+    await _publish(*(e.chained(n + 1, GENESIS_HASH) for n, e in enumerate(answers)))
+    for id in submitted:
+        assert (await _status(platform, token, id, "rejected"))["reasons"] == reasons
