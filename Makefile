@@ -74,7 +74,7 @@ bench: infra
 
 lint: install
 	.venv/bin/ruff check .
-	.venv/bin/mypy contracts/src services/*/src tools/src
+	.venv/bin/mypy contracts/src services/*/src tools/src tests
 
 schemas: install
 	.venv/bin/python -m ksd_contracts.schemas

@@ -30,8 +30,8 @@ def test_every_public_model_has_a_schema() -> None:
     assert json.loads(exported["envelope.json"]) == Envelope.model_json_schema()
     for name, model in SUBMISSION_MODELS.items():
         assert json.loads(exported[f"submission.{name}.json"]) == model.model_json_schema()
-    for model in (events.Submitted, events.SubmissionRejected, events.CredentialIssued):
-        assert model.model_json_schema() in [json.loads(text) for text in exported.values()], model.__name__
+    for event in (events.Submitted, events.SubmissionRejected, events.CredentialIssued):
+        assert event.model_json_schema() in [json.loads(text) for text in exported.values()], event.__name__
     assert "submission.agreement.propose.json" in exported
     assert {"event.submitted.json", "event.submission_rejected.json", "event.credential_issued.json"} <= set(exported)
 

@@ -74,7 +74,7 @@ async def test_kota_kupang_with_a_third_party_runs_through_pks(platform: Platfor
         assert proposed["status"] == "applied", proposed
         agreement = proposed["agreement_id"]
         signed = _signed(KUPANG, "dr. George Melkianus Hadjoh", "PT Air Kupang", "180/KS/2024", "2024-05-02")
-        steps = [
+        steps: list[tuple[str, dict[str, Any]]] = [
             ("agreement.record_tkksd_review", {"reviewed_on": "2024-02-20", "feasible": True,
                                                "feasibility_study": True}),
             ("agreement.record_offer", {"document": signed | {"signed_on": "2024-03-01"}}),
@@ -130,7 +130,7 @@ async def test_kota_mojokerto_with_western_australia_waits_for_its_approvals(pla
         early = await kota.step("agreement.record_ksb", agreement, document=signed)
         assert early["status"] == "rejected"
         assert [r["rule"] for r in early["reasons"]] == ["foreign.approvals_before_signing"], early
-        for kind, data in [
+        foreign_steps: list[tuple[str, dict[str, Any]]] = [
             ("agreement.record_dprd_approval", {"decision_number": "172/DPRD/2023", "approved_on": "2023-05-02"}),
             ("agreement.record_central_approval", {"authority": "kemlu", "letter_number": "D/00512/2023",
                                                    "approved_on": "2023-06-01"}),
@@ -139,7 +139,8 @@ async def test_kota_mojokerto_with_western_australia_waits_for_its_approvals(pla
             ("agreement.record_ksb", {"document": signed}),
             ("agreement.record_pks", {"document": signed | {"number": "121/PKS/2023", "signed_on": "2023-09-01"},
                                       "start_on": "2023-09-01", "end_on": "2026-08-31"}),
-        ]:
+        ]
+        for kind, data in foreign_steps:
             answer = await kota.step(kind, agreement, **data)
             assert answer["status"] == "applied", (kind, answer)
     assert (await _state(platform, agreement))["status"] == "running"

@@ -14,7 +14,7 @@ from conftest import Platform, header
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.topics import AGREEMENT_EVENTS, CREDENTIALS, SUBMISSIONS
 
-KUPANG_SAMPAH = {
+KUPANG_SAMPAH: dict[str, Any] = {
     "type": "agreement.propose",
     "data": {
         "kind": "KSDD", "mandatory": True,

@@ -4,7 +4,7 @@ the partition keeps moving; a submission delivered twice is applied once."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeAlias
 from uuid import uuid4
 
 from aiokafka import AIOKafkaProducer
@@ -14,6 +14,9 @@ from ksd_common.settings import Settings
 from ksd_contracts.envelope import GENESIS_HASH, Envelope
 from ksd_contracts.events import Submitted, submission_type
 from ksd_contracts.topics import AGREEMENT_EVENTS, SUBMISSIONS
+
+Produced: TypeAlias = tuple[bytes, bytes, list[tuple[str, bytes]], int | None]
+"""A record as `_produce` sends it: key, value, headers, partition (None: by key)."""
 
 
 def _proposal(agreement_id: str) -> Envelope:
@@ -30,7 +33,7 @@ def _proposal(agreement_id: str) -> Envelope:
                     ).chained(1, GENESIS_HASH)
 
 
-async def _produce(records: list[tuple[bytes, bytes, list[tuple[str, bytes]], int | None]]) -> None:
+async def _produce(records: list[Produced]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=Settings().kafka_bootstrap, enable_idempotence=True, acks="all")
     await producer.start()
     try:
@@ -45,8 +48,8 @@ async def test_poison_records_go_to_the_dlq_and_the_partitions_keep_moving(platf
     events = await tail(AGREEMENT_EVENTS.name)
     marker = str(uuid4())
     not_json = [(marker.encode(), b"{not json", [("ce_id", marker.encode())], p) for p in range(SUBMISSIONS.partitions)]
-    no_envelope = [(marker.encode(), json.dumps({"hello": "world"}).encode(), [], p)
-                   for p in range(SUBMISSIONS.partitions)]
+    no_envelope: list[Produced] = [(marker.encode(), json.dumps({"hello": "world"}).encode(), [], p)
+                                   for p in range(SUBMISSIONS.partitions)]
     behind = [_proposal(str(uuid4())) for _ in range(SUBMISSIONS.partitions)]
     await _produce(not_json + no_envelope)
     await _produce([(e.to_kafka().key, e.to_kafka().value, e.to_kafka().headers, p) for p, e in enumerate(behind)])

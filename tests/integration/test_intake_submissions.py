@@ -121,7 +121,7 @@ async def test_the_same_key_answers_the_same_and_another_body_is_409(
     platform: Platform, tokens: dict[str, str]
 ) -> None:
     token, key = tokens["regency"], str(uuid4())
-    body = {"type": "agreement.propose", "data": example("regency", "agreement.propose", uuid4()).valid}
+    body: dict[str, Any] = {"type": "agreement.propose", "data": example("regency", "agreement.propose", uuid4()).valid}
     first, again = [await post(platform, token, body, key) for _ in range(2)]
     assert first.status_code == again.status_code == 202 and first.json()["id"] == again.json()["id"]
     other = await post(platform, token, {**body, "data": {**body["data"], "title": "Judul lain sama sekali"}}, key)

@@ -93,7 +93,8 @@ async def _get(platform: Platform, token: str, path: str) -> httpx.Response:
 
 
 async def _mapping(platform: Platform, token: str, code: str) -> dict[str, Any]:
-    return (await _get(platform, token, f"/v1/regions/{code}/mapping")).json()
+    mapping: dict[str, Any] = (await _get(platform, token, f"/v1/regions/{code}/mapping")).json()
+    return mapping
 
 
 async def _on_record(platform: Platform, token: str, code: str, *submissions: str) -> dict[str, Any]:

@@ -77,7 +77,7 @@ def test_headers_carry_the_cloudevents_attributes(envelope: Envelope) -> None:
 
 
 def _replace_one_value(data: dict[str, Any], path: list[Any], new: Any) -> dict[str, Any]:
-    copy = json.loads(json.dumps(data))
+    copy: dict[str, Any] = json.loads(json.dumps(data))
     target: Any = copy
     for step in path[:-1]:
         target = target[step]
@@ -126,9 +126,10 @@ def test_tampering_with_the_record_on_the_topic_is_detected(envelope: Envelope, 
 def test_traceparent_is_not_part_of_the_hash() -> None:
     envelope = Envelope(source="/services/intake", type=event_type("agreement", "proposed"), subject="x",
                         correlationid="c", data={"a": 1}).chained(1, GENESIS_HASH)
-    traced = envelope.model_copy(update={"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"})
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    traced = envelope.model_copy(update={"traceparent": traceparent})
     assert traced.computed_hash() == envelope.hash
-    assert dict(traced.to_kafka().headers)["traceparent"] == traced.traceparent.encode()
+    assert dict(traced.to_kafka().headers)["traceparent"] == traceparent.encode()
 
 
 header_lists = st.lists(
@@ -181,7 +182,7 @@ def test_a_record_without_a_required_attribute_is_rejected_not_completed(name: s
     envelope = Envelope(source="/nodes/53.71", type=event_type("agreement", "proposed"), subject="53.71",
                         correlationid="c", data={"a": 1}).chained(1, GENESIS_HASH)
     record = envelope.to_kafka()
-    headers = [(k, v) for k, v in record.headers if k != name]
+    headers: list[tuple[str, bytes | None]] = [(k, v) for k, v in record.headers if k != name]
     if how == "null":
         headers.append((name, None))
     with pytest.raises(EnvelopeError, match=name):
