@@ -23,11 +23,18 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from ksd_common.db import drop_database
 from ksd_common.settings import Settings
 from ksd_contracts.topics import NAMESPACE, all_topics
 from ksd_tools.admin import issue_tokens, wait_until_known
+
+# Property tests run beside the four services, Kafka and PostgreSQL on two cores: an example's time
+# says nothing about the code, so neither a per-example deadline nor a slow generator fails a test.
+hypothesis_settings.register_profile("shared-machine", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("shared-machine")
 
 SERVICES = ("intake", "agreement", "mapping", "reporting")
 TEST_PORTS = {s: 18081 + i + 10 * SLOT for i, s in enumerate(SERVICES)}
@@ -63,6 +70,9 @@ def _environment(traces: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update({f"KSD_{s.upper()}_PORT": str(p) for s, p in TEST_PORTS.items()})
     env.update({"KSD_DB_SUFFIX": SUFFIX, "KSD_GROUP_PREFIX": GROUP_PREFIX, "KSD_TRACES_FILE": str(traces)})
+    # The agreement scheduler ticks once at start and then not during a run: an hourly tick would
+    # expire simulated agreements under the simulator's feet (tests drive `tick` themselves).
+    env["KSD_AGREEMENT_SCHEDULE_SECONDS"] = str(7 * 24 * 3600)
     return env
 
 

@@ -16,12 +16,15 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
+import pytest
 from conftest import Platform, header, restart
 from intake_examples import examples
 
 from ksd_contracts.topics import AGREEMENT_EVENTS, SUBMISSIONS
 
 
+# its own waits add up past the default 300 s on a loaded machine
+@pytest.mark.timeout(600)
 async def test_killing_intake_loses_no_accepted_submission(platform: Platform, tail: Any) -> None:
     token = await platform.token("regency", "64.72")
     submissions, applied = await tail(SUBMISSIONS.name), await tail(AGREEMENT_EVENTS.name)

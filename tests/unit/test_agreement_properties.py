@@ -30,7 +30,7 @@ submission = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.sampled_from(sorted(PROPOSALS)), st.lists(submission, max_size=14))
 def test_the_fold_of_the_emitted_events_is_the_kept_state(kind: str, submissions: list[Any]) -> None:
     stream = Stream()

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -145,7 +145,6 @@ def test_from_kafka_on_garbage_raises_only_envelope_error(headers: dict[str, byt
         Envelope.from_kafka(list(headers.items()), value)
 
 
-@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(envelopes(), header_lists, st.binary(max_size=200) | st.none(), st.booleans())
 def test_from_kafka_on_damaged_records_raises_only_envelope_error(
         envelope: Envelope, extra: list[tuple[str, bytes | None]], value: bytes | None, keep_value: bool) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from intake_examples import examples
 
@@ -48,7 +48,6 @@ def test_any_data_of_a_known_type_is_a_submission_or_a_422(type: str, data: dict
     outcome({"type": type, "data": data})
 
 
-@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(list(TABLE.values())), st.data())
 def test_a_field_replaced_by_anything_is_named_when_it_fails(example: Any, draw: st.DataObject) -> None:
     field = draw.draw(st.sampled_from(sorted(example.valid)))

@@ -20,7 +20,7 @@ def _fold(events: list[Envelope]) -> AgreementRecord | None:
     return record
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(name=st.sampled_from(sorted(HISTORY.agreements)), data=st.data())
 def test_redelivering_any_earlier_event_changes_nothing(name: str, data: st.DataObject) -> None:
     events = HISTORY.agreements[name].events
