@@ -26,7 +26,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from ksd_common.db import drop_database
+from ksd_common.db import recreate_database
 from ksd_common.settings import Settings
 from ksd_contracts.topics import NAMESPACE, all_topics
 from ksd_tools.admin import issue_tokens, wait_until_known
@@ -90,14 +90,9 @@ async def _fresh_history(settings: Settings) -> None:
         await admin.close()
 
 
-async def _recreate_databases(settings: Settings) -> None:
-    admin = await asyncpg.connect(settings.server_dsn())
-    try:
-        for service in SERVICES:
-            await drop_database(f"ksd_{service}{SUFFIX}")
-            await admin.execute(f"CREATE DATABASE ksd_{service}{SUFFIX}")
-    finally:
-        await admin.close()
+async def _recreate_databases() -> None:
+    for service in SERVICES:
+        await recreate_database(f"ksd_{service}{SUFFIX}")
 
 
 async def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -133,7 +128,7 @@ async def restart(platform: Platform, service: str) -> None:
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     platform = Platform(tmp_path_factory.mktemp("platform"))
-    asyncio.run(_recreate_databases(platform.settings))
+    asyncio.run(_recreate_databases())
     asyncio.run(_fresh_history(platform.settings))
     try:
         for service in SERVICES:

@@ -19,8 +19,7 @@ from agreement_samples import HEAD, KAB_KUPANG, KUPANG, PROPOSALS, STEPS, doc
 from ksd_agreement import scheduler, store
 from ksd_agreement.domain import AgreementState, fold
 from ksd_agreement.handlers import apply_submissions
-from ksd_common.db import create_pool, drop_database, migrate
-from ksd_common.settings import settings
+from ksd_common.db import create_pool, drop_database, migrate, recreate_database
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import (
     AGREEMENT_EVENT_MODELS,
@@ -37,15 +36,12 @@ DATABASE = f"ksd_agreement_it{os.environ.get('KSD_TEST_SLOT', '')}"
 
 @pytest.fixture
 async def pool() -> AsyncIterator[asyncpg.Pool]:
-    admin = await asyncpg.connect(settings().server_dsn())
-    await drop_database(DATABASE)
-    await admin.execute(f"CREATE DATABASE {DATABASE}")
+    await recreate_database(DATABASE)
     pool = await create_pool(DATABASE, max_size=4)
     await migrate(pool, ["ksd_common", "ksd_agreement"])
     yield pool
     await pool.close()
     await drop_database(DATABASE)
-    await admin.close()
 
 
 def submission(agreement: UUID, kind: str, payload: dict[str, Any], region: str = KUPANG) -> Envelope:

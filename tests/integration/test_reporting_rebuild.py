@@ -7,13 +7,11 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-import asyncpg
 import pytest
 from conftest import SUFFIX
 from reporting_history import History, build
 
-from ksd_common.db import create_pool, drop_database, migrate
-from ksd_common.settings import Settings
+from ksd_common.db import create_pool, drop_database, migrate, recreate_database
 from ksd_contracts.envelope import Envelope
 from ksd_reporting.digest import digest
 from ksd_reporting.handlers import apply_agreement_events, apply_mapping_events
@@ -25,14 +23,12 @@ Rebuild = Callable[[list[list[Envelope]]], Awaitable[str]]
 @pytest.fixture
 async def rebuild() -> AsyncIterator[Rebuild]:
     """`await rebuild(batches)`: apply the batches to a fresh reporting database; its digest."""
-    admin = await asyncpg.connect(Settings().server_dsn())
     names: list[str] = []
 
     async def run(batches: list[list[Envelope]]) -> str:
         name = f"ksd_reporting{SUFFIX}_rebuild{len(names)}"
         names.append(name)
-        await drop_database(name)
-        await admin.execute(f"CREATE DATABASE {name}")
+        await recreate_database(name)
         pool = await create_pool(name, max_size=2)
         try:
             await migrate(pool, ["ksd_common", "ksd_reporting"])
@@ -51,7 +47,6 @@ async def rebuild() -> AsyncIterator[Rebuild]:
     yield run
     for name in names:
         await drop_database(name)
-    await admin.close()
 
 
 def _interleaved(history: History, seed: int) -> list[Envelope]:

@@ -15,12 +15,11 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
-from ksd_common.db import create_pool, drop_database, migrate
+from ksd_common.db import create_pool, drop_database, migrate, recreate_database
 from ksd_common.settings import settings
 from ksd_contracts.regions import autonomous_codes
 from ksd_contracts.urusan import urusan
 from ksd_reporting import store
-from ksd_tools.audit.rebuild import create_database
 from ksd_tools.benchkit import Context, figure
 
 DATABASE = "ksd_reporting_bench"
@@ -80,8 +79,7 @@ async def bench_reporting(agreements: int = 200_000, runs: int = 30) -> dict[str
     """Summary (nation, a province, a regency/city) and search p50/p99 in ms over `agreements`
     synthetic rows, beside `SELECT 1` p50/p99 on the same pool. The bench database is dropped after."""
     name = f"{DATABASE}{settings().db_suffix}"
-    await drop_database(name)
-    await create_database(name)
+    await recreate_database(name)
     pool = await create_pool(DATABASE, max_size=2)
     try:
         await migrate(pool, ["ksd_common", "ksd_reporting"])

@@ -1,5 +1,5 @@
 """The asyncpg pool, the migrations runner (each service's SQL files, applied once, in order), and
-dropping a database that autovacuum may still be in."""
+dropping or recreating a database that autovacuum may still be in."""
 
 from __future__ import annotations
 
@@ -49,6 +49,17 @@ async def drop_database(name: str, attempts: int = 50) -> None:
                 if attempt == attempts - 1:
                     raise
                 await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
+
+
+async def recreate_database(name: str) -> None:
+    """A fresh, empty database under `name` (a test's, a bench's): one left by an earlier run is
+    dropped first."""
+    await drop_database(name)
+    conn = await asyncpg.connect(settings().server_dsn())
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
 
