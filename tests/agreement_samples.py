@@ -41,7 +41,7 @@ PROPOSALS: dict[str, dict[str, Any]] = {
 
 STEPS: dict[str, dict[str, Any]] = {
     "agreement.record_tkksd_review": {"reviewed_on": "2024-07-20", "feasible": True},
-    "agreement.record_offer": {"document": doc()},
+    "agreement.record_offer": {"document": doc(signed_on="2024-08-01")},
     "agreement.record_offer_response": {"responded_on": "2024-08-10", "accepted": True},
     "agreement.record_ksb": {"document": doc()},
     "agreement.record_dprd_approval": {"decision_number": "DPRD/12/2024", "approved_on": "2024-09-20"},
@@ -82,8 +82,10 @@ class Stream:
                 self.state = evolve(self.state, event_type, data)
         return decision
 
-    def through(self, *kinds: str, agreement_kind: str = "KSDD") -> Stream:
+    def through(self, *steps: str | tuple[str, str], agreement_kind: str = "KSDD") -> Stream:
+        """Proposed by Kota Kupang, then each step applied: by Kota Kupang, or (step, region) by that region."""
         self.submit("agreement.propose", agreement_kind=agreement_kind)
-        for kind in kinds:
-            assert not self.submit(kind).rejected, kind
+        for step in steps:
+            kind, region = (step, KUPANG) if isinstance(step, str) else step
+            assert not self.submit(kind, region=region).rejected, step
         return self

@@ -194,7 +194,9 @@ def build() -> History:
 EXPECTED_DELTA: dict[str, Any] = {
     "total": 8,
     "by_kind": {"KSDD": 5, "KSDPK": 2, "KSDPL": 1},
-    "by_status": {"running": 3, "ksb_signed": 1, "expired": 1, "ended": 1, "initiated": 1, "declined": 1},
+    # a6's term ended on 2024-06-01 (a7 carries it on): expired, beside a3; running are a1 and a4,
+    # as the funnel counts them.
+    "by_status": {"running": 2, "ksb_signed": 1, "expired": 2, "ended": 1, "initiated": 1, "declined": 1},
     "by_urusan": {"2.11": 1, "1.02": 1, "1.03": 1, "3.26": 1, "2.15": 3, "2.07": 1},
     "by_province": {"65": 8, "64": 1},
     "by_region": {"65.71": 4, "65.02": 2, "65.03": 1, "65.04": 1, "65.01": 3, "65": 1, "64.71": 1},
@@ -210,7 +212,10 @@ EXPECTED_DELTA: dict[str, Any] = {
     "ksb_pks": {"followed": 4, "dormant": 1},
     "expiring": {"30": 0, "60": 1, "90": 1},
     "expired_without_extension_or_evaluation": 1,
-    "overdue_reports": {"agreements": 1, "periods": 1},
+    # Owed by the legal dates, whether or not the scheduler has noticed: a1 2023-S2 and 2024-S2; a3
+    # all six semesters of 2022-2024; a5 2021-S1 to 2024-S1 (its term ended on 2024-01-10); a6 2020-S1
+    # to 2024-S1. a4's 2024-S2 was reported late, before AS_OF.
+    "overdue_reports": {"agreements": 4, "periods": 24},
     "ksdd_reports": {"one_sided": 3, "disagreeing": 1},
     "party_reports": 10,  # each agreement's proposer, and the other sides of a1 and a5
     "value_idr": 3_750_000_000,

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 import httpx
@@ -20,6 +22,8 @@ from conftest import GROUP_PREFIX, Platform
 from openpyxl import load_workbook
 from reporting_history import AS_OF, EXPECTED_DELTA, EXPECTED_MEDIAN_DAYS, History, build, caught_up, publish
 
+from ksd_contracts import lifecycle
+from ksd_contracts.lifecycle import LegalFacts
 from ksd_reporting.exports import HEADERS
 
 
@@ -38,7 +42,7 @@ class Reader:
         return response.json()
 
 
-DAYS = (AS_OF.isoformat(), "2025-07-20", "2023-01-01")
+DAYS = (AS_OF.isoformat(), "2025-07-20", "2023-01-01", "2019-12-31", "2021-06-01", "2024-06-15")
 """The days the summary is read at, before and after the history is published."""
 
 
@@ -124,15 +128,56 @@ async def test_every_indicator_of_the_summary_on_a_known_history(scenario: Scena
 
 
 async def test_as_of_moves_the_today_dependent_indicators(scenario: Scenario) -> None:
-    """On 2025-07-20 a1 ends within 30 days; on 2023-01-01 a5 and a6 were running, a1 had not
-    started, a3 had not reached its end and a2's KSB was not yet signed."""
+    """On 2025-07-20 a1 ends within 30 days; on 2023-01-01 only a3, a5 and a6 were on the register
+    (a1 was initiated on 2023-01-10), all three running, and a2's KSB was not yet signed."""
     later = await scenario.difference("2025-07-20")
     assert later["expiring"] == {"30": 1, "60": 1, "90": 1}
     earlier = await scenario.difference("2023-01-01")
-    assert earlier["funnel"]["running"] == 2
+    assert earlier["total"] == 3 and earlier["by_status"] == {"running": 3}
+    assert earlier["funnel"] == {"ksb": 2, "pks": 3, "running": 3}
+    assert earlier["by_kind"] == {"KSDD": 2, "KSDPK": 1} and earlier["by_month"] == {
+        "2020-01": 1, "2021-01": 1, "2022-01": 1}
     assert "expiring" not in earlier and "expired_without_extension_or_evaluation" not in earlier
     assert "dormant" not in earlier.get("ksb_pks", {})
-    assert earlier["total"] == 8  # counts are of the register as it stands; only dated indicators move
+
+
+def _recount(records: list[dict[str, Any]], day: str) -> dict[str, Any]:
+    """The summary's figures recounted from compiled records with `lifecycle`, on `day`."""
+    on = date.fromisoformat(day)
+    facts = [LegalFacts.from_json(r["terms"]["facts"]) for r in records]
+    listed = [f for f in facts if f.initiated_on <= day]
+    stages = Counter(lifecycle.stage(f, on) for f in listed)
+    overdue = [len(lifecycle.overdue_periods(f, on)) for f in listed]
+    return {
+        "total": len(listed), "by_status": {k: v for k, v in stages.items() if k},
+        "ksb": sum(1 for f in listed if f.ksb_on and f.ksb_on <= day),
+        "pks": sum(1 for f in listed if f.pks_on and f.pks_on <= day),
+        "followed": sum(1 for f in listed if f.ksb_on and f.ksb_on <= day and f.pks_on and f.pks_on <= day),
+        "running": stages["running"],
+        "overdue": {"agreements": sum(1 for n in overdue if n), "periods": sum(overdue)},
+    }
+
+
+async def test_the_summary_on_any_day_is_a_recount_of_the_compiled_records(scenario: Scenario) -> None:
+    """For every figure of the lifecycle, on days before any agreement, between its steps and after:
+    what the summary answers equals a recount of the compiled records with legal dates on or before
+    that day (as differences, since other tests share the province)."""
+    ministry = scenario.readers["ministry"]
+    records = [await ministry.json(f"/v1/agreements/{s.subject}") for s in scenario.history.agreements.values()]
+    for day in DAYS:
+        after = await ministry.json("/v1/summary", region="65", as_of=day)
+        before = scenario.befores[day]
+        answered = {
+            "total": after["total"] - before["total"],
+            "by_status": {k: v - before["by_status"].get(k, 0) for k, v in after["by_status"].items()
+                          if v - before["by_status"].get(k, 0)},
+            **{k: after["funnel"][k] - before["funnel"][k] for k in ("ksb", "pks", "running")},
+            "followed": after["ksb_pks"]["followed"] - before["ksb_pks"]["followed"],
+            "overdue": {k: after["overdue_reports"][k] - before["overdue_reports"][k]
+                        for k in ("agreements", "periods")},
+        }
+        assert answered == _recount(records, day), day
+    assert _recount(records, "2019-12-31")["total"] == 0
 
 
 async def test_a_province_sees_itself_and_its_regions_never_another(scenario: Scenario) -> None:

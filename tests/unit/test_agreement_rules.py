@@ -38,7 +38,8 @@ HARD: list[tuple[str, tuple[str, ...], str, dict[str, Any], str, str]] = [
     # (test id, path before, step, changes, agreement kind, the rule it breaks)
     ("offer response before an offer", REVIEWED, "agreement.record_offer_response", {}, "KSDD",
      "step.out_of_order"),
-    ("a step after the end", (*RUNNING, "agreement.terminate"), "agreement.amend", {}, "KSDD", "agreement.closed"),
+    ("a step after the end", (*RUNNING, "agreement.terminate"), "agreement.amend",
+     {"document": doc(signed_on="2025-07-01")}, "KSDD", "agreement.closed"),
     ("KSB signed by a non-head", REVIEWED, "agreement.record_ksb", {"document": doc(KUASA, PARTNER)}, "KSDD",
      "ksb.signed_by_head"),
     ("PKS signed by an official without capacity", KSB, "agreement.record_pks",
@@ -81,7 +82,8 @@ def test_a_ksb_after_declined_is_out_of_order() -> None:
 @pytest.mark.parametrize(("path", "step", "changes", "kind"), [
     (REVIEWED, "agreement.record_ksb", {}, "KSDD"),
     (KSB, "agreement.record_pks", {"document": doc(KUASA, PARTNER)}, "KSDD"),
-    ((*KSB, "agreement.record_dprd_approval"), "agreement.record_pks", {"dprd_required": True}, "KSDD"),
+    ((*KSB, "agreement.record_dprd_approval", ("agreement.record_dprd_approval", KAB_KUPANG)), "agreement.record_pks",
+     {"dprd_required": True}, "KSDD"),
     ((*REVIEWED, "agreement.record_dprd_approval", "agreement.record_central_approval"),
      "agreement.record_central_approval",
      {"authority": "kemlu"}, "KSDPL"),
@@ -148,16 +150,21 @@ def test_the_lifecycle_moves_through_its_statuses() -> None:
     stream = Stream()
     stream.submit("agreement.propose")
     statuses = []
-    for step in ("agreement.record_tkksd_review", "agreement.record_offer", "agreement.record_offer_response",
-                 "agreement.record_ksb", "agreement.record_dprd_approval", "agreement.record_pks",
-                 "agreement.report_progress", "agreement.amend", "agreement.terminate"):
-        assert not stream.submit(step).rejected, step
+    for step, region in (("agreement.record_tkksd_review", KUPANG), ("agreement.record_offer", KUPANG),
+                         ("agreement.record_offer_response", KAB_KUPANG), ("agreement.record_ksb", KUPANG),
+                         ("agreement.record_dprd_approval", KUPANG), ("agreement.record_dprd_approval", KAB_KUPANG),
+                         ("agreement.record_pks", KUPANG), ("agreement.report_progress", KUPANG),
+                         ("agreement.amend", KUPANG), ("agreement.terminate", KUPANG)):
+        assert not stream.submit(step, region=region).rejected, step
         assert stream.state
         statuses.append(stream.state.status)
-    assert statuses == ["reviewed", "offered", "accepted", "ksb_signed", "dprd_approved", "running", "running",
-                        "running", "ended"]
+    # A KSDD's DPRD approval is complete when both regions' DPRDs approved.
+    assert statuses == ["reviewed", "offered", "accepted", "ksb_signed", "ksb_signed", "dprd_approved", "running",
+                        "running", "running", "ended"]
     assert stream.state and stream.state.ended == "kesepakatan_para_pihak"
-    assert stream.state.title == "Sampah regional, diperluas" and stream.state.reported_periods == ["2025-S1"]
+    assert stream.state.title == "Sampah regional, diperluas" and list(stream.state.legal.reports) == ["2025-S1"]
+    assert sorted(stream.state.legal.dprd) == [KAB_KUPANG, KUPANG]
+    assert stream.state.legal.responses == {KAB_KUPANG: {"accepted": True, "on": "2024-08-10"}}
 
 
 def test_tidak_layak_is_not_feasible() -> None:
@@ -187,7 +194,9 @@ def test_each_side_records_its_own_copy_of_a_signed_document(path: tuple[str, ..
     [(event_type, data)] = stream.submit(step, region=KAB_KUPANG, document=own).events
     assert (event_type, data["submission_type"], data["flags"]) == (ev.PARTY_REPORTED, step, [])
     assert stream.state and stream.state.document_numbers[KAB_KUPANG] == ["KAB/180/2024"]
-    assert sorted(stream.state.signed[step]) == sorted([KUPANG, KAB_KUPANG])
+    copies = stream.state.legal.ksb if step == "agreement.record_ksb" else stream.state.legal.pks
+    assert copies[KAB_KUPANG] == {"number": "KAB/180/2024", "signed_on": own["signed_on"], "capacity": None}
+    assert sorted(copies) == sorted([KUPANG, KAB_KUPANG])
     assert rejected_by(stream.submit(step, region=KAB_KUPANG, document=own)) == ["step.out_of_order"]
     assert rejected_by(stream.submit(step)) == ["step.out_of_order"]
 
@@ -221,7 +230,7 @@ def test_a_correction_supersedes_a_step_and_keeps_it() -> None:
     decision = stream.submit("agreement.correct", supersedes=str(pks), reason="salah ketik", data=corrected)
     [(event_type, data)] = decision.events
     assert event_type == ev.CORRECTED and data["superseded_type"] == ev.PKS_SIGNED
-    assert stream.state and stream.state.end_on == "2028-09-30"
+    assert stream.state and stream.state.legal.end_on == "2028-09-30"
     assert [t for t, _ in stream.events].count(ev.PKS_SIGNED) == 1
     assert rejected_by(stream.submit("agreement.correct", supersedes=str(uuid4()), reason="x", data={})) == [
         "correct.known_submission"]

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from reporting_history import build
 
 from ksd_contracts.envelope import Envelope
-from ksd_reporting.domain import AgreementRecord, legal_date, project
+from ksd_contracts.lifecycle import legal_date
+from ksd_reporting.domain import AgreementRecord, project
 
 HISTORY = build()
 

@@ -252,6 +252,9 @@ class RecordOfferResponse(AgreementStep):
 
     responded_on: LegalDate
     accepted: bool
+    party: Name | None = Field(
+        default=None, description="The partner that answers (a region code or the partner's name), when the offer "
+        "went to several; left out, the answer is the recording region's.")
     document_number: DocumentNumber | None = None
     reason: Text | None = None
 

@@ -20,7 +20,9 @@ from uuid import NAMESPACE_URL, uuid5
 from pydantic import ValidationError
 
 from ksd_contracts import events as ev
+from ksd_contracts import lifecycle
 from ksd_contracts.events import Status, Submitted
+from ksd_contracts.lifecycle import LegalFacts
 from ksd_contracts.submissions import SUBMISSION_MODELS, AgreementPropose, Document
 
 Event = tuple[str, dict[str, Any]]
@@ -78,42 +80,45 @@ class AgreementState:
     objects: list[str] = field(default_factory=list)
     mandatory: bool | None = None
     parent_id: str | None = None
-    reported_by: list[str] = field(default_factory=list)
+    facts: LegalFacts | None = None
+    """The legal acts per party (`ksd_contracts.lifecycle`): the stage is derived from them."""
+    clock: str = ""
+    """The latest day the history speaks from (`lifecycle.clock_date`); `status` is the stage then."""
     document_numbers: dict[str, list[str]] = field(default_factory=dict)
-    tkksd_feasible: bool | None = None
-    ksb_signed: bool = False
-    signed: dict[str, dict[str, str]] = field(default_factory=dict)
-    """Per signing step (`agreement.record_ksb`, `agreement.record_pks`): each side that recorded its
-    own copy, with the date its copy bears; the first one is the register's."""
-    dprd_approved: bool = False
-    central_approvals: list[str] = field(default_factory=list)
-    start_on: str | None = None
-    end_on: str | None = None
     term_months: int | None = None
     funding: list[dict[str, Any]] = field(default_factory=list)
-    extended_by: str | None = None
     ended: str | None = None
-    reported_periods: list[str] = field(default_factory=list)
     overdue_periods: list[str] = field(default_factory=list)
+    """Semesters the scheduler has recorded as overdue (`report_overdue` emitted once each)."""
     flags: list[dict[str, str]] = field(default_factory=list)
     timeline: list[list[str]] = field(default_factory=list)
     """[submission id, event type] of every applied step, so a correction finds what it supersedes."""
     version: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        data = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return data | {"facts": self.legal.to_json()}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AgreementState:
-        return cls(**data)
+        return cls(**data | {"facts": LegalFacts.from_json(data["facts"])})
+
+    @property
+    def legal(self) -> LegalFacts:
+        assert self.facts is not None, "an agreement's state always has its facts"
+        return self.facts
 
     @property
     def region_codes(self) -> list[str]:
         return [p["code"] for p in self.parties if p["type"] == "region"]
 
     @property
-    def closed(self) -> bool:
-        return self.status in (Status.ENDED, Status.EXPIRED)
+    def reported_by(self) -> list[str]:
+        return self.legal.reporters
+
+    def stage_on(self, day: date) -> str:
+        """The stage on `day` (`lifecycle.stage`); initiated for a day before the initiation."""
+        return lifecycle.stage(self.legal, day) or Status.INITIATED
 
 
 @dataclass(frozen=True)
@@ -163,53 +168,26 @@ def upcast(event_type: str, data: dict[str, Any]) -> Event:
     return event_type, data
 
 
-_STEP_STATUS: dict[str, Callable[[dict[str, Any]], str]] = {
-    ev.TKKSD_REVIEWED: lambda d: Status.REVIEWED if d["feasible"] else Status.NOT_FEASIBLE,
-    ev.OFFERED: lambda d: Status.OFFERED,
-    ev.OFFER_RESPONDED: lambda d: Status.ACCEPTED if d["accepted"] else Status.DECLINED,
-    ev.KSB_SIGNED: lambda d: Status.KSB_SIGNED,
-    ev.DPRD_APPROVED: lambda d: Status.DPRD_APPROVED,
-    ev.CENTRAL_APPROVED: lambda d: Status.CENTRAL_APPROVED,
-    ev.PKS_SIGNED_V2: lambda d: Status.RUNNING if ev.starts_on_signing(d) else Status.PKS_SIGNED,
-    ev.TERMINATED: lambda d: Status.ENDED,
-    ev.STARTED: lambda d: Status.RUNNING,
-    ev.EXPIRED: lambda d: Status.EXPIRED,
-}
-"""The status a step moves the agreement to; the other steps keep it where it is."""
-
-
 def _document_number(data: dict[str, Any]) -> str | None:
     return (data.get("document") or {}).get("number") or data.get("document_number") or data.get("decision_number")
 
 
-_AMENDABLE = ("title", "objects", "urusan", "end_on", "funding")
+_AMENDABLE = ("title", "objects", "urusan", "funding")
+"""The terms an amendment changes here; its new end date is a legal fact (`lifecycle`)."""
 
 
 def _record(state: AgreementState, event_type: str, data: dict[str, Any]) -> AgreementState:
     """The facts a step records, apart from the status it moves to: a correction re-records them."""
     event_type, data = upcast(event_type, data)
     match event_type:
-        case ev.TKKSD_REVIEWED:
-            return replace(state, tkksd_feasible=data["feasible"])
-        case ev.KSB_SIGNED:
-            return replace(state, ksb_signed=True)
-        case ev.DPRD_APPROVED:
-            return replace(state, dprd_approved=True)
-        case ev.CENTRAL_APPROVED:
-            return replace(state, central_approvals=sorted({*state.central_approvals, data["authority"]}))
         case ev.PKS_SIGNED_V2:
-            return replace(state, start_on=data["start_on"], end_on=data["end_on"], term_months=data["term_months"],
-                           funding=data.get("funding", []),
+            return replace(state, term_months=data["term_months"], funding=data.get("funding", []),
                            objects=data.get("objects") or state.objects)
         case ev.AMENDED:
             changes = {k: v for k, v in data["changes"].items() if k in _AMENDABLE}
             return replace(state, **changes)
-        case ev.EXTENDED:
-            return replace(state, extended_by=data["new_agreement_id"])
         case ev.TERMINATED:
             return replace(state, ended=data["reason"])
-        case ev.PROGRESS_REPORTED:
-            return replace(state, reported_periods=sorted({*state.reported_periods, data["period"]}))
         case ev.REPORT_OVERDUE:
             return replace(state, overdue_periods=sorted({*state.overdue_periods, data["period"]}))
         case ev.AGREEMENT_PROPOSED:
@@ -223,39 +201,29 @@ def _proposed(data: dict[str, Any]) -> AgreementState:
         agreement_id=data["agreement_id"], status=Status.INITIATED, kind=data["kind"], title=data["title"],
         registry_number=data["registry_number"], initiated_on=data["initiated_on"], parties=data["parties"],
         urusan=data.get("urusan", []), objects=data.get("objects", []), mandatory=data.get("mandatory"),
-        parent_id=data.get("parent_id"), reported_by=[data["submitted_by"]] if data.get("submitted_by") else [],
+        parent_id=data.get("parent_id"),
     )
 
 
 def _side(state: AgreementState, event_type: str, data: dict[str, Any]) -> AgreementState:
-    """Who reported it, and each side's own document numbers."""
+    """Each side's own document numbers, the timeline and the flags."""
     region = data.get("region") or data.get("submitted_by")
-    reported = state.reported_by if not region or region in state.reported_by else [*state.reported_by, region]
     number = _document_number(data)
     numbers = dict(state.document_numbers)
     if region and number:
         numbers[region] = [*numbers.get(region, []), number]
     timeline = [*state.timeline, [data["submission_id"], event_type]] if data.get("submission_id") else state.timeline
-    return replace(state, reported_by=reported, document_numbers=numbers, timeline=timeline,
-                   flags=[*state.flags, *data.get("flags", [])])
+    return replace(state, document_numbers=numbers, timeline=timeline, flags=[*state.flags, *data.get("flags", [])])
 
 
-_SIGNING_EVENTS = {ev.KSB_SIGNED: "agreement.record_ksb", ev.PKS_SIGNED: "agreement.record_pks",
-                   ev.PKS_SIGNED_V2: "agreement.record_pks"}
-"""Steps whose document every party holds a copy of, each side with its own number."""
-
-
-def _copies(state: AgreementState, event_type: str, data: dict[str, Any]) -> AgreementState:
-    """Who holds a copy of each signed document, and the date it bears."""
-    step = str(data.get("submission_type")) if event_type == ev.PARTY_REPORTED else _SIGNING_EVENTS.get(event_type)
-    if step not in _SIGNING_EVENTS.values():
-        return state
-    assert step is not None
-    region = data.get("region") or data.get("submitted_by")
-    signed_on = data.get("signed_on") or (data.get("document") or {}).get("signed_on")
-    if not region or not signed_on:
-        return state
-    return replace(state, signed=state.signed | {step: state.signed.get(step, {}) | {region: signed_on}})
+def _legal(state: AgreementState, event_type: str, data: dict[str, Any]) -> AgreementState:
+    """The legal facts and the clock after the event, and the stage they give on the clock."""
+    facts = lifecycle.record(state.facts, event_type, data)
+    assert facts is not None
+    day = lifecycle.clock_date(event_type, data)
+    clock = max(state.clock, day) if day else state.clock
+    status = lifecycle.stage(facts, date.fromisoformat(clock)) if clock else None
+    return replace(state, facts=facts, clock=clock, status=status or Status.INITIATED)
 
 
 def evolve(state: AgreementState | None, event_type: str, data: dict[str, Any]) -> AgreementState | None:
@@ -266,12 +234,9 @@ def evolve(state: AgreementState | None, event_type: str, data: dict[str, Any]) 
     if event_type == ev.AGREEMENT_PROPOSED:
         state = _proposed(data)
     assert state is not None, f"{event_type} before the agreement was proposed"
-    state = _copies(_side(state, event_type, data), event_type, data)
+    state = _legal(_side(state, event_type, data), upcast(event_type, data)[0], upcast(event_type, data)[1])
     if event_type == ev.CORRECTED:
         return _record(state, data["superseded_type"], data["data"])
-    status_of = _STEP_STATUS.get(upcast(event_type, data)[0])
-    if status_of:
-        state = replace(state, status=status_of(data))
     return _record(state, event_type, data)
 
 
@@ -289,9 +254,9 @@ def fold(events: Iterable[Event]) -> AgreementState | None:
 Check = Callable[[AgreementState, Any, date], list[Reason]]
 
 _ALLOWED_FROM: dict[str, set[str]] = {
-    "agreement.record_tkksd_review": {Status.INITIATED, Status.NOT_FEASIBLE},
+    "agreement.record_tkksd_review": {Status.INITIATED, Status.NOT_FEASIBLE, Status.REVIEWED},
     "agreement.record_offer": {Status.INITIATED, Status.REVIEWED},
-    "agreement.record_offer_response": {Status.OFFERED},
+    "agreement.record_offer_response": {Status.OFFERED, Status.ACCEPTED, Status.DECLINED},
     "agreement.record_ksb": {Status.INITIATED, Status.REVIEWED, Status.ACCEPTED, Status.DPRD_APPROVED,
                              Status.CENTRAL_APPROVED},
     "agreement.record_dprd_approval": {Status.INITIATED, Status.REVIEWED, Status.ACCEPTED, Status.KSB_SIGNED,
@@ -304,7 +269,9 @@ _ALLOWED_FROM: dict[str, set[str]] = {
     "agreement.extend": {Status.PKS_SIGNED, Status.RUNNING},
     "agreement.report_progress": {Status.PKS_SIGNED, Status.RUNNING, Status.ENDED, Status.EXPIRED},
 }
-"""The statuses each step may follow; terminate and correct may follow any open status."""
+"""The stages each step may follow (on the step's legal date); terminate and correct may follow any
+open stage. A second region's review, a second partner's answer and a second region's DPRD approval
+follow the first one's; each party acts once (`_ONCE_PER_PARTY`)."""
 
 _STILL_OPEN = ("agreement.report_progress", "agreement.correct")
 """Steps that may still come after the end: a late report, a correction of the record."""
@@ -317,11 +284,16 @@ def _head_signed(doc: Document, state: AgreementState, *, kuasa: bool) -> list[s
             and not (s.capacity == "kepala_daerah" or (kuasa and s.capacity == "kuasa" and s.power_of_attorney))]
 
 
+def _dprd_missing(state: AgreementState) -> list[str]:
+    """The party regions whose DPRD has not approved."""
+    return [r for r in state.region_codes if r not in state.legal.dprd]
+
+
 def _foreign_gate(state: AgreementState) -> list[Reason]:
-    if state.kind not in param("foreign.approvals_before_signing", "kinds"):
+    if state.kind not in lifecycle.FOREIGN_KINDS:
         return []
-    missing = ([] if state.dprd_approved else ["dprd"]) + sorted(
-        set(param("foreign.approvals_before_signing", "central")) - set(state.central_approvals))
+    missing = [f"dprd {r}" for r in _dprd_missing(state)] + [
+        a for a in lifecycle.CENTRAL_AUTHORITIES if a not in state.legal.central]
     return [Reason("foreign.approvals_before_signing",
                    f"a {state.kind} is signed only after DPRD and central approval; missing: {', '.join(missing)}")
             ] if missing else []
@@ -332,7 +304,8 @@ def _check_ksb(state: AgreementState, step: Any, today: date) -> list[Reason]:
                for name in _head_signed(step.document, state, kuasa=False)]
     if not any(s.party in state.region_codes for s in step.document.signatories):
         reasons.append(Reason("ksb.signed_by_head", "no region head of a party signed the KSB"))
-    if state.tkksd_feasible is not True:
+    reviews = state.legal.reviews.values()
+    if not reviews or not all(r["feasible"] for r in reviews):
         reasons.append(Reason("ksb.without_tkksd", "no TKKSD review found the cooperation layak"))
     return reasons + _foreign_gate(state)
 
@@ -344,10 +317,11 @@ def _years(start: date, end: date) -> float:
 def _check_pks(state: AgreementState, step: Any, today: date) -> list[Reason]:
     reasons = [Reason("pks.signatory_authorised", f"{name} is neither kepala_daerah nor kuasa with a surat kuasa")
                for name in _head_signed(step.document, state, kuasa=True)]
-    if step.dprd_required and not state.dprd_approved:
-        reasons.append(Reason("pks.dprd_before_effect", "DPRD approval is required before the PKS takes effect"))
+    if step.dprd_required and (missing := _dprd_missing(state)):
+        reasons.append(Reason("pks.dprd_before_effect",
+                              f"DPRD approval is required before the PKS takes effect; missing: {', '.join(missing)}"))
     reasons += _foreign_gate(state)
-    if not state.ksb_signed and state.kind in param("pks.without_ksb", "kinds"):
+    if not state.legal.ksb and state.kind in param("pks.without_ksb", "kinds"):
         if step.legal_basis or not param("pks.without_ksb", "needs_legal_basis"):
             reasons.append(Reason("pks.without_ksb", f"no prior KSB; legal basis: {step.legal_basis}"))
         else:
@@ -375,10 +349,11 @@ def _check_amend(state: AgreementState, step: Any, today: date) -> list[Reason]:
 
 
 def _check_extend(state: AgreementState, step: Any, today: date) -> list[Reason]:
-    if state.extended_by:
-        return [Reason("step.out_of_order", f"already extended by {state.extended_by}")]
-    if state.end_on and step.document.signed_on > date.fromisoformat(state.end_on):
-        return [Reason("extend.before_end", f"signed {step.document.signed_on} after the end on {state.end_on}")]
+    facts = state.legal
+    if facts.successor_id:
+        return [Reason("step.out_of_order", f"already extended by {facts.successor_id}")]
+    if facts.end_on and step.document.signed_on > date.fromisoformat(facts.end_on):
+        return [Reason("extend.before_end", f"signed {step.document.signed_on} after the end on {facts.end_on}")]
     return []
 
 
@@ -388,20 +363,29 @@ def _check_report(state: AgreementState, step: Any, today: date) -> list[Reason]
     return []
 
 
-def _check_dprd(state: AgreementState, step: Any, today: date) -> list[Reason]:
-    return [Reason("step.out_of_order", "DPRD approval was recorded already")] if state.dprd_approved else []
-
-
 def _check_central(state: AgreementState, step: Any, today: date) -> list[Reason]:
-    if state.kind not in param("foreign.approvals_before_signing", "kinds"):
+    if state.kind not in lifecycle.FOREIGN_KINDS:
         return [Reason("step.out_of_order", f"a {state.kind} has no central approval step")]
+    return []
+
+
+def _acted_already(state: AgreementState, submitted: Submitted, step: Any) -> list[Reason]:
+    """Each region reviews, and its DPRD approves, once (a region whose TKKSD found the cooperation
+    tidak layak may review it again); each partner answers the offer once."""
+    facts, region = state.legal, str(submitted.region)
+    match submitted.submission_type:
+        case "agreement.record_tkksd_review" if facts.reviews.get(region, {}).get("feasible"):
+            return [Reason("step.out_of_order", f"the TKKSD of {region} found it layak already")]
+        case "agreement.record_dprd_approval" if region in facts.dprd:
+            return [Reason("step.out_of_order", f"the DPRD approval of {region} was recorded already")]
+        case "agreement.record_offer_response" if str(step.party or region) in facts.responses:
+            return [Reason("step.out_of_order", f"{step.party or region} answered the offer already")]
     return []
 
 
 _CHECKS: dict[str, Check] = {
     "agreement.record_ksb": _check_ksb,
     "agreement.record_pks": _check_pks,
-    "agreement.record_dprd_approval": _check_dprd,
     "agreement.record_central_approval": _check_central,
     "agreement.amend": _check_amend,
     "agreement.extend": _check_extend,
@@ -419,12 +403,16 @@ def _lifecycle(state: AgreementState, submitted: Submitted, flags: list[Reason])
             "submitted_by": submitted.region, "flags": [f.to_json() for f in flags]}
 
 
-def _order(state: AgreementState, kind: str) -> list[Reason]:
-    if state.closed and kind not in _STILL_OPEN:
-        return [Reason("agreement.closed", f"the agreement is {state.status}")]
+def _order(state: AgreementState, kind: str, step: Any, today: date) -> list[Reason]:
+    """Whether the step may follow the stage the agreement stood at on the step's own legal date (a
+    back-filled step is judged by the day it was taken, not by the day it is recorded)."""
+    day = lifecycle.legal_date(step.model_dump(mode="json"))
+    status = state.stage_on(min(date.fromisoformat(day), today) if day else today)
+    if status in (Status.ENDED, Status.EXPIRED) and kind not in _STILL_OPEN:
+        return [Reason("agreement.closed", f"the agreement is {status}")]
     allowed = _ALLOWED_FROM.get(kind)
-    if allowed is not None and state.status not in allowed:
-        return [Reason("step.out_of_order", f"{kind} cannot follow status {state.status}")]
+    if allowed is not None and status not in allowed:
+        return [Reason("step.out_of_order", f"{kind} cannot follow status {status}")]
     return []
 
 
@@ -447,7 +435,7 @@ def _propose(state: AgreementState | None, submitted: Submitted) -> Decision:
         return Decision([(ev.AGREEMENT_PROPOSED, data)])
     if submitted.region not in state.region_codes:
         return Decision.reject(submitted, Reason("agreement.not_a_party", f"{submitted.region} is not a party"))
-    if submitted.region in state.reported_by:
+    if submitted.region in state.legal.reporters:
         return Decision.reject(submitted, Reason("agreement.already_reported", f"{submitted.region} reported it"))
     flags = _differences(state, proposal)
     data = _lifecycle(state, submitted, flags) | {
@@ -487,12 +475,17 @@ def _differences(state: AgreementState, proposal: AgreementPropose) -> list[Reas
     return [Reason("party.report_differs", f"{name} differs from the register") for name in differ]
 
 
+def _copies(state: AgreementState, kind: str) -> dict[str, dict[str, Any]]:
+    """Each region's copy of the document a signing step records (none for other steps)."""
+    return {"agreement.record_ksb": state.legal.ksb, "agreement.record_pks": state.legal.pks}.get(kind, {})
+
+
 def _own_copy(state: AgreementState, submitted: Submitted, step: Any) -> Decision:
     """Another party records its own copy of a document already signed: its number joins the
     register, a date that differs from the register's is flagged, a second copy from the same
     side is out of order."""
     kind = submitted.submission_type
-    copies = state.signed[kind]
+    copies = {r: c["signed_on"] for r, c in _copies(state, kind).items()}
     if submitted.region in copies:
         already = Reason("step.out_of_order", f"{submitted.region} recorded its {kind} already")
         return Decision.reject(submitted, already)
@@ -548,9 +541,10 @@ def decide(state: AgreementState | None, submitted: Submitted, today: date) -> D
     if submitted.region not in state.region_codes:
         return Decision.reject(submitted, Reason("agreement.not_a_party", f"{submitted.region} is not a party"))
     step = SUBMISSION_MODELS[kind].model_validate(submitted.payload)
-    if kind in state.signed:
+    if _copies(state, kind):
         return _own_copy(state, submitted, step)
-    hard, soft = _split(_order(state, kind) + (_CHECKS[kind](state, step, today) if kind in _CHECKS else []))
+    reasons = _order(state, kind, step, today) + _acted_already(state, submitted, step)
+    hard, soft = _split(reasons + (_CHECKS[kind](state, step, today) if kind in _CHECKS else []))
     if hard:
         return Decision.reject(submitted, *hard)
     data = step.model_dump(mode="json", exclude_none=True) | _lifecycle(state, submitted, soft)
@@ -567,36 +561,24 @@ def decide(state: AgreementState | None, submitted: Submitted, today: date) -> D
 # --- time: what the scheduler owes an agreement ---------------------------------------------------
 
 
-def _semesters(start: date, end: date, today: date) -> list[tuple[str, date]]:
-    """Each semester of the term `start`..`end` that ended by `today`, with the day after its end."""
-    out: list[tuple[str, date]] = []
-    year, half = start.year, 1 if start.month <= 6 else 2
-    while date(year, 1 if half == 1 else 7, 1) <= end:
-        due = date(year, 7, 1) if half == 1 else date(year + 1, 1, 1)
-        if due > today:
-            return out
-        out.append((f"{year}-S{half}", due))
-        year, half = (year, 2) if half == 1 else (year + 1, 1)
-    return out
-
-
 def due(state: AgreementState, today: date) -> list[Event]:
-    """What time owes an agreement today: `started` once a PKS signed ahead of its start reaches it,
-    `report_overdue` for each ended semester of its term with no report, and `expired` past its end
-    with no extension. Pure: the scheduler emits these once each (its table keys them by agreement,
-    what and period)."""
-    if state.start_on is None or state.status not in (Status.PKS_SIGNED, Status.RUNNING, Status.EXPIRED):
+    """What the history owes an agreement today, as the record of when the platform saw time pass:
+    `started` once a PKS signed ahead of its start reaches it, `report_overdue` for each semester
+    whose report `lifecycle.overdue_periods` finds missing, and `expired` past its end with no
+    extension. The stage does not wait for these (it is derived from the legal dates); the
+    scheduler emits each once (its table keys them by agreement, what and period)."""
+    facts = state.legal
+    if not facts.pks or facts.start_on is None or facts.end_on is None or state.status == Status.ENDED:
         return []
-    start, end = date.fromisoformat(state.start_on), date.fromisoformat(state.end_on or state.start_on)
     owed: list[Event] = []
-    if state.status == Status.PKS_SIGNED and start <= today:
-        owed.append((ev.STARTED, {"agreement_id": state.agreement_id, "flags": [], "start_on": state.start_on}))
+    if state.status == Status.PKS_SIGNED and facts.start_on <= today.isoformat():
+        owed.append((ev.STARTED, {"agreement_id": state.agreement_id, "flags": [], "start_on": facts.start_on}))
+    arrears = dict((p, d) for p, d, _ in lifecycle.report_periods(facts))
     owed += [
         (ev.REPORT_OVERDUE, {"agreement_id": state.agreement_id, "flags": [], "period": period,
-                             "due_on": due_on.isoformat()})
-        for period, due_on in _semesters(start, end, today)
-        if period not in state.reported_periods and period not in state.overdue_periods
+                             "due_on": arrears[period]})
+        for period in lifecycle.overdue_periods(facts, today) if period not in state.overdue_periods
     ]
-    if state.status != Status.EXPIRED and not state.extended_by and end < today:
-        owed.append((ev.EXPIRED, {"agreement_id": state.agreement_id, "flags": [], "end_on": end.isoformat()}))
+    if state.status != Status.EXPIRED and not facts.successor_id and facts.end_on < today.isoformat():
+        owed.append((ev.EXPIRED, {"agreement_id": state.agreement_id, "flags": [], "end_on": facts.end_on}))
     return owed

@@ -7,14 +7,22 @@ nothing reads the wall clock, so a rebuild from offset zero is byte-identical.
 An agreement's record is its timeline (one step per event, as recorded) and its current terms,
 which are a fold over the timeline's steps: a correction replaces the data of the step it
 supersedes and the terms are folded again, the superseded step staying on the timeline.
+
+The legal state (each party's acts, the stage, the reports owed) is not reporting's own: it is
+`ksd_contracts.lifecycle`'s fold of the same events, the one the agreement service keeps. The record
+keeps that fold's stage changes and reports owed as dated lists, so that the summary can ask the
+stage and the arrears on any date in SQL (`stage_on`, `overdue_on` in migration 0004); a test holds
+those queries to `lifecycle.stage` and `lifecycle.overdue_periods`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
-from ksd_contracts.envelope import Envelope, format_time
+from ksd_contracts import lifecycle
+from ksd_contracts.envelope import Envelope, event_type, format_time
 from ksd_contracts.events import (
     AFFAIRS_DECLARED,
     AGREEMENT_PROPOSED,
@@ -23,8 +31,8 @@ from ksd_contracts.events import (
     POTENTIALS_DECLARED,
     SUBMISSION_REJECTED,
     TKKSD_RECORDED,
-    starts_on_signing,
 )
+from ksd_contracts.lifecycle import LegalFacts
 from ksd_contracts.regions import region
 
 AgreementRecord = dict[str, Any]
@@ -32,15 +40,6 @@ Terms = dict[str, Any]
 Step = dict[str, Any]
 RegionFacts = dict[str, Any]
 
-STAGE_RANK = {
-    "initiated": 0, "reviewed": 1, "not_feasible": 1, "offered": 2, "accepted": 3, "declined": 3,
-    "ksb_signed": 4, "dprd_approved": 5, "central_approved": 5, "pks_signed": 6,
-    "running": 7,
-}
-"""Stages move forward only: a DPRD approval recorded after the PKS does not move it back."""
-
-_LEGAL_DATE_FIELDS = ("initiated_on", "reviewed_on", "responded_on", "approved_on", "ended_on",
-                      "reported_on", "due_on", "end_on", "start_on")
 
 
 def short_type(event_type: str) -> str:
@@ -48,30 +47,17 @@ def short_type(event_type: str) -> str:
     return event_type.rsplit(".", 2)[-2]
 
 
-def legal_date(data: dict[str, Any]) -> str | None:
-    """The legal date of a step (the signing, the decision), kept apart from when it was recorded."""
-    document = data.get("document")
-    if isinstance(document, dict) and document.get("signed_on"):
-        return str(document["signed_on"])
-    return next((str(data[f]) for f in _LEGAL_DATE_FIELDS if data.get(f)), None)
-
-
 def _step(event: Envelope) -> Step:
     data = event.data
     return {
         "event_id": str(event.id), "sequence": event.sequence, "type": short_type(event.type),
-        "recorded_at": format_time(event.time), "legal_date": legal_date(data),
+        "recorded_at": format_time(event.time), "legal_date": lifecycle.legal_date(data),
         "submitted_by": data.get("submitted_by"), "submission_id": data.get("submission_id"),
         "source": event.source, "flags": list(data.get("flags") or []), "data": data,
     }
 
 
 # --- the fold: one small function per step type --------------------------------------------------
-
-def _advance(terms: Terms, status: str) -> None:
-    if terms["status"] in STAGE_RANK and STAGE_RANK[status] >= STAGE_RANK[terms["status"]]:
-        terms["status"] = status
-
 
 def _proposed(terms: Terms, data: dict[str, Any]) -> None:
     parties = data["parties"]
@@ -82,42 +68,12 @@ def _proposed(terms: Terms, data: dict[str, Any]) -> None:
         provinces=sorted({r.province_code for c in codes if (r := region(c))}),
         urusan=sorted(data.get("urusan") or []), objects=list(data.get("objects") or []),
         countries=sorted({p["country"] for p in parties if p["type"] == "foreign"}),
-        initiated_on=data["initiated_on"], parent_id=data.get("parent_id"), status="initiated",
-        reporters=sorted({data["submitted_by"]} if data.get("submitted_by") else set()),
+        initiated_on=data["initiated_on"], parent_id=data.get("parent_id"),
     )
 
 
 def _party_reported(terms: Terms, data: dict[str, Any]) -> None:
-    terms["reporters"] = sorted({*terms["reporters"], data["region"]})
     terms["disagreements"] += len(data.get("flags") or [])
-
-
-def _tkksd_reviewed(terms: Terms, data: dict[str, Any]) -> None:
-    _advance(terms, "reviewed" if data["feasible"] else "not_feasible")
-
-
-def _offered(terms: Terms, data: dict[str, Any]) -> None:
-    terms["offered_on"] = data["document"]["signed_on"]
-    _advance(terms, "offered")
-
-
-def _offer_responded(terms: Terms, data: dict[str, Any]) -> None:
-    if data["accepted"]:
-        terms["accepted_on"] = data["responded_on"]
-    _advance(terms, "accepted" if data["accepted"] else "declined")
-
-
-def _ksb_signed(terms: Terms, data: dict[str, Any]) -> None:
-    terms["ksb_on"] = data["document"]["signed_on"]
-    _advance(terms, "ksb_signed")
-
-
-def _dprd_approved(terms: Terms, data: dict[str, Any]) -> None:
-    _advance(terms, "dprd_approved")
-
-
-def _central_approved(terms: Terms, data: dict[str, Any]) -> None:
-    _advance(terms, "central_approved")
 
 
 def _set_funding(terms: Terms, funding: list[dict[str, Any]]) -> None:
@@ -127,20 +83,14 @@ def _set_funding(terms: Terms, funding: list[dict[str, Any]]) -> None:
 
 
 def _pks_signed(terms: Terms, data: dict[str, Any]) -> None:
-    terms.update(pks_on=data["document"]["signed_on"], start_on=data["start_on"], end_on=data["end_on"])
     if data.get("objects"):
         terms["objects"] = list(data["objects"])
     _set_funding(terms, data.get("funding") or [])
-    _advance(terms, "running" if starts_on_signing(data) else "pks_signed")
-
-
-def _started(terms: Terms, data: dict[str, Any]) -> None:
-    _advance(terms, "running")
 
 
 def _amended(terms: Terms, data: dict[str, Any]) -> None:
     changes = data["changes"]
-    for name in ("title", "objects", "end_on"):
+    for name in ("title", "objects"):
         if changes.get(name) is not None:
             terms[name] = changes[name]
     if changes.get("urusan") is not None:
@@ -149,12 +99,8 @@ def _amended(terms: Terms, data: dict[str, Any]) -> None:
         _set_funding(terms, changes["funding"])
 
 
-def _extended(terms: Terms, data: dict[str, Any]) -> None:
-    terms["successor_id"] = str(data["new_agreement_id"])
-
-
 def _terminated(terms: Terms, data: dict[str, Any]) -> None:
-    terms.update(status="ended", ended_on=data["ended_on"], end_reason=data["reason"])
+    terms["end_reason"] = data["reason"]
 
 
 def _progress_reported(terms: Terms, data: dict[str, Any]) -> None:
@@ -163,37 +109,47 @@ def _progress_reported(terms: Terms, data: dict[str, Any]) -> None:
         "recommendation": data["recommendation"], "realized_idr": data.get("realized_idr"),
     }]
     terms["last_report_on"] = max(str(data["reported_on"]), terms["last_report_on"] or "")
-    terms["overdue"] = {p: d for p, d in terms["overdue"].items() if p != data["period"]}
-
-
-def _expired(terms: Terms, data: dict[str, Any]) -> None:
-    if terms["status"] != "ended":
-        terms["status"] = "expired"
-
-
-def _report_overdue(terms: Terms, data: dict[str, Any]) -> None:
-    if not any(r["period"] == data["period"] for r in terms["reports"]):
-        terms["overdue"] = {**terms["overdue"], data["period"]: str(data["due_on"])}
 
 
 def _no_change(terms: Terms, data: dict[str, Any]) -> None:
-    """Steps that are on the timeline but change no term (a correction acts through its target)."""
+    """Steps that are on the timeline but change no term of reporting's own: their legal facts are
+    the lifecycle's (`_legal`), and a correction acts through its target."""
 
 
 FOLD: dict[str, Callable[[Terms, dict[str, Any]], None]] = {
-    "proposed": _proposed, "party_reported": _party_reported, "tkksd_reviewed": _tkksd_reviewed,
-    "offered": _offered, "offer_responded": _offer_responded, "ksb_signed": _ksb_signed,
-    "dprd_approved": _dprd_approved, "central_approved": _central_approved, "pks_signed": _pks_signed,
-    "amended": _amended, "extended": _extended, "terminated": _terminated,
-    "progress_reported": _progress_reported, "started": _started, "expired": _expired,
-    "report_overdue": _report_overdue, "corrected": _no_change,
+    "proposed": _proposed, "party_reported": _party_reported, "pks_signed": _pks_signed,
+    "amended": _amended, "terminated": _terminated, "progress_reported": _progress_reported,
+    **{step: _no_change for step in ("tkksd_reviewed", "offered", "offer_responded", "ksb_signed", "dprd_approved",
+                                     "central_approved", "extended", "started", "expired", "report_overdue",
+                                     "corrected")},
 }
 
-EMPTY_TERMS: Terms = {
-    "offered_on": None, "accepted_on": None, "ksb_on": None, "pks_on": None, "start_on": None,
-    "end_on": None, "ended_on": None, "end_reason": None, "successor_id": None, "funding": [],
-    "value_idr": 0, "reports": [], "last_report_on": None, "overdue": {}, "disagreements": 0,
-}
+EMPTY_TERMS: Terms = {"end_reason": None, "funding": [], "value_idr": 0, "reports": [], "last_report_on": None,
+                      "disagreements": 0}
+
+
+def _legal(timeline: list[Step]) -> Terms:
+    """The legal state as `ksd_contracts.lifecycle` folds the same events (as recorded, corrections
+    included), and what the read model keeps of it: the dates of each milestone, the stage on the
+    history's clock, the stage changes and the reports owed, each a dated list for SQL."""
+    facts: LegalFacts | None = None
+    clock = ""
+    for step in timeline:
+        kind = event_type("agreement", step["type"])
+        facts = lifecycle.record(facts, kind, step["data"])
+        day = lifecycle.clock_date(kind, step["data"])
+        clock = max(clock, day) if day else clock
+    assert facts is not None, "a record's timeline starts with its proposal"
+    changes = lifecycle.stage_changes(facts)
+    accepted = [r["on"] for r in facts.responses.values() if r["accepted"]]
+    return {
+        "facts": facts.to_json(), "status": lifecycle.stage(facts, date.fromisoformat(clock)) or "initiated",
+        "offered_on": facts.offered_on, "accepted_on": min(accepted, default=None), "ksb_on": facts.ksb_on,
+        "pks_on": facts.pks_on, "start_on": facts.start_on, "end_on": facts.end_on, "ended_on": facts.ended_on,
+        "successor_id": facts.successor_id, "reporters": facts.reporters, "one_sided": facts.one_sided,
+        "stage_dates": [d for d, _ in changes], "stage_names": [s for _, s in changes],
+        "report_periods": [list(p) for p in lifecycle.report_periods(facts)],
+    }
 
 
 def effective_data(step: Step) -> dict[str, Any]:
@@ -207,8 +163,7 @@ def compile_terms(timeline: list[Step]) -> Terms:
     for step in timeline:
         FOLD[step["type"]](terms, effective_data(step))
     terms["flags"] = [{**f, "step": s["type"]} for s in timeline for f in s["flags"]]
-    terms["one_sided"] = terms["kind"] == "KSDD" and not set(terms["regions"]) <= set(terms["reporters"])
-    return terms
+    return terms | _legal(timeline)
 
 
 def _supersede(timeline: list[Step], correction: Step) -> list[Step]:
@@ -291,7 +246,7 @@ def contributions(record: AgreementRecord | None) -> dict[CountKey, tuple[int, i
         return {}
     value = int(record["value_idr"])
     keys: list[tuple[str, str, int, int]] = [
-        ("kind", record["kind"], 1, value), ("status", record["status"], 1, value),
+        ("kind", record["kind"], 1, value),
         ("month", str(record["initiated_on"])[:7], 1, value),
         *(("urusan", u, 1, value) for u in record["urusan"]),
         *(("province", p, 1, value) for p in record["provinces"]),

@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from ksd_contracts.regions import autonomous_codes, in_scope, regions
+from ksd_contracts.submissions import today_wib
 from ksd_contracts.urusan import urusan
 from ksd_reporting.domain import AgreementRecord, CountKey, RegionFacts
 
@@ -33,8 +34,14 @@ _COLUMNS = {
     **{d: f"(r->>'{d}')::date" for d in ("initiated_on", "offered_on", "accepted_on", "ksb_on", "pks_on",
                                          "start_on", "end_on", "ended_on", "last_report_on")},
     "successor_id": "(r->>'successor_id')::uuid",
-    "overdue_since": "(SELECT min(v::date) FROM jsonb_each_text(r->'overdue') AS o(k, v))",
-    "overdue_periods": "(SELECT count(*) FROM jsonb_object_keys(r->'overdue'))",
+    "stage_dates": "ARRAY(SELECT v::date FROM jsonb_array_elements_text(r->'stage_dates') WITH ORDINALITY AS t(v, i)"
+                   " ORDER BY i)",
+    "stage_names": "ARRAY(SELECT v FROM jsonb_array_elements_text(r->'stage_names') WITH ORDINALITY AS t(v, i)"
+                   " ORDER BY i)",
+    "report_due": "ARRAY(SELECT (v->>1)::date FROM jsonb_array_elements(r->'report_periods') WITH ORDINALITY"
+                  " AS t(v, i) ORDER BY i)",
+    "report_sent": "ARRAY(SELECT coalesce((v->>2)::date, 'infinity') FROM jsonb_array_elements(r->'report_periods')"
+                   " WITH ORDINALITY AS t(v, i) ORDER BY i)",
     "value_idr": "(r->>'value_idr')::bigint", "funding": "r->'funding'", "flags": "r->'flags'",
     "one_sided": "(r->>'one_sided')::boolean", "disagreements": "(r->>'disagreements')::int",
 }
@@ -129,6 +136,12 @@ def scoped(where: Where, scope: str | None) -> Where:
     return where
 
 
+def stage_on(day: str) -> str:
+    """The SQL of an agreement's stage on a day (a parameter placeholder): `lifecycle.stage`, read
+    from the stage changes the record keeps (migration 0004's `stage_on`)."""
+    return f"stage_on(stage_names, stage_dates, {day}::date)"
+
+
 @dataclass(frozen=True)
 class Filters:
     scope: str | None = None
@@ -136,13 +149,18 @@ class Filters:
     status: str | None = None
     urusan: str | None = None
     q: str | None = None
+    as_of: date | None = None
+    """The day the status is read on (default: today, WIB)."""
 
     def where(self) -> Where:
-        where = scoped(Where(), self.scope)
+        """The filters, with the status of each agreement on `as_of` as parameter $1."""
+        where = Where()
+        where.param(self.as_of or today_wib())
+        scoped(where, self.scope)
         if self.kind:
             where.add("kind = ?", self.kind)
         if self.status:
-            where.add("status = ?", self.status)
+            where.add(f"{stage_on('$1')} = ?", self.status)
         if self.urusan:
             where.add("urusan @> ARRAY[?::text]", self.urusan)
         if self.q:
@@ -159,14 +177,22 @@ class Horizon:
     expiring_days: tuple[int, ...] = field(default=(30, 60, 90))
 
 
-async def summary(pool: asyncpg.Pool, scope: str | None, horizon: Horizon) -> dict[str, Any]:
-    """Counts and the indicators of DOMAIN.md for the nation, a province (with its regions) or a region."""
+def on_register(scope: str | None, as_of: date) -> Where:
+    """The agreements in scope that are on the register on `as_of`: initiated by then."""
     where = scoped(Where(), scope)
+    where.add("initiated_on <= ?", as_of)
+    return where
+
+
+async def summary(pool: asyncpg.Pool, scope: str | None, horizon: Horizon) -> dict[str, Any]:
+    """Counts and the indicators of DOMAIN.md for the nation, a province (with its regions) or a
+    region, as they stood on `horizon.as_of`: every figure counts the agreements initiated by then,
+    at the stage they had then."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        indicators = await _indicators(conn, scoped(Where(), scope), horizon)
+        indicators = await _indicators(conn, on_register(scope, horizon.as_of), horizon)
         result: dict[str, Any] = {
             "region": scope, "as_of": horizon.as_of.isoformat(), "total": indicators.pop("total"),
-            **await _counted(conn, scope, where), **indicators,
+            **await _counted(conn, scope, horizon.as_of), **indicators,
         }
         result["regions"] = await _completeness(conn, scope, set(result["by_region"]))
     result["names"] = _names([*_governments(scope), *result["by_region"], *result["by_province"]])
@@ -183,36 +209,40 @@ def _names(codes: list[str]) -> dict[str, dict[str, str]]:
 async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) -> dict[str, Any]:
     as_of = where.param(horizon.as_of)
     months = where.param(horizon.dormant_months)
-    live = "ended_on IS NULL AND status <> 'expired'"
     expiring = ", ".join(
-        f"count(*) FILTER (WHERE {live} AND end_on >= {as_of} AND end_on <= {as_of}::date + {d}) AS expiring_{d}"
+        f"count(*) FILTER (WHERE stage IN ('pks_signed', 'running') AND end_on >= {as_of}"
+        f" AND end_on <= {as_of}::date + {d}) AS expiring_{d}"
         for d in horizon.expiring_days)
     row = await conn.fetchrow(
-        f"""SELECT count(*) AS total,
-          count(*) FILTER (WHERE offered_on IS NOT NULL) AS offered,
-          count(*) FILTER (WHERE accepted_on IS NOT NULL) AS accepted,
-          count(*) FILTER (WHERE ksb_on IS NOT NULL) AS ksb,
-          count(*) FILTER (WHERE pks_on IS NOT NULL) AS pks,
-          count(*) FILTER (WHERE pks_on IS NOT NULL AND start_on <= {as_of} AND end_on >= {as_of}
-                           AND (ended_on IS NULL OR ended_on > {as_of}) AND status <> 'expired') AS running,
-          count(*) FILTER (WHERE ksb_on IS NOT NULL AND pks_on IS NOT NULL) AS ksb_followed,
+        f"""WITH a AS (SELECT *, {stage_on(as_of)} AS stage, overdue_on(report_due, report_sent, {as_of}) AS owed,
+                              coalesce(ksb_on <= {as_of}, false) AS ksb, coalesce(pks_on <= {as_of}, false) AS pks
+                       FROM agreements WHERE {where.sql})
+        SELECT count(*) AS total,
+          (SELECT jsonb_object_agg(stage, n) FROM (SELECT stage, count(*) AS n FROM a GROUP BY 1) AS g) AS by_status,
+          count(*) FILTER (WHERE offered_on <= {as_of}) AS offered,
+          count(*) FILTER (WHERE accepted_on <= {as_of}) AS accepted,
+          count(*) FILTER (WHERE ksb) AS ksb,
+          count(*) FILTER (WHERE pks) AS pks,
+          count(*) FILTER (WHERE stage = 'running') AS running,
+          count(*) FILTER (WHERE ksb AND pks) AS ksb_followed,
           percentile_cont(0.5) WITHIN GROUP (ORDER BY pks_on - ksb_on)
-            FILTER (WHERE ksb_on IS NOT NULL AND pks_on >= ksb_on) AS median_days,
-          count(*) FILTER (WHERE ksb_on IS NOT NULL AND pks_on IS NULL AND {live}
+            FILTER (WHERE ksb AND pks AND pks_on >= ksb_on) AS median_days,
+          count(*) FILTER (WHERE ksb AND NOT pks AND stage NOT IN ('ended', 'expired')
                            AND ksb_on <= {as_of}::date - make_interval(months => {months})) AS dormant,
           {expiring},
-          count(*) FILTER (WHERE ended_on IS NULL AND successor_id IS NULL AND end_on < {as_of}
+          count(*) FILTER (WHERE stage = 'expired' AND successor_id IS NULL
                            AND (last_report_on IS NULL OR last_report_on < end_on)) AS expired_unattended,
-          count(*) FILTER (WHERE overdue_since <= {as_of}) AS overdue_agreements,
-          coalesce(sum(overdue_periods) FILTER (WHERE overdue_since <= {as_of}), 0) AS overdue_periods,
+          count(*) FILTER (WHERE owed > 0) AS overdue_agreements,
+          coalesce(sum(owed), 0) AS overdue_periods,
           count(*) FILTER (WHERE one_sided) AS one_sided,
           count(*) FILTER (WHERE disagreements > 0) AS disagreeing,
           coalesce(sum(cardinality(reporters)), 0) AS party_reports,
           coalesce(sum(value_idr), 0) AS value_idr
-        FROM agreements WHERE {where.sql}""", *where.args)
+        FROM a""", *where.args)
     ksb, followed = row["ksb"], row["ksb_followed"]
     return {
         "total": row["total"],
+        "by_status": dict(sorted((row["by_status"] or {}).items())),
         "funnel": {k: row[k] for k in ("offered", "accepted", "ksb", "pks", "running")},
         "ksb_pks": {"followed": followed, "rate": round(followed / ksb, 4) if ksb else None,
                     "median_days": row["median_days"], "dormant": row["dormant"],
@@ -226,17 +256,29 @@ async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) 
     }
 
 
-COUNTED = {"kind": "by_kind", "status": "by_status", "month": "by_month", "urusan": "by_urusan",
+COUNTED = {"kind": "by_kind", "month": "by_month", "urusan": "by_urusan",
            "province": "by_province", "region": "by_region", "country": "foreign_by_country", "flag": "flags_by_rule"}
 VALUED = {"urusan": "value_by_urusan_idr", "funding": "value_by_funding_source_idr"}
 
 
-async def _counted(conn: asyncpg.Connection, scope: str | None, where: Where) -> dict[str, dict[str, int]]:
-    """The counts and values of the scope from the `counts` table (no scan of agreements), with the
-    flags mapping raised on agreements in scope."""
+async def _counted(conn: asyncpg.Connection, scope: str | None, as_of: date) -> dict[str, dict[str, int]]:
+    """The counts and values of the scope on `as_of`, with the flags mapping raised on agreements in
+    scope: from the `counts` table (no scan of agreements) when every agreement in scope was
+    initiated by then, else counted from the agreements on the register that day."""
     result: dict[str, dict[str, int]] = {name: {} for name in [*COUNTED.values(), *VALUED.values()]}
-    for row in await conn.fetch("SELECT dimension, key, n, value_idr FROM counts WHERE scope = $1 ORDER BY 1, 2",
-                                scope or ""):
+    where = on_register(scope, as_of)
+    later = scoped(Where(), scope)
+    later.add("initiated_on > ?", as_of)
+    if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM agreements WHERE {later.sql})", *later.args):
+        counted = await conn.fetch(
+            f"WITH s AS (SELECT a.*, '' AS scope FROM agreements a WHERE {where.sql}), {_ITEMS}"
+            " SELECT d AS dimension, k AS key, count(*) AS n, sum(v) AS value_idr FROM items"
+            " GROUP BY 1, 2 ORDER BY 1, 2",
+            *where.args)
+    else:
+        counted = await conn.fetch("SELECT dimension, key, n, value_idr FROM counts WHERE scope = $1 ORDER BY 1, 2",
+                                   scope or "")
+    for row in counted:
         if row["dimension"] in COUNTED:
             result[COUNTED[row["dimension"]]][row["key"]] = int(row["n"])
         if row["dimension"] in VALUED:
@@ -249,19 +291,22 @@ async def _counted(conn: asyncpg.Connection, scope: str | None, where: Where) ->
     return result
 
 
-RECOUNT = """
-WITH s AS (SELECT a.*, x.scope FROM agreements a,
-             LATERAL (SELECT '' UNION SELECT unnest(a.provinces) UNION SELECT unnest(a.regions)) AS x(scope)),
-items AS (
+_ITEMS = """items AS (
   SELECT scope, 'kind' AS d, kind AS k, value_idr AS v FROM s
-  UNION ALL SELECT scope, 'status', status, value_idr FROM s
   UNION ALL SELECT scope, 'month', coalesce(to_char(initiated_on, 'YYYY-MM'), 'None'), value_idr FROM s
   UNION ALL SELECT scope, 'urusan', unnest(urusan), value_idr FROM s
   UNION ALL SELECT scope, 'province', unnest(provinces), value_idr FROM s
   UNION ALL SELECT scope, 'region', unnest(regions), value_idr FROM s
   UNION ALL SELECT scope, 'country', unnest(countries), value_idr FROM s
   UNION ALL SELECT scope, 'funding', f->>'source', (f->>'amount_idr')::bigint FROM s, jsonb_array_elements(s.funding) f
-  UNION ALL SELECT scope, 'flag', f->>'rule', 0 FROM s, jsonb_array_elements(s.flags) f)
+  UNION ALL SELECT scope, 'flag', f->>'rule', 0 FROM s, jsonb_array_elements(s.flags) f)"""
+"""What each agreement of `s` (with its `scope`) adds to the counts: the SQL form of
+`domain.contributions`, which a test holds it to."""
+
+RECOUNT = f"""
+WITH s AS (SELECT a.*, x.scope FROM agreements a,
+             LATERAL (SELECT '' UNION SELECT unnest(a.provinces) UNION SELECT unnest(a.regions)) AS x(scope)),
+{_ITEMS}
 INSERT INTO counts SELECT scope, d, k, count(*), sum(v) FROM items GROUP BY 1, 2, 3
 """
 
@@ -309,8 +354,10 @@ async def _completeness(conn: asyncpg.Connection, scope: str | None, cooperating
     }
 
 
-LIST_COLUMNS = ("agreement_id, registry_number, kind, mandatory, status, title, regions, provinces, urusan,"
-                " countries, initiated_on, ksb_on, pks_on, start_on, end_on, ended_on, value_idr, funding, version")
+LIST_COLUMNS = (f"agreement_id, registry_number, kind, mandatory, {stage_on('$1')} AS status, title, regions,"
+                " provinces, urusan, countries, initiated_on, ksb_on, pks_on, start_on, end_on, ended_on, value_idr,"
+                " funding, version")
+"""The columns of the list and the exports; the status is the stage on the filters' day ($1)."""
 
 
 async def page(pool: asyncpg.Pool, filters: Filters, cursor: UUID | None, limit: int) -> list[dict[str, Any]]:
