@@ -110,8 +110,8 @@ async def test_kota_mojokerto_ksb_never_got_a_pks_and_both_sides_reported(platfo
             MOJOKERTO, "Ika Puspitasari", KAB_MOJOKERTO, "119/KSB/417.111/2022", "2022-11-10"))
         assert ksb["status"] == "applied", ksb
     state = await _state(platform, agreement)
-    assert state["status"] == "ksb_signed" and state["start_on"] is None
-    assert sorted(state["reported_by"]) == [KAB_MOJOKERTO, MOJOKERTO]
+    assert state["status"] == "ksb_signed" and state["facts"]["pks"] == {} and state["facts"]["start_on"] is None
+    assert sorted(state["facts"]["reporters"]) == [KAB_MOJOKERTO, MOJOKERTO]
     assert state["document_numbers"] == {KAB_MOJOKERTO: ["415.4/12/416-012/2022"],
                                          MOJOKERTO: ["119/KSB/417.111/2022"]}
 

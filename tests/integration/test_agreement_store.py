@@ -17,8 +17,8 @@ import pytest
 from agreement_samples import HEAD, KAB_KUPANG, KUPANG, PROPOSALS, STEPS, doc
 
 from ksd_agreement import scheduler, store
-from ksd_agreement.domain import AgreementState, fold
-from ksd_agreement.handlers import apply_submissions
+from ksd_agreement.domain import AgreementState, due, evolve, fold
+from ksd_agreement.handlers import Pending, apply_submissions, commit
 from ksd_common.db import create_pool, drop_database, migrate, recreate_database
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import (
@@ -176,3 +176,35 @@ async def test_concurrent_reports_of_both_sides_join_into_one_agreement(pool: as
         state = await saved(conn, agreement)
     assert [(a["alias"], a["agreement_id"]) for a in aliases] == [(({kota, kabupaten} - {agreement}).pop(), agreement)]
     assert sorted(state.reported_by) == sorted([KUPANG, KAB_KUPANG])
+
+
+async def test_the_scheduler_racing_a_consumer_batch_cannot_save_a_state_that_misses_its_events(
+        pool: asyncpg.Pool) -> None:
+    """The scheduler loads a running agreement; a consumer batch records a progress report on it and
+    commits; the scheduler's save of what it loaded trips the version check and writes nothing, so
+    the stored state stays the fold of every stored event."""
+    agreement = uuid4()
+    async with pool.acquire() as conn, conn.transaction():
+        await apply_submissions(conn, lifecycle(agreement))
+    report = STEPS["agreement.report_progress"] | {"agreement_id": str(agreement)}
+    async with pool.acquire() as scheduler_conn, pool.acquire() as consumer_conn:
+        with pytest.raises(store.ConcurrentChange):
+            async with scheduler_conn.transaction():  # rolled back by the conflict, as in the scheduler's tick
+                current: dict[str, AgreementState | None] = dict(await store.states(scheduler_conn, [agreement]))
+                loaded = current[str(agreement)]
+                assert loaded is not None
+                owed = due(loaded, date(2026, 1, 2))
+                assert owed, "the scheduler owes the agreement its overdue reports"
+                async with consumer_conn.transaction():
+                    await apply_submissions(consumer_conn, [submission(agreement, "agreement.report_progress",
+                                                                       report)])
+                for event_type, data in owed:
+                    current[str(agreement)] = evolve(current[str(agreement)], event_type, data)
+                await commit(scheduler_conn, [Pending(None, t, str(agreement), d) for t, d in owed], current)
+    async with pool.acquire() as conn:
+        state = (await store.states(conn, [agreement]))[str(agreement)]
+        events = await conn.fetch("SELECT type, envelope FROM agreement_events WHERE agreement_id = $1"
+                                  " ORDER BY version", agreement)
+    folded = fold((r["type"], r["envelope"]["data"]) for r in events)
+    assert folded is not None and folded.to_json() == state.to_json()
+    assert list(state.legal.reports) == ["2025-S1"] and state.version == len(events)

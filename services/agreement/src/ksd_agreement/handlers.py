@@ -52,8 +52,9 @@ async def commit(conn: asyncpg.Connection, pending: list[Pending], current: dict
                                 traceparent=p.traceparent) for p in pending]
     published = await outbox.append(conn, AGREEMENT_EVENTS, emitted)
     versions: dict[str, int] = {e.subject: e.sequence or 0 for e in published}
+    loaded = {s: state.version for s in versions if (state := current.get(s))}
     changed = {s: replace(state, version=v) for s, v in versions.items() if (state := current.get(s))}
-    await store.append(conn, published, changed)
+    await store.append(conn, published, changed, loaded)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from ksd_agreement.domain import AgreementState
+from ksd_common.consumer import RetryBatch
 from ksd_contracts.envelope import Envelope
 
 
@@ -18,21 +19,35 @@ async def states(conn: asyncpg.Connection, ids: list[UUID]) -> dict[str, Agreeme
     return {str(r["agreement_id"]): AgreementState.from_json(r["state"]) for r in rows}
 
 
-async def append(conn: asyncpg.Connection, events: list[Envelope], changed: dict[str, AgreementState]) -> None:
-    """Append the batch's events and save the changed states. A version taken twice violates the
-    primary key and aborts the transaction: optimistic concurrency."""
+class ConcurrentChange(RetryBatch):
+    """Another transaction saved one of the batch's agreements after this one loaded it: the batch
+    is retried from a fresh load (the consumer's transaction rolls back and the records come again)."""
+
+
+async def append(conn: asyncpg.Connection, events: list[Envelope], changed: dict[str, AgreementState],
+                 loaded: dict[str, int]) -> None:
+    """Append the batch's events and save the changed states, each only where the stored version is
+    still the one it was loaded at (`loaded`; 0 for an agreement new in this batch): optimistic
+    concurrency, so the scheduler racing a consumer batch cannot save a state that misses the
+    other's events. A version taken twice also violates the event store's primary key."""
     await conn.copy_records_to_table(
         "agreement_events",
         records=[(UUID(e.subject), e.sequence, e.id, e.type, e.time, e.model_dump(mode="json")) for e in events],
         columns=["agreement_id", "version", "event_id", "type", "recorded_at", "envelope"],
     )
     if changed:
-        await conn.execute(
-            "INSERT INTO agreements (agreement_id, version, state)"
-            " SELECT * FROM unnest($1::uuid[], $2::int[], $3::jsonb[])"
-            " ON CONFLICT (agreement_id) DO UPDATE SET version = EXCLUDED.version, state = EXCLUDED.state",
+        saved = await conn.fetchval(
+            "WITH r AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::jsonb[], $4::int[])"
+            " AS r(id, v, state, loaded)),"
+            " saved AS (INSERT INTO agreements (agreement_id, version, state) SELECT id, v, state FROM r"
+            " ON CONFLICT (agreement_id) DO UPDATE SET version = EXCLUDED.version, state = EXCLUDED.state"
+            " WHERE agreements.version = (SELECT loaded FROM r WHERE r.id = agreements.agreement_id) RETURNING 1)"
+            " SELECT count(*) FROM saved",
             [UUID(k) for k in changed], [s.version for s in changed.values()], [s.to_json() for s in changed.values()],
+            [loaded.get(k, 0) for k in changed],
         )
+        if saved != len(changed):
+            raise ConcurrentChange(f"{len(changed) - saved} of {len(changed)} agreements changed since loaded")
 
 
 async def draw_numbers(conn: asyncpg.Connection, prefixes: list[str]) -> list[int]:

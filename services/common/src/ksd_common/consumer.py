@@ -34,7 +34,12 @@ from ksd_contracts.topics import Topic
 log = logging.getLogger(__name__)
 
 Handler = Callable[[asyncpg.Connection, list[Envelope]], Awaitable[None]]
-INFRASTRUCTURE_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, TimeoutError)
+class RetryBatch(Exception):
+    """A handler's word that the batch met a transient conflict (another transaction changed what it
+    loaded): nothing is applied and the batch comes again, rather than its events being dead-lettered."""
+
+
+INFRASTRUCTURE_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, TimeoutError, RetryBatch)
 
 APPLIED = Counter("ksd_events_applied", "Events applied by a consumer", ["service", "topic"])
 DEAD_LETTERS = Counter("ksd_dead_letters", "Records sent to a dead-letter topic", ["service", "topic"])
@@ -126,7 +131,8 @@ class BatchConsumer:
         try:
             await self._apply(events, dead)
         except INFRASTRUCTURE_ERRORS as error:
-            log.warning("%s: database unavailable (%s); the batch will be redelivered", self.service, error)
+            log.warning("%s: database unavailable or changed meanwhile (%s); the batch will be redelivered",
+                        self.service, error)
             await asyncio.sleep(1)
             raise
         except Exception:

@@ -234,14 +234,17 @@ class _Lifecycle:
         return accepted
 
     def approvals(self, required_for: str) -> None:
-        """DPRD approval, and for the foreign tracks the minister's consent and Kemlu's coordination."""
-        self.step(
-            "agreement.record_dprd_approval",
-            {
-                "decision_number": f"Keputusan DPRD {self.rng.randint(1, 40)}/{self.day.year}",
-                "approved_on": _iso(self.day),
-            },
-        )
+        """DPRD approval by each party region's own DPRD (a KSDD burdens both APBDs), and for the
+        foreign tracks the minister's consent and Kemlu's coordination."""
+        for node in [self.initiator, *([self.partner_region] if self.partner_region else [])]:
+            self.step(
+                "agreement.record_dprd_approval",
+                {
+                    "decision_number": f"Keputusan DPRD {self.rng.randint(1, 40)}/{self.day.year}",
+                    "approved_on": _iso(self.day),
+                },
+                node=node,
+            )
         if required_for == "foreign":
             for authority in ("kemendagri", "kemlu"):
                 self.later(5, 30)
