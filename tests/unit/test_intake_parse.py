@@ -15,7 +15,7 @@ from intake_examples import examples
 from ksd_common.problems import Problem
 from ksd_contracts.submissions import SUBMISSION_MODELS
 from ksd_intake.domain import parse
-from ksd_intake.imports import COLUMNS, MONTHS, parse_date, parse_rupiah, plan_row
+from ksd_intake.imports import COLUMNS, MONTHS, parse_date, parse_rupiah, plan_row, region_code
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
@@ -87,3 +87,10 @@ def test_any_row_is_planned_or_refused_with_columns(row: dict[str, str]) -> None
     planned = plan_row(2, row, "64.72", "regency:64.72")
     assert bool(planned.submissions) != bool(planned.errors)
     assert all(e.column and e.code for e in planned.errors)
+
+
+def test_a_partner_region_is_written_as_its_code_or_its_name() -> None:
+    """The README promises both: `51.02` and `Kab. Tabanan` are the same region; a code that is no
+    autonomous region's is neither."""
+    assert region_code("51.02") == region_code(" Kab. Tabanan ") == region_code("Kabupaten Tabanan") == "51.02"
+    assert region_code("99.99") is None and region_code("31.01") is None

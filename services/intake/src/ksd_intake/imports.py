@@ -238,8 +238,10 @@ def _region_names() -> dict[str, str]:
 
 
 def region_code(text: str) -> str | None:
-    key = " ".join(re.sub(r"[.]", " ", text.lower()).split())
-    return _region_names().get(key)
+    """The code of a region written as its code (`51.02`) or its name (`Kab. Tabanan`): the dots of a
+    code are part of it, those of an abbreviated name are not."""
+    names = _region_names()
+    return names.get(text.strip()) or names.get(" ".join(re.sub(r"[.]", " ", text.lower()).split()))
 
 
 def _split(value: Any) -> list[str]:
