@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -12,6 +11,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from ksd_common.auth import CallerDep, RegionScope, found_in_scope
+from ksd_common.params import IsoDay, SearchText
 from ksd_common.problems import forbidden
 from ksd_common.service import Consumes, ServiceSpec, build, serve
 from ksd_contracts.events import Status
@@ -26,7 +26,7 @@ router = APIRouter(tags=["reporting"])
 def filters(
     scope: RegionScope, kind: Kind | None = None, status: Status | None = None,
     urusan: Annotated[str | None, Query(pattern=r"^[1-3]\.[0-9]{2}$")] = None,
-    q: Annotated[str | None, Query(min_length=2, max_length=200, description="Words of the title.")] = None,
+    q: Annotated[SearchText | None, Query(min_length=2, max_length=200, description="Words of the title.")] = None,
 ) -> store.Filters:
     return store.Filters(scope, kind.value if kind else None, status.value if status else None,
                          urusan, q)
@@ -38,7 +38,7 @@ FiltersDep = Annotated[store.Filters, Depends(filters)]
 @router.get("/v1/summary")
 async def summary(
     request: Request, scope: RegionScope,
-    as_of: Annotated[date | None, Query(description="The day measured at (default: today, WIB).")] = None,
+    as_of: Annotated[IsoDay | None, Query(description="The day measured at, YYYY-MM-DD (default: today, WIB).")] = None,
     dormant_months: Annotated[int, Query(ge=1, le=120, description="A KSB without PKS this long is dormant.")] = 12,
 ) -> dict[str, Any]:
     """Counts by kind, status, urusan, province, region and month, and the indicators of the
