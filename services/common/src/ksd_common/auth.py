@@ -4,8 +4,9 @@ Tokens are announced on `ksd.admin.credentials`; each HTTP service keeps its own
 (no service reads another's tables). No token: 401; a role or region that may not: 403.
 
 What a caller may read is decided here, once, for every read endpoint of every service: a region
-it names (`RegionInPath`, `RegionScope`) is 403 outside its scope; a resource it asks for by id
-(`found_in_scope`) is the same 404 as one that does not exist, so its existence is not leaked.
+it names (`RegionInPath`, `RegionScope`) is 403 outside its scope, and so is an answer about the
+whole nation (`NationReader`); a resource it asks for by id (`found_in_scope`) is the same 404 as
+one that does not exist, so its existence is not leaked.
 """
 
 from __future__ import annotations
@@ -146,8 +147,17 @@ async def region_scope(
     return caller.region if region is None else readable_region(caller, region, ("query", "region"))
 
 
+async def nation_reader(caller: CallerDep) -> Caller:
+    """A caller who reads the whole nation (the directorate, auditors), for an answer that covers
+    every region at once."""
+    if caller.region is not None:
+        raise forbidden(f"a {caller.role} token of {caller.region} reads its region, not the nation")
+    return caller
+
+
 RegionInPath = Annotated[str, Depends(region_in_path)]
 RegionScope = Annotated[str | None, Depends(region_scope)]
+NationReader = Annotated[Caller, Depends(nation_reader)]
 
 
 def found_in_scope(caller: Caller, found: T | None, regions: Callable[[T], Iterable[str]], what: str) -> T:
