@@ -92,7 +92,8 @@ async def get_agreement_mapping(agreement_id: UUID, request: Request, caller: Ca
     """The urusan an agreement serves (submitted or found by the rules) and the mapping flags it
     raised. Outside the caller's scope it does not exist."""
     found = await store.agreement_mapping(request.app.state.pool, agreement_id)
-    return found_in_scope(caller, found, lambda f: f["regions"], f"agreement {agreement_id} in mapping (yet)")
+    return found_in_scope(caller, found, lambda f: f["regions"],
+                          f"agreement {agreement_id} (mapping may not have it yet)")
 
 
 SPEC = ServiceSpec(
