@@ -270,9 +270,8 @@ async def test_partners_rank_confirmed_neighbours_then_the_province_then_the_res
         existing = await _propose(client, platform, semarang, "Pengelolaan sampah Kota Semarang dan Kab. Semarang",
                                   ["33.74", "33.22"], ["2.11"])
     await _agreement(platform, reader, existing)
-    regency_token = await platform.token("regency", "52.71")  # any role may read suggestions
-
-    response = await _get(platform, regency_token, "/v1/regions/33.74/partners?urusan=2.11&limit=546")
+    await wait_until_known(f"{platform.url['mapping']}/v1/regions/33.74/mapping", semarang)
+    response = await _get(platform, semarang, "/v1/regions/33.74/partners?urusan=2.11&limit=546")
     assert response.status_code == 200, response.text
     partners = [p for p in response.json()["partners"] if p["code"] in {"33.22", "33.75", "52.71", "33.24"}]
     assert [(p["code"], p["tier"]) for p in partners] == [

@@ -2,19 +2,25 @@
 
 Tokens are announced on `ksd.admin.credentials`; each HTTP service keeps its own copy of the hashes
 (no service reads another's tables). No token: 401; a role or region that may not: 403.
+
+What a caller may read is decided here, once, for every read endpoint of every service: a region
+it names (`RegionInPath`, `RegionScope`) is 403 outside its scope, and so is an answer about the
+whole nation (`NationReader`); a resource it asks for by id (`found_in_scope`) is the same 404 as
+one that does not exist, so its existence is not leaked.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal, TypeVar
 
 import asyncpg
-from fastapi import Request
+from fastapi import Depends, Path, Query, Request
 
-from ksd_common.problems import Problem
+from ksd_common.problems import Problem, forbidden, invalid
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import CREDENTIAL_ISSUED, CredentialIssued
 from ksd_contracts.regions import in_scope, region
@@ -42,6 +48,11 @@ class Caller:
     def may_read(self, code: str) -> bool:
         """The directorate and auditors read the nation; a node its own region (a province, its regions too)."""
         return self.region is None or in_scope(self.region, code)
+
+    def may_read_any(self, codes: Iterable[str]) -> bool:
+        """A resource of several regions (an agreement's parties) is read by a caller who reads one
+        of them; one of no region (none recorded) by the nation's readers only."""
+        return self.region is None or any(in_scope(self.region, c) for c in codes)
 
 
 def new_token() -> tuple[str, str]:
@@ -98,4 +109,60 @@ async def authenticate(request: Request) -> Caller:
     if row is None:
         raise Problem(401, "unauthenticated", "Unknown token", "The token is unknown or revoked.",
                       headers={"WWW-Authenticate": "Bearer"})
+    if row["role"] not in ROLES:  # a role this version does not know reads and submits nothing
+        raise forbidden(f"a {row['role']} token may not call this service")
     return Caller(row["token_hash"], row["role"], row["region"])
+
+
+CallerDep = Annotated[Caller, Depends(authenticate)]
+REGION_CODE = r"^[0-9]{2}(\.[0-9]{2})?$"
+T = TypeVar("T")
+
+
+def readable_region(caller: Caller, code: str, loc: tuple[str, str]) -> str:
+    """A region the caller names (at `loc`, e.g. ("path", "code")): 422 when it is no region code,
+    403 when its role may not read it. The catalogue of regions is public, so neither says more
+    than `GET /v1/regions` does."""
+    if region(code) is None:
+        raise invalid([{"loc": list(loc), "code": "region.unknown",
+                        "msg": f"{code} bukan kode wilayah Kemendagri (lihat GET /v1/regions)"}])
+    if not caller.may_read(code):
+        raise forbidden(f"a {caller.role} token of {caller.region} cannot read {code}")
+    return code
+
+
+async def region_in_path(
+    caller: CallerDep, code: Annotated[str, Path(description="Region code, NN or NN.NN.")]
+) -> str:
+    """The `{code}` of a route, once the caller may read it."""
+    return readable_region(caller, code, ("path", "code"))
+
+
+async def region_scope(
+    caller: CallerDep,
+    region: Annotated[str | None, Query(pattern=REGION_CODE, description="Region code, NN or NN.NN.")] = None,
+) -> str | None:
+    """What a report covers: the `region` asked for, once the caller may read it, else the caller's
+    own region (None: the nation, for the directorate and auditors)."""
+    return caller.region if region is None else readable_region(caller, region, ("query", "region"))
+
+
+async def nation_reader(caller: CallerDep) -> Caller:
+    """A caller who reads the whole nation (the directorate, auditors), for an answer that covers
+    every region at once."""
+    if caller.region is not None:
+        raise forbidden(f"a {caller.role} token of {caller.region} reads its region, not the nation")
+    return caller
+
+
+RegionInPath = Annotated[str, Depends(region_in_path)]
+RegionScope = Annotated[str | None, Depends(region_scope)]
+NationReader = Annotated[Caller, Depends(nation_reader)]
+
+
+def found_in_scope(caller: Caller, found: T | None, regions: Callable[[T], Iterable[str]], what: str) -> T:
+    """`found` (looked up by an id) when the caller may read one of its `regions`; otherwise the
+    404 an unknown id gets, word for word, so an answer never tells that it exists elsewhere."""
+    if found is None or not caller.may_read_any(regions(found)):
+        raise Problem(404, "not-found", "Not found", f"No {what} in your scope.")
+    return found

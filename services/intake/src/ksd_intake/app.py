@@ -6,17 +6,16 @@ import json
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, Response, UploadFile
+from fastapi import APIRouter, Header, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
-from ksd_common.auth import Caller, authenticate
-from ksd_common.problems import Problem, forbidden
+from ksd_common.auth import CallerDep, found_in_scope
+from ksd_common.problems import Problem
 from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS, SUBMISSIONS
 from ksd_intake import handlers, imports, openapi, store
 from ksd_intake.domain import MAX_BATCH_BYTES, MAX_BODY_BYTES, check_idempotency_key
 
-CallerDep = Annotated[Caller, Depends(authenticate)]
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TEMPLATE = imports.template()
@@ -106,13 +105,11 @@ async def get_template() -> Response:
 
 @router.get("/submissions/{submission_id}")
 async def get_submission(submission_id: UUID, request: Request, caller: CallerDep) -> dict[str, Any]:
-    """A submission's status: accepted, then applied or rejected (with the rule in `reasons`)."""
+    """A submission's status: accepted, then applied or rejected (with the rule in `reasons`).
+    A submission is its node's: another region's does not exist for the caller."""
     row = await store.submission(request.app.state.pool, submission_id)
-    if row is None:
-        raise Problem(404, "not-found", "Not found", f"No submission {submission_id}.")
-    if row["region"] and not caller.may_read(row["region"]):
-        raise forbidden(f"submission {submission_id} belongs to another region")
-    return handlers.answer(row)
+    found = found_in_scope(caller, row, lambda r: [r["region"]] if r["region"] else [], f"submission {submission_id}")
+    return handlers.answer(found)
 
 
 SPEC = ServiceSpec(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from ksd_common.auth import Caller, authenticate
+from ksd_common.auth import CallerDep, RegionInPath, found_in_scope
 from ksd_common.problems import Problem, invalid
 from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
 from ksd_contracts.regions import SOURCE as REGIONS_SOURCE
@@ -20,7 +20,6 @@ from ksd_mapping.catalogue import lineage_document, region_detail, region_json
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])
 declarations = APIRouter(prefix="/v1", tags=["mapping"])
-CallerDep = Annotated[Caller, Depends(authenticate)]
 
 
 @router.get("/urusan")
@@ -57,7 +56,7 @@ def _autonomous(code: str) -> None:
 
 
 @declarations.get("/regions/{code}/mapping")
-async def get_mapping(code: str, request: Request, caller: CallerDep) -> dict[str, Any]:
+async def get_mapping(code: RegionInPath, request: Request) -> dict[str, Any]:
     """What the region has declared: TKKSD decree, potentials, affairs, neighbours (confirmed or not)."""
     _autonomous(code)
     return await store.mapping_of(request.app.state.pool, code)
@@ -65,7 +64,7 @@ async def get_mapping(code: str, request: Request, caller: CallerDep) -> dict[st
 
 @declarations.get("/regions/{code}/partners")
 async def get_partners(
-    code: str, request: Request, caller: CallerDep,
+    code: RegionInPath, request: Request,
     urusan_code: Annotated[str | None, Query(alias="urusan", description="One urusan code, e.g. 2.11.")] = None,
     limit: Annotated[int, Query(ge=1, le=546, description="How many of the ranked partners to show.")] = 20,
 ) -> JSONResponse:
@@ -90,11 +89,11 @@ async def get_partners(
 
 @declarations.get("/agreements/{agreement_id}/mapping")
 async def get_agreement_mapping(agreement_id: UUID, request: Request, caller: CallerDep) -> dict[str, Any]:
-    """The urusan an agreement serves (submitted or found by the rules) and the mapping flags it raised."""
+    """The urusan an agreement serves (submitted or found by the rules) and the mapping flags it
+    raised. Outside the caller's scope it does not exist."""
     found = await store.agreement_mapping(request.app.state.pool, agreement_id)
-    if found is None:
-        raise Problem(404, "not-found", "Unknown agreement", f"mapping has no agreement {agreement_id} (yet).")
-    return found
+    return found_in_scope(caller, found, lambda f: f["regions"],
+                          f"agreement {agreement_id} (mapping may not have it yet)")
 
 
 SPEC = ServiceSpec(

@@ -30,11 +30,13 @@ async def save_agreements(conn: asyncpg.Connection, proposed: list[Proposal]) ->
     if not proposed:
         return
     await conn.execute(
-        "INSERT INTO agreements (agreement_id, registry_number, title, kind, mandatory, initiated_on)"
-        " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::date[])"
-        " ON CONFLICT DO NOTHING",
+        "INSERT INTO agreements (agreement_id, registry_number, title, kind, mandatory, initiated_on, regions)"
+        " SELECT i, n, t, k, m, d, string_to_array(r, ',')"  # unnest would flatten a text[][]
+        " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::date[], $7::text[])"
+        " AS u(i, n, t, k, m, d, r) ON CONFLICT DO NOTHING",
         [p.agreement_id for p in proposed], [p.registry_number for p in proposed], [p.title for p in proposed],
         [p.kind for p in proposed], [p.mandatory for p in proposed], [p.initiated_on for p in proposed],
+        [",".join(sorted(set(p.region_codes))) for p in proposed],
     )
     pairs = [(p, mine, other) for p in proposed for mine in p.region_codes for other in p.region_codes
              if mine != other]
@@ -56,16 +58,17 @@ async def save_flags(conn: asyncpg.Connection, flagged: list[tuple[UUID, Flag]])
 
 
 async def agreement_mapping(pool: asyncpg.Pool, agreement_id: UUID) -> dict[str, Any] | None:
-    """An agreement's urusan (and how they were found) and its flags; None when mapping has not seen it."""
+    """An agreement's party regions, its urusan (and how they were found) and its flags; None when
+    mapping has not seen it."""
     async with pool.acquire() as conn:
-        known = await conn.fetchrow("SELECT title FROM agreements WHERE agreement_id = $1", agreement_id)
+        known = await conn.fetchrow("SELECT title, regions FROM agreements WHERE agreement_id = $1", agreement_id)
         if known is None:
             return None
         urusan = await conn.fetch("SELECT urusan, method FROM agreement_urusan WHERE agreement_id = $1"
                                   " ORDER BY urusan", agreement_id)
         flags = await conn.fetch("SELECT rule, detail FROM agreement_flags WHERE agreement_id = $1 ORDER BY rule",
                                  agreement_id)
-    return {"agreement_id": str(agreement_id), "title": known["title"],
+    return {"agreement_id": str(agreement_id), "title": known["title"], "regions": known["regions"],
             "urusan": [dict(r) for r in urusan], "flags": [dict(r) for r in flags]}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -11,8 +10,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from ksd_common.auth import ROLES, Caller, authenticate
-from ksd_common.problems import Problem, forbidden
+from ksd_common.auth import CallerDep, NationReader, RegionScope, found_in_scope
+from ksd_common.params import IsoDay, SearchText
 from ksd_common.service import Consumes, ServiceSpec, build, serve
 from ksd_contracts.events import Status
 from ksd_contracts.submissions import Kind, today_wib
@@ -20,27 +19,15 @@ from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
 from ksd_reporting import exports, handlers, store
 from ksd_reporting.digest import digest as read_model_digest
 
-CallerDep = Annotated[Caller, Depends(authenticate)]
-RegionQuery = Annotated[str | None, Query(pattern=r"^[0-9]{2}(\.[0-9]{2})?$", description="Region code, NN or NN.NN.")]
 router = APIRouter(tags=["reporting"])
 
 
-def _scope(caller: Caller, region: str | None) -> str | None:
-    """The scope a caller asked for, or its own; a 403 outside what its role may read, never data."""
-    if caller.role not in ROLES:
-        raise forbidden(f"a {caller.role} token reads no reports")
-    scope = region or caller.region
-    if scope is not None and not caller.may_read(scope):
-        raise forbidden(f"a {caller.role} token of {caller.region} cannot read {scope}")
-    return scope
-
-
 def filters(
-    caller: CallerDep, region: RegionQuery = None, kind: Kind | None = None, status: Status | None = None,
+    scope: RegionScope, kind: Kind | None = None, status: Status | None = None,
     urusan: Annotated[str | None, Query(pattern=r"^[1-3]\.[0-9]{2}$")] = None,
-    q: Annotated[str | None, Query(min_length=2, max_length=200, description="Words of the title.")] = None,
+    q: Annotated[SearchText | None, Query(min_length=2, max_length=200, description="Words of the title.")] = None,
 ) -> store.Filters:
-    return store.Filters(_scope(caller, region), kind.value if kind else None, status.value if status else None,
+    return store.Filters(scope, kind.value if kind else None, status.value if status else None,
                          urusan, q)
 
 
@@ -49,14 +36,14 @@ FiltersDep = Annotated[store.Filters, Depends(filters)]
 
 @router.get("/v1/summary")
 async def summary(
-    request: Request, caller: CallerDep, region: RegionQuery = None,
-    as_of: Annotated[date | None, Query(description="The day measured at (default: today, WIB).")] = None,
+    request: Request, scope: RegionScope,
+    as_of: Annotated[IsoDay | None, Query(description="The day measured at, YYYY-MM-DD (default: today, WIB).")] = None,
     dormant_months: Annotated[int, Query(ge=1, le=120, description="A KSB without PKS this long is dormant.")] = 12,
 ) -> dict[str, Any]:
     """Counts by kind, status, urusan, province, region and month, and the indicators of the
     ministry, for the nation or one region (a province includes its regencies/cities)."""
     horizon = store.Horizon(as_of or today_wib(), dormant_months)
-    return await store.summary(request.app.state.pool, _scope(caller, region), horizon)
+    return await store.summary(request.app.state.pool, scope, horizon)
 
 
 @router.get("/v1/agreements")
@@ -73,11 +60,8 @@ async def agreements(
 async def agreement(request: Request, caller: CallerDep, agreement_id: UUID) -> dict[str, Any]:
     """The compiled record: the current terms and the whole timeline, each step with who submitted
     it, its legal date and when it was recorded. Outside the caller's scope it does not exist."""
-    _scope(caller, None)
     found = await store.compiled(request.app.state.pool, agreement_id)
-    if found is None or not any(caller.may_read(c) for c in found["terms"]["regions"]):
-        raise Problem(404, "not-found", "Not found", f"no agreement {agreement_id} in your scope")
-    return found
+    return found_in_scope(caller, found, lambda f: f["terms"]["regions"], f"agreement {agreement_id}")
 
 
 def _download(body: bytes, media_type: str, name: str) -> Response:
@@ -100,10 +84,9 @@ async def export_xlsx(request: Request, chosen: FiltersDep) -> Response:
 
 
 @router.get("/v1/digest")
-async def digest(request: Request, caller: CallerDep) -> dict[str, str]:
-    """SHA-256 of every read-model table: `ksd audit rebuild` compares it with a rebuild's."""
-    if caller.role not in ("directorate", "auditor"):
-        raise forbidden("only the directorate and auditors read the digest")
+async def digest(request: Request, caller: NationReader) -> dict[str, str]:
+    """SHA-256 of every read-model table (every region's rows): `ksd audit rebuild` compares it
+    with a rebuild's."""
     async with request.app.state.pool.acquire() as conn:
         return {"digest": await read_model_digest(conn)}
 

@@ -1,0 +1,43 @@
+"""Query parameters stricter than pydantic's lax defaults, refused as 422 with a stable `code` and
+a message in Bahasa Indonesia (problems.py names the parameter): a query that the database cannot
+take would be a 500, and one that pydantic reads generously would answer another question.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator
+from pydantic_core import PydanticCustomError
+
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_day(value: object) -> object:
+    """Only YYYY-MM-DD of a day on the calendar: pydantic alone reads `0` as 1970-01-01 (a Unix
+    time) and `2024-01-01T00:00:00` as a day."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and ISO_DAY.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PydanticCustomError("date.not_iso", "Bukan tanggal ISO (YYYY-MM-DD) yang ada di kalender,"
+                              " misalnya 2026-11-28: {value}", {"value": str(value)})
+
+
+def _printable(value: str) -> str:
+    """No control characters: PostgreSQL cannot hold NUL in text (a 500 before), and no one types
+    the others into a search."""
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise PydanticCustomError("text.control_character",
+                                  "Teks tidak boleh memuat karakter kendali (seperti NUL, %00, atau tab)")
+    return value
+
+
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
+SearchText = Annotated[str, AfterValidator(_printable)]
