@@ -148,3 +148,13 @@ def test_the_second_side_reports_after_taking_other_steps() -> None:
     assert not decision.rejected
     assert stream.state is not None and stream.state.reported_by == [KUPANG, KAB_KUPANG]
     assert not stream.state.legal.one_sided
+
+
+def test_a_partner_that_sent_its_copy_of_the_ksb_may_still_report_the_agreement() -> None:
+    """The other side recorded its own KSB copy before its report of the agreement (a late
+    reporter): the report is its party report, not `agreement.already_reported`; a second one is."""
+    stream = Stream().through("agreement.record_tkksd_review", "agreement.record_ksb",
+                              ("agreement.record_ksb", KAB_KUPANG))
+    assert not stream.submit("agreement.propose", region=KAB_KUPANG, document_number="KAB/77/2024").rejected
+    again = stream.submit("agreement.propose", region=KAB_KUPANG)
+    assert again.rejected and again.events[0][1]["reasons"][0]["rule"] == "agreement.already_reported"

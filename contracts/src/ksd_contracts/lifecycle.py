@@ -78,6 +78,9 @@ class LegalFacts:
     reporters: list[str] = field(default_factory=list)
     """Regions that reported the agreement themselves: by proposing it or by a party report. Other
     steps a region submits (its offer response, its DPRD approval) do not make it a reporter."""
+    proposers: list[str] = field(default_factory=list)
+    """Regions that sent their own report of the agreement as such (a proposal): each does so once,
+    even after it sent its own copy of the KSB or PKS, which also makes it a reporter."""
     reviews: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Each region's TKKSD review: {feasible, on, number}."""
     offered_on: str | None = None
@@ -175,6 +178,8 @@ def _party_report(facts: LegalFacts, data: Mapping[str, Any], region: str) -> Le
     """Another party's own report: it becomes a reporter; a copy of the KSB or PKS is its copy."""
     if region not in facts.reporters:
         facts = replace(facts, reporters=[*facts.reporters, region])
+    if data.get("submission_type") == "agreement.propose" and region not in facts.proposers:
+        facts = replace(facts, proposers=[*facts.proposers, region])
     copy = {"number": data.get("document_number"), "signed_on": str(data.get("signed_on")), "capacity": None}
     if data.get("submission_type") == "agreement.record_ksb" and data.get("signed_on"):
         return replace(facts, ksb=_with(facts.ksb, region, copy))
@@ -185,8 +190,9 @@ def _party_report(facts: LegalFacts, data: Mapping[str, Any], region: str) -> Le
 
 def _proposed(data: Mapping[str, Any]) -> LegalFacts:
     regions = [str(p["code"]) for p in data["parties"] if p["type"] == "region"]
+    by = [str(data["submitted_by"])] if data.get("submitted_by") else []
     return LegalFacts(kind=str(data["kind"]), regions=regions, initiated_on=str(data["initiated_on"]),
-                      reporters=[str(data["submitted_by"])] if data.get("submitted_by") else [])
+                      reporters=by, proposers=by)
 
 
 def record(facts: LegalFacts | None, kind: str, data: Mapping[str, Any]) -> LegalFacts | None:

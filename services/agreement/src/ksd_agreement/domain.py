@@ -435,7 +435,7 @@ def _propose(state: AgreementState | None, submitted: Submitted) -> Decision:
         return Decision([(ev.AGREEMENT_PROPOSED, data)])
     if submitted.region not in state.region_codes:
         return Decision.reject(submitted, Reason("agreement.not_a_party", f"{submitted.region} is not a party"))
-    if submitted.region in state.legal.reporters:
+    if submitted.region in state.legal.proposers:
         return Decision.reject(submitted, Reason("agreement.already_reported", f"{submitted.region} reported it"))
     flags = _differences(state, proposal)
     data = _lifecycle(state, submitted, flags) | {
