@@ -8,9 +8,9 @@ import asyncio
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from ksd_common.auth import check_binding, new_token
-from ksd_common.broker import ensure_topics
+from ksd_common.credentials import check_binding, new_token
 from ksd_common.settings import settings
+from ksd_common.topics import ensure_topics
 from ksd_contracts.envelope import GENESIS_HASH, Envelope
 from ksd_contracts.events import CREDENTIAL_ISSUED, CredentialIssued
 from ksd_contracts.topics import CREDENTIALS

@@ -27,11 +27,12 @@ from uuid6 import uuid7
 
 from ksd_common import problems, telemetry
 from ksd_common.auth import apply_credentials
-from ksd_common.broker import ensure_topics, make_broker
+from ksd_common.broker import make_broker
 from ksd_common.consumer import BatchConsumer, Handler
 from ksd_common.db import create_pool, migrate
 from ksd_common.outbox import OutboxRelay
 from ksd_common.settings import settings
+from ksd_common.topics import ensure_topics
 from ksd_contracts.topics import CREDENTIALS, Topic
 
 REQUESTS = Counter("ksd_http_requests", "HTTP requests answered", ["service", "method", "route", "status"])

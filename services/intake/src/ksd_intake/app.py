@@ -9,7 +9,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
-from ksd_common.auth import Caller, authenticate
+from ksd_common.auth import authenticate
+from ksd_common.credentials import Caller
 from ksd_common.problems import Problem, forbidden
 from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS, SUBMISSIONS

@@ -8,7 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from ksd_common.auth import Caller, authenticate
+from ksd_common.auth import authenticate
+from ksd_common.credentials import Caller
 from ksd_common.problems import Problem, invalid
 from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
 from ksd_contracts.regions import SOURCE as REGIONS_SOURCE

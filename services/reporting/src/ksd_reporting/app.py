@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from ksd_common.auth import ROLES, Caller, authenticate
+from ksd_common.auth import authenticate
+from ksd_common.credentials import ROLES, Caller
 from ksd_common.problems import Problem, forbidden
 from ksd_common.service import Consumes, ServiceSpec, build, serve
 from ksd_contracts.events import Status
