@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-import httpx
 from aiokafka import AIOKafkaProducer
 
 from ksd_common.credentials import check_binding, new_token
@@ -49,6 +48,8 @@ async def wait_until_known(probe: str, *tokens: str, timeout: float = 60) -> Non
     """Wait until the endpoint `probe` stops answering 401 to each of `tokens` (credentials arrive
     asynchronously, over several partitions, so the last issued is not always the last learned).
     Patient with a loaded machine: a request that times out or drops is tried again."""
+    import httpx  # here, not at the top: with rich and click behind it, it would slow `ksd admin token create`
+
     deadline = asyncio.get_running_loop().time() + timeout
     waiting = list(tokens)
     async with httpx.AsyncClient(timeout=30) as client:
