@@ -116,13 +116,13 @@ def _audit(subparsers: Subparsers) -> None:
     build = commands.add_parser("rebuild", parents=[common],
                                 help="reporting's read models from the log, and their digest")
     build.add_argument("--database", help="the fresh database to build (default: ksd_reporting_rebuild_<time>)")
-    build.set_defaults(run=Command("ksd_tools.audit.commands:run_rebuild"))
+    build.set_defaults(run=Command("ksd_tools.audit.rebuild_commands:run_rebuild"))
 
     back = commands.add_parser("replay", parents=[common], help="what reporting answered at a past time")
     back.add_argument("--as-of", required=True, type=as_of, help="RFC 3339 time, or a date (its end, WIB)")
     back.add_argument("--subject", help="an agreement id or a region code (default: the nation)")
     back.add_argument("--json", action="store_true", help="JSON for machines (default: a readable table)")
-    back.set_defaults(run=Command("ksd_tools.audit.commands:run_replay"))
+    back.set_defaults(run=Command("ksd_tools.audit.rebuild_commands:run_replay"))
 
     day = commands.add_parser("checkpoint", parents=[common], help="publish digests of complete days")
     day.add_argument("--day", type=date.fromisoformat, help="one UTC day (default: every complete day not yet done)")

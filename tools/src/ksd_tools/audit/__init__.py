@@ -1,7 +1,8 @@
 """`ksd audit`: replay any state as of any time, and prove nothing was altered (INTERFACES.md, "Audit").
 
-The commands are in `ksd_tools.audit.commands`; this package's own module stays light (the command
-line's `--as-of` type is here), so `ksd --help` and the audit submodules import nothing they do not use.
+The commands are in `ksd_tools.audit.commands` (verify, checkpoint) and `.rebuild_commands`
+(rebuild, replay, which import reporting's code); this module stays light (the command line's
+`--as-of` type is here), so `ksd --help` and the audit submodules import nothing they do not use.
 """
 
 from __future__ import annotations
