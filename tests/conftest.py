@@ -63,7 +63,7 @@ class Platform:
         return self.folder / f"{service}.log"
 
     async def database(self, service: str) -> asyncpg.Connection:
-        return await asyncpg.connect(self.settings.database_dsn(f"ksd_{service}") + SUFFIX)
+        return await asyncpg.connect(self.settings.database_dsn(f"ksd_{service}{SUFFIX}"))
 
 
 def _environment(traces: Path) -> dict[str, str]:

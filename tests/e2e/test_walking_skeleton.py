@@ -119,3 +119,22 @@ async def test_every_service_answers_health_readiness_metrics_and_documents(plat
         intake_channels = {c["address"] for c in (await client.get(f"{platform.url['intake']}/asyncapi.json"))
                            .json()["channels"].values()}
         assert {SUBMISSIONS.name, AGREEMENT_EVENTS.name, CREDENTIALS.name} <= intake_channels
+
+
+async def test_every_answer_carries_its_correlation_id_and_is_counted_by_route(platform: Platform) -> None:
+    """The caller's correlation id comes back (at most 64 characters), a new one when it sent none,
+    on problems too; each answer is counted under its route template and status."""
+    url = platform.url["intake"]
+    async with httpx.AsyncClient(timeout=10) as client:
+        echoed = await client.get(f"{url}/healthz", headers={"X-Correlation-Id": "sikerja-" + "x" * 80})
+        assert echoed.headers["x-correlation-id"] == ("sikerja-" + "x" * 80)[:64]
+        missing = await client.get(f"{url}/v1/nowhere")
+        assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+        assert len(missing.headers["x-correlation-id"]) == 32
+        unknown = await client.get(f"{url}/v1/submissions/{uuid4()}")
+        assert unknown.status_code == 401 and unknown.headers["x-correlation-id"]
+        metrics = (await client.get(f"{url}/metrics")).text
+    assert 'ksd_http_requests_total{method="GET",route="/healthz",service="intake",status="200"}' in metrics
+    assert 'ksd_http_requests_total{method="GET",route="unmatched",service="intake",status="404"}' in metrics
+    assert ('ksd_http_requests_total{method="GET",route="/v1/submissions/{submission_id}",service="intake",'
+            'status="401"}') in metrics

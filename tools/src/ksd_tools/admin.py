@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-import httpx
 from aiokafka import AIOKafkaProducer
 
-from ksd_common.auth import check_binding, new_token
-from ksd_common.broker import ensure_topics
+from ksd_common.credentials import check_binding, new_token
 from ksd_common.settings import settings
+from ksd_common.topics import ensure_topics
 from ksd_contracts.envelope import GENESIS_HASH, Envelope
 from ksd_contracts.events import CREDENTIAL_ISSUED, CredentialIssued
 from ksd_contracts.topics import CREDENTIALS
@@ -49,6 +48,8 @@ async def wait_until_known(probe: str, *tokens: str, timeout: float = 60) -> Non
     """Wait until the endpoint `probe` stops answering 401 to each of `tokens` (credentials arrive
     asynchronously, over several partitions, so the last issued is not always the last learned).
     Patient with a loaded machine: a request that times out or drops is tried again."""
+    import httpx  # here, not at the top: with rich and click behind it, it would slow `ksd admin token create`
+
     deadline = asyncio.get_running_loop().time() + timeout
     waiting = list(tokens)
     async with httpx.AsyncClient(timeout=30) as client:
@@ -65,14 +66,11 @@ async def wait_until_known(probe: str, *tokens: str, timeout: float = 60) -> Non
             await asyncio.sleep(0.1)
 
 
-def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    admin = subparsers.add_parser("admin", help="node credentials and the topic registry")
-    commands = admin.add_subparsers(dest="admin_command", required=True)
-    token = commands.add_parser("token", help="bearer tokens").add_subparsers(dest="token_command", required=True)
-    create = token.add_parser("create", help="issue a token; it is printed once, only its hash is kept")
-    create.add_argument("--role", required=True, choices=["regency", "province", "directorate", "auditor"])
-    create.add_argument("--region", help="the region code a regency or province token is bound to")
-    create.add_argument("--label", help="who holds it, for the record")
-    create.set_defaults(run=lambda a: print(asyncio.run(issue_tokens([(a.role, a.region, a.label)]))[0]))
-    topics = commands.add_parser("topics", help="create the registry's missing topics (idempotent)")
-    topics.set_defaults(run=lambda a: print("\n".join(asyncio.run(ensure_topics())) or "all topics exist"))
+def create_token(args: argparse.Namespace) -> None:
+    """`ksd admin token create`: print the new token, once."""
+    print(asyncio.run(issue_tokens([(args.role, args.region, args.label)]))[0])
+
+
+def create_topics(args: argparse.Namespace) -> None:
+    """`ksd admin topics`: create the registry's missing topics."""
+    print("\n".join(asyncio.run(ensure_topics())) or "all topics exist")

@@ -1,21 +1,145 @@
-"""The one command-line tool of the platform: `ksd --help` lists its commands."""
+"""The one command-line tool of the platform: `ksd --help` lists its commands.
+
+This module is the whole command line (every command's arguments) and imports nothing heavy: each
+command names the function that runs it as `"module:function"`, and that module (with FastAPI,
+pydantic, Kafka or a service's code behind it) is imported only when the command runs. So
+`ksd --help` answers at once, and each command pays only for its own imports.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import pkgutil
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ksd_tools import admin, audit, bench, simulate
+import ksd_tools
+from ksd_tools.audit import as_of
+
+if TYPE_CHECKING:
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A command's function, named `"module:function"` and imported when the command runs, not when
+    the command line is parsed."""
+
+    target: str
+
+    def __call__(self, args: argparse.Namespace) -> None:
+        module, _, name = self.target.partition(":")
+        run: Callable[[argparse.Namespace], None] = getattr(importlib.import_module(module), name)
+        run(args)
+
+
+def _admin(subparsers: Subparsers) -> None:
+    admin = subparsers.add_parser("admin", help="node credentials and the topic registry")
+    commands = admin.add_subparsers(dest="admin_command", required=True)
+    token = commands.add_parser("token", help="bearer tokens").add_subparsers(dest="token_command", required=True)
+    create = token.add_parser("create", help="issue a token; it is printed once, only its hash is kept")
+    create.add_argument("--role", required=True, choices=["regency", "province", "directorate", "auditor"])
+    create.add_argument("--region", help="the region code a regency or province token is bound to")
+    create.add_argument("--label", help="who holds it, for the record")
+    create.set_defaults(run=Command("ksd_tools.admin:create_token"))
+    topics = commands.add_parser("topics", help="create the registry's missing topics (idempotent)")
+    topics.set_defaults(run=Command("ksd_tools.admin:create_topics"))
+
+
+def _simulate(subparsers: Subparsers) -> None:
+    simulate = subparsers.add_parser("simulate", help="simulated nodes submit lifecycles through the HTTP API")
+    simulate.add_argument("--agreements", type=int, default=100)
+    simulate.add_argument("--seed", type=int, default=1)
+    simulate.add_argument("--rate", type=float, help="submissions per second (default: as fast as answered)")
+    simulate.add_argument("--burst", action="store_true", help="every node at once, as at a reporting deadline")
+    simulate.add_argument(
+        "--answer-timeout", type=float, default=120, help="seconds to wait for the last answers (applied or rejected)"
+    )
+    simulate.add_argument("--intake", help="intake's address (default: http://127.0.0.1:$KSD_INTAKE_PORT, 8081)")
+    simulate.set_defaults(run=Command("ksd_tools.simulate:run_command"))
+
+
+def scales(text: str) -> list[int]:
+    """`10k,100k,1M` -> [10000, 100000, 1000000]."""
+    factor = {"k": 1_000, "m": 1_000_000}
+    return [int(float(p[:-1]) * factor[p[-1].lower()]) if p[-1].lower() in factor else int(p)
+            for p in text.split(",") if p]
+
+
+def bench_sections() -> list[str]:
+    """The bench sections (modules `ksd_tools.bench_<name>`) by name, found without importing them;
+    `ksd_tools.benchkit.modules` imports them and runs them in their ORDER."""
+    return sorted(m.name.removeprefix("bench_") for m in pkgutil.iter_modules(ksd_tools.__path__)
+                  if m.name.startswith("bench_"))
+
+
+def _bench(subparsers: Subparsers) -> None:
+    names = ",".join(bench_sections())
+    bench = subparsers.add_parser(
+        "bench", help="throughput, latency and memory beside same-run baselines (needs make up)",
+        description=f"Sections: {names}. The default scale finishes in under 30 minutes on 2 cores; the full"
+                    " deadline burst is --burst-per-node 200, the scale curves --curve 10k,100k,1M"
+                    " --only reporting,audit.",
+        argument_default=argparse.SUPPRESS)  # what is not given keeps ksd_tools.benchkit.Context's default
+    bench.add_argument("--events", type=int,
+                       help="history size of the sections that grow with it (audit, reporting queries; 1M)")
+    bench.add_argument("--curve", type=scales, default=None,
+                       help="run those sections at each scale, e.g. 10k,100k,1M")
+    bench.add_argument("--submissions", type=int, help="HTTP load per figure")
+    bench.add_argument("--concurrency", type=int)
+    bench.add_argument("--fresh-rate", type=float, help="background submissions/s for the freshness figures")
+    bench.add_argument("--fresh-seconds", type=float)
+    bench.add_argument("--burst-per-node", type=int,
+                       help="the deadline burst: each of the 546 nodes sends this many at once (default 5, full: 200)")
+    bench.add_argument("--only", type=lambda t: set(t.split(",")), default=None, help=f"some sections: {names}")
+    bench.add_argument("--results", type=Path, default=Path("bench/results"))
+    bench.set_defaults(run=Command("ksd_tools.bench:run"))
+
+
+def _audit(subparsers: Subparsers) -> None:
+    audit = subparsers.add_parser("audit", help="replay, verify and rebuild from the history topics")
+    commands = audit.add_subparsers(dest="audit_command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--bootstrap", help="Kafka bootstrap servers (default: KSD_KAFKA_BOOTSTRAP)")
+    common.add_argument("--prefix", default="", help="read a copy of the history: topics named <prefix><topic>")
+
+    check = commands.add_parser("verify", parents=[common], help="check every event's schema, source and hash chain")
+    check.add_argument("--topics", nargs="*", help="history topics to check (default: all)")
+    check.add_argument("--checkpoints", action="store_true", help="also recompute every checkpointed day")
+    check.set_defaults(run=Command("ksd_tools.audit.commands:run_verify"))
+
+    build = commands.add_parser("rebuild", parents=[common],
+                                help="reporting's read models from the log, and their digest")
+    build.add_argument("--database", help="the fresh database to build (default: ksd_reporting_rebuild_<time>)")
+    build.set_defaults(run=Command("ksd_tools.audit.rebuild_commands:run_rebuild"))
+
+    back = commands.add_parser("replay", parents=[common], help="what reporting answered at a past time")
+    back.add_argument("--as-of", required=True, type=as_of, help="RFC 3339 time, or a date (its end, WIB)")
+    back.add_argument("--subject", help="an agreement id or a region code (default: the nation)")
+    back.add_argument("--json", action="store_true", help="JSON for machines (default: a readable table)")
+    back.set_defaults(run=Command("ksd_tools.audit.rebuild_commands:run_replay"))
+
+    day = commands.add_parser("checkpoint", parents=[common], help="publish digests of complete days")
+    day.add_argument("--day", type=date.fromisoformat, help="one UTC day (default: every complete day not yet done)")
+    day.set_defaults(run=Command("ksd_tools.audit.commands:run_checkpoint"))
+
+
+def parser() -> argparse.ArgumentParser:
+    """Every command and its arguments."""
+    root = argparse.ArgumentParser(prog="ksd", description="National platform for regional cooperation (KSD).")
+    subparsers = root.add_subparsers(dest="command", required=True)
+    for add in (_admin, _simulate, _bench, _audit):
+        add(subparsers)
+    return root
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ksd", description="National platform for regional cooperation (KSD).")
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    admin.add_commands(subparsers)
-    simulate.add_commands(subparsers)
-    bench.add_commands(subparsers)
-    audit.add_commands(subparsers)
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     try:
         args.run(args)
     except ValueError as error:

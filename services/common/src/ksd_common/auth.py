@@ -1,7 +1,9 @@
 """Who is calling: bearer tokens issued by `ksd admin token create`, known by their SHA-256 only.
 
 Tokens are announced on `ksd.admin.credentials`; each HTTP service keeps its own copy of the hashes
-(no service reads another's tables). No token: 401; a role or region that may not: 403.
+(no service reads another's tables). No token: 401; a role or region that may not: 403. The pure
+part (roles, `Caller`, hashing) is `ksd_common.credentials`; this module is the HTTP dependency, the
+consumer of the credentials topic, and the read scope.
 
 What a caller may read is decided here, once, for every read endpoint of every service: a region
 it names (`RegionInPath`, `RegionScope`) is 403 outside its scope, and so is an answer about the
@@ -11,74 +13,17 @@ one that does not exist, so its existence is not leaked.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, TypeVar
 
 import asyncpg
 from fastapi import Depends, Path, Query, Request
 
+from ksd_common.credentials import ROLES, Caller, token_hash
 from ksd_common.problems import Problem, forbidden, invalid
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import CREDENTIAL_ISSUED, CredentialIssued
-from ksd_contracts.regions import in_scope, region
-
-Role = Literal["regency", "province", "directorate", "auditor"]
-ROLES: tuple[Role, ...] = ("regency", "province", "directorate", "auditor")
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    token_hash: str
-    role: Role
-    region: str | None
-
-    @property
-    def node(self) -> str:
-        """The submitting node; idempotency keys are scoped to it, so a node's tokens (rotated, or
-        held by two of its systems) share them."""
-        return f"{self.role}:{self.region or '-'}"
-
-    @property
-    def submits(self) -> bool:
-        return self.role in ("regency", "province")
-
-    def may_read(self, code: str) -> bool:
-        """The directorate and auditors read the nation; a node its own region (a province, its regions too)."""
-        return self.region is None or in_scope(self.region, code)
-
-    def may_read_any(self, codes: Iterable[str]) -> bool:
-        """A resource of several regions (an agreement's parties) is read by a caller who reads one
-        of them; one of no region (none recorded) by the nation's readers only."""
-        return self.region is None or any(in_scope(self.region, c) for c in codes)
-
-
-def new_token() -> tuple[str, str]:
-    """(token, its hash): the token is shown once; only the hash is kept anywhere."""
-    token = "ksd_" + secrets.token_urlsafe(32)
-    return token, token_hash(token)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def check_binding(role: str, region_code: str | None) -> str | None:
-    """Why a role cannot be bound to that region, or None when it can."""
-    if role not in ROLES:
-        return f"role must be one of {', '.join(ROLES)}"
-    if role in ("directorate", "auditor"):
-        return "the directorate and auditors are not bound to a region" if region_code else None
-    found = region(region_code or "")
-    if found is None:
-        return f"a {role} token needs the code of its region"
-    if role == "province" and not found.is_province:
-        return f"{region_code} is not a province"
-    if role == "regency" and (found.is_province or not found.autonomous):
-        return f"{region_code} is not an autonomous regency/city"
-    return None
+from ksd_contracts.regions import region
 
 
 async def apply_credentials(conn: asyncpg.Connection, events: list[Envelope]) -> None:

@@ -1,19 +1,13 @@
-"""The FastStream broker of a service, and the topic registry applied at start."""
+"""The FastStream broker of a service (the topics it needs are created by `ksd_common.topics`)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 
 from ksd_common.settings import settings
-from ksd_contracts.topics import all_topics
-
-log = logging.getLogger(__name__)
 
 
 def make_broker() -> KafkaBroker:
@@ -22,28 +16,3 @@ def make_broker() -> KafkaBroker:
         settings().kafka_bootstrap, ack_policy=AckPolicy.NACK_ON_ERROR, graceful_timeout=15,
         enable_idempotence=True, acks="all", logger=logging.getLogger("ksd.broker"),
     )
-
-
-async def ensure_topics(bootstrap: str | None = None, *, attempts: int = 60) -> list[str]:
-    """Create the registry's missing topics (idempotent); returns the names it created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap or settings().kafka_bootstrap)
-    for attempt in range(attempts):
-        try:
-            await admin.start()
-            break
-        except KafkaConnectionError:
-            if attempt == attempts - 1:
-                raise
-            await asyncio.sleep(1)
-    try:
-        existing = set(await admin.list_topics())
-        missing = [
-            NewTopic(name, partitions, replication_factor=settings().kafka_replication, topic_configs=config)
-            for name, partitions, config in all_topics() if name not in existing
-        ]
-        if missing:
-            await admin.create_topics(missing)
-            log.info("created topics %s", [t.name for t in missing])
-        return [t.name for t in missing]
-    finally:
-        await admin.close()

@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 from uuid6 import uuid7
 
-from ksd_common.auth import Caller
+from ksd_common.credentials import Caller
 from ksd_common.problems import Problem, field_errors, forbidden, invalid
 from ksd_contracts.envelope import canonical_json
 from ksd_contracts.submissions import (

@@ -14,8 +14,8 @@ import asyncpg
 from uuid6 import uuid7
 
 from ksd_common import outbox
-from ksd_common.auth import Caller
 from ksd_common.consumer import consuming
+from ksd_common.credentials import Caller
 from ksd_common.problems import Problem, forbidden, invalid
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import (

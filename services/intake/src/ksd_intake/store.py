@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from ksd_common.auth import Caller
+from ksd_common.credentials import Caller
 from ksd_intake.domain import Submission, Superseded
 
 SUBMISSION_COLUMNS = "id, type, status, reasons, agreement_id, request_hash"

@@ -16,7 +16,7 @@ from ksd_common.settings import settings
 from ksd_tools.simulate.plan import Step, Track, Workload, workload
 from ksd_tools.simulate.runner import run
 
-__all__ = ["Step", "Track", "Workload", "add_commands", "proposals", "run", "workload"]
+__all__ = ["Step", "Track", "Workload", "proposals", "run", "run_command", "workload"]
 
 
 def proposals(count: int, seed: int) -> list[Step]:
@@ -38,23 +38,11 @@ def proposals(count: int, seed: int) -> list[Step]:
     return kept
 
 
-def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    simulate = subparsers.add_parser("simulate", help="simulated nodes submit lifecycles through the HTTP API")
-    simulate.add_argument("--agreements", type=int, default=100)
-    simulate.add_argument("--seed", type=int, default=1)
-    simulate.add_argument("--rate", type=float, help="submissions per second (default: as fast as answered)")
-    simulate.add_argument("--burst", action="store_true", help="every node at once, as at a reporting deadline")
-    simulate.add_argument(
-        "--answer-timeout", type=float, default=120, help="seconds to wait for the last answers (applied or rejected)"
-    )
-    simulate.add_argument("--intake", default=f"http://127.0.0.1:{settings().intake_port}")
-
-    def _run(a: argparse.Namespace) -> None:
-        work = workload(a.agreements, a.seed)
-        result = asyncio.run(run(work, a.intake, a.rate, a.burst, a.answer_timeout))
-        wrong = result.pop("wrong")
-        print(" ".join(f"{k}={v}" for k, v in result.items()))
-        for line in wrong:
-            print(f"  unexpected: {line}")
-
-    simulate.set_defaults(run=_run)
+def run_command(args: argparse.Namespace) -> None:
+    """`ksd simulate`: run the workload against intake (by default this machine's, KSD_INTAKE_PORT)."""
+    intake = args.intake or f"http://127.0.0.1:{settings().intake_port}"
+    result = asyncio.run(run(workload(args.agreements, args.seed), intake, args.rate, args.burst, args.answer_timeout))
+    wrong = result.pop("wrong")
+    print(" ".join(f"{k}={v}" for k, v in result.items()))
+    for line in wrong:
+        print(f"  unexpected: {line}")

@@ -1,0 +1,68 @@
+"""Who a token stands for: roles, the caller, new tokens and their SHA-256, and which region a role
+may be bound to. Pure (no FastAPI, no database), so `ksd admin token create` imports it without
+the HTTP stack; `ksd_common.auth` answers requests with it."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from ksd_contracts.regions import in_scope, region
+
+Role = Literal["regency", "province", "directorate", "auditor"]
+ROLES: tuple[Role, ...] = ("regency", "province", "directorate", "auditor")
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    token_hash: str
+    role: Role
+    region: str | None
+
+    @property
+    def node(self) -> str:
+        """The submitting node; idempotency keys are scoped to it, so a node's tokens (rotated, or
+        held by two of its systems) share them."""
+        return f"{self.role}:{self.region or '-'}"
+
+    @property
+    def submits(self) -> bool:
+        return self.role in ("regency", "province")
+
+    def may_read(self, code: str) -> bool:
+        """The directorate and auditors read the nation; a node its own region (a province, its regions too)."""
+        return self.region is None or in_scope(self.region, code)
+
+    def may_read_any(self, codes: Iterable[str]) -> bool:
+        """A resource of several regions (an agreement's parties) is read by a caller who reads one
+        of them; one of no region (none recorded) by the nation's readers only."""
+        return self.region is None or any(in_scope(self.region, c) for c in codes)
+
+
+def new_token() -> tuple[str, str]:
+    """(token, its hash): the token is shown once; only the hash is kept anywhere."""
+    token = "ksd_" + secrets.token_urlsafe(32)
+    return token, token_hash(token)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_binding(role: str, region_code: str | None) -> str | None:
+    """Why a role cannot be bound to that region, or None when it can."""
+    if role not in ROLES:
+        return f"role must be one of {', '.join(ROLES)}"
+    if role in ("directorate", "auditor"):
+        return "the directorate and auditors are not bound to a region" if region_code else None
+    found = region(region_code or "")
+    if found is None:
+        return f"a {role} token needs the code of its region"
+    if role == "province" and not found.is_province:
+        return f"{region_code} is not a province"
+    if role == "regency" and (found.is_province or not found.autonomous):
+        return f"{region_code} is not an autonomous regency/city"
+    return None

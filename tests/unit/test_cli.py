@@ -1,0 +1,69 @@
+"""The `ksd` command line: it imports a command's modules only when that command runs, so `--help`
+and every command start without the HTTP stack or a service's code; and every command still finds
+the function that runs it. (How fast is shown by bench/notes-startup-and-latency.md, not asserted.)"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import subprocess
+import sys
+from dataclasses import fields
+
+from ksd_tools.benchkit import Context
+from ksd_tools.cli import Command, parser
+
+HEAVY = ("fastapi", "starlette", "faststream", "pydantic", "aiokafka", "asyncpg", "ksd_reporting", "ksd_agreement")
+
+
+def _imported_by(statement: str) -> set[str]:
+    """The top-level packages a fresh interpreter has imported after `statement`."""
+    code = f"import sys; {statement}; print(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    return set(out.split())
+
+
+def _commands(node: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], Command]:
+    """Every runnable command of the tree, by its words (`("admin", "token", "create")`)."""
+    found: dict[tuple[str, ...], Command] = {}
+    if isinstance(run := node.get_default("run"), Command):
+        found[path] = run
+    for action in node._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for word, child in action.choices.items():
+                found |= _commands(child, (*path, word))
+    return found
+
+
+def test_the_command_line_imports_nothing_heavy() -> None:
+    assert _imported_by("import ksd_tools.cli; ksd_tools.cli.parser()").isdisjoint(HEAVY)
+
+
+def test_help_lists_every_command() -> None:
+    out = subprocess.run([sys.executable, "-m", "ksd_tools.cli", "--help"], check=True, capture_output=True,
+                         text=True).stdout
+    assert all(word in out for word in ("admin", "simulate", "bench", "audit"))
+
+
+def test_token_hashing_imports_without_the_http_stack() -> None:
+    imported = _imported_by("from ksd_common.credentials import check_binding; check_binding('regency', '53.71')")
+    assert imported.isdisjoint({"fastapi", "starlette", "asyncpg", "faststream", "lokal"})
+
+
+def test_a_token_command_does_not_import_a_service_or_faststream() -> None:
+    assert _imported_by("import ksd_tools.admin").isdisjoint({"fastapi", "faststream", "ksd_reporting", "httpx"})
+
+
+def test_every_command_finds_its_function() -> None:
+    commands = _commands(parser())
+    assert set(commands) == {("admin", "token", "create"), ("admin", "topics"), ("simulate",), ("bench",),
+                             ("audit", "verify"), ("audit", "rebuild"), ("audit", "replay"), ("audit", "checkpoint")}
+    for words, command in commands.items():
+        module, _, name = command.target.partition(":")
+        assert callable(getattr(importlib.import_module(module), name, None)), words
+
+
+def test_bench_options_not_given_keep_the_contexts_defaults() -> None:
+    given = parser().parse_args(["bench", "--events", "10000"])
+    assert given.events == 10000 and given.only is None and given.curve is None
+    assert not any(hasattr(given, f.name) for f in fields(Context) if f.name != "events")
