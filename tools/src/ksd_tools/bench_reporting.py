@@ -32,7 +32,8 @@ SEARCHES = ["sampah regional", "air minum", "pariwisata", "pelabuhan", "hutan li
 _LOAD = """
 INSERT INTO agreements (agreement_id, kind, status, title, regions, provinces, urusan, version, record,
   registry_number, mandatory, countries, reporters, initiated_on, offered_on, accepted_on, ksb_on, pks_on,
-  start_on, end_on, ended_on, overdue_since, overdue_periods, value_idr, funding, flags, one_sided, disagreements)
+  start_on, end_on, ended_on, stage_dates, stage_names, report_due, report_sent, value_idr, funding, flags, one_sided,
+  disagreements)
 SELECT id, kind, status, title, ARRAY[a, b], ARRAY(SELECT DISTINCT left(x, 2) FROM unnest(ARRAY[a, b]) x),
   ARRAY[u], 1 + h % 9, jsonb_build_object('agreement_id', id, 'title', title, 'timeline', '[]'::jsonb),
   'KSD-' || i, kind = 'KSDD', CASE WHEN kind IN ('KSDPL', 'KSDLL') THEN ARRAY['MY'] ELSE '{}' END,
@@ -40,8 +41,10 @@ SELECT id, kind, status, title, ARRAY[a, b], ARRAY(SELECT DISTINCT left(x, 2) FR
   CASE WHEN h % 4 = 0 THEN initiated + 20 END, CASE WHEN h % 8 = 0 THEN initiated + 40 END,
   CASE WHEN h % 5 < 3 THEN initiated + 60 END, CASE WHEN h % 5 < 2 THEN initiated + 150 END,
   CASE WHEN h % 5 < 2 THEN initiated + 160 END, CASE WHEN h % 5 < 2 THEN initiated + 160 + 365 * (1 + h % 5) END,
-  CASE WHEN h % 50 = 0 THEN initiated + 400 END, CASE WHEN h % 13 = 0 THEN initiated + 300 END,
-  (h % 13 = 0)::int, CASE WHEN h % 5 < 2 THEN (h % 1000) * 10000000::bigint ELSE 0 END,
+  CASE WHEN h % 50 = 0 THEN initiated + 400 END, ARRAY[initiated], ARRAY[status],
+  CASE WHEN h % 13 = 0 THEN ARRAY[initiated + 300] ELSE '{}'::date[] END,
+  CASE WHEN h % 13 = 0 THEN ARRAY['infinity'::date] ELSE '{}'::date[] END,
+  CASE WHEN h % 5 < 2 THEN (h % 1000) * 10000000::bigint ELSE 0 END,
   CASE WHEN h % 5 < 2 THEN jsonb_build_array(jsonb_build_object(
     'source', (ARRAY['apbd', 'apbn', 'pihak_ketiga'])[1 + h % 3],
     'amount_idr', (h % 1000) * 10000000::bigint)) ELSE '[]'::jsonb END,
