@@ -31,6 +31,7 @@ from ksd_common.broker import ensure_topics, make_broker
 from ksd_common.consumer import BatchConsumer, Handler
 from ksd_common.db import create_pool, migrate
 from ksd_common.outbox import OutboxRelay
+from ksd_common.parking import ParkHook, Redriver
 from ksd_common.settings import settings
 from ksd_contracts.topics import CREDENTIALS, Topic
 
@@ -43,6 +44,7 @@ class Consumes:
     topic: Topic
     handle: Handler
     description: str
+    on_park: ParkHook | None = None  # e.g. announce a held submission (ksd_common.parking.announce_held)
 
 
 @dataclass
@@ -91,7 +93,7 @@ def build(spec: ServiceSpec) -> FastAPI:
         consumes.append(Consumes(CREDENTIALS, apply_credentials, "Token hashes this service answers to."))
     # A group per (service, topic): the consumers of one service do not rebalance each other.
     consumers = [BatchConsumer(spec.name, holder, c.topic, c.handle,
-                               group=f"{settings().group_prefix}-{spec.name}-{c.topic.name}")
+                               group=f"{settings().group_prefix}-{spec.name}-{c.topic.name}", on_park=c.on_park)
                  for c in consumes]
     for consumer, c in zip(consumers, consumes, strict=True):
         consumer.register(broker, max_records=settings().batch_max_records,
@@ -109,11 +111,14 @@ def build(spec: ServiceSpec) -> FastAPI:
         await ensure_topics()
         relay = OutboxRelay(holder.pool, settings().kafka_bootstrap)
         await relay.start()
+        redriver = Redriver(holder.pool, consumers)
+        await redriver.start()
         await broker.start()
         try:
             yield
         finally:
             await broker.stop()
+            await redriver.stop()
             await relay.stop()
             await holder.pool.close()
             telemetry.shutdown()
