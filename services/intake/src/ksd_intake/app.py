@@ -106,7 +106,8 @@ async def get_template() -> Response:
 
 @router.get("/submissions/{submission_id}")
 async def get_submission(submission_id: UUID, request: Request, caller: CallerDep) -> dict[str, Any]:
-    """A submission's status: accepted, then applied or rejected (with the rule in `reasons`)."""
+    """A submission's status: accepted, then applied or rejected (with the rule in `reasons`); `held`
+    in between when a service could not apply it yet (`reasons` says why; it is applied once fixed)."""
     row = await store.submission(request.app.state.pool, submission_id)
     if row is None:
         raise Problem(404, "not-found", "Not found", f"No submission {submission_id}.")

@@ -22,7 +22,9 @@ from ksd_contracts.events import (
     AGREEMENT_PROPOSED,
     PARTY_REPORTED,
     REGION_SUBMISSION_REJECTED,
+    SUBMISSION_HELD,
     SUBMISSION_REJECTED,
+    SubmissionHeld,
     SubmissionRejected,
     Submitted,
     submission_type,
@@ -265,7 +267,8 @@ def _row_report(row: imports.PlannedRow, outcomes: list[tuple[str, Outcome]]) ->
 
 async def apply_answers(conn: asyncpg.Connection, events: list[Envelope]) -> None:
     """Consumer of ksd.agreement.events and ksd.mapping.events: keep each submission's status (an
-    event caused by it means `applied`; a rejection means `rejected` with the rule; a report joined
+    event caused by it means `applied`; a rejection means `rejected` with the rule; `submission.held`
+    means `held` with the service's error, until the answer comes; a report joined
     to the other side's agreement shows that agreement's id), and the party regions of each
     agreement proposed, so intake can refuse a non-party's steps itself.
 
@@ -286,11 +289,22 @@ async def apply_answers(conn: asyncpg.Connection, events: list[Envelope]) -> Non
             if event.type in (SUBMISSION_REJECTED, REGION_SUBMISSION_REJECTED):
                 rejected = SubmissionRejected.model_validate(event.data)
                 answers.append((rejected.submission_id, "rejected", rejected.reasons, None))
+            elif event.type == SUBMISSION_HELD:
+                held = SubmissionHeld.model_validate(event.data)
+                answers.append((held.submission_id, "held", [_held_reason(held)], None))
             else:
                 joined = event.type == PARTY_REPORTED and event.data.get("reported_as")
                 answers.append((cause, "applied", [], _uuid(event.subject) if joined else None))
     await store.record_answers(conn, answers)
     await store.record_parties(conn, parties)
+
+
+def _held_reason(held: SubmissionHeld) -> dict[str, str]:
+    """What the node reads while its submission is held: that it is not lost, and why it waits."""
+    return {"rule": "submission.held",
+            "detail": f"Pengajuan ditahan oleh layanan {held.held_by} karena belum dapat diproses"
+                      f" ({held.error}); pengajuan akan diproses ulang setelah penyebabnya diperbaiki,"
+                      " tidak perlu dikirim ulang."}
 
 
 def _region_parties(data: dict[str, Any]) -> list[str]:
