@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from uuid import UUID
 
 import httpx
 from aiokafka import AIOKafkaProducer
@@ -76,3 +77,32 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     create.set_defaults(run=lambda a: print(asyncio.run(issue_tokens([(a.role, a.region, a.label)]))[0]))
     topics = commands.add_parser("topics", help="create the registry's missing topics (idempotent)")
     topics.set_defaults(run=lambda a: print("\n".join(asyncio.run(ensure_topics())) or "all topics exist"))
+    _add_dlq(commands.add_parser("dlq", help="events a service parked: list, show, redrive once fixed"))
+
+
+def _add_dlq(dlq: argparse.ArgumentParser) -> None:
+    """`list`, `show` and `redrive`, each on one service's database (ksd_tools.dlq does the work)."""
+    services = ("intake", "agreement", "mapping", "reporting")
+    commands = dlq.add_subparsers(dest="dlq_command", required=True)
+    for name, help in (("list", "the events parked, not yet applied"),
+                       ("redrive", "apply the chosen events (and the rest of their streams) again")):
+        command = commands.add_parser(name, help=help)
+        command.add_argument("--service", required=True, choices=services)
+        command.add_argument("--topic", help="the topic they came from, e.g. ksd.intake.submissions")
+        command.add_argument("--error", help="text in their error (case-insensitive)")
+        command.add_argument("--id", type=UUID, action="append", help="an event id (repeatable)")
+        if name == "list":
+            command.add_argument("--all", action="store_true", help="resolved ones too")
+        else:
+            command.add_argument("--wait", type=float, default=60, help="seconds to wait for the service")
+        command.set_defaults(run=_dlq)
+    show = commands.add_parser("show", help="one parked event, with its envelope")
+    show.add_argument("--service", required=True, choices=services)
+    show.add_argument("event_id", type=UUID)
+    show.set_defaults(run=_dlq)
+
+
+def _dlq(args: argparse.Namespace) -> None:
+    from ksd_tools import dlq  # lazily: the rest of `ksd` does not need it
+
+    dlq.run(args)
