@@ -157,12 +157,17 @@ class Redriver:
 
     async def _listen(self) -> None:
         async with self.pool.acquire() as listener:
-            await listener.add_listener(REDRIVE_CHANNEL, lambda *_: self._wake.set())
-            for consumer in self.consumers:
-                await consumer.count_parked()
-            while True:
-                self._wake.clear()  # before the read, so a NOTIFY during it is not lost
+            wake: Callable[..., None] = lambda *_: self._wake.set()  # noqa: E731
+            await listener.add_listener(REDRIVE_CHANNEL, wake)
+            try:
                 for consumer in self.consumers:
-                    await consumer.redrive()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                    await consumer.count_parked()
+                while True:
+                    self._wake.clear()  # before the read, so a NOTIFY during it is not lost
+                    for consumer in self.consumers:
+                        await consumer.redrive()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            finally:
+                with contextlib.suppress(Exception):
+                    await listener.remove_listener(REDRIVE_CHANNEL, wake)
