@@ -29,6 +29,7 @@ from opentelemetry.trace import SpanKind
 from prometheus_client import Counter
 
 from ksd_common import parking
+from ksd_common.db import unavailable
 from ksd_common.outbox import append_records
 from ksd_common.telemetry import continuing
 from ksd_contracts.envelope import Envelope, EnvelopeError
@@ -38,7 +39,6 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[asyncpg.Connection, list[Envelope]], Awaitable[None]]
 DeadLetter = tuple[str, bytes, bytes, list[list[str]]]
-INFRASTRUCTURE_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, TimeoutError)
 
 APPLIED = Counter("ksd_events_applied", "Events applied by a consumer", ["service", "topic"])
 DEAD_LETTERS = Counter("ksd_dead_letters", "Records sent to a dead-letter topic", ["service", "topic"])
@@ -136,11 +136,11 @@ class BatchConsumer:
             origin.setdefault(event.id, record)
         try:
             await self._apply(events, dead, origin)
-        except INFRASTRUCTURE_ERRORS as error:
-            log.warning("%s: database unavailable (%s); the batch will be redelivered", self.service, error)
-            await asyncio.sleep(1)
-            raise
-        except Exception:
+        except Exception as error:
+            if unavailable(error):  # not the events' fault: redelivered, never parked
+                log.warning("%s: database unavailable (%s); the batch will be redelivered", self.service, error)
+                await asyncio.sleep(1)
+                raise
             log.exception("%s: a batch of %d failed; applying its events one by one", self.service, len(events))
             await self._apply_one_by_one(events, dead, origin)
 
@@ -170,9 +170,9 @@ class BatchConsumer:
         for event in events:
             try:
                 await self._apply([event], [], origin)
-            except INFRASTRUCTURE_ERRORS:
-                raise
             except Exception as error:
+                if unavailable(error):
+                    raise
                 log.exception("%s: event %s is parked (and copied to %s)", self.service, event.id, self.topic.dlq)
                 async with self.holder.pool.acquire() as conn, conn.transaction():
                     await parking.lock_partitions(conn, self.topic.name, [origin[event.id].partition])
@@ -226,9 +226,9 @@ class BatchConsumer:
                         todo = await claim(conn, [event])
                         if todo:
                             await self.handle(conn, todo)
-                except INFRASTRUCTURE_ERRORS:
-                    raise
                 except Exception as error:
+                    if unavailable(error):
+                        raise
                     log.exception("%s: redrive of %s failed; its stream stays parked", self.service, event.id)
                     await conn.execute(
                         "UPDATE parked SET redrive_requested_at = NULL,"
