@@ -110,6 +110,7 @@ def build(spec: ServiceSpec) -> FastAPI:
         await migrate(holder.pool, ["ksd_common", spec.package])
         await ensure_topics()
         relay = OutboxRelay(holder.pool, settings().kafka_bootstrap)
+        app.state.relay = relay
         await relay.start()
         redriver = Redriver(holder.pool, consumers)
         await redriver.start()
@@ -162,7 +163,8 @@ def _operations(service: str, broker: KafkaBroker, asyncapi: FastStream) -> APIR
 
     @router.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
-        """Ready: its PostgreSQL and Kafka answer."""
+        """Ready: its PostgreSQL and Kafka answer, and its outbox relay is draining (not failing for
+        longer than its grace: a relay that cannot publish leaves every answer unsent)."""
         checks: dict[str, str] = {}
         try:
             await asyncio.wait_for(request.app.state.pool.fetchval("SELECT 1"), 2)
@@ -170,6 +172,7 @@ def _operations(service: str, broker: KafkaBroker, asyncapi: FastStream) -> APIR
         except Exception as error:
             checks["postgresql"] = f"failed: {error!r}"
         checks["kafka"] = "ok" if await broker.ping(timeout=2) else "failed"
+        checks["outbox_relay"] = request.app.state.relay.health.check(time.monotonic())
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
                             status_code=200 if ready else 503)
