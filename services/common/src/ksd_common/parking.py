@@ -160,12 +160,13 @@ class Redriver:
             wake: Callable[..., None] = lambda *_: self._wake.set()  # noqa: E731
             await listener.add_listener(REDRIVE_CHANNEL, wake)
             try:
-                for consumer in self.consumers:
-                    await consumer.count_parked()
                 while True:
                     self._wake.clear()  # before the read, so a NOTIFY during it is not lost
                     for consumer in self.consumers:
                         await consumer.redrive()
+                        # Also what another replica parked or redrove: each replica's gauge says
+                        # the table's count within one poll.
+                        await consumer.count_parked()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
             finally:
