@@ -66,14 +66,14 @@ class Platform:
         return await asyncpg.connect(self.settings.database_dsn(f"ksd_{service}{SUFFIX}"))
 
 
-def _environment(traces: Path) -> dict[str, str]:
+def _environment(traces: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update({f"KSD_{s.upper()}_PORT": str(p) for s, p in TEST_PORTS.items()})
     env.update({"KSD_DB_SUFFIX": SUFFIX, "KSD_GROUP_PREFIX": GROUP_PREFIX, "KSD_TRACES_FILE": str(traces)})
     # The agreement scheduler ticks once at start and then not during a run: an hourly tick would
     # expire simulated agreements under the simulator's feet (tests drive `tick` themselves).
     env["KSD_AGREEMENT_SCHEDULE_SECONDS"] = str(7 * 24 * 3600)
-    return env
+    return env | (extra or {})
 
 
 async def _fresh_history(settings: Settings) -> None:
@@ -109,19 +109,20 @@ async def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> 
     raise RuntimeError(f"{url} not ready after 60 s:\n{log.read_text()[-3000:]}")
 
 
-def _start(platform: Platform, service: str, log_mode: str) -> None:
+def _start(platform: Platform, service: str, log_mode: str, env: dict[str, str] | None = None) -> None:
     """Start `service` as a process of its own, writing (`wb`) or continuing (`ab`) its log."""
     with platform.log(service).open(log_mode) as out:
         platform.processes[service] = subprocess.Popen(
-            [sys.executable, "-m", f"ksd_{service}"], env=_environment(platform.traces), stdout=out,
+            [sys.executable, "-m", f"ksd_{service}"], env=_environment(platform.traces, env), stdout=out,
             stderr=subprocess.STDOUT)
 
 
-async def restart(platform: Platform, service: str) -> None:
+async def restart(platform: Platform, service: str, env: dict[str, str] | None = None) -> None:
     """Start `service` again once its process has ended (say, killed by a test), and wait until it
-    is ready; its log continues after the killed process's."""
+    is ready; its log continues after the killed process's. `env`: variables for this start only
+    (a fault-injection switch)."""
     platform.processes[service].wait(10)
-    _start(platform, service, "ab")
+    _start(platform, service, "ab", env)
     await _wait_ready(platform.url[service], platform.processes[service], platform.log(service))
 
 
@@ -148,6 +149,12 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
                 process.wait(20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def ksd(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the `ksd` command on the test platform (its databases and topics)."""
+    return subprocess.run([sys.executable, "-m", "ksd_tools.cli", *args], env=_environment(Path("/dev/null")),
+                          capture_output=True, text=True, timeout=120)
 
 
 class TopicTail:

@@ -109,7 +109,7 @@ async def test_every_service_answers_health_readiness_metrics_and_documents(plat
         for service, url in platform.url.items():
             assert (await client.get(f"{url}/healthz")).json()["status"] == "ok"
             ready = await _until(partial(_ready, client, url))  # a busy moment may answer 503 once
-            assert ready.json()["checks"] == {"postgresql": "ok", "kafka": "ok"}
+            assert ready.json()["checks"] == {"postgresql": "ok", "kafka": "ok", "outbox_relay": "ok"}
             metrics = await client.get(f"{url}/metrics")
             assert "ksd_http_requests" in metrics.text, service
             asyncapi = (await client.get(f"{url}/asyncapi.json")).json()

@@ -350,3 +350,23 @@ DECLARATION_EVENTS: dict[str, str] = {
     "region.declare_neighbours": NEIGHBOURS_DECLARED,
 }
 """The event a `region.*` submission becomes once mapping has applied it."""
+
+
+# --- held submissions (ksd.agreement.events, ksd.mapping.events) ---------------------------------
+
+
+class SubmissionHeld(BaseModel):
+    """`data` of `submission.held`: the service could not apply a submission (its handler failed, or
+    an earlier event of the same stream is held) and parked it to apply again once the cause is
+    fixed (`ksd admin dlq redrive`). Not a verdict: `applied` or `rejected` follows, and wins."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    submission_id: UUID
+    submission_type: str
+    held_by: str = Field(description="The service that holds it, e.g. `agreement`.")
+    error: str = Field(max_length=2000, description="Why, as the service logged it.")
+
+
+SUBMISSION_HELD = event_type("submission", "held")
+"""Emitted (through its outbox, keyed by the submission id) by the service that parked the
+submission, on its own events topic; intake shows the submission as `held` until the answer comes."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 import ksd_tools
 from ksd_tools.audit import as_of
@@ -49,6 +50,29 @@ def _admin(subparsers: Subparsers) -> None:
     create.set_defaults(run=Command("ksd_tools.admin:create_token"))
     topics = commands.add_parser("topics", help="create the registry's missing topics (idempotent)")
     topics.set_defaults(run=Command("ksd_tools.admin:create_topics"))
+    _dlq(commands.add_parser("dlq", help="events a service parked: list, show, redrive once fixed"))
+
+
+def _dlq(dlq: argparse.ArgumentParser) -> None:
+    """`list`, `show` and `redrive`, each on one service's database (`ksd_tools.dlq` does the work)."""
+    services = ("intake", "agreement", "mapping", "reporting")
+    commands = dlq.add_subparsers(dest="dlq_command", required=True)
+    for name, help in (("list", "the events parked, not yet applied"),
+                       ("redrive", "apply the chosen events (and the rest of their streams) again")):
+        command = commands.add_parser(name, help=help)
+        command.add_argument("--service", required=True, choices=services)
+        command.add_argument("--topic", help="the topic they came from, e.g. ksd.intake.submissions")
+        command.add_argument("--error", help="text in their error (case-insensitive)")
+        command.add_argument("--id", type=UUID, action="append", help="an event id (repeatable)")
+        if name == "list":
+            command.add_argument("--all", action="store_true", help="resolved ones too")
+        else:
+            command.add_argument("--wait", type=float, default=60, help="seconds to wait for the service")
+        command.set_defaults(run=Command("ksd_tools.dlq:run"))
+    show = commands.add_parser("show", help="one parked event, with its envelope")
+    show.add_argument("--service", required=True, choices=services)
+    show.add_argument("event_id", type=UUID)
+    show.set_defaults(run=Command("ksd_tools.dlq:run"))
 
 
 def _simulate(subparsers: Subparsers) -> None:

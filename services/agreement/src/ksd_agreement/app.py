@@ -10,13 +10,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from ksd_agreement import handlers, scheduler
+from ksd_common.parking import announce_held
 from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
 from ksd_contracts.topics import AGREEMENT_EVENTS, SUBMISSIONS
 
 SPEC = ServiceSpec(
     name="agreement",
     description="The lifecycle of every cooperation under PP 28/2018, event-sourced.",
-    consumes=[Consumes(SUBMISSIONS, handlers.apply_submissions, "Submissions to decide under the lifecycle rules.")],
+    consumes=[Consumes(SUBMISSIONS, handlers.apply_submissions, "Submissions to decide under the lifecycle rules.",
+                       on_park=announce_held(AGREEMENT_EVENTS, "agreement", "agreement."))],
     publishes=[Publishes(AGREEMENT_EVENTS, "Lifecycle events and rejections, keyed by agreement id.")],
 )
 app = build(SPEC)

@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from ksd_agreement.domain import AgreementState
-from ksd_common.consumer import RetryBatch
+from ksd_common.db import RetryBatch
 from ksd_contracts.envelope import Envelope
 
 

@@ -5,9 +5,11 @@ of applied events), the handler's effects and its outbox rows. Only after that c
 consumer commit its Kafka offsets (AckPolicy.NACK_ON_ERROR; FASTSTREAM-NOTES.md), so a crash
 anywhere redelivers the batch and the inbox makes the redelivery harmless.
 
-A record that is not an envelope, or that its handler cannot apply, goes to `<topic>.dlq` with the
-error and its origin in headers, and the partition keeps moving. An unreachable database is not the
-record's fault: the batch is retried after a pause instead.
+A record that is not an envelope goes to `<topic>.dlq` with the error and its origin in headers,
+and the partition keeps moving. An event its handler cannot apply is parked (ksd_common.parking),
+not claimed, with a copy on `<topic>.dlq`, so that it can be applied once the cause is fixed; the
+later events of its stream park behind it. An unreachable database is not the record's fault: the
+batch is retried after a pause instead.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from faststream.kafka.message import KafkaMessage
 from opentelemetry.trace import SpanKind
 from prometheus_client import Counter
 
+from ksd_common import parking
+from ksd_common.db import unavailable
 from ksd_common.outbox import append_records
 from ksd_common.telemetry import continuing
 from ksd_contracts.envelope import Envelope, EnvelopeError
@@ -34,12 +38,7 @@ from ksd_contracts.topics import Topic
 log = logging.getLogger(__name__)
 
 Handler = Callable[[asyncpg.Connection, list[Envelope]], Awaitable[None]]
-class RetryBatch(Exception):
-    """A handler's word that the batch met a transient conflict (another transaction changed what it
-    loaded): nothing is applied and the batch comes again, rather than its events being dead-lettered."""
-
-
-INFRASTRUCTURE_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, TimeoutError, RetryBatch)
+DeadLetter = tuple[str, bytes, bytes, list[list[str]]]
 
 APPLIED = Counter("ksd_events_applied", "Events applied by a consumer", ["service", "topic"])
 DEAD_LETTERS = Counter("ksd_dead_letters", "Records sent to a dead-letter topic", ["service", "topic"])
@@ -85,9 +84,9 @@ async def claim(conn: asyncpg.Connection, events: list[Envelope]) -> list[Envelo
     return todo
 
 
-def dead_letter(record: Record, error: str, service: str) -> tuple[str, bytes, bytes, list[list[str]]]:
+def dead_letter(record: Record, error: str, service: str) -> DeadLetter:
     """An outbox row for `<topic>.dlq`: the original bytes, with why and where from in headers."""
-    headers = [[k, v.decode(errors="replace")] for k, v in record.headers or ()]
+    headers = _headers(record)
     headers += [
         ["ksd_error", error[:2000]], ["ksd_consumer", service], ["ksd_origin_topic", record.topic],
         ["ksd_origin_partition", str(record.partition)], ["ksd_origin_offset", str(record.offset)],
@@ -95,15 +94,22 @@ def dead_letter(record: Record, error: str, service: str) -> tuple[str, bytes, b
     return f"{record.topic}.dlq", record.key or b"", record.value or b"", headers
 
 
-class BatchConsumer:
-    """Subscribes `handle` to `topic` in batches, with inbox, dead letters and after-commit acks."""
+def _headers(record: Record) -> list[list[str]]:
+    return [[k, v.decode(errors="replace")] for k, v in record.headers or ()]
 
-    def __init__(self, service: str, holder: PoolSource, topic: Topic, handle: Handler, *, group: str) -> None:
+
+class BatchConsumer:
+    """Subscribes `handle` to `topic` in batches, with inbox, parking, dead letters and after-commit
+    acks; `on_park` is told of each event it parks (say, to announce a held submission)."""
+
+    def __init__(self, service: str, holder: PoolSource, topic: Topic, handle: Handler, *, group: str,
+                 on_park: parking.ParkHook | None = None) -> None:
         self.service = service
         self.holder = holder
         self.topic = topic
-        self.handle = handle
+        self.handle = parking.with_faults(handle)
         self.group = group
+        self.on_park = on_park
 
     def register(self, broker: KafkaBroker, *, max_records: int, batch_timeout_ms: int, description: str) -> None:
         @broker.subscriber(
@@ -118,7 +124,7 @@ class BatchConsumer:
 
     async def process(self, records: Sequence[Record]) -> None:
         events: list[Envelope] = []
-        dead: list[tuple[str, bytes, bytes, list[list[str]]]] = []
+        dead: list[DeadLetter] = []
         origin: dict[UUID, Record] = {}
         for record in records:
             try:
@@ -129,42 +135,113 @@ class BatchConsumer:
             events.append(event)
             origin.setdefault(event.id, record)
         try:
-            await self._apply(events, dead)
-        except INFRASTRUCTURE_ERRORS as error:
-            log.warning("%s: database unavailable or changed meanwhile (%s); the batch will be redelivered",
-                        self.service, error)
-            await asyncio.sleep(1)
-            raise
-        except Exception:
+            await self._apply(events, dead, origin)
+        except Exception as error:
+            if unavailable(error):  # not the events' fault: redelivered, never parked
+                log.warning("%s: database unavailable (%s); the batch will be redelivered", self.service, error)
+                await asyncio.sleep(1)
+                raise
             log.exception("%s: a batch of %d failed; applying its events one by one", self.service, len(events))
             await self._apply_one_by_one(events, dead, origin)
 
-    async def _apply(self, events: list[Envelope], dead: list[tuple[str, bytes, bytes, list[list[str]]]]) -> None:
+    async def _apply(self, events: list[Envelope], dead: list[DeadLetter], origin: dict[UUID, Record]) -> None:
+        """Apply the events not applied before, in one transaction; those of a stream with a parked
+        event park behind it instead."""
         async with self.holder.pool.acquire() as conn, conn.transaction():
             await append_records(conn, dead)
-            todo = await claim(conn, events)
+            await parking.lock_partitions(conn, self.topic.name, {origin[e.id].partition for e in events})
+            held = await parking.held_streams(conn, self.topic.name, {e.subject for e in events}) if events else {}
+            todo = await claim(conn, [e for e in events if e.subject not in held])
             if todo:
                 await self.handle(conn, todo)
+            parked = 0
+            for event in (e for e in events if e.subject in held):
+                reason = f"ditahan di belakang peristiwa {held[event.subject]} yang lebih dulu ditahan pada aliran ini"
+                parked += await self._park(conn, event, origin[event.id], reason, held[event.subject])
         DEAD_LETTERS.labels(self.service, self.topic.name).inc(len(dead))
-        DUPLICATES.labels(self.service, self.topic.name).inc(len(events) - len(todo))
+        DUPLICATES.labels(self.service, self.topic.name).inc(len(events) - len(todo) - parked)
         APPLIED.labels(self.service, self.topic.name).inc(len(todo))
+        if parked:
+            await self.count_parked()
 
-    async def _apply_one_by_one(
-        self, events: list[Envelope], dead: list[tuple[str, bytes, bytes, list[list[str]]]],
-        origin: dict[UUID, Record],
-    ) -> None:
-        await self._apply([], dead)
+    async def _apply_one_by_one(self, events: list[Envelope], dead: list[DeadLetter],
+                                origin: dict[UUID, Record]) -> None:
+        await self._apply([], dead, origin)
         for event in events:
             try:
-                await self._apply([event], [])
-            except INFRASTRUCTURE_ERRORS:
-                raise
+                await self._apply([event], [], origin)
             except Exception as error:
-                log.exception("%s: event %s goes to %s", self.service, event.id, self.topic.dlq)
+                if unavailable(error):
+                    raise
+                log.exception("%s: event %s is parked (and copied to %s)", self.service, event.id, self.topic.dlq)
                 async with self.holder.pool.acquire() as conn, conn.transaction():
-                    await claim(conn, [event])
-                    await append_records(conn, [dead_letter(origin[event.id], repr(error), self.service)])
-                DEAD_LETTERS.labels(self.service, self.topic.name).inc()
+                    await parking.lock_partitions(conn, self.topic.name, [origin[event.id].partition])
+                    await self._park(conn, event, origin[event.id], repr(error), None)
+                await self.count_parked()
+
+    async def _park(self, conn: asyncpg.Connection, event: Envelope, record: Record, error: str,
+                    behind: UUID | None) -> bool:
+        """Park `event` unclaimed, with its dead-letter copy and the `on_park` hook; False when it
+        was parked already (a redelivery)."""
+        if not await parking.park(conn, self.topic.name, event, record.partition, record.offset,
+                                  record.value or b"", _headers(record), error, behind):
+            return False
+        await append_records(conn, [dead_letter(record, error, self.service)])
+        DEAD_LETTERS.labels(self.service, self.topic.name).inc()
+        if self.on_park is not None:
+            await self.on_park(conn, event, error)
+        return True
+
+    async def count_parked(self) -> int:
+        return await parking.count_parked(self.holder.pool, self.service, self.topic.name)
+
+    async def redrive(self) -> int:
+        """Apply again the streams `ksd admin dlq redrive` marked; returns how many events applied."""
+        streams = await self.holder.pool.fetch(
+            "SELECT DISTINCT subject, origin_partition FROM parked"
+            " WHERE topic = $1 AND resolved_at IS NULL AND redrive_requested_at IS NOT NULL", self.topic.name)
+        done = 0
+        for stream in streams:
+            done += await self._redrive_stream(stream["subject"], stream["origin_partition"])
+        if streams:
+            await self.count_parked()
+        return done
+
+    async def _redrive_stream(self, subject: str, partition: int) -> int:
+        """The stream's parked events in the order they arrived, each in its own transaction and
+        claimed only as it applies (already applied: resolved as a duplicate, no effect). The
+        first that fails again stops the stream: it and the rest stay parked, unmarked."""
+        done = 0
+        while True:
+            async with self.holder.pool.acquire() as conn, conn.transaction():
+                await parking.lock_partitions(conn, self.topic.name, [partition])
+                row = await conn.fetchrow(
+                    "SELECT id, value, headers FROM parked WHERE topic = $1 AND subject = $2"
+                    " AND resolved_at IS NULL ORDER BY id LIMIT 1", self.topic.name, subject)
+                if row is None:
+                    return done
+                event = Envelope.from_kafka([(k, v.encode()) for k, v in row["headers"]], row["value"])
+                try:
+                    async with conn.transaction():  # a savepoint: a failure undoes the handler's effects only
+                        todo = await claim(conn, [event])
+                        if todo:
+                            await self.handle(conn, todo)
+                except Exception as error:
+                    if unavailable(error):
+                        raise
+                    log.exception("%s: redrive of %s failed; its stream stays parked", self.service, event.id)
+                    await conn.execute(
+                        "UPDATE parked SET redrive_requested_at = NULL,"
+                        " error = CASE WHEN id = $3 THEN $4 ELSE error END,"
+                        " attempts = attempts + CASE WHEN id = $3 THEN 1 ELSE 0 END"
+                        " WHERE topic = $1 AND subject = $2 AND resolved_at IS NULL",
+                        self.topic.name, subject, row["id"], repr(error)[:2000])
+                    return done
+                await conn.execute(
+                    "UPDATE parked SET resolved_at = now(), resolution = $2, redrive_requested_at = NULL"
+                    " WHERE id = $1", row["id"], "applied" if todo else "duplicate")
+                (APPLIED if todo else DUPLICATES).labels(self.service, self.topic.name).inc()
+            done += 1
 
 
 async def _raw_decoder(message: Any) -> None:

@@ -13,6 +13,28 @@ import asyncpg
 
 from ksd_common.settings import settings
 
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+    asyncpg.AdminShutdownError, asyncpg.CrashShutdownError, asyncpg.CannotConnectNowError,
+)
+"""The database, not the request or the event, failed: refused or reset connections, a backend
+terminated or restarting, a timeout. Worth retrying as it was; never a verdict on the data."""
+
+
+class RetryBatch(Exception):
+    """A handler's word that it met a transient conflict (another transaction changed what it
+    loaded): nothing was applied, and the same work succeeds when tried again from a fresh load."""
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database failed (DATABASE_UNAVAILABLE) or a transient conflict
+    (`RetryBatch`), not the data: asyncpg's DataError (a value it cannot encode) is an
+    InterfaceError too, but resending would not help. A consumer redelivers such a batch and never
+    parks its events."""
+    if isinstance(error, RetryBatch):
+        return True
+    return isinstance(error, DATABASE_UNAVAILABLE) and not isinstance(error, asyncpg.DataError)
+
 
 def _jsonb_encode(value: Any) -> bytes:
     return b"\x01" + json.dumps(value, ensure_ascii=False).encode()

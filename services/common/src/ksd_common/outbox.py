@@ -3,6 +3,12 @@
 A crash between the commit and the publish loses nothing: the rows stay until Kafka has
 acknowledged them (idempotent producer, acks=all). A crash after the publish but before the
 delete publishes them again; consumers are idempotent, so that is harmless.
+
+An idempotent producer whose sequence state the broker no longer accepts (OutOfOrderSequenceNumber,
+an unknown producer id after the broker lost its state, ...) never recovers: its sender stops and
+every retry of the batch fails the same way. The relay then starts a new producer (a new producer
+id); a batch that is not acknowledged in time counts as such a failure too. `RelayHealth` tells
+readiness whether the relay is draining.
 """
 
 from __future__ import annotations
@@ -10,12 +16,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    InvalidProducerIdMapping,
+    OutOfOrderSequenceNumber,
+    ProducerClosed,
+    ProducerFenced,
+    UnknownProducerId,
+)
 from uuid6 import uuid7
 
 from ksd_common.telemetry import correlation_id, current_traceparent
@@ -94,22 +110,86 @@ async def append_records(
         )
 
 
+class PublishStalled(Exception):
+    """A batch not acknowledged within the relay's deadline: its producer may have stopped sending."""
+
+
+PRODUCER_BROKEN: tuple[type[BaseException], ...] = (
+    OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch, InvalidProducerIdMapping,
+    ProducerFenced, ProducerClosed, PublishStalled,
+)
+
+
+def needs_new_producer(error: BaseException) -> bool:
+    """Whether resending with the same producer is hopeless: its idempotence state (producer id,
+    epoch, sequences) is refused or its sender has stopped. Timeouts and lost connections are not:
+    the same producer reconnects and retries them itself."""
+    return isinstance(error, PRODUCER_BROKEN)
+
+
+@dataclass
+class RelayHealth:
+    """Whether the relay is draining the outbox: failing for longer than `grace` seconds is not.
+    A relay waiting as a hot standby (another replica holds the lock) has not failed."""
+
+    grace: float = 30.0
+    failing_since: float | None = None
+    failures: int = 0
+    last_error: str | None = None
+
+    def succeeded(self) -> None:
+        self.failing_since, self.failures, self.last_error = None, 0, None
+
+    def failed(self, error: BaseException, now: float) -> None:
+        self.failing_since = self.failing_since if self.failing_since is not None else now
+        self.failures += 1
+        self.last_error = repr(error)[:300]
+
+    def draining(self, now: float) -> bool:
+        return self.failing_since is None or now - self.failing_since < self.grace
+
+    def backoff(self) -> float:
+        """Seconds before the next try: 0.5 after one failure, doubling, at most 10, so an
+        unreachable broker is not sent a whole batch twice a second."""
+        return min(0.5 * 2.0 ** max(self.failures - 1, 0), 10.0)
+
+    def check(self, now: float) -> str:
+        """For readiness: `ok`, or why not."""
+        if self.draining(now):
+            return "ok"
+        return f"failed: not draining for {now - (self.failing_since or now):.0f} s ({self.last_error})"
+
+
 class OutboxRelay:
     """Publishes outbox rows in id order, in batches, and deletes what Kafka acknowledged."""
 
-    def __init__(self, pool: asyncpg.Pool, bootstrap: str, *, batch: int = 1000) -> None:
+    def __init__(self, pool: asyncpg.Pool, bootstrap: str, *, batch: int = 1000,
+                 publish_timeout: float = 90) -> None:
         self.pool = pool
         self.batch = batch
-        self.producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=2,
-            max_batch_size=256 * 1024, request_timeout_ms=30000,
-        )
+        self.bootstrap = bootstrap
+        self.publish_timeout = publish_timeout  # beyond the producer's own 30 s request timeout
+        self.producer = self._new_producer()
+        self.health = RelayHealth()
+        self._fresh = False  # a producer made after a failure, not yet started
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+
+    def _new_producer(self) -> AIOKafkaProducer:
+        return AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap, enable_idempotence=True, acks="all", linger_ms=2,
+            max_batch_size=256 * 1024, request_timeout_ms=30000,
+        )
 
     async def start(self) -> None:
         await self.producer.start()
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def _renew_producer(self) -> None:
+        """Drop a producer that cannot recover; the next try starts a new one (a new producer id)."""
+        old, self.producer, self._fresh = self.producer, self._new_producer(), True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(old.stop(), 10)
 
     async def stop(self) -> None:
         if self._task:
@@ -125,6 +205,9 @@ class OutboxRelay:
             )
             if not rows:
                 return 0
+            if self._fresh:
+                await self.producer.start()
+                self._fresh = False
             sent = [
                 await self.producer.send(
                     r["topic"], r["value"], key=r["key"],
@@ -132,7 +215,10 @@ class OutboxRelay:
                 )
                 for r in rows
             ]
-            await asyncio.gather(*sent)
+            try:
+                await asyncio.wait_for(asyncio.gather(*sent), self.publish_timeout)
+            except TimeoutError:
+                raise PublishStalled(f"{len(rows)} records not acknowledged in {self.publish_timeout} s") from None
             await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
             return len(rows)
 
@@ -145,13 +231,21 @@ class OutboxRelay:
                 while True:
                     self._wake.clear()  # before the read, so a NOTIFY during it is not lost
                     try:
-                        if await self.publish_once():
+                        published = await self.publish_once()
+                        self.health.succeeded()
+                        if published:
                             continue
                     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                         log.warning("outbox relay: %s; retrying", error)
-                    except Exception:  # a Kafka error: the rows stay, we try again
-                        log.exception("outbox relay failed; retrying")
+                        self.health.failed(error, time.monotonic())
+                    except Exception as error:  # a Kafka error: the rows stay, we try again
+                        self.health.failed(error, time.monotonic())
+                        if needs_new_producer(error):
+                            log.exception("outbox relay: the producer cannot recover; starting a new one")
+                            await self._renew_producer()
+                        else:
+                            log.exception("outbox relay failed; retrying")
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), timeout=0.5)
+                        await asyncio.wait_for(self._wake.wait(), timeout=self.health.backoff())
             finally:
                 await listener.execute("SELECT pg_advisory_unlock($1)", RELAY_LOCK)

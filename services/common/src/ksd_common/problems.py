@@ -16,6 +16,8 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ksd_common.db import unavailable
+
 log = logging.getLogger(__name__)
 
 PROBLEM_BASE = "https://ksd.kemendagri.go.id/problems/"
@@ -26,17 +28,21 @@ class Problem(Exception):
     """An answer other than success, raised anywhere in a request."""
 
     def __init__(self, status: int, kind: str, title: str, detail: str,
-                 errors: Sequence[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> None:
+                 errors: Sequence[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
+                 code: str | None = None) -> None:
         super().__init__(detail)
         self.status, self.kind, self.title, self.detail = status, kind, title, detail
         self.errors = list(errors) if errors is not None else None
         self.headers = headers
+        self.code = code
 
     def body(self) -> dict[str, Any]:
         """The problem+json document (also one item's answer inside a batch)."""
         body: dict[str, Any] = {
             "type": PROBLEM_BASE + self.kind, "title": self.title, "status": self.status, "detail": self.detail,
         }
+        if self.code is not None:
+            body["code"] = self.code
         if self.errors is not None:
             body["errors"] = self.errors
         return body
@@ -65,6 +71,27 @@ def forbidden(detail: str) -> Problem:
     return Problem(403, "forbidden", "Not allowed", detail)
 
 
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(detail: str | None = None) -> Problem:
+    """503 for a database that failed before anything was committed: resending is the remedy."""
+    return Problem(503, "database-unavailable", "Basis data sedang tidak tersedia",
+                   detail or "Tidak ada yang tercatat dari permintaan ini. Kirim ulang permintaan yang sama"
+                   " dengan Idempotency-Key yang sama setelah beberapa detik.",
+                   headers={"Retry-After": str(RETRY_AFTER_SECONDS)}, code="database_unavailable")
+
+
+def outcome_uncertain(detail: str | None = None) -> Problem:
+    """503 for a database that failed while committing: the write may have happened. Resending with
+    the same Idempotency-Key is safe either way (answered as the first request, or recorded now)."""
+    return Problem(503, "outcome-uncertain", "Hasil pencatatan belum pasti",
+                   detail or "Koneksi ke basis data terputus saat pencatatan: pengajuan mungkin sudah tercatat."
+                   " Kirim ulang permintaan yang sama dengan Idempotency-Key yang sama; pengajuan tidak"
+                   " akan tercatat dua kali.",
+                   headers={"Retry-After": str(RETRY_AFTER_SECONDS)}, code="outcome_uncertain")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, problem: Problem) -> JSONResponse:
@@ -81,5 +108,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        if unavailable(error):  # say, reading a token while PostgreSQL restarts
+            log.warning("database unavailable in %s %s: %r", request.method, request.url.path, error)
+            return database_unavailable("Basis data sedang tidak tersedia. Coba lagi setelah beberapa detik;"
+                                        " kirim ulang pengajuan dengan Idempotency-Key yang sama.").response()
         log.exception("unexpected error in %s %s", request.method, request.url.path, exc_info=error)
-        return Problem(500, "internal", "Internal error", "The error is logged; nothing was written.").response()
+        # Not "nothing was written": an error after a commit cannot know that (README, "Intake").
+        return Problem(500, "internal", "Kesalahan internal",
+                       "Kesalahan telah dicatat. Permintaan dengan Idempotency-Key aman dikirim ulang dengan"
+                       " kunci yang sama: tidak akan tercatat dua kali.", code="internal").response()

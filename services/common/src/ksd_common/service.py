@@ -33,6 +33,7 @@ from ksd_common.broker import make_broker
 from ksd_common.consumer import BatchConsumer, Handler
 from ksd_common.db import create_pool, migrate
 from ksd_common.outbox import OutboxRelay
+from ksd_common.parking import ParkHook, Redriver
 from ksd_common.settings import settings
 from ksd_common.topics import ensure_topics
 from ksd_contracts.topics import CREDENTIALS, Topic
@@ -46,6 +47,7 @@ class Consumes:
     topic: Topic
     handle: Handler
     description: str
+    on_park: ParkHook | None = None  # e.g. announce a held submission (ksd_common.parking.announce_held)
 
 
 @dataclass
@@ -94,7 +96,7 @@ def build(spec: ServiceSpec) -> FastAPI:
         consumes.append(Consumes(CREDENTIALS, apply_credentials, "Token hashes this service answers to."))
     # A group per (service, topic): the consumers of one service do not rebalance each other.
     consumers = [BatchConsumer(spec.name, holder, c.topic, c.handle,
-                               group=f"{settings().group_prefix}-{spec.name}-{c.topic.name}")
+                               group=f"{settings().group_prefix}-{spec.name}-{c.topic.name}", on_park=c.on_park)
                  for c in consumes]
     for consumer, c in zip(consumers, consumes, strict=True):
         consumer.register(broker, max_records=settings().batch_max_records,
@@ -111,12 +113,16 @@ def build(spec: ServiceSpec) -> FastAPI:
         await migrate(holder.pool, ["ksd_common", spec.package])
         await ensure_topics()
         relay = OutboxRelay(holder.pool, settings().kafka_bootstrap)
+        app.state.relay = relay
         await relay.start()
+        redriver = Redriver(holder.pool, consumers)
+        await redriver.start()
         await broker.start()
         try:
             yield
         finally:
             await broker.stop()
+            await redriver.stop()
             await relay.stop()
             await holder.pool.close()
             telemetry.shutdown()
@@ -177,7 +183,8 @@ def _operations(service: str, broker: KafkaBroker, asyncapi: FastStream) -> APIR
 
     @router.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
-        """Ready: its PostgreSQL and Kafka answer."""
+        """Ready: its PostgreSQL and Kafka answer, and its outbox relay is draining (not failing for
+        longer than its grace: a relay that cannot publish leaves every answer unsent)."""
         checks: dict[str, str] = {}
         try:
             await asyncio.wait_for(request.app.state.pool.fetchval("SELECT 1"), 2)
@@ -185,6 +192,7 @@ def _operations(service: str, broker: KafkaBroker, asyncapi: FastStream) -> APIR
         except Exception as error:
             checks["postgresql"] = f"failed: {error!r}"
         checks["kafka"] = "ok" if await broker.ping(timeout=2) else "failed"
+        checks["outbox_relay"] = request.app.state.relay.health.check(time.monotonic())
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
                             status_code=200 if ready else 503)

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # Where spans go when no OTLP collector is set: a JSON-lines file (tests read it).
     traces_file: str | None = None
     log_level: str = "INFO"
+    # Fault-injection switch, for tests only: comma-separated event types whose handler fails in
+    # this service (ksd_common.parking.with_faults), to act out a bad release. Empty in production.
+    fault_event_types: str = ""
 
     def database_dsn(self, database: str) -> str:
         return self._dsn(f"{database}{self.db_suffix}")

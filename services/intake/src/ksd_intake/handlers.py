@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -16,13 +17,16 @@ from uuid6 import uuid7
 from ksd_common import outbox
 from ksd_common.consumer import consuming
 from ksd_common.credentials import Caller
-from ksd_common.problems import Problem, forbidden, invalid
+from ksd_common.db import unavailable
+from ksd_common.problems import Problem, database_unavailable, forbidden, invalid, outcome_uncertain
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import (
     AGREEMENT_PROPOSED,
     PARTY_REPORTED,
     REGION_SUBMISSION_REJECTED,
+    SUBMISSION_HELD,
     SUBMISSION_REJECTED,
+    SubmissionHeld,
     SubmissionRejected,
     Submitted,
     submission_type,
@@ -43,6 +47,7 @@ from ksd_intake.domain import (
 )
 
 SERVICE = "intake"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -109,12 +114,29 @@ def ensure_submits(caller: Caller) -> None:
 
 async def submit_parsed(pool: asyncpg.Pool, caller: Caller,
                         parsed: dict[int, tuple[str, Submission]]) -> dict[int, Outcome]:
-    """Authorize and record submissions already parsed (key, submission), by position."""
+    """Authorize and record submissions already parsed (key, submission), by position.
+
+    A database that fails answers truthfully, by when it failed: before the commit, nothing was
+    written (503 database_unavailable); during the commit, it may have been (503
+    outcome_uncertain); after it (the connection reset on its release), the outcomes stand and are
+    answered. Either 503 tells the node to resend with the same Idempotency-Key, which is safe."""
     outcomes: dict[int, Outcome] = {}
-    async with pool.acquire() as conn:
-        await _check(conn, caller, parsed, outcomes)
-        async with conn.transaction():
-            outcomes |= await _record(conn, caller, parsed)
+    committing = committed = False
+    try:
+        async with pool.acquire() as conn:
+            await _check(conn, caller, parsed, outcomes)
+            async with conn.transaction():
+                outcomes |= await _record(conn, caller, parsed)
+                committing = True
+            committed = True
+    except Exception as error:
+        if not unavailable(error):
+            raise
+        if committed:
+            log.warning("intake: the database failed after the commit (%r); the submissions stand", error)
+            return outcomes
+        log.warning("intake: the database failed %s the commit (%r)", "during" if committing else "before", error)
+        raise (outcome_uncertain() if committing else database_unavailable()) from error
     return outcomes
 
 
@@ -235,7 +257,16 @@ async def import_register(pool: asyncpg.Pool, caller: Caller, upload: IO[bytes],
     rows = imports.rows_of(upload, filename)
     report: list[dict[str, Any]] = []
     while chunk := await asyncio.to_thread(_plan_chunk, rows, caller.region, caller.node):
-        report += await _import_chunk(pool, caller, chunk)
+        try:
+            report += await _import_chunk(pool, caller, chunk)
+        except Problem as problem:
+            if problem.status != 503 or not report:
+                raise
+            # Earlier chunks are recorded: not "nothing was written". Rows derive their keys from
+            # their content, so uploading the same file again records only what is missing.
+            raise outcome_uncertain(f"{len(report)} baris pertama sudah tercatat; sisanya belum pasti."
+                                    " Unggah ulang berkas yang sama: baris yang sudah tercatat tidak ditulis"
+                                    " dua kali.") from problem
     accepted = sum(1 for r in report if r["status"] == "accepted")
     return {"rows": len(report), "accepted": accepted, "refused": len(report) - accepted, "report": report}
 
@@ -265,7 +296,8 @@ def _row_report(row: imports.PlannedRow, outcomes: list[tuple[str, Outcome]]) ->
 
 async def apply_answers(conn: asyncpg.Connection, events: list[Envelope]) -> None:
     """Consumer of ksd.agreement.events and ksd.mapping.events: keep each submission's status (an
-    event caused by it means `applied`; a rejection means `rejected` with the rule; a report joined
+    event caused by it means `applied`; a rejection means `rejected` with the rule; `submission.held`
+    means `held` with the service's error, until the answer comes; a report joined
     to the other side's agreement shows that agreement's id), and the party regions of each
     agreement proposed, so intake can refuse a non-party's steps itself.
 
@@ -286,11 +318,22 @@ async def apply_answers(conn: asyncpg.Connection, events: list[Envelope]) -> Non
             if event.type in (SUBMISSION_REJECTED, REGION_SUBMISSION_REJECTED):
                 rejected = SubmissionRejected.model_validate(event.data)
                 answers.append((rejected.submission_id, "rejected", rejected.reasons, None))
+            elif event.type == SUBMISSION_HELD:
+                held = SubmissionHeld.model_validate(event.data)
+                answers.append((held.submission_id, "held", [_held_reason(held)], None))
             else:
                 joined = event.type == PARTY_REPORTED and event.data.get("reported_as")
                 answers.append((cause, "applied", [], _uuid(event.subject) if joined else None))
     await store.record_answers(conn, answers)
     await store.record_parties(conn, parties)
+
+
+def _held_reason(held: SubmissionHeld) -> dict[str, str]:
+    """What the node reads while its submission is held: that it is not lost, and why it waits."""
+    return {"rule": "submission.held",
+            "detail": f"Pengajuan ditahan oleh layanan {held.held_by} karena belum dapat diproses"
+                      f" ({held.error}); pengajuan akan diproses ulang setelah penyebabnya diperbaiki,"
+                      " tidak perlu dikirim ulang."}
 
 
 def _region_parties(data: dict[str, Any]) -> list[str]:

@@ -108,24 +108,30 @@ async def record_parties(conn: asyncpg.Connection, parties: dict[UUID, list[str]
 
 
 Answer = tuple[UUID, str, list[dict[str, Any]], UUID | None]
+ANSWER_RANK: dict[str, int] = {"accepted": 0, "held": 1, "applied": 2, "rejected": 3}
+"""Which status may replace which: only one of equal or higher rank."""
 
 
 async def record_answers(conn: asyncpg.Connection, answers: list[Answer]) -> None:
     """(submission id, status, reasons, joined agreement id) from the agreement or mapping service,
-    in one statement. `rejected` is final; `applied` never overwrites it. The agreement id, when
-    given, is the one the submission's report was joined to, and replaces the id it came with."""
+    in one statement. A status replaces only a weaker one (ANSWER_RANK): `rejected` is final,
+    `applied` never goes back, and `held` (the service parked it) never hides an answer, whichever
+    order they arrive in (a held notice is keyed by the submission, so on another partition than
+    the answer). The agreement id, when given, is the one the submission's report was joined to,
+    and replaces the id it came with."""
     if not answers:
         return
     rows: dict[UUID, dict[str, Any]] = {}
     for i, st, r, a in answers:  # one row per submission: UPDATE ... FROM applies only one of several
         row = rows.setdefault(i, {"id": str(i), "status": st, "reasons": r, "agreement_id": None})
-        if st == "rejected":
+        if ANSWER_RANK[st] > ANSWER_RANK[row["status"]]:
             row.update(status=st, reasons=r)
         row["agreement_id"] = str(a) if a else row["agreement_id"]
     await conn.execute(
         "UPDATE submissions s SET status = a.status, reasons = a.reasons,"
         " agreement_id = COALESCE(a.agreement_id, s.agreement_id), answered_at = now()"
         " FROM jsonb_to_recordset($1::jsonb) AS a(id uuid, status text, reasons jsonb, agreement_id uuid)"
-        " WHERE s.id = a.id AND s.status <> 'rejected'",
-        list(rows.values()),
+        " WHERE s.id = a.id AND s.status <> 'rejected'"
+        " AND ($2::jsonb ->> a.status)::int >= ($2::jsonb ->> s.status)::int",
+        list(rows.values()), ANSWER_RANK,
     )

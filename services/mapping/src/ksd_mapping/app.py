@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from ksd_common.auth import CallerDep, RegionInPath, found_in_scope
+from ksd_common.parking import announce_held
 from ksd_common.problems import Problem, invalid
 from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
 from ksd_contracts.regions import SOURCE as REGIONS_SOURCE
@@ -102,7 +103,8 @@ SPEC = ServiceSpec(
     consumes=[
         Consumes(AGREEMENT_EVENTS, handlers.apply_agreement_events, "Agreements to classify by urusan and check."),
         Consumes(SUBMISSIONS, handlers.apply_region_submissions,
-                 "Region declarations (`region.*`): TKKSD decree, potentials, affairs, neighbours."),
+                 "Region declarations (`region.*`): TKKSD decree, potentials, affairs, neighbours.",
+                 on_park=announce_held(MAPPING_EVENTS, "mapping", "region.")),
     ],
     publishes=[Publishes(MAPPING_EVENTS, "Classifications, declarations, borders, flags and rejections.")],
     routers=[router, declarations],

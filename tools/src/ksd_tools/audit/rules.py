@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from ksd_contracts import events
-from ksd_contracts.events import AGREEMENT_EVENT_MODELS, CREDENTIAL_ISSUED, CredentialIssued, Submitted
+from ksd_contracts.events import (
+    AGREEMENT_EVENT_MODELS,
+    CREDENTIAL_ISSUED,
+    SUBMISSION_HELD,
+    CredentialIssued,
+    SubmissionHeld,
+    Submitted,
+)
 from ksd_contracts.submissions import SUBMISSION_MODELS
 from ksd_contracts.topics import AGREEMENT_EVENTS, AUDIT_CHECKPOINTS, CREDENTIALS, MAPPING_EVENTS, SUBMISSIONS
 from ksd_tools.audit.checkpoint import CHECKPOINT_RECORDED, DayCheckpoint
@@ -34,13 +41,14 @@ class Rule:
 def _mapping_models() -> dict[str, type[BaseModel]]:
     """Mapping's event models, once contracts declare them (`MAPPING_EVENT_MODELS`)."""
     declared: dict[str, type[BaseModel]] = getattr(events, "MAPPING_EVENT_MODELS", {})
-    return dict(declared)
+    return {**declared, SUBMISSION_HELD: SubmissionHeld}
 
 
 RULES: dict[str, Rule] = {
     SUBMISSIONS.name: Rule({events.submission_type(name): Submitted for name in SUBMISSION_MODELS},
                            re.compile(r"/nodes/[0-9]{2}(\.[0-9]{2})?")),
-    AGREEMENT_EVENTS.name: Rule(dict(AGREEMENT_EVENT_MODELS), re.compile(r"/services/agreement")),
+    AGREEMENT_EVENTS.name: Rule({**AGREEMENT_EVENT_MODELS, SUBMISSION_HELD: SubmissionHeld},
+                                re.compile(r"/services/agreement")),
     MAPPING_EVENTS.name: Rule(_mapping_models(), re.compile(r"/services/mapping")),
     CREDENTIALS.name: Rule({CREDENTIAL_ISSUED: CredentialIssued}, re.compile(r"/admin/[a-z]+")),
     AUDIT_CHECKPOINTS.name: Rule({CHECKPOINT_RECORDED: DayCheckpoint}, re.compile(re.escape(AUDIT_SOURCE))),
