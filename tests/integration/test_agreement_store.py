@@ -208,3 +208,22 @@ async def test_the_scheduler_racing_a_consumer_batch_cannot_save_a_state_that_mi
     folded = fold((r["type"], r["envelope"]["data"]) for r in events)
     assert folded is not None and folded.to_json() == state.to_json()
     assert list(state.legal.reports) == ["2025-S1"] and state.version == len(events)
+
+
+async def test_states_an_older_fold_wrote_are_folded_again_at_start(pool: asyncpg.Pool) -> None:
+    """A state written before the legal facts were kept per party (no `facts`, no `fold_version`, a
+    status the old fold gave) is folded again from the event store by `refold`, as the service does
+    when it starts; a current state is left alone."""
+    old, current = uuid4(), uuid4()
+    async with pool.acquire() as conn, conn.transaction():
+        await apply_submissions(conn, lifecycle(old) + lifecycle(current))
+    async with pool.acquire() as conn:
+        kept = (await store.states(conn, [old]))[str(old)]
+        legacy = {k: v for k, v in kept.to_json().items() if k not in ("facts", "clock", "fold_version")}
+        await conn.execute("UPDATE agreements SET state = $2 WHERE agreement_id = $1", old,
+                           legacy | {"status": "ksb_signed", "dprd_approved": False, "reported_by": [KUPANG]})
+    assert await store.refold(pool) == 1
+    assert await store.refold(pool) == 0
+    async with pool.acquire() as conn:
+        refolded = (await store.states(conn, [old]))[str(old)]
+    assert refolded.to_json() == kept.to_json() and refolded.status == "running"

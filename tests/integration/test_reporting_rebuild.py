@@ -15,7 +15,7 @@ from ksd_common.db import create_pool, drop_database, migrate, recreate_database
 from ksd_contracts.envelope import Envelope
 from ksd_reporting.digest import digest
 from ksd_reporting.handlers import apply_agreement_events, apply_mapping_events
-from ksd_reporting.store import recount
+from ksd_reporting.store import recount, refold
 
 Rebuild = Callable[[list[list[Envelope]]], Awaitable[str]]
 
@@ -83,3 +83,31 @@ async def test_a_batch_delivered_twice_changes_nothing(rebuild: Rebuild) -> None
     once = await rebuild([events])
     assert await rebuild([events[:20], events[:30], events[20:], events]) == once
     assert await rebuild([events[:-1]]) != once  # and the digest does see a missing event
+
+
+async def test_records_an_older_fold_compiled_are_compiled_again_in_place() -> None:
+    """Records whose fold is older than `FOLD_VERSION` (here: their stage lists, status and counts
+    spoilt, their fold version removed) are compiled again from their own timelines by `refold`, as
+    the service does when it starts: the read models' digest is the live one again."""
+    name = f"ksd_reporting{SUFFIX}_refold"
+    await recreate_database(name)
+    pool = await create_pool(name, max_size=2)
+    try:
+        await migrate(pool, ["ksd_common", "ksd_reporting"])
+        async with pool.acquire() as conn:
+            async with conn.transaction():
+                events = _interleaved(build(), 4)
+                await apply_agreement_events(conn, [e for e in events if ".agreement." in e.type])
+                await apply_mapping_events(conn, [e for e in events if ".mapping." in e.type])
+            live = await digest(conn)
+            await conn.execute("UPDATE agreements SET status = 'initiated', stage_dates = '{}', stage_names = '{}',"
+                               " record = record - 'fold_version'")
+            await conn.execute("DELETE FROM counts WHERE dimension = 'kind'")
+            assert await digest(conn) != live
+        assert await refold(pool) == len(build().agreements)
+        assert await refold(pool) == 0
+        async with pool.acquire() as conn:
+            assert await digest(conn) == live
+    finally:
+        await pool.close()
+        await drop_database(name)

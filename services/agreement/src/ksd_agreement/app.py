@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from ksd_agreement import handlers, scheduler
+from ksd_agreement import handlers, scheduler, store
 from ksd_common.parking import announce_held
 from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
 from ksd_contracts.topics import AGREEMENT_EVENTS, SUBMISSIONS
@@ -20,6 +20,7 @@ SPEC = ServiceSpec(
     consumes=[Consumes(SUBMISSIONS, handlers.apply_submissions, "Submissions to decide under the lifecycle rules.",
                        on_park=announce_held(AGREEMENT_EVENTS, "agreement", "agreement."))],
     publishes=[Publishes(AGREEMENT_EVENTS, "Lifecycle events and rejections, keyed by agreement id.")],
+    refold=store.refold,
 )
 app = build(SPEC)
 _service_lifespan = app.router.lifespan_context

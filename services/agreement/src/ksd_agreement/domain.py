@@ -96,12 +96,14 @@ class AgreementState:
     version: int = 0
 
     def to_json(self) -> dict[str, Any]:
+        """The state as stored, with the version of the fold that wrote it."""
         data = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        return data | {"facts": self.legal.to_json()}
+        return data | {"facts": self.legal.to_json(), "fold_version": lifecycle.FOLD_VERSION}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AgreementState:
-        return cls(**data | {"facts": LegalFacts.from_json(data["facts"])})
+        fields = {k: v for k, v in data.items() if k != "fold_version"}
+        return cls(**fields | {"facts": LegalFacts.from_json(data["facts"])})
 
     @property
     def legal(self) -> LegalFacts:

@@ -8,9 +8,10 @@ from uuid import UUID
 
 import asyncpg
 
-from ksd_agreement.domain import AgreementState
+from ksd_agreement.domain import AgreementState, fold
 from ksd_common.db import RetryBatch
 from ksd_contracts.envelope import Envelope
+from ksd_contracts.lifecycle import FOLD_VERSION
 
 
 async def states(conn: asyncpg.Connection, ids: list[UUID]) -> dict[str, AgreementState]:
@@ -118,3 +119,25 @@ async def save_joins(conn: asyncpg.Connection, registered: list[tuple[str, str]]
     if joined:
         await conn.execute("INSERT INTO agreement_aliases SELECT * FROM unnest($1::uuid[], $2::uuid[])",
                            [UUID(a) for a in joined], [UUID(c) for c in joined.values()])
+
+
+async def refold(pool: asyncpg.Pool, chunk: int = 500) -> int:
+    """Fold again, from the event store, every state an older fold wrote (`FOLD_VERSION`), so that a
+    corrected rule reaches existing agreements; the number of states refolded. Each chunk is saved
+    only where the state is still at the version it was folded to, so it is safe beside a consumer."""
+    async with pool.acquire() as conn:
+        stale = [r["agreement_id"] for r in await conn.fetch(
+            "SELECT agreement_id FROM agreements WHERE coalesce((state->>'fold_version')::int, 0) < $1", FOLD_VERSION)]
+    for start in range(0, len(stale), chunk):
+        ids = stale[start:start + chunk]
+        async with pool.acquire() as conn, conn.transaction():
+            streams: dict[UUID, list[tuple[str, dict[str, object]]]] = {i: [] for i in ids}
+            for r in await conn.fetch("SELECT agreement_id, type, envelope->'data' AS data FROM agreement_events"
+                                      " WHERE agreement_id = ANY($1::uuid[]) ORDER BY agreement_id, version", ids):
+                streams[r["agreement_id"]].append((r["type"], r["data"]))
+            states = {i: state for i, events in streams.items() if (state := fold(events)) is not None}
+            await conn.execute(
+                "UPDATE agreements a SET state = s.state FROM unnest($1::uuid[], $2::int[], $3::jsonb[])"
+                " AS s(id, version, state) WHERE a.agreement_id = s.id AND a.version = s.version",
+                list(states), [s.version for s in states.values()], [s.to_json() for s in states.values()])
+    return len(stale)

@@ -8,8 +8,9 @@ one outbox relay.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,8 @@ from ksd_common.parking import ParkHook, Redriver
 from ksd_common.settings import settings
 from ksd_common.topics import ensure_topics
 from ksd_contracts.topics import CREDENTIALS, Topic
+
+log = logging.getLogger(__name__)
 
 REQUESTS = Counter("ksd_http_requests", "HTTP requests answered", ["service", "method", "route", "status"])
 LATENCY = Histogram("ksd_http_seconds", "HTTP request latency", ["service", "method", "route"])
@@ -66,6 +69,9 @@ class ServiceSpec:
     publishes: list[Publishes] = field(default_factory=list)
     routers: list[APIRouter] = field(default_factory=list)
     authenticates: bool = False  # serves callers with bearer tokens: keeps the credential hashes
+    refold: Callable[[asyncpg.Pool], Awaitable[int]] | None = None
+    """Brings state written by an older fold up to the current one, after the migrations and before
+    the service consumes (`ksd_contracts.lifecycle.FOLD_VERSION`)."""
 
     @property
     def database(self) -> str:
@@ -111,6 +117,8 @@ def build(spec: ServiceSpec) -> FastAPI:
         holder._pool = await create_pool(spec.database)
         app.state.pool = holder.pool
         await migrate(holder.pool, ["ksd_common", spec.package])
+        if spec.refold and (refolded := await spec.refold(holder.pool)):
+            log.info("%s: %d states folded again by the current fold", spec.name, refolded)
         await ensure_topics()
         relay = OutboxRelay(holder.pool, settings().kafka_bootstrap)
         app.state.relay = relay

@@ -109,6 +109,7 @@ SPEC = ServiceSpec(
     ],
     routers=[router],
     authenticates=True,
+    refold=store.refold,
 )
 app = build(SPEC)
 

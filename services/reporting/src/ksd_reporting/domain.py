@@ -143,7 +143,8 @@ def _legal(timeline: list[Step]) -> Terms:
     changes = lifecycle.stage_changes(facts)
     accepted = [r["on"] for r in facts.responses.values() if r["accepted"]]
     return {
-        "facts": facts.to_json(), "status": lifecycle.stage(facts, date.fromisoformat(clock)) or "initiated",
+        "fold_version": lifecycle.FOLD_VERSION, "facts": facts.to_json(),
+        "status": lifecycle.stage(facts, date.fromisoformat(clock)) or "initiated",
         "offered_on": facts.offered_on, "accepted_on": min(accepted, default=None), "ksb_on": facts.ksb_on,
         "pks_on": facts.pks_on, "start_on": facts.start_on, "end_on": facts.end_on, "ended_on": facts.ended_on,
         "successor_id": facts.successor_id, "reporters": facts.reporters, "one_sided": facts.one_sided,
@@ -189,8 +190,18 @@ def project(record: AgreementRecord | None, event: Envelope) -> AgreementRecord 
     if event.type == CORRECTED:
         timeline = _supersede(timeline, step)
     timeline.append(step)
-    return {**compile_terms(timeline), "version": event.sequence or len(timeline),
-            "first_recorded_at": timeline[0]["recorded_at"], "timeline": timeline}
+    return _compiled(timeline, event.sequence or len(timeline))
+
+
+def _compiled(timeline: list[Step], version: int) -> AgreementRecord:
+    return {**compile_terms(timeline), "version": version, "first_recorded_at": timeline[0]["recorded_at"],
+            "timeline": timeline}
+
+
+def refolded(record: AgreementRecord) -> AgreementRecord:
+    """A record an older fold compiled, compiled again from its own timeline (which keeps every
+    step's data): what `project` gives today for the same events."""
+    return _compiled(record["timeline"], record["version"])
 
 
 # --- region facts and flags from ksd.mapping.events ------------------------------------------------

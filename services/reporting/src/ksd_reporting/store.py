@@ -9,10 +9,11 @@ from uuid import UUID
 
 import asyncpg
 
+from ksd_contracts.lifecycle import FOLD_VERSION
 from ksd_contracts.regions import autonomous_codes, in_scope, regions
 from ksd_contracts.submissions import today_wib
 from ksd_contracts.urusan import urusan
-from ksd_reporting.domain import AgreementRecord, CountKey, RegionFacts
+from ksd_reporting.domain import AgreementRecord, CountKey, RegionFacts, refolded
 
 # --- writes ------------------------------------------------------------------------------------------
 
@@ -317,6 +318,27 @@ async def recount(conn: asyncpg.Connection) -> None:
     async with conn.transaction():
         await conn.execute("DELETE FROM counts")
         await conn.execute(RECOUNT)
+
+
+async def refold(pool: asyncpg.Pool, chunk: int = 1000) -> int:
+    """Compile again, from their own timelines, the records an older fold wrote (`FOLD_VERSION`),
+    then recount: a corrected rule reaches the read models in place, without replaying the topics;
+    the number of records refolded. Each chunk is saved only where the record is still at the
+    version it was compiled from."""
+    async with pool.acquire() as conn:
+        stale = [r["agreement_id"] for r in await conn.fetch(
+            "SELECT agreement_id FROM agreements WHERE coalesce((record->>'fold_version')::int, 0) < $1",
+            FOLD_VERSION)]
+    for start in range(0, len(stale), chunk):
+        async with pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch("SELECT record FROM agreements WHERE agreement_id = ANY($1::uuid[])",
+                                    stale[start:start + chunk])
+            await conn.execute(f"{_SAVE} WHERE agreements.version = EXCLUDED.version",
+                               [refolded(r["record"]) for r in rows])
+    if stale:
+        async with pool.acquire() as conn:
+            await recount(conn)
+    return len(stale)
 
 
 def _governments(scope: str | None) -> list[str]:
