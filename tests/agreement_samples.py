@@ -52,6 +52,7 @@ STEPS: dict[str, dict[str, Any]] = {
     "agreement.amend": {"document": doc(signed_on="2025-03-01"), "changes": {"title": "Sampah regional, diperluas"}},
     "agreement.extend": {"document": doc(signed_on="2027-09-01"), "start_on": "2027-10-01", "end_on": "2030-09-30"},
     "agreement.terminate": {"ended_on": "2025-06-01", "reason": "kesepakatan_para_pihak"},
+    "agreement.withdraw": {"reason": "Tercatat dua kali: sama dengan KSDD/53.71/2024/000012"},
     "agreement.report_progress": {"period": "2025-S1", "reported_on": "2025-07-05", "achievements": "Berjalan",
                                   "recommendation": "dilanjutkan"},
 }

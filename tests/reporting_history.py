@@ -96,7 +96,8 @@ class History:
 
 
 def build() -> History:
-    """Eight agreements and three regions' declarations with a known answer for every indicator."""
+    """Eight agreements, a ninth withdrawn (it counts nowhere), and three regions' declarations with
+    a known answer for every indicator."""
     a1 = _agreement("KSDD", "Pengelolaan sampah regional Kota Tarakan dan Kabupaten Malinau",
                     [_region("65.71"), _region("65.02")], ["2.11"], "2023-01-10", "65.71", mandatory=True)
     a1.add(ev.PARTY_REPORTED, {"region": "65.02", "document_number": "180/12/2023",
@@ -176,6 +177,12 @@ def build() -> History:
     a8.add(ev.OFFER_RESPONDED, {"responded_on": "2024-10-01", "accepted": False, "reason": "anggaran"},
            submitted_by="65.02")
 
+    a9 = _agreement("KSDPK", "Pelatihan vokasi Malinau dengan Politeknik Negeri (tercatat dua kali)",
+                    [_region("65.02"), {"type": "third_party", "name": "Politeknik Negeri Malinau",
+                                        "category": "perguruan_tinggi"}], ["2.07"], "2024-09-01", "65.02")
+    a9.add(ev.OFFERED, {"document": _document("13/PEN/2024", "2024-09-10", "65.02")}, submitted_by="65.02")
+    a9.add(ev.WITHDRAWN, {"reason": "Tercatat dua kali: sama dengan a8"}, submitted_by="65.02")
+
     flag = Stream(a2.subject, "/services/mapping")
     flag.add(ev.MAPPING_FLAGGED, {"agreement_id": a2.subject, "flags": [
         {"rule": "urusan.outside_mapping", "detail": "1.02 not in 65.04's declared affairs"}]})
@@ -187,7 +194,7 @@ def build() -> History:
     province = Stream("65", "/services/mapping")
     province.add(ev.TKKSD_RECORDED, {"region": "65", "decree_number": "188.44/K.100/2023",
                                      "decree_date": "2023-05-02", "declared_on": "2023-05-10", "members": TKKSD})
-    return History({"a1": a1, "a2": a2, "a3": a3, "a4": a4, "a5": a5, "a6": a6, "a7": a7, "a8": a8},
+    return History({"a1": a1, "a2": a2, "a3": a3, "a4": a4, "a5": a5, "a6": a6, "a7": a7, "a8": a8, "a9": a9},
                    [flag, tarakan, province])
 
 

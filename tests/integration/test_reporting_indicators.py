@@ -145,7 +145,7 @@ def _recount(records: list[dict[str, Any]], day: str) -> dict[str, Any]:
     """The summary's figures recounted from compiled records with `lifecycle`, on `day`."""
     on = date.fromisoformat(day)
     facts = [LegalFacts.from_json(r["terms"]["facts"]) for r in records]
-    listed = [f for f in facts if f.initiated_on <= day]
+    listed = [f for f in facts if f.initiated_on <= day and not f.withdrawn]
     stages = Counter(lifecycle.stage(f, on) for f in listed)
     overdue = [len(lifecycle.overdue_periods(f, on)) for f in listed]
     return {
@@ -271,3 +271,14 @@ async def test_exports_carry_the_filters_and_indonesian_headers(scenario: Scenar
     values = list(sheet.iter_rows(values_only=True))
     assert list(values[0]) == HEADERS
     assert history.id("a3") in {r[-1] for r in values[1:]} and history.id("a6") not in {r[-1] for r in values[1:]}
+
+
+async def test_a_withdrawn_record_keeps_its_history_and_counts_nowhere(scenario: Scenario) -> None:
+    """a9, entered twice by mistake and withdrawn, adds nothing to any figure (the known deltas
+    hold with it in the history), is not in the list unless asked for, and its timeline shows it."""
+    ministry, a9 = scenario.readers["ministry"], scenario.history.id("a9")
+    assert a9 not in await _all_ids(ministry, region="65.02")
+    assert a9 in await _all_ids(ministry, region="65.02", status="withdrawn")
+    record = await ministry.json(f"/v1/agreements/{a9}")
+    assert record["terms"]["status"] == "withdrawn" and record["terms"]["facts"]["withdrawn"]["by"] == "65.02"
+    assert [s["type"] for s in record["timeline"]] == ["proposed", "offered", "withdrawn"]

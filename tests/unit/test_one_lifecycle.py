@@ -158,3 +158,28 @@ def test_a_partner_that_sent_its_copy_of_the_ksb_may_still_report_the_agreement(
     assert not stream.submit("agreement.propose", region=KAB_KUPANG, document_number="KAB/77/2024").rejected
     again = stream.submit("agreement.propose", region=KAB_KUPANG)
     assert again.rejected and again.events[0][1]["reasons"][0]["rule"] == "agreement.already_reported"
+
+
+def test_a_withdrawn_record_stands_nowhere_and_takes_no_further_step() -> None:
+    """The region that alone reported a record withdraws it: it has no stage on any day and owes no
+    report, its history stays, and every later step is refused naming the withdrawal."""
+    stream = Stream().through("agreement.record_tkksd_review", "agreement.record_ksb", "agreement.record_pks")
+    assert not stream.submit("agreement.withdraw").rejected
+    assert stream.state is not None
+    facts = stream.state.legal
+    assert facts.withdrawn == {"by": KUPANG, "reason": STEPS["agreement.withdraw"]["reason"]}
+    assert stream.state.status == "withdrawn" and lifecycle.report_periods(facts) == []
+    assert lifecycle.stage(facts, date(2026, 1, 1)) == "withdrawn" and lifecycle.stage(facts, date(2024, 1, 1)) is None
+    refused = stream.submit("agreement.report_progress")
+    assert refused.rejected and refused.events[0][1]["reasons"][0]["rule"] == "agreement.withdrawn"
+    record = _compiled(_envelopes(stream.events, str(stream.agreement_id)))
+    assert record is not None and record["withdrawn"] and [s["type"] for s in record["timeline"]][-1] == "withdrawn"
+
+
+def test_only_the_region_that_alone_reported_a_record_may_withdraw_it() -> None:
+    stream = Stream().through()
+    refused = stream.submit("agreement.withdraw", region=KAB_KUPANG)
+    assert refused.rejected and refused.events[0][1]["reasons"][0]["rule"] == "withdraw.own_record"
+    stream.submit("agreement.propose", region=KAB_KUPANG)
+    refused = stream.submit("agreement.withdraw")
+    assert refused.rejected and "53.01 reported it too" in refused.events[0][1]["reasons"][0]["detail"]

@@ -80,6 +80,8 @@ def test_both_sides_of_a_ksdd_report_the_same_agreement(work: Any) -> None:
     both = 0
     for track in work.tracks:
         proposals = [s for s in track.steps if s.type == "agreement.propose" and s.expect == "applied"]
+        withdrawn = {s.data["agreement_id"] for s in track.steps if s.type == "agreement.withdraw"}
+        proposals = [s for s in proposals if s.data["agreement_id"] not in withdrawn]  # a duplicate entered by mistake
         if len(proposals) == 2:
             both += 1
             assert proposals[0].data["agreement_id"] == proposals[1].data["agreement_id"]

@@ -64,6 +64,7 @@ class Status(StrEnum):
     RUNNING = "running"
     ENDED = "ended"
     EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
 
 
 class Flag(BaseModel):
@@ -166,6 +167,10 @@ class ProgressReported(Lifecycle, s.ReportProgress):
     pass
 
 
+class Withdrawn(Lifecycle, s.Withdraw):
+    """The reporting region withdrew the record: it was never a cooperation on the register."""
+
+
 class Corrected(Lifecycle):
     """Supersedes the event caused by submission `supersedes`; that event stays in the log."""
 
@@ -209,6 +214,7 @@ EXTENDED = event_type("agreement", "extended")
 TERMINATED = event_type("agreement", "terminated")
 PROGRESS_REPORTED = event_type("agreement", "progress_reported")
 CORRECTED = event_type("agreement", "corrected")
+WITHDRAWN = event_type("agreement", "withdrawn")
 STARTED = event_type("agreement", "started")
 EXPIRED = event_type("agreement", "expired")
 REPORT_OVERDUE = event_type("agreement", "report_overdue")
@@ -230,6 +236,7 @@ AGREEMENT_EVENT_MODELS: dict[str, type[BaseModel]] = {
     TERMINATED: Terminated,
     PROGRESS_REPORTED: ProgressReported,
     CORRECTED: Corrected,
+    WITHDRAWN: Withdrawn,
     STARTED: Started,
     EXPIRED: Expired,
     REPORT_OVERDUE: ReportOverdue,
@@ -251,6 +258,7 @@ STEP_EVENTS: dict[str, str] = {
     "agreement.terminate": TERMINATED,
     "agreement.report_progress": PROGRESS_REPORTED,
     "agreement.correct": CORRECTED,
+    "agreement.withdraw": WITHDRAWN,
 }
 """The event a valid step submission becomes (`agreement.propose` becomes `proposed` or `party_reported`)."""
 URUSAN_CLASSIFIED = event_type("mapping", "urusan_classified")

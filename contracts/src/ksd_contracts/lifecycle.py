@@ -43,6 +43,7 @@ from ksd_contracts.events import (
     PROGRESS_REPORTED,
     TERMINATED,
     TKKSD_REVIEWED,
+    WITHDRAWN,
 )
 
 FOLD_VERSION = 2
@@ -109,6 +110,8 @@ class LegalFacts:
     """Each reported semester with the date of its report."""
     steps: dict[str, list[str]] = field(default_factory=dict)
     """submission id -> [event type, region that submitted]: what a correction supersedes."""
+    withdrawn: dict[str, str] | None = None
+    """{by, reason} when the reporting region withdrew the record: it stands at no stage on any day."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -177,6 +180,8 @@ def _step_facts(facts: LegalFacts, kind: str, data: Mapping[str, Any], region: s
         return replace(facts, reports={**facts.reports, str(data["period"]): str(data["reported_on"])})
     if kind == PARTY_REPORTED:
         return _party_report(facts, data, region)
+    if kind == WITHDRAWN:
+        return replace(facts, withdrawn={"by": region, "reason": str(data["reason"])})
     return facts
 
 
@@ -285,11 +290,14 @@ def _before_pks(facts: LegalFacts, day: str) -> list[str]:
 def stage(facts: LegalFacts, as_of: date) -> str | None:
     """Where the agreement stands on `as_of`, from the facts whose legal dates are on or before it;
     None before its initiation (it is not yet on the register that day). The furthest stage
-    reached in the kind's order; a terminated agreement is ended from its end date, a signed PKS
+    reached in the kind's order; a withdrawn record is `withdrawn` on every day (it never was a
+    cooperation, and counts nowhere); a terminated agreement is ended from its end date, a signed PKS
     runs from its start and is expired after its end."""
     day = as_of.isoformat()
     if facts.initiated_on > day:
         return None
+    if facts.withdrawn:
+        return "withdrawn"
     if facts.ended_on and facts.ended_on <= day:
         return "ended"
     if facts.pks_on and facts.pks_on <= day:
@@ -339,7 +347,7 @@ def semesters(start: date, end: date) -> list[tuple[str, date]]:
 def report_periods(facts: LegalFacts) -> list[tuple[str, str, str | None]]:
     """Each semester a report is owed for: (period, due date, date it was reported or None). Owed
     from a signed PKS's start to its end, or to its termination when it ended earlier."""
-    if not facts.pks or not facts.start_on or not facts.end_on:
+    if not facts.pks or not facts.start_on or not facts.end_on or facts.withdrawn:
         return []
     end = min(facts.end_on, facts.ended_on or facts.end_on)
     return [(period, due.isoformat(), facts.reports.get(period))

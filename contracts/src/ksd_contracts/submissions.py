@@ -360,6 +360,14 @@ class EndReason(StrEnum):
     JANGKA_WAKTU_BERAKHIR = "jangka_waktu_berakhir"
 
 
+class Withdraw(AgreementStep):
+    """The region withdraws a record it entered by mistake (a duplicate, a wrong upload): the
+    agreement leaves every count and list, its history stays, and the audit trail shows the
+    withdrawal. Only the region that reported it alone may withdraw it."""
+
+    reason: Text
+
+
 class Terminate(AgreementStep):
     """The end of a cooperation, with its reason."""
 
@@ -464,6 +472,7 @@ SUBMISSION_MODELS: dict[str, type[Strict]] = {
     "agreement.terminate": Terminate,
     "agreement.report_progress": ReportProgress,
     "agreement.correct": Correct,
+    "agreement.withdraw": Withdraw,
     "region.record_tkksd": RegionRecordTkksd,
     "region.declare_potential": RegionDeclarePotential,
     "region.declare_cooperable_affairs": RegionDeclareCooperableAffairs,

@@ -275,8 +275,8 @@ _ALLOWED_FROM: dict[str, set[str]] = {
 open stage. A second region's review, a second partner's answer and a second region's DPRD approval
 follow the first one's; each party acts once (`_ONCE_PER_PARTY`)."""
 
-_STILL_OPEN = ("agreement.report_progress", "agreement.correct")
-"""Steps that may still come after the end: a late report, a correction of the record."""
+_STILL_OPEN = ("agreement.report_progress", "agreement.correct", "agreement.withdraw")
+"""Steps that may still come after the end: a late report, a correction or the withdrawal of the record."""
 
 
 def _head_signed(doc: Document, state: AgreementState, *, kuasa: bool) -> list[str]:
@@ -365,6 +365,13 @@ def _check_report(state: AgreementState, step: Any, today: date) -> list[Reason]
     return []
 
 
+def _check_withdraw(state: AgreementState, step: Any, today: date) -> list[Reason]:
+    others = [r for r in state.legal.reporters if r not in state.legal.proposers[:1]]
+    if others:
+        return [Reason("withdraw.own_record", f"{', '.join(others)} reported it too: it is theirs as well")]
+    return []
+
+
 def _check_central(state: AgreementState, step: Any, today: date) -> list[Reason]:
     if state.kind not in lifecycle.FOREIGN_KINDS:
         return [Reason("step.out_of_order", f"a {state.kind} has no central approval step")]
@@ -392,6 +399,7 @@ _CHECKS: dict[str, Check] = {
     "agreement.amend": _check_amend,
     "agreement.extend": _check_extend,
     "agreement.report_progress": _check_report,
+    "agreement.withdraw": _check_withdraw,
 }
 
 
@@ -437,6 +445,8 @@ def _propose(state: AgreementState | None, submitted: Submitted) -> Decision:
         return Decision([(ev.AGREEMENT_PROPOSED, data)])
     if submitted.region not in state.region_codes:
         return Decision.reject(submitted, Reason("agreement.not_a_party", f"{submitted.region} is not a party"))
+    if state.legal.withdrawn:
+        return Decision.reject(submitted, _withdrawn(state))
     if submitted.region in state.legal.proposers:
         return Decision.reject(submitted, Reason("agreement.already_reported", f"{submitted.region} reported it"))
     flags = _differences(state, proposal)
@@ -462,7 +472,7 @@ def join_target(candidates: Iterable[AgreementState | None], region: str, urusan
     same way on any replay; two agreements of one key on different affairs, or a region reporting
     two of one key, stay two."""
     theirs = set(urusan)
-    return next((s for s in candidates if s is not None and region not in s.reported_by
+    return next((s for s in candidates if s is not None and not s.legal.withdrawn and region not in s.reported_by
                  and (not theirs or not s.urusan or theirs & set(s.urusan))), None)
 
 
@@ -533,6 +543,11 @@ def _correct(state: AgreementState, submitted: Submitted, step: Any) -> Reason |
     return {"superseded_type": superseded}
 
 
+def _withdrawn(state: AgreementState) -> Reason:
+    withdrawal = state.legal.withdrawn or {}
+    return Reason("agreement.withdrawn", f"{withdrawal.get('by')} withdrew the record: {withdrawal.get('reason')}")
+
+
 def decide(state: AgreementState | None, submitted: Submitted, today: date) -> Decision:
     """What a submission does to an agreement, under the rules of PP 28/2018."""
     kind = submitted.submission_type
@@ -542,6 +557,10 @@ def decide(state: AgreementState | None, submitted: Submitted, today: date) -> D
         return Decision.reject(submitted, Reason("agreement.unknown", f"no agreement {submitted.agreement_id}"))
     if submitted.region not in state.region_codes:
         return Decision.reject(submitted, Reason("agreement.not_a_party", f"{submitted.region} is not a party"))
+    if state.legal.withdrawn:
+        return Decision.reject(submitted, _withdrawn(state))
+    if kind == "agreement.withdraw" and state.legal.proposers[:1] != [submitted.region]:
+        return Decision.reject(submitted, Reason("withdraw.own_record", f"{submitted.region} did not enter it"))
     step = SUBMISSION_MODELS[kind].model_validate(submitted.payload)
     if _copies(state, kind):
         return _own_copy(state, submitted, step)
@@ -570,7 +589,8 @@ def due(state: AgreementState, today: date) -> list[Event]:
     extension. The stage does not wait for these (it is derived from the legal dates); the
     scheduler emits each once (its table keys them by agreement, what and period)."""
     facts = state.legal
-    if not facts.pks or facts.start_on is None or facts.end_on is None or state.status == Status.ENDED:
+    if (not facts.pks or facts.start_on is None or facts.end_on is None or facts.withdrawn
+            or state.status == Status.ENDED):
         return []
     owed: list[Event] = []
     if state.status == Status.PKS_SIGNED and facts.start_on <= today.isoformat():

@@ -121,7 +121,7 @@ FOLD: dict[str, Callable[[Terms, dict[str, Any]], None]] = {
     "amended": _amended, "terminated": _terminated, "progress_reported": _progress_reported,
     **{step: _no_change for step in ("tkksd_reviewed", "offered", "offer_responded", "ksb_signed", "dprd_approved",
                                      "central_approved", "extended", "started", "expired", "report_overdue",
-                                     "corrected")},
+                                     "corrected", "withdrawn")},
 }
 
 EMPTY_TERMS: Terms = {"end_reason": None, "funding": [], "value_idr": 0, "reports": [], "last_report_on": None,
@@ -148,6 +148,7 @@ def _legal(timeline: list[Step]) -> Terms:
         "offered_on": facts.offered_on, "accepted_on": min(accepted, default=None), "ksb_on": facts.ksb_on,
         "pks_on": facts.pks_on, "start_on": facts.start_on, "end_on": facts.end_on, "ended_on": facts.ended_on,
         "successor_id": facts.successor_id, "reporters": facts.reporters, "one_sided": facts.one_sided,
+        "withdrawn": facts.withdrawn is not None,
         "stage_dates": [d for d, _ in changes], "stage_names": [s for _, s in changes],
         "report_periods": [list(p) for p in lifecycle.report_periods(facts)],
     }
@@ -253,8 +254,8 @@ def contributions(record: AgreementRecord | None) -> dict[CountKey, tuple[int, i
     """What the record adds to the counts, (n, value in IDR) by (scope, dimension, key), for the
     nation, each of its provinces and each of its party regions. A change of a record is its new
     contributions minus its old, so the counts never need a scan of the table."""
-    if record is None:
-        return {}
+    if record is None or record.get("withdrawn"):
+        return {}  # a withdrawn record counts nowhere
     value = int(record["value_idr"])
     keys: list[tuple[str, str, int, int]] = [
         ("kind", record["kind"], 1, value),

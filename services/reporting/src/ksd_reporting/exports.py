@@ -17,6 +17,7 @@ STATUS_ID = {
     "accepted": "Penawaran diterima", "declined": "Penawaran ditolak", "ksb_signed": "KSB ditandatangani",
     "dprd_approved": "Persetujuan DPRD", "central_approved": "Persetujuan pusat",
     "pks_signed": "PKS ditandatangani", "running": "Berjalan", "ended": "Berakhir", "expired": "Kedaluwarsa",
+    "withdrawn": "Ditarik (salah catat)",
 }
 
 

@@ -44,7 +44,8 @@ _COLUMNS = {
     "report_sent": "ARRAY(SELECT coalesce((v->>2)::date, 'infinity') FROM jsonb_array_elements(r->'report_periods')"
                    " WITH ORDINALITY AS t(v, i) ORDER BY i)",
     "value_idr": "(r->>'value_idr')::bigint", "funding": "r->'funding'", "flags": "r->'flags'",
-    "one_sided": "(r->>'one_sided')::boolean", "disagreements": "(r->>'disagreements')::int",
+    "one_sided": "(r->>'one_sided')::boolean",
+    "withdrawn": "coalesce((r->>'withdrawn')::boolean, false)", "disagreements": "(r->>'disagreements')::int",
 }
 _SAVE = (
     f"INSERT INTO agreements (agreement_id, {', '.join(_COLUMNS)})"
@@ -162,6 +163,8 @@ class Filters:
             where.add("kind = ?", self.kind)
         if self.status:
             where.add(f"{stage_on('$1')} = ?", self.status)
+        if self.status != "withdrawn":  # withdrawn records are listed only when asked for
+            where.clauses.append("NOT withdrawn")
         if self.urusan:
             where.add("urusan @> ARRAY[?::text]", self.urusan)
         if self.q:
@@ -179,9 +182,11 @@ class Horizon:
 
 
 def on_register(scope: str | None, as_of: date) -> Where:
-    """The agreements in scope that are on the register on `as_of`: initiated by then."""
+    """The agreements in scope that are on the register on `as_of`: initiated by then, and not
+    withdrawn (a record entered by mistake)."""
     where = scoped(Where(), scope)
     where.add("initiated_on <= ?", as_of)
+    where.clauses.append("NOT withdrawn")
     return where
 
 
@@ -306,7 +311,8 @@ _ITEMS = """items AS (
 
 RECOUNT = f"""
 WITH s AS (SELECT a.*, x.scope FROM agreements a,
-             LATERAL (SELECT '' UNION SELECT unnest(a.provinces) UNION SELECT unnest(a.regions)) AS x(scope)),
+             LATERAL (SELECT '' UNION SELECT unnest(a.provinces) UNION SELECT unnest(a.regions)) AS x(scope)
+           WHERE NOT a.withdrawn),
 {_ITEMS}
 INSERT INTO counts SELECT scope, d, k, count(*), sum(v) FROM items GROUP BY 1, 2, 3
 """

@@ -197,6 +197,13 @@ class _Lifecycle:
         self.step("agreement.propose", data)
         self.proposal = data
 
+    def mistaken_duplicate(self) -> None:
+        """The same cooperation entered a second time by mistake (a new id), then withdrawn."""
+        duplicate = _uuid(self.rng)
+        self.draft.add(self.initiator, "agreement.propose", self.proposal | {"agreement_id": duplicate})
+        self.draft.add(self.initiator, "agreement.withdraw", {
+            "agreement_id": duplicate, "reason": "Tercatat dua kali oleh operator; catatan yang benar tetap berlaku"})
+
     def partner_propose(self) -> None:
         """The other region reports the same agreement, under the same id, often with its own number."""
         assert self.partner_region
@@ -501,6 +508,8 @@ def _agreement(draft: _Draft, rng: random.Random, today: date, initiator: str) -
 def _run_lifecycle(life: _Lifecycle) -> None:
     rng = life.rng
     life.propose()
+    if not life.partner_region and rng.random() < 0.03:
+        life.mistaken_duplicate()
     timing = rng.random() if life.partner_region else 1.0
     life.partner_reported = timing < 0.85  # the rest: the other side never reports
     if timing < 0.7:

@@ -10,7 +10,7 @@ const STATUS = {
   initiated: "Inisiasi", reviewed: "Dikaji TKKSD", not_feasible: "Tidak layak", offered: "Penawaran",
   accepted: "Penawaran diterima", declined: "Penawaran ditolak", ksb_signed: "KSB ditandatangani",
   dprd_approved: "Persetujuan DPRD", central_approved: "Persetujuan pusat", pks_signed: "PKS ditandatangani",
-  running: "Berjalan", ended: "Berakhir", expired: "Kedaluwarsa",
+  running: "Berjalan", ended: "Berakhir", expired: "Kedaluwarsa", withdrawn: "Ditarik (salah catat)",
 };
 const STEP = {
   proposed: "Inisiasi", party_reported: "Dilaporkan pihak lain", tkksd_reviewed: "Kajian TKKSD",
@@ -18,6 +18,7 @@ const STEP = {
   dprd_approved: "Persetujuan DPRD", central_approved: "Persetujuan pusat", pks_signed: "Penandatanganan PKS",
   amended: "Perubahan (adendum)", extended: "Perpanjangan", terminated: "Berakhir", progress_reported: "Laporan/evaluasi",
   corrected: "Koreksi", started: "Mulai berlaku", expired: "Kedaluwarsa", report_overdue: "Laporan terlambat",
+  withdrawn: "Penarikan catatan",
 };
 const FUNNEL = [["offered", "Penawaran"], ["accepted", "Diterima"], ["ksb", "KSB"], ["pks", "PKS"], ["running", "Berjalan"]];
 // The 38 provinces on a 16 × 7 grid, roughly where they lie in the archipelago: [code, short name, column, row].
