@@ -67,6 +67,8 @@ def examples(own: str, partner: str, agreement: UUID) -> dict[str, Example]:
                  "new_agreement_id": "nope"}, "body.data.new_agreement_id"),
         Example("agreement.terminate", {"agreement_id": a, "ended_on": "2024-10-01", "reason": "tujuan_tercapai"},
                 {"agreement_id": a, "ended_on": "2024-10-01", "reason": "bosan"}, "body.data.reason"),
+        Example("agreement.withdraw", {"agreement_id": a, "reason": "Tercatat dua kali oleh operator"},
+                {"agreement_id": a}, "body.data.reason"),
         Example("agreement.report_progress",
                 {"agreement_id": a, "period": "2025-S1", "reported_on": "2025-07-15",
                  "achievements": "TPA regional beroperasi", "recommendation": "dilanjutkan"},

@@ -94,3 +94,24 @@ def test_a_partner_region_is_written_as_its_code_or_its_name() -> None:
     autonomous region's is neither."""
     assert region_code("51.02") == region_code(" Kab. Tabanan ") == region_code("Kabupaten Tabanan") == "51.02"
     assert region_code("99.99") is None and region_code("31.01") is None
+
+
+def test_an_imported_signatory_keeps_the_capacity_the_register_shows() -> None:
+    """A KSB signed by the Sekretaris Daerah is not recorded as signed by the region head (the
+    lifecycle rules then refuse it); a surat kuasa makes a proxy; a head's title, or none, the head."""
+    row = {"title": "Pengelolaan sampah regional", "kind": "KSDD", "parties": "64.71", "ksb_number": "1/KSB/2024",
+           "ksb_date": "2024-03-01", "pks_number": "2/PKS/2024", "pks_date": "2024-05-01", "end_on": "2026-05-01",
+           "legal_basis": "Perda 3/2019"}
+
+    def signed(**cells: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        planned = plan_row(2, row | cells, "64.72", "regency:64.72")
+        bodies = {s.type: s.data.model_dump(mode="json") for _, s in planned.submissions}
+        return bodies["agreement.record_ksb"]["document"]["signatories"][0], bodies["agreement.record_pks"]
+
+    assert signed()[0]["capacity"] == "kepala_daerah"
+    assert signed(position="Wali Kota Bontang")[0]["capacity"] == "kepala_daerah"
+    assert signed(position="Sekretaris Daerah")[0]["capacity"] == "mitra"
+    assert signed(position="Wakil Wali Kota")[0]["capacity"] == "mitra"
+    proxy, pks = signed(position="Kepala Dinas PU", power_of_attorney="800/12/SK/2024")
+    assert proxy["capacity"] == "kuasa" and proxy["power_of_attorney"] == "800/12/SK/2024"
+    assert pks["legal_basis"] == "Perda 3/2019"

@@ -47,6 +47,8 @@ COLUMNS: dict[str, str] = {
     "source": "Sumber Dana",
     "signatory": "Penandatangan",
     "position": "Jabatan Penandatangan",
+    "power_of_attorney": "Nomor Surat Kuasa",
+    "legal_basis": "Dasar Hukum",
     "objects": "Objek Kerja Sama",
 }
 """The template's headers, by the field each fills."""
@@ -82,6 +84,7 @@ FIELD_COLUMNS: dict[str, dict[str, str]] = {
                              "document.signatories": "signatory"},
     "agreement.record_pks": {"document.number": "pks_number", "document.signed_on": "pks_date",
                              "document.signatories": "signatory", "start_on": "start_on", "end_on": "end_on",
+                             "legal_basis": "legal_basis",
                              "funding": "amount", "funding.source": "source", "objects": "objects"},
 }
 """Which column a model field came from, so a failed rule names the column the user typed in."""
@@ -352,9 +355,7 @@ def _bodies(row: dict[str, Any], own: str, kind: str | None, parties: Any, dates
                "parties": parties or [], "urusan": re.findall(r"[1-3]\.\d{2}", str(row.get("urusan", ""))),
                "objects": objects, "initiated_on": initiated.isoformat() if initiated else None}
     bodies = [{"type": "agreement.propose", "data": propose}]
-    signatory = {"name": str(row.get("signatory", "Kepala Daerah")).strip(),
-                 "position": str(row.get("position", f"Kepala Daerah {regions()[own].name}")).strip(),
-                 "party": own, "capacity": "kepala_daerah"}
+    signatory = _signatory(row, own)
     if "ksb_number" in row or "ksb_date" in row:
         bodies.append({"type": "agreement.record_ksb", "data": {"agreement_id": str(agreement_id), "document": {
             "number": str(row.get("ksb_number", "")).strip(), "signed_on": iso["ksb_date"],
@@ -366,8 +367,28 @@ def _bodies(row: dict[str, Any], own: str, kind: str | None, parties: Any, dates
             "document": {"number": str(row.get("pks_number", "")).strip(), "signed_on": iso["pks_date"],
                          "signatories": [signatory]},
             "start_on": iso["start_on"] or iso["pks_date"], "end_on": iso["end_on"],
-            "funding": funding if amount is not None else []}})
+            "funding": funding if amount is not None else []}
+            | ({"legal_basis": str(row["legal_basis"]).strip()} if str(row.get("legal_basis") or "").strip() else {})})
     return bodies
+
+
+HEAD_TITLES = ("kepala daerah", "gubernur", "bupati", "wali kota", "walikota")
+
+
+def _signatory(row: dict[str, Any], own: str) -> dict[str, Any]:
+    """Who signed for the region, in the capacity the register shows, so the lifecycle rules judge it
+    (a KSB is signed by the region head; a PKS by the head or under a surat kuasa): a surat kuasa
+    number makes the signatory the head's proxy; a head's title (not a deputy's) the head; any
+    other official signed in no capacity of the head. Left empty, the region head signed."""
+    position = str(row.get("position") or f"Kepala Daerah {regions()[own].name}").strip()
+    attorney = str(row.get("power_of_attorney") or "").strip()
+    signatory: dict[str, Any] = {"name": str(row.get("signatory") or "Kepala Daerah").strip(),
+                                 "position": position, "party": own}
+    if attorney:
+        return signatory | {"capacity": "kuasa", "power_of_attorney": attorney}
+    title = position.lower()
+    head = any(t in title for t in HEAD_TITLES) and not title.startswith("wakil")
+    return signatory | {"capacity": "kepala_daerah" if head else "mitra"}
 
 
 def _row_error(type: str, error: dict[str, Any]) -> RowError:
@@ -426,4 +447,8 @@ GUIDE = {
     "amount": "Rupiah, tanpa desimal: 1.500.000.000.",
     "source": "APBD, APBN, Pihak Ketiga, Hibah atau Lainnya.",
     "signatory": "Opsional. Nama penandatangan; kosong: Kepala Daerah.",
+    "position": "Opsional. Jabatan penandatangan (Wali Kota, Bupati, Gubernur, Sekretaris Daerah, ...);"
+                " kosong: Kepala Daerah. KSB hanya sah ditandatangani kepala daerah.",
+    "power_of_attorney": "Opsional. Nomor surat kuasa bila PKS ditandatangani atas kuasa kepala daerah.",
+    "legal_basis": "Untuk PKS tanpa KSB sebelumnya: dasar hukumnya (mis. Perda 3/2019).",
 }
