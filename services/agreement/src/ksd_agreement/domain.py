@@ -236,7 +236,7 @@ def evolve(state: AgreementState | None, event_type: str, data: dict[str, Any]) 
     if event_type == ev.AGREEMENT_PROPOSED:
         state = _proposed(data)
     assert state is not None, f"{event_type} before the agreement was proposed"
-    state = _legal(_side(state, event_type, data), upcast(event_type, data)[0], upcast(event_type, data)[1])
+    state = _legal(_side(state, event_type, data), *upcast(event_type, data))
     if event_type == ev.CORRECTED:
         return _record(state, data["superseded_type"], data["data"])
     return _record(state, event_type, data)
@@ -273,7 +273,7 @@ _ALLOWED_FROM: dict[str, set[str]] = {
 }
 """The stages each step may follow (on the step's legal date); terminate and correct may follow any
 open stage. A second region's review, a second partner's answer and a second region's DPRD approval
-follow the first one's; each party acts once (`_ONCE_PER_PARTY`)."""
+follow the first one's; each party acts once (`_acted_already`)."""
 
 _STILL_OPEN = ("agreement.report_progress", "agreement.correct", "agreement.withdraw")
 """Steps that may still come after the end: a late report, a correction or the withdrawal of the record."""
@@ -595,7 +595,7 @@ def due(state: AgreementState, today: date) -> list[Event]:
     owed: list[Event] = []
     if state.status == Status.PKS_SIGNED and facts.start_on <= today.isoformat():
         owed.append((ev.STARTED, {"agreement_id": state.agreement_id, "flags": [], "start_on": facts.start_on}))
-    arrears = dict((p, d) for p, d, _ in lifecycle.report_periods(facts))
+    arrears = {p: d for p, d, _ in lifecycle.report_periods(facts)}
     owed += [
         (ev.REPORT_OVERDUE, {"agreement_id": state.agreement_id, "flags": [], "period": period,
                              "due_on": arrears[period]})
