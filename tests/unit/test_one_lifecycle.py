@@ -76,11 +76,11 @@ def _overdue_from_lists(record: AgreementRecord, day: date) -> list[str]:
 
 
 @settings(max_examples=200)
-@given(kind=st.sampled_from(sorted(PROPOSALS)), data=st.data(),
+@given(kind=st.sampled_from(sorted(PROPOSALS)),
        submissions=st.lists(st.one_of(step, step, step, own_report, partner_copy, correction), max_size=16),
        days=st.lists(DAYS, min_size=1, max_size=6), ticks=st.lists(DAYS, max_size=3))
 def test_the_agreement_service_and_reporting_agree_at_any_date(
-        kind: str, data: st.DataObject, submissions: list[Any], days: list[date], ticks: list[date]) -> None:
+        kind: str, submissions: list[Any], days: list[date], ticks: list[date]) -> None:
     stream = Stream()
     stream.submit("agreement.propose", agreement_kind=kind)
     for submission_type, region, changes in submissions:

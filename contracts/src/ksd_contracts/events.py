@@ -220,6 +220,25 @@ EXPIRED = event_type("agreement", "expired")
 REPORT_OVERDUE = event_type("agreement", "report_overdue")
 SUBMISSION_REJECTED = event_type("agreement", "submission_rejected")
 
+# --- held submissions (ksd.agreement.events, ksd.mapping.events) ---------------------------------
+
+
+class SubmissionHeld(BaseModel):
+    """`data` of `submission.held`: the service could not apply a submission (its handler failed, or
+    an earlier event of the same stream is held) and parked it to apply again once the cause is
+    fixed (`ksd admin dlq redrive`). Not a verdict: `applied` or `rejected` follows, and wins."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    submission_id: UUID
+    submission_type: str
+    held_by: str = Field(description="The service that holds it, e.g. `agreement`.")
+    error: str = Field(max_length=2000, description="Why, as the service logged it.")
+
+
+SUBMISSION_HELD = event_type("submission", "held")
+"""Emitted (through its outbox, keyed by the submission id) by the service that parked the
+submission, on its own events topic; intake shows the submission as `held` until the answer comes."""
+
 AGREEMENT_EVENT_MODELS: dict[str, type[BaseModel]] = {
     AGREEMENT_PROPOSED: AgreementProposed,
     PARTY_REPORTED: PartyReported,
@@ -241,6 +260,7 @@ AGREEMENT_EVENT_MODELS: dict[str, type[BaseModel]] = {
     EXPIRED: Expired,
     REPORT_OVERDUE: ReportOverdue,
     SUBMISSION_REJECTED: SubmissionRejected,
+    SUBMISSION_HELD: SubmissionHeld,
 }
 """Every event type on `ksd.agreement.events` with the model of its `data` (`ksd audit verify`
 checks each event against it)."""
@@ -348,6 +368,7 @@ MAPPING_EVENT_MODELS: dict[str, type[BaseModel]] = {
     BORDER_CONFIRMED: BorderChanged,
     BORDER_WITHDRAWN: BorderChanged,
     MAPPING_FLAGGED: MappingFlagged,
+    SUBMISSION_HELD: SubmissionHeld,
 }
 """Every event type on `ksd.mapping.events` with the model of its `data`."""
 
@@ -359,22 +380,3 @@ DECLARATION_EVENTS: dict[str, str] = {
 }
 """The event a `region.*` submission becomes once mapping has applied it."""
 
-
-# --- held submissions (ksd.agreement.events, ksd.mapping.events) ---------------------------------
-
-
-class SubmissionHeld(BaseModel):
-    """`data` of `submission.held`: the service could not apply a submission (its handler failed, or
-    an earlier event of the same stream is held) and parked it to apply again once the cause is
-    fixed (`ksd admin dlq redrive`). Not a verdict: `applied` or `rejected` follows, and wins."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    submission_id: UUID
-    submission_type: str
-    held_by: str = Field(description="The service that holds it, e.g. `agreement`.")
-    error: str = Field(max_length=2000, description="Why, as the service logged it.")
-
-
-SUBMISSION_HELD = event_type("submission", "held")
-"""Emitted (through its outbox, keyed by the submission id) by the service that parked the
-submission, on its own events topic; intake shows the submission as `held` until the answer comes."""

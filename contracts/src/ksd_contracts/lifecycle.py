@@ -44,9 +44,10 @@ from ksd_contracts.events import (
     TERMINATED,
     TKKSD_REVIEWED,
     WITHDRAWN,
+    Status,
 )
 
-FOLD_VERSION = 2
+FOLD_VERSION = 3
 """The version of the fold of agreement events (this module's `record` and `stage`, and the services'
 folds built on them). Bump it with a change that makes existing histories give other facts or
 stages: agreement states and reporting records carry the version that wrote them, and each service
@@ -58,20 +59,17 @@ FOREIGN_KINDS = frozenset({"KSDPL", "KSDLL"})
 CENTRAL_AUTHORITIES = ("kemendagri", "kemlu")
 """The central approvals a foreign cooperation needs before signing (DOMAIN.md default)."""
 
-DOMESTIC_ORDER = ("initiated", "reviewed", "offered", "accepted", "ksb_signed", "dprd_approved",
-                  "pks_signed", "running", "expired", "ended")
-FOREIGN_ORDER = ("initiated", "reviewed", "offered", "accepted", "dprd_approved", "central_approved",
-                 "ksb_signed", "pks_signed", "running", "expired", "ended")
+DOMESTIC_ORDER: tuple[str, ...] = (
+    Status.INITIATED, Status.REVIEWED, Status.OFFERED, Status.ACCEPTED, Status.KSB_SIGNED, Status.DPRD_APPROVED,
+    Status.PKS_SIGNED, Status.RUNNING, Status.EXPIRED, Status.ENDED)
+FOREIGN_ORDER: tuple[str, ...] = (
+    Status.INITIATED, Status.REVIEWED, Status.OFFERED, Status.ACCEPTED, Status.DPRD_APPROVED,
+    Status.CENTRAL_APPROVED, Status.KSB_SIGNED, Status.PKS_SIGNED, Status.RUNNING, Status.EXPIRED, Status.ENDED)
 """The spine of PP 28/2018 in order, per kind: KSDD/KSDPK/Sinergi sign the KSB and then seek DPRD
 approval; KSDPL/KSDLL seek DPRD and central approval before signing. `not_feasible` stands where
 `reviewed` stands, `declined` where `accepted` stands."""
 
-_RANK_ALIAS = {"not_feasible": "reviewed", "declined": "accepted"}
-
-
-REPORTING_STEPS = frozenset({"agreement.propose", "agreement.record_ksb", "agreement.record_pks"})
-"""The submissions a `party_reported` event can stand for: a region's own report of the agreement,
-or its own copy of the KSB or PKS."""
+_RANK_ALIAS: dict[str, str] = {Status.NOT_FEASIBLE: Status.REVIEWED, Status.DECLINED: Status.ACCEPTED}
 
 
 @dataclass(frozen=True)
@@ -111,7 +109,8 @@ class LegalFacts:
     steps: dict[str, list[str]] = field(default_factory=dict)
     """submission id -> [event type, region that submitted]: what a correction supersedes."""
     withdrawn: dict[str, str] | None = None
-    """{by, reason} when the reporting region withdrew the record: it stands at no stage on any day."""
+    """{by, reason} when the reporting region withdrew the record: from its initiation on, its stage is
+    `withdrawn` on every day and it counts nowhere."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -91,8 +91,6 @@ class AgreementState:
     overdue_periods: list[str] = field(default_factory=list)
     """Semesters the scheduler has recorded as overdue (`report_overdue` emitted once each)."""
     flags: list[dict[str, str]] = field(default_factory=list)
-    timeline: list[list[str]] = field(default_factory=list)
-    """[submission id, event type] of every applied step, so a correction finds what it supersedes."""
     version: int = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -208,14 +206,14 @@ def _proposed(data: dict[str, Any]) -> AgreementState:
 
 
 def _side(state: AgreementState, event_type: str, data: dict[str, Any]) -> AgreementState:
-    """Each side's own document numbers, the timeline and the flags."""
+    """Each side's own document numbers and the flags (what a correction supersedes is in the facts:
+    `LegalFacts.steps`)."""
     region = data.get("region") or data.get("submitted_by")
     number = _document_number(data)
     numbers = dict(state.document_numbers)
     if region and number:
         numbers[region] = [*numbers.get(region, []), number]
-    timeline = [*state.timeline, [data["submission_id"], event_type]] if data.get("submission_id") else state.timeline
-    return replace(state, document_numbers=numbers, timeline=timeline, flags=[*state.flags, *data.get("flags", [])])
+    return replace(state, document_numbers=numbers, flags=[*state.flags, *data.get("flags", [])])
 
 
 def _legal(state: AgreementState, event_type: str, data: dict[str, Any]) -> AgreementState:
@@ -531,8 +529,8 @@ _SUBMISSION_OF_EVENT = {event: kind for kind, event in ev.STEP_EVENTS.items()} |
 
 def _correct(state: AgreementState, submitted: Submitted, step: Any) -> Reason | dict[str, Any]:
     """The superseded step's type and the corrected data, checked as that step's submission."""
-    superseded = next((t for s, t in state.timeline if s == str(step.supersedes)), None)
-    if superseded is None or superseded == ev.CORRECTED:
+    superseded = state.legal.steps.get(str(step.supersedes), [None])[0]
+    if superseded not in _SUBMISSION_OF_EVENT:  # unknown, a correction, or another side's own report
         return Reason("correct.known_submission", f"{step.supersedes} is no step of this agreement")
     model = SUBMISSION_MODELS[_SUBMISSION_OF_EVENT[superseded]]
     try:

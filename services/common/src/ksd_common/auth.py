@@ -72,7 +72,7 @@ def readable_region(caller: Caller, code: str, loc: tuple[str, str]) -> str:
         raise invalid([{"loc": list(loc), "code": "region.unknown",
                         "msg": f"{code} bukan kode wilayah Kemendagri (lihat GET /v1/regions)"}])
     if not caller.may_read(code):
-        raise forbidden(f"a {caller.role} token of {caller.region} cannot read {code}")
+        raise forbidden(f"token {caller.role} wilayah {caller.region} tidak dapat membaca wilayah {code}")
     return code
 
 
@@ -96,7 +96,7 @@ async def nation_reader(caller: CallerDep) -> Caller:
     """A caller who reads the whole nation (the directorate, auditors), for an answer that covers
     every region at once."""
     if caller.region is not None:
-        raise forbidden(f"a {caller.role} token of {caller.region} reads its region, not the nation")
+        raise forbidden(f"token {caller.role} wilayah {caller.region} membaca wilayahnya sendiri, bukan data nasional")
     return caller
 
 
@@ -109,5 +109,5 @@ def found_in_scope(caller: Caller, found: T | None, regions: Callable[[T], Itera
     """`found` (looked up by an id) when the caller may read one of its `regions`; otherwise the
     404 an unknown id gets, word for word, so an answer never tells that it exists elsewhere."""
     if found is None or not caller.may_read_any(regions(found)):
-        raise Problem(404, "not-found", "Not found", f"No {what} in your scope.")
+        raise Problem(404, "not-found", "Not found", f"Tidak ada {what} dalam cakupan Anda.")
     return found

@@ -167,16 +167,20 @@ class BatchConsumer:
     async def _apply_one_by_one(self, events: list[Envelope], dead: list[DeadLetter],
                                 origin: dict[UUID, Record]) -> None:
         await self._apply([], dead, origin)
-        for event in events:
-            try:
-                await self._apply([event], [], origin)
-            except Exception as error:
-                if unavailable(error):
-                    raise
-                log.exception("%s: event %s is parked (and copied to %s)", self.service, event.id, self.topic.dlq)
-                async with self.holder.pool.acquire() as conn, conn.transaction():
-                    await parking.lock_partitions(conn, self.topic.name, [origin[event.id].partition])
-                    await self._park(conn, event, origin[event.id], repr(error), None)
+        parked = False
+        try:
+            for event in events:
+                try:
+                    await self._apply([event], [], origin)
+                except Exception as error:
+                    if unavailable(error):
+                        raise
+                    log.exception("%s: event %s is parked (and copied to %s)", self.service, event.id, self.topic.dlq)
+                    async with self.holder.pool.acquire() as conn, conn.transaction():
+                        await parking.lock_partitions(conn, self.topic.name, [origin[event.id].partition])
+                        parked = await self._park(conn, event, origin[event.id], repr(error), None) or parked
+        finally:
+            if parked:  # once for the batch: during a bad release every event fails
                 await self.count_parked()
 
     async def _park(self, conn: asyncpg.Connection, event: Envelope, record: Record, error: str,

@@ -109,7 +109,7 @@ async def get_submission(submission_id: UUID, request: Request, caller: CallerDe
     in between when a service could not apply it yet (`reasons` says why; it is applied once fixed).
     A submission is its node's: another region's does not exist for the caller."""
     row = await store.submission(request.app.state.pool, submission_id)
-    found = found_in_scope(caller, row, lambda r: [r["region"]] if r["region"] else [], f"submission {submission_id}")
+    found = found_in_scope(caller, row, lambda r: [r["region"]] if r["region"] else [], f"pengajuan {submission_id}")
     return handlers.answer(found)
 
 

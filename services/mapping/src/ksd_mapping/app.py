@@ -94,7 +94,7 @@ async def get_agreement_mapping(agreement_id: UUID, request: Request, caller: Ca
     raised. Outside the caller's scope it does not exist."""
     found = await store.agreement_mapping(request.app.state.pool, agreement_id)
     return found_in_scope(caller, found, lambda f: f["regions"],
-                          f"agreement {agreement_id} (mapping may not have it yet)")
+                          f"kerja sama {agreement_id} (mungkin belum sampai ke layanan pemetaan)")
 
 
 SPEC = ServiceSpec(

@@ -61,7 +61,7 @@ async def agreement(request: Request, caller: CallerDep, agreement_id: UUID) -> 
     """The compiled record: the current terms and the whole timeline, each step with who submitted
     it, its legal date and when it was recorded. Outside the caller's scope it does not exist."""
     found = await store.compiled(request.app.state.pool, agreement_id)
-    return found_in_scope(caller, found, lambda f: f["terms"]["regions"], f"agreement {agreement_id}")
+    return found_in_scope(caller, found, lambda f: f["terms"]["regions"], f"kerja sama {agreement_id}")
 
 
 def _download(body: bytes, media_type: str, name: str) -> Response:

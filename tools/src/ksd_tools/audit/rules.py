@@ -16,9 +16,7 @@ from ksd_contracts import events
 from ksd_contracts.events import (
     AGREEMENT_EVENT_MODELS,
     CREDENTIAL_ISSUED,
-    SUBMISSION_HELD,
     CredentialIssued,
-    SubmissionHeld,
     Submitted,
 )
 from ksd_contracts.submissions import SUBMISSION_MODELS
@@ -38,18 +36,11 @@ class Rule:
         return self.sources.fullmatch(source) is not None
 
 
-def _mapping_models() -> dict[str, type[BaseModel]]:
-    """Mapping's event models, once contracts declare them (`MAPPING_EVENT_MODELS`)."""
-    declared: dict[str, type[BaseModel]] = getattr(events, "MAPPING_EVENT_MODELS", {})
-    return {**declared, SUBMISSION_HELD: SubmissionHeld}
-
-
 RULES: dict[str, Rule] = {
     SUBMISSIONS.name: Rule({events.submission_type(name): Submitted for name in SUBMISSION_MODELS},
                            re.compile(r"/nodes/[0-9]{2}(\.[0-9]{2})?")),
-    AGREEMENT_EVENTS.name: Rule({**AGREEMENT_EVENT_MODELS, SUBMISSION_HELD: SubmissionHeld},
-                                re.compile(r"/services/agreement")),
-    MAPPING_EVENTS.name: Rule(_mapping_models(), re.compile(r"/services/mapping")),
+    AGREEMENT_EVENTS.name: Rule(AGREEMENT_EVENT_MODELS, re.compile(r"/services/agreement")),
+    MAPPING_EVENTS.name: Rule(events.MAPPING_EVENT_MODELS, re.compile(r"/services/mapping")),
     CREDENTIALS.name: Rule({CREDENTIAL_ISSUED: CredentialIssued}, re.compile(r"/admin/[a-z]+")),
     AUDIT_CHECKPOINTS.name: Rule({CHECKPOINT_RECORDED: DayCheckpoint}, re.compile(re.escape(AUDIT_SOURCE))),
 }
