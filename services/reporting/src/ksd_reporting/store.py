@@ -453,26 +453,17 @@ LIST_COLUMNS = ("agreement_id, registry_number, kind, mandatory, stage AS status
 """The columns of the list; the status is the stage on the filters' day."""
 
 
-def _cursor(text: str) -> tuple[date | None, UUID]:
-    """`next_cursor` is `YYYY-MM-DD_<id>` (the last item's initiation day and id); a bare id, the
-    cursor of the list before it was ordered by initiation, still pages (from that id's place)."""
-    day, _, ident = text.rpartition("_")
-    return (date.fromisoformat(day) if day else None), UUID(ident)
-
-
-async def page(pool: asyncpg.Pool, filters: Filters, cursor: str | None,
+async def page(pool: asyncpg.Pool, filters: Filters, after: UUID | None,
                limit: int) -> tuple[int, list[dict[str, Any]]]:
     """How many agreements the filters select, and a page of them, the latest initiated first (then
-    by id); `cursor` is the previous page's `next_cursor` (keyset pagination: stable while new
-    agreements arrive)."""
+    by id); `after` is the previous page's last id, `next_cursor` (keyset pagination: stable while
+    new agreements arrive)."""
     cte, where = filters.selected()
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         total = await conn.fetchval(f"{cte} SELECT count(*) FROM a WHERE {where.sql}", *where.args)
-        if cursor is not None:
-            day, ident = _cursor(cursor)
-            if day is None:
-                day = await conn.fetchval("SELECT initiated_on FROM agreements WHERE agreement_id = $1", ident)
-            where.clauses.append(f"(initiated_on, agreement_id) < ({where.param(day)}::date, {where.param(ident)})")
+        if after is not None:
+            where.clauses.append(f"(initiated_on, agreement_id) < ((SELECT initiated_on FROM agreements"
+                                 f" WHERE agreement_id = {where.param(after)}), {where.param(after)})")
         rows = await conn.fetch(
             f"{cte} SELECT {LIST_COLUMNS} FROM a WHERE {where.sql} ORDER BY initiated_on DESC, agreement_id DESC"
             f" LIMIT {where.param(limit)}", *where.args)
@@ -480,7 +471,7 @@ async def page(pool: asyncpg.Pool, filters: Filters, cursor: str | None,
 
 
 def next_cursor(items: list[dict[str, Any]], limit: int) -> str | None:
-    return f"{items[-1]['initiated_on']}_{items[-1]['agreement_id']}" if len(items) == limit else None
+    return items[-1]["agreement_id"] if len(items) == limit else None
 
 
 async def each(pool: asyncpg.Pool, filters: Filters, batch: int = 1000) -> AsyncIterator[list[dict[str, Any]]]:
