@@ -113,7 +113,7 @@ def build() -> History:
     a1.add(ev.REPORT_OVERDUE, {"period": "2024-S2", "due_on": "2025-01-31"})
 
     a2 = _agreement("KSDD", "Layanan kesehatan perbatasan Nunukan dan Tana Tidung",
-                    [_region("65.03"), _region("65.04")], ["1.02"], "2023-05-01", "65.03", mandatory=False)
+                    [_region("65.03"), _region("65.04")], ["1.02"], "2023-05-01", "65.03", mandatory=True)
     a2.add(ev.KSB_SIGNED, {"document": _document("03/KSB/2023", "2023-06-01"),
                            "flags": [{"rule": "ksb.without_tkksd", "detail": "no TKKSD review"}]},
            submitted_by="65.03")
@@ -214,7 +214,7 @@ EXPECTED_DELTA: dict[str, Any] = {
     "value_by_funding_source_idr": {"apbd": 750_000_000, "pihak_ketiga": 1_000_000_000, "apbn": 2_000_000_000},
     "flags_by_rule": {"ksb.without_tkksd": 1, "pks.no_plan_reference": 1, "party.dates_disagree": 1,
                       "pks.without_ksb": 1, "urusan.outside_mapping": 1,
-                      "ksdd.wajib_without_confirmed_border": 1},  # a1, raised by the mapping service itself
+                      "ksdd.wajib_without_confirmed_border": 2},  # a1 and a2, raised by the mapping service
     "funnel": {"offered": 2, "accepted": 1, "ksb": 5, "pks": 5, "running": 2},
     "ksb_pks": {"followed": 4, "dormant": 1},
     "expiring": {"30": 0, "60": 1, "90": 1},
@@ -224,6 +224,7 @@ EXPECTED_DELTA: dict[str, Any] = {
     # to 2024-S1. a4's 2024-S2 was reported late, before AS_OF.
     "overdue_reports": {"agreements": 4, "periods": 24},
     "ksdd_reports": {"one_sided": 3, "disagreeing": 1},
+    "mandatory_not_carried_out": 1,  # a2: wajib, KSB signed on 2023-06-01 and no PKS two years on
     "party_reports": 10,  # each agreement's proposer, and the other sides of a1 and a5
     "value_idr": 3_750_000_000,
 }

@@ -175,6 +175,8 @@ INDICATORS: dict[str, str] = {
     "overdue_reports": "owed > 0",
     "one_sided": "one_sided",
     "disagreeing": "disagreements > 0",
+    "mandatory_not_carried_out": "kind = 'KSDD' AND mandatory AND NOT pks AND (stage IN ('declined', 'not_feasible')"
+                                 " OR initiated_on <= {as_of}::date - make_interval(months => dormant_months))",
 }
 """Each indicator of DOMAIN.md as one SQL condition on an agreement measured on a day (`measured`):
 the summary counts the agreements that meet it, the list and the exports (`?indicator=`) list
@@ -322,6 +324,7 @@ async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) 
         "expired_without_extension_or_evaluation": row["expired_unattended"],
         "overdue_reports": {"agreements": row["overdue_reports"], "periods": int(row["overdue_periods"])},
         "ksdd_reports": {"one_sided": row["one_sided"], "disagreeing": row["disagreeing"]},
+        "mandatory_not_carried_out": row["mandatory_not_carried_out"],
         "party_reports": int(row["party_reports"]),
         "value_idr": int(row["value_idr"]),
     }
