@@ -111,6 +111,8 @@ def build() -> History:
     a1.add(ev.PROGRESS_REPORTED, {"period": "2024-S1", "reported_on": "2024-07-10", "achievements": "TPA terpadu",
                                   "recommendation": "dilanjutkan"}, submitted_by="65.71")
     a1.add(ev.REPORT_OVERDUE, {"period": "2024-S2", "due_on": "2025-01-31"})
+    a1.add(ev.DISPUTE_RAISED, {"dispute_id": str(uuid7()), "raised_on": "2024-10-01",
+                               "subject": "Pembagian biaya angkut sampah"}, submitted_by="65.02")
 
     a2 = _agreement("KSDD", "Layanan kesehatan perbatasan Nunukan dan Tana Tidung",
                     [_region("65.03"), _region("65.04")], ["1.02"], "2023-05-01", "65.03", mandatory=True)
@@ -154,6 +156,11 @@ def build() -> History:
            submitted_by="64.71")
     a5.add(ev.KSB_SIGNED, {"document": _document("09/KSB/2021", "2021-02-01")}, submitted_by="65.71")
     a5.add(ev.PKS_SIGNED, _pks("10/PKS/2021", "2021-03-01", "2021-03-01", "2026-03-01", []), submitted_by="65.71")
+    a5_dispute = str(uuid7())
+    a5.add(ev.DISPUTE_RAISED, {"dispute_id": a5_dispute, "raised_on": "2022-05-02", "subject": "Jadwal sandar kapal"},
+           submitted_by="64.71")
+    a5.add(ev.DISPUTE_SETTLED, {"dispute_id": a5_dispute, "settled_on": "2022-09-01", "settled_by": "menteri",
+                                "outcome": "Jadwal bergilir per pekan"}, submitted_by="65.71")
     a5.add(ev.TERMINATED, {"ended_on": "2024-01-10", "reason": "kesepakatan_para_pihak"}, submitted_by="65.71")
 
     a7_id = str(uuid7())
@@ -225,6 +232,7 @@ EXPECTED_DELTA: dict[str, Any] = {
     "overdue_reports": {"agreements": 4, "periods": 24},
     "ksdd_reports": {"one_sided": 3, "disagreeing": 1},
     "mandatory_not_carried_out": 1,  # a2: wajib, KSB signed on 2023-06-01 and no PKS two years on
+    "disputes_open": {"agreements": 1, "disputes": 1},  # a1's, since 2024-10-01 (a5's was settled in 2022)
     "party_reports": 10,  # each agreement's proposer, and the other sides of a1 and a5
     "value_idr": 3_750_000_000,
 }

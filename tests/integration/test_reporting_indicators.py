@@ -42,7 +42,7 @@ class Reader:
         return response.json()
 
 
-DAYS = (AS_OF.isoformat(), "2025-07-20", "2023-01-01", "2019-12-31", "2021-06-01", "2024-06-15")
+DAYS = (AS_OF.isoformat(), "2025-07-20", "2023-01-01", "2019-12-31", "2021-06-01", "2024-06-15", "2022-06-01")
 """The days the summary is read at, before and after the history is published."""
 
 
@@ -139,6 +139,8 @@ async def test_as_of_moves_the_today_dependent_indicators(scenario: Scenario) ->
         "2020-01": 1, "2021-01": 1, "2022-01": 1}
     assert "expiring" not in earlier and "expired_without_extension_or_evaluation" not in earlier
     assert "dormant" not in earlier.get("ksb_pks", {})
+    assert (await scenario.difference("2022-06-01"))["disputes_open"] == {"agreements": 1, "disputes": 1}  # a5's
+    assert "disputes_open" not in earlier  # a5's was settled on 2022-09-01, a1's not yet raised
 
 
 def _recount(records: list[dict[str, Any]], day: str) -> dict[str, Any]:
@@ -277,6 +279,7 @@ async def test_exports_name_every_party_document_and_flag(scenario: Scenario) ->
     a1 = dict(zip(HEADERS, (await _exported(ministry, "csv", region="65.02", kind="KSDD"))[history.id("a1")],
                   strict=True))
     assert a1["Sifat"] == "Wajib"
+    assert a1["Sengketa"] == "Pembagian biaya angkut sampah (diajukan 65.02 1 Okt 2024; belum selesai)"
     assert a1["Laporan Para Pihak"] == "65.02 Kabupaten Malinau: melapor; 65.71 Kota Tarakan: melapor"
     a4 = await ministry.json(f"/v1/agreements/{history.id('a4')}")
     a4_row = dict(zip(HEADERS, (await _exported(ministry, "csv", region="65", kind="KSDPL"))[history.id("a4")],
@@ -328,7 +331,8 @@ def _figures(summary: dict[str, Any]) -> list[tuple[dict[str, str], int]]:
                 ({"indicator": "overdue_reports"}, summary["overdue_reports"]["agreements"]),
                 ({"indicator": "one_sided"}, summary["ksdd_reports"]["one_sided"]),
                 ({"indicator": "disagreeing"}, summary["ksdd_reports"]["disagreeing"]),
-                ({"indicator": "mandatory_not_carried_out"}, summary["mandatory_not_carried_out"])]
+                ({"indicator": "mandatory_not_carried_out"}, summary["mandatory_not_carried_out"]),
+                ({"indicator": "disputed"}, summary["disputes_open"]["agreements"])]
     figures += [({"indicator": f"expiring_{d}"}, n) for d, n in summary["expiring"].items()]
     for breakdown, parameter in (("by_status", "status"), ("by_kind", "kind"), ("by_urusan", "urusan"),
                                  ("by_province", "province"), ("by_region", "party"), ("by_month", "month"),

@@ -46,6 +46,10 @@ _COLUMNS = {
                   " AS t(v, i) ORDER BY i)",
     "report_sent": "ARRAY(SELECT coalesce((v->>2)::date, 'infinity') FROM jsonb_array_elements(r->'report_periods')"
                    " WITH ORDINALITY AS t(v, i) ORDER BY i)",
+    "dispute_raised": "ARRAY(SELECT (v->>0)::date FROM jsonb_array_elements(r->'disputes') WITH ORDINALITY"
+                      " AS t(v, i) ORDER BY i)",
+    "dispute_settled": "ARRAY(SELECT coalesce((v->>1)::date, 'infinity') FROM jsonb_array_elements(r->'disputes')"
+                       " WITH ORDINALITY AS t(v, i) ORDER BY i)",
     "value_idr": "(r->>'value_idr')::bigint", "funding": "r->'funding'", "flags": "r->'flags'",
     "one_sided": "(r->>'one_sided')::boolean",
     "withdrawn": "coalesce((r->>'withdrawn')::boolean, false)", "disagreements": "(r->>'disagreements')::int",
@@ -175,6 +179,7 @@ INDICATORS: dict[str, str] = {
     "overdue_reports": "owed > 0",
     "one_sided": "one_sided",
     "disagreeing": "disagreements > 0",
+    "disputed": "disputes > 0",
     "mandatory_not_carried_out": "kind = 'KSDD' AND mandatory AND NOT pks AND (stage IN ('declined', 'not_feasible')"
                                  " OR initiated_on <= {as_of}::date - make_interval(months => dormant_months))",
 }
@@ -187,10 +192,11 @@ Indicator = Enum("Indicator", {name: name for name in INDICATORS}, type=str)  # 
 
 def measured(where: Where, horizon: Horizon) -> tuple[str, dict[str, str]]:
     """The agreements of `where` with what the indicators read on `horizon.as_of` (their stage,
-    the report periods owed, whether the KSB and the PKS were signed by then), as SQL for a WITH;
-    and each indicator's condition on them."""
+    the report periods owed, the disputes open, whether the KSB and the PKS were signed by then), as
+    SQL for a WITH; and each indicator's condition on them."""
     as_of, months = where.param(horizon.as_of), where.param(horizon.dormant_months)
     sql = (f"SELECT *, {stage_on(as_of)} AS stage, overdue_on(report_due, report_sent, {as_of}) AS owed,"
+           f" open_on(dispute_raised, dispute_settled, {as_of}) AS disputes,"
            f" coalesce(ksb_on <= {as_of}, false) AS ksb, coalesce(pks_on <= {as_of}, false) AS pks,"
            f" {months}::int AS dormant_months FROM agreements WHERE {where.sql}")
     return sql, {name: condition.format(as_of=as_of) for name, condition in INDICATORS.items()}
@@ -309,6 +315,7 @@ async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) 
           percentile_cont(0.5) WITHIN GROUP (ORDER BY pks_on - ksb_on)
             FILTER (WHERE ksb AND pks AND pks_on >= ksb_on) AS median_days,
           coalesce(sum(owed), 0) AS overdue_periods,
+          coalesce(sum(disputes), 0) AS disputes_open,
           coalesce(sum(cardinality(reporters)), 0) AS party_reports,
           coalesce(sum(value_idr), 0) AS value_idr
         FROM a""", *where.args)
@@ -325,6 +332,7 @@ async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) 
         "overdue_reports": {"agreements": row["overdue_reports"], "periods": int(row["overdue_periods"])},
         "ksdd_reports": {"one_sided": row["one_sided"], "disagreeing": row["disagreeing"]},
         "mandatory_not_carried_out": row["mandatory_not_carried_out"],
+        "disputes_open": {"agreements": row["disputed"], "disputes": int(row["disputes_open"])},
         "party_reports": int(row["party_reports"]),
         "value_idr": int(row["value_idr"]),
     }
