@@ -217,6 +217,7 @@ EXPECTED_DELTA: dict[str, Any] = {
     "by_month": {"2023-01": 1, "2023-05": 1, "2022-01": 1, "2024-03": 1, "2021-01": 1, "2020-01": 1,
                  "2024-05": 1, "2024-09": 1},
     "foreign_by_country": {"MY": 1},
+    "foreign_by_partner": {"Sabah Tourism Board": 1},
     "value_by_urusan_idr": {"2.11": 500_000_000, "1.03": 1_250_000_000, "3.26": 2_000_000_000},
     "value_by_funding_source_idr": {"apbd": 750_000_000, "pihak_ketiga": 1_000_000_000, "apbn": 2_000_000_000},
     "flags_by_rule": {"ksb.without_tkksd": 1, "pks.no_plan_reference": 1, "party.dates_disagree": 1,

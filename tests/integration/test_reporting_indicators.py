@@ -336,7 +336,8 @@ def _figures(summary: dict[str, Any]) -> list[tuple[dict[str, str], int]]:
     figures += [({"indicator": f"expiring_{d}"}, n) for d, n in summary["expiring"].items()]
     for breakdown, parameter in (("by_status", "status"), ("by_kind", "kind"), ("by_urusan", "urusan"),
                                  ("by_province", "province"), ("by_region", "party"), ("by_month", "month"),
-                                 ("foreign_by_country", "country"), ("flags_by_rule", "flag")):
+                                 ("foreign_by_country", "country"), ("foreign_by_partner", "partner"),
+                                 ("flags_by_rule", "flag")):
         ranked = sorted(summary[breakdown].items(), key=lambda kv: (-kv[1], kv[0]))
         figures += [({parameter: key}, n) for key, n in ranked[:4] + ranked[-2:]]
     return figures

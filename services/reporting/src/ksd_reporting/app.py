@@ -47,6 +47,8 @@ def filters(
     month: Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="Initiated in YYYY-MM.")
                      ] = None,
     country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="A foreign partner's country.")] = None,
+    partner: Annotated[SearchText | None, Query(max_length=200, description="A foreign partner, by name.",
+                                                json_schema_extra={"pattern": PRINTABLE})] = None,
     funding: Annotated[FundingSource | None, Query(description="A funding source.")] = None,
     flag: Annotated[str | None, Query(pattern=r"^[a-z_]+\.[a-z_]+$", description="A flag's rule.")] = None,
 ) -> store.Filters:
@@ -57,7 +59,7 @@ def filters(
         as_of=as_of, indicator=indicator.value if indicator else None, dormant_months=dormant_months,
         party=party and known_region(party, ("query", "party")),
         province=province and known_region(province, ("query", "province")),
-        month=month, country=country, funding=funding, flag=flag)
+        month=month, country=country, partner=partner, funding=funding, flag=flag)
 
 
 FiltersDep = Annotated[store.Filters, Depends(filters)]

@@ -206,7 +206,8 @@ def measured(where: Where, horizon: Horizon) -> tuple[str, dict[str, str]]:
 class Filters:
     """The agreements a list or an export asks for: those on the register on `as_of` in `scope`,
     narrowed by each filter given. Every breakdown of the summary has its filter (`party` for
-    by_region, `province` for by_province, `month`, `country`, `funding`, `flag`), and every indicator too."""
+    by_region, `province` for by_province, `partner` for foreign_by_partner, `month`, `country`,
+    `funding`, `flag`), and every indicator too."""
 
     scope: str | None = None
     kind: str | None = None
@@ -224,6 +225,8 @@ class Filters:
     month: str | None = None
     """YYYY-MM of the initiation."""
     country: str | None = None
+    partner: str | None = None
+    """A foreign partner, by name."""
     funding: str | None = None
     flag: str | None = None
 
@@ -250,6 +253,9 @@ class Filters:
             base.add("to_char(initiated_on, 'YYYY-MM') = ?", self.month)
         if self.country:
             base.add("countries @> ARRAY[?::text]", self.country)
+        if self.partner:
+            base.add("countries <> '{}' AND record->'parties' @> jsonb_build_array(jsonb_build_object("
+                     "'type', 'foreign', 'name', ?::text))", self.partner)
         if self.funding:
             base.add("funding @> jsonb_build_array(jsonb_build_object('source', ?::text))", self.funding)
         if self.flag:
@@ -370,6 +376,10 @@ async def _counted(conn: asyncpg.Connection, scope: str | None, as_of: date) -> 
             f" FROM mapping_flags m JOIN agreements USING (agreement_id) WHERE {where.sql} GROUP BY 1", *where.args):
         flags = result["flags_by_rule"]
         flags[row["k"]] = flags.get(row["k"], 0) + int(row["n"])
+    result["foreign_by_partner"] = {row["k"]: int(row["n"]) for row in await conn.fetch(
+        "SELECT p->>'name' AS k, count(DISTINCT agreement_id) AS n FROM agreements,"
+        f" jsonb_array_elements(record->'parties') AS p WHERE {where.sql} AND p->>'type' = 'foreign'"
+        " AND countries <> '{}' GROUP BY 1 ORDER BY 1", *where.args)}
     return result
 
 
