@@ -172,6 +172,52 @@ async def test_an_edited_register_changes_its_agreements_and_creates_none(platfo
     assert report[1]["errors"][0]["column"] == "Nomor Register Daerah" and "baris 2" in report[1]["errors"][0]["msg"]
 
 
+
+async def test_both_sides_registers_of_the_same_cooperations_make_one_agreement_each(platform: Platform) -> None:
+    """Berau uploads its register of two KSDD with Paser; Paser uploads its own register of the same
+    two, dated three days later (its own papers) with its own KSB numbers: each is joined to Berau's
+    agreement as the other side's report, so the nation has two agreements, both two-sided. A third
+    of Paser's, dated between two of Berau's with nothing to tell them apart, is joined to neither and
+    flagged for review."""
+    berau, paser = await platform.token("regency", "64.03"), await platform.token("regency", "64.01")
+    ministry = await platform.token("directorate")
+    unique = uuid4().hex[:8]
+    header = "No;Judul Kerja Sama;Jenis;Pihak/Mitra;Urusan;Nomor KSB;Tanggal KSB\n"
+
+    def register(partner: str, rows: list[tuple[str, str, str]]) -> bytes:
+        return (header + "".join(f"{n};{title} {unique};KSDD;{partner};2.11;{ksb};{day}\n"
+                                 for n, (title, ksb, day) in enumerate(rows, start=1))).encode()
+
+    own = (await upload(platform, berau, register("Kabupaten Paser", [
+        ("Sampah regional", f"BRU/1/{unique}", "2024-03-01"), ("Air minum", f"BRU/2/{unique}", "2024-09-01"),
+        ("Jalan poros A", f"BRU/3/{unique}", "2025-02-01"), ("Jalan poros B", f"BRU/4/{unique}", "2025-02-21"),
+    ]))).json()
+    assert own["accepted"] == 4, own
+    theirs = (await upload(platform, paser, register("Kabupaten Berau", [
+        ("Pengelolaan sampah", f"PSR/1/{unique}", "2024-03-04"), ("Air minum", f"PSR/2/{unique}", "2024-09-04"),
+        ("Jalan poros", f"PSR/3/{unique}", "2025-02-11"),
+    ]))).json()
+    assert theirs["accepted"] == 3, theirs
+    berau_ids = [r["agreement_id"] for r in own["report"]]
+    deadline = time.monotonic() + 120
+    while True:
+        listed = await _reporting(platform, ministry, "/v1/agreements", q=unique, limit=20)
+        records = {a["agreement_id"] for a in listed["items"]}
+        if len(records) == 5:
+            break
+        assert time.monotonic() < deadline, records
+        await asyncio.sleep(0.5)
+    assert set(berau_ids) <= records  # Paser's first two joined Berau's, its third stands alone
+    joined = [await _reporting(platform, ministry, f"/v1/agreements/{a}") for a in berau_ids[:2]]
+    assert [(r["terms"]["one_sided"], sorted(r["terms"]["reporters"])) for r in joined] == [
+        (False, ["64.01", "64.03"])] * 2
+    [alone] = records - set(berau_ids)
+    flags = (await _reporting(platform, ministry, f"/v1/agreements/{alone}"))["terms"]["flags"]
+    [review_flag] = [f for f in flags if f["rule"] == "reconciliation.ambiguous"]
+    assert set(review_flag["detail"].split(": ")[1].split(", ")) == set(berau_ids[2:])
+    review = await _reporting(platform, ministry, "/v1/agreements", flag="reconciliation.ambiguous", party="64.01")
+    assert alone in {a["agreement_id"] for a in review["items"]}
+
 # its own waits add up past the default 300 s on a loaded machine
 @pytest.mark.timeout(600)
 async def test_ten_thousand_rows_are_imported_in_batches(platform: Platform, samarinda: str) -> None:

@@ -44,6 +44,8 @@ FLAGS: dict[str, str] = {
     "pks.over_max_years": "Jangka waktu PKS melebihi batas tahun yang lazim (5 tahun).",
     "pks.no_plan_reference": "Pendanaan APBD tanpa rujukan program RKPD/RPJMD.",
     "party.report_differs": "Laporan kedua pihak KSDD berbeda (nomor, tanggal, atau isi).",
+    "reconciliation.ambiguous": "Laporan ini bertanggal dekat dengan beberapa kerja sama yang dilaporkan pihak"
+                                " lain: periksa mana yang sama.",
     "classification.unclassifiable": "Urusan tidak dapat ditentukan dari judul dan objek kerja sama.",
     "ksdd.wajib_without_confirmed_border": "KSDD wajib antara daerah yang perbatasannya belum dikonfirmasi.",
     "urusan.outside_mapping": "Urusan kerja sama di luar urusan yang dipetakan para pihak.",

@@ -405,6 +405,8 @@ def _bodies(row: dict[str, Any], own: str, kind: str | None, parties: Any, dates
     propose = {"agreement_id": str(agreement_id), "kind": kind, "title": str(row.get("title", "")).strip(),
                "parties": parties or [], "urusan": re.findall(r"[1-3]\.\d{2}", str(row.get("urusan", ""))),
                "objects": objects, "initiated_on": initiated.isoformat() if initiated else None}
+    if number := str(row.get("ksb_number") or row.get("pks_number") or "").strip():
+        propose["document_number"] = number  # the other side's report may share it
     bodies = [{"type": "agreement.propose", "data": propose}]
     signatory = _signatory(row, own)
     if "ksb_number" in row or "ksb_date" in row:
