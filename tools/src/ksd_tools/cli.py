@@ -51,6 +51,10 @@ def _admin(subparsers: Subparsers) -> None:
     topics = commands.add_parser("topics", help="create the registry's missing topics (idempotent)")
     topics.set_defaults(run=Command("ksd_tools.admin:create_topics"))
     _dlq(commands.add_parser("dlq", help="events a service parked: list, show, redrive once fixed"))
+    refold = commands.add_parser("refold", help="fold agreement states and read models again from their logs")
+    refold.add_argument("--service", choices=["agreement", "reporting", "all"], default="all")
+    refold.add_argument("--all", action="store_true", help="every agreement, not only those an older fold wrote")
+    refold.set_defaults(run=Command("ksd_tools.refold:run"))
 
 
 def _dlq(dlq: argparse.ArgumentParser) -> None:
