@@ -26,7 +26,6 @@ from ksd_contracts.envelope import Envelope, event_type, format_time
 from ksd_contracts.events import (
     AFFAIRS_DECLARED,
     AGREEMENT_PROPOSED,
-    CORRECTED,
     MAPPING_FLAGGED,
     POTENTIALS_DECLARED,
     SUBMISSION_REJECTED,
@@ -186,15 +185,18 @@ def project(record: AgreementRecord | None, event: Envelope) -> AgreementRecord 
         return record  # already folded in (a rebuild over a live table, or a redelivery)
     if event.type == SUBMISSION_REJECTED or short_type(event.type) not in FOLD:
         return {**record, "version": event.sequence} if record is not None else None
-    step = _step(event)
-    timeline = [*record["timeline"]] if record is not None else []
-    if event.type == CORRECTED:
-        timeline = _supersede(timeline, step)
-    timeline.append(step)
-    return _compiled(timeline, event.sequence or len(timeline))
+    timeline = extend(record["timeline"] if record is not None else [], _step(event))
+    return compile_record(timeline, event.sequence or len(timeline))
 
 
-def _compiled(timeline: list[Step], version: int) -> AgreementRecord:
+def extend(timeline: list[Step], step: Step) -> list[Step]:
+    """The timeline with one more step: a correction marks the step it supersedes, which stays.
+    `project` extends as events arrive; an audit extends with the steps recorded by a date."""
+    marked = _supersede(timeline, step) if step["type"] == "corrected" else timeline
+    return [*marked, step]
+
+
+def compile_record(timeline: list[Step], version: int) -> AgreementRecord:
     return {**compile_terms(timeline), "version": version, "first_recorded_at": timeline[0]["recorded_at"],
             "timeline": timeline}
 
@@ -202,7 +204,7 @@ def _compiled(timeline: list[Step], version: int) -> AgreementRecord:
 def refolded(record: AgreementRecord) -> AgreementRecord:
     """A record an older fold compiled, compiled again from its own timeline (which keeps every
     step's data): what `project` gives today for the same events."""
-    return _compiled(record["timeline"], record["version"])
+    return compile_record(record["timeline"], record["version"])
 
 
 # --- region facts and flags from ksd.mapping.events ------------------------------------------------
