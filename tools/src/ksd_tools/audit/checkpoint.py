@@ -141,17 +141,21 @@ async def publish_checkpoints(history: History, day: date | None = None) -> list
     return new
 
 
-def rewritten_days(digests: DayDigests, checkpoints: Iterable[tuple[int, DayCheckpoint]],
+def rewritten_days(digests: DayDigests, checkpoints: Iterable[tuple[str, DayCheckpoint]],
                    topics: set[str]) -> list[str]:
-    """What each checkpoint of `topics` says against what the log holds now: one line per rewritten day."""
+    """What each checkpoint of `topics` (with where it is held) says against what the log holds
+    now: one line per rewritten day, the first day that differs first."""
     problems = []
-    for offset, said in checkpoints:
+    for held_in, said in sorted(checkpoints, key=lambda pair: (pair[1].day, pair[1].topic)):
         if said.topic not in topics:
             continue
         now = digests.checkpoint(said.topic, said.day)
         if now.digest != said.digest:
             problems.append(
                 f"{said.topic} on {said.day}: the log now holds {now.events} records with digest {now.digest[:16]}…;"
-                f" the checkpoint at offset {offset} of {AUDIT_CHECKPOINTS.name} says {said.events} records with"
-                f" digest {said.digest[:16]}…: that day was rewritten")
+                f" {held_in} says {said.events} records with digest {said.digest[:16]}…: that day was rewritten")
     return problems
+
+
+def on_topic(offset: int) -> str:
+    return f"the checkpoint at offset {offset} of {AUDIT_CHECKPOINTS.name}"
