@@ -31,7 +31,9 @@ PUBLIC = {("intake", "/v1/imports/template.xlsx"), ("mapping", "/v1/urusan"), ("
 """Reference data anyone may read without a token: the catalogue of regions and affairs, the template."""
 NATION_ONLY = {("reporting", "/v1/digest")}
 """Read by the directorate and auditors only, whatever the region."""
-AUDITOR_ONLY = {("reporting", "/v1/audit/agreements/{agreement_id}"), ("reporting", "/v1/audit/regions/{code}")}
+AUDITOR_ONLY = {("reporting", f"/v1/audit/{path}") for path in (
+    "agreements/{agreement_id}", "agreements/{agreement_id}/report.html", "regions/{code}",
+    "regions/{code}/report.html")}
 """The audit report (every step, refused ones included, with who acted): auditors only, any region;
 every other token is 403, even for its own region's agreement."""
 

@@ -158,6 +158,16 @@ def _audit(subparsers: Subparsers) -> None:
     day.add_argument("--key", type=Path, help="the ministry's Ed25519 key (default: a dev key under .data, made once)")
     day.set_defaults(run=Command("ksd_tools.audit.commands:run_checkpoint"))
 
+    told = commands.add_parser("report", parents=[common],
+                               help="the auditor's report of an agreement or a region: JSON, HTML, PDF")
+    told.add_argument("subject", help="an agreement id, or a region code (a province includes its regencies)")
+    told.add_argument("--recorded-as-of", type=as_of, help="R: RFC 3339 time, or a date (its end, WIB); default now")
+    told.add_argument("--in-force-on", type=date.fromisoformat, help="D: YYYY-MM-DD (default: R's day, WIB)")
+    told.add_argument("--changes-since", type=as_of, help="also what was recorded after this time up to R")
+    for form in ("json", "html", "pdf"):
+        told.add_argument(f"--{form}", type=Path, metavar="FILE", help=f"write the report as {form.upper()}")
+    told.set_defaults(run=Command("ksd_tools.audit.report:run_report"))
+
     keys = commands.add_parser("keygen", help="make an Ed25519 signing key and its public half (<key>.pub)")
     keys.add_argument("--key", type=Path, required=True, help="where to write the private key (never overwritten)")
     keys.set_defaults(run=Command("ksd_tools.audit.commands:run_keygen"))

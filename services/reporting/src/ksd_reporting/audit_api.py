@@ -12,11 +12,12 @@ from uuid import UUID
 
 import asyncpg
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
 
 from ksd_common.auth import Auditor, readable_region
 from ksd_common.params import IsoDay, IsoInstant
 from ksd_common.problems import Problem
-from ksd_reporting import auditing, store
+from ksd_reporting import audit_page, auditing, store
 from ksd_reporting.domain import AgreementRecord
 
 router = APIRouter(tags=["audit"])
@@ -67,6 +68,15 @@ async def audit_agreement(request: Request, caller: Auditor, agreement_id: UUID,
     return report
 
 
+@router.get("/v1/audit/agreements/{agreement_id}/report.html", response_class=HTMLResponse)
+async def audit_agreement_page(request: Request, caller: Auditor, agreement_id: UUID,
+                               recorded_as_of: RecordedAsOf = None, in_force_on: InForceOn = None,
+                               changes_since: ChangesSince = None) -> HTMLResponse:
+    """The same report as a page in Bahasa Indonesia, to read or print (`ksd audit report --pdf`)."""
+    report = await audit_agreement(request, caller, agreement_id, recorded_as_of, in_force_on, changes_since)
+    return HTMLResponse(audit_page.agreement_page(report))
+
+
 @router.get("/v1/audit/regions/{code}")
 async def audit_region(request: Request, caller: Auditor, code: str, recorded_as_of: RecordedAsOf = None,
                        in_force_on: InForceOn = None) -> dict[str, Any]:
@@ -75,3 +85,11 @@ async def audit_region(request: Request, caller: Auditor, code: str, recorded_as
     readable_region(caller, code, ("path", "code"))
     async with request.app.state.pool.acquire() as conn:
         return await region_report(conn, code, question(recorded_as_of, in_force_on))
+
+
+@router.get("/v1/audit/regions/{code}/report.html", response_class=HTMLResponse)
+async def audit_region_page(request: Request, caller: Auditor, code: str, recorded_as_of: RecordedAsOf = None,
+                            in_force_on: InForceOn = None) -> HTMLResponse:
+    """The region's report as a page in Bahasa Indonesia."""
+    return HTMLResponse(audit_page.region_page(await audit_region(request, caller, code, recorded_as_of,
+                                                                  in_force_on)))
