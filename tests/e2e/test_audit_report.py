@@ -16,6 +16,8 @@ from conftest import Platform, ksd
 from test_audit_bitemporal import KUPANG, PARTNER, PKS, SIGNED
 from test_seed_cases import Node
 
+from ksd_contracts.topics import AGREEMENT_EVENTS
+
 STEPS: list[tuple[str, dict[str, Any]]] = [
     ("agreement.record_tkksd_review", {"reviewed_on": "2019-04-10", "feasible": True, "feasibility_study": True}),
     ("agreement.record_offer", {"document": SIGNED | {"signed_on": "2019-06-01"}}),
@@ -45,9 +47,22 @@ def _text_of_pdf(pdf: Path) -> str:
                           text=True).stdout
 
 
+def _verified_against_a_signed_export(folder: Path) -> None:
+    """The ministry signs the checkpoints and an auditor verifies the lifecycle topic against them,
+    recording the result for the report."""
+    key, exported = folder / "ministry.key", folder / "checkpoints.json"
+    assert ksd("audit", "keygen", "--key", str(key)).returncode == 0
+    signed = ksd("audit", "checkpoint", "--export", str(exported), "--key", str(key))
+    assert signed.returncode == 0, signed.stderr
+    verified = ksd("audit", "verify", "--topics", AGREEMENT_EVENTS.name, "--checkpoints", str(exported),
+                   "--public-key", f"{key}.pub", "--record")
+    assert "result recorded" in verified.stdout, verified.stdout + verified.stderr
+
+
 async def test_the_api_the_command_and_the_pdf_give_the_same_report(platform: Platform, tmp_path: Path) -> None:
     async with httpx.AsyncClient(timeout=30) as client:
         agreement = await _running_agreement(client, platform)
+        _verified_against_a_signed_export(tmp_path)
         recorded_as_of = datetime.now(UTC).isoformat()
         auditor = {"Authorization": f"Bearer {await platform.token('auditor')}"}
         regency = {"Authorization": f"Bearer {await platform.token('regency', KUPANG)}"}
@@ -73,8 +88,12 @@ async def test_the_api_the_command_and_the_pdf_give_the_same_report(platform: Pl
     assert (answer["stage"], answer["value_idr"], answer["start_on"], answer["end_on"]) == (
         "running", 1_750_000_000, "2020-06-01", "2024-05-31")
     text = " ".join(_text_of_pdf(out).split())
-    for figure in (answer["registry_number"], "Rp 1.750.000.000", "Tahap pada tanggal berlaku Berjalan",
-                   "1 Jun 2020 s.d. 31 Mei 2024", "yang berlaku pada 1 Jan 2022", "Penandatanganan PKS 4 Mei 2020",
-                   "Penandatanganan KSB 3 Feb 2020", "Kajian TKKSD 10 Apr 2019"):
+    for figure in (answer["registry_number"], "Rp 1.750.000.000", "53.71 Kota Kupang",
+                   "Tahap pada tanggal berlaku Berjalan", "1 Jun 2020 s.d. 31 Mei 2024", "yang berlaku pada 1 Jan 2022",
+                   "Penandatanganan PKS 4 Mei 2020", "Penandatanganan KSB 3 Feb 2020", "Kajian TKKSD 10 Apr 2019"):
         assert figure in text, f"{figure!r} not in the PDF: {text[:1500]}"
+    verification = api["verification"]
+    assert verification["checkpoint_file"] == "checkpoints.json", verification
+    assert verification["topics"] == [AGREEMENT_EVENTS.name]
+    assert f"{'UTUH' if verification['clean'] else 'BERUBAH'} Diverifikasi pada" in text
     assert len(api["timeline"]) == 6 and all(s["acted_by"] == KUPANG for s in api["timeline"])

@@ -138,6 +138,8 @@ def _audit(subparsers: Subparsers) -> None:
                        help="also recompute every checkpointed day; with FILE, each day of a signed export")
     check.add_argument("--public-key", type=Path, default=Path(".data/audit/ministry-dev.key.pub"),
                        help="the ministry's published key the FILE must be signed with (default: the dev key's)")
+    check.add_argument("--record", action="store_true",
+                       help="with FILE: record the result on ksd.audit.checkpoints, where audit reports show it")
     check.set_defaults(run=Command("ksd_tools.audit.commands:run_verify"))
 
     build = commands.add_parser("rebuild", parents=[common],

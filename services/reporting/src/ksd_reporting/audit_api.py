@@ -11,12 +11,17 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from ksd_common.auth import Auditor, readable_region
 from ksd_common.params import IsoDay, IsoInstant
 from ksd_common.problems import Problem
+from ksd_common.settings import settings
+from ksd_contracts.envelope import Envelope, format_time
+from ksd_contracts.events import HISTORY_VERIFIED
+from ksd_contracts.topics import AUDIT_CHECKPOINTS
 from ksd_reporting import audit_page, auditing, store
 from ksd_reporting.domain import AgreementRecord
 
@@ -31,6 +36,37 @@ ChangesSince = Annotated[IsoInstant | None, Query(
 
 def question(recorded_as_of: datetime | None, in_force_on: date | None) -> auditing.Question:
     return auditing.Question.of(recorded_as_of or datetime.now(UTC), in_force_on)
+
+
+async def last_verification(bootstrap: str, topic: str, window: int = 200) -> dict[str, Any] | None:
+    """The latest result of `ksd audit verify --checkpoints FILE --record` on the audit topic (one
+    partition), read back from its end a window at a time; None when none was recorded."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    try:
+        if topic not in await consumer.topics():
+            return None
+        partition = TopicPartition(topic, 0)
+        consumer.assign([partition])
+        begin = (await consumer.beginning_offsets([partition]))[partition]
+        end = (await consumer.end_offsets([partition]))[partition]
+        while end > begin:
+            start = max(begin, end - window)
+            consumer.seek(partition, start)
+            found: dict[str, Any] | None = None
+            while (position := await consumer.position(partition)) < end:
+                for record in (await consumer.getmany(partition, timeout_ms=1000)).get(partition, []):
+                    event = Envelope.from_kafka(record.headers, record.value)
+                    if record.offset < end and event.type == HISTORY_VERIFIED:
+                        found = {**event.data, "verified_at": format_time(event.time)}
+                if await consumer.position(partition) == position:
+                    break
+            if found is not None:
+                return found
+            end = start
+        return None
+    finally:
+        await consumer.stop()
 
 
 async def agreement_report(conn: asyncpg.Connection, agreement_id: UUID, asked: auditing.Question,
@@ -65,7 +101,7 @@ async def audit_agreement(request: Request, caller: Auditor, agreement_id: UUID,
         report = await agreement_report(conn, agreement_id, question(recorded_as_of, in_force_on), changes_since)
     if report is None:
         raise Problem(404, "not-found", "Not found", f"Tidak ada kerja sama {agreement_id} dalam register.")
-    return report
+    return report | {"verification": await last_verification(settings().kafka_bootstrap, AUDIT_CHECKPOINTS.name)}
 
 
 @router.get("/v1/audit/agreements/{agreement_id}/report.html", response_class=HTMLResponse)
@@ -84,7 +120,8 @@ async def audit_region(request: Request, caller: Auditor, code: str, recorded_as
     regencies/cities)."""
     readable_region(caller, code, ("path", "code"))
     async with request.app.state.pool.acquire() as conn:
-        return await region_report(conn, code, question(recorded_as_of, in_force_on))
+        report = await region_report(conn, code, question(recorded_as_of, in_force_on))
+    return report | {"verification": await last_verification(settings().kafka_bootstrap, AUDIT_CHECKPOINTS.name)}
 
 
 @router.get("/v1/audit/regions/{code}/report.html", response_class=HTMLResponse)

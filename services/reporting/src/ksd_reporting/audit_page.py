@@ -10,6 +10,7 @@ from html import escape
 from typing import Any
 
 from ksd_common.params import WIB
+from ksd_contracts.regions import region
 from ksd_reporting.exports import STATUS_ID
 
 NONE = "-"
@@ -44,6 +45,11 @@ def waktu(value: str | None) -> str:
 
 def rupiah(amount: int | None) -> str:
     return "Rp " + f"{int(amount or 0):,}".replace(",", ".")
+
+
+def daerah(codes: list[str]) -> str:
+    """Regions by code and name, as the register writes them: "53.71 Kota Kupang"."""
+    return ", ".join(f"{c} {r.name}" if (r := region(c)) else c for c in codes)
 
 
 def tahap(stage: str | None) -> str:
@@ -87,7 +93,7 @@ def _record(answer: dict[str, Any]) -> str:
         return '<h2>Catatan</h2><p class="bad">Kerja sama ini belum tercatat dalam register pada waktu itu.</p>'
     return "<h2>Catatan</h2>" + _kv([
         ("Nomor registrasi", answer["registry_number"] or NONE), ("Judul", answer["title"]),
-        ("Jenis", answer["kind"]), ("Daerah", ", ".join(answer["regions"])),
+        ("Jenis", answer["kind"]), ("Daerah", daerah(answer["regions"])),
         ("Tahap pada tanggal berlaku", tahap(answer["stage"])), ("Tanggal inisiasi", tanggal(answer["initiated_on"])),
         ("Masa berlaku PKS", f"{tanggal(answer['start_on'])} s.d. {tanggal(answer['end_on'])}"),
         ("Diakhiri", tanggal(answer["ended_on"])), ("Nilai kerja sama", rupiah(answer["value_idr"])),
@@ -132,7 +138,8 @@ def _verification(verification: dict[str, Any] | None) -> str:
                 " atas riwayat ini.</p>")
     verdict = ('<span class="ok">UTUH</span>' if verification["clean"] else '<span class="bad">BERUBAH</span>')
     rows = [("Hasil", ""), ("Diverifikasi pada", waktu(verification["verified_at"])),
-            ("Checkpoint bertanda tangan", verification["rests_on"] or NONE),
+            ("Checkpoint bertanda tangan", f"{verification['checkpoint_file']}, ditandatangani"
+             f" {waktu(verification['signed_at'])}, hari terakhir {tanggal(verification['last_day'])}"),
             ("Peristiwa diperiksa", f"{verification['events']:,}".replace(",", ".")),
             ("Hari pertama yang berbeda", verification["first_difference"] or "Tidak ada")]
     table = _kv(rows).replace("<td></td>", f"<td>{verdict}</td>", 1)
@@ -161,7 +168,7 @@ def region_page(report: dict[str, Any]) -> str:
     rows = [[escape(a["registry_number"] or NONE), escape(a["title"]), escape(a["kind"]), escape(tahap(a["stage"])),
              rupiah(a["value_idr"]), f"{tanggal(a['start_on'])} s.d. {tanggal(a['end_on'])}"]
             for a in answer["agreements"]]
-    return _page(f"Laporan Audit Kerja Sama Daerah {answer['region']}", _question(answer), [
+    return _page(f"Laporan Audit Kerja Sama Daerah {daerah([answer['region']])}", _question(answer), [
         f"<h2>Jumlah per tahap ({len(answer['agreements'])} kerja sama)</h2>",
         _table(["Tahap", "Jumlah"], by_stage, "Tidak ada kerja sama tercatat."),
         "<h2>Kerja sama</h2>",

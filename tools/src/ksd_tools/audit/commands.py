@@ -8,8 +8,9 @@ import asyncio
 import sys
 from pathlib import Path
 
+from ksd_contracts.events import HistoryVerified
 from ksd_tools.audit import signing
-from ksd_tools.audit.checkpoint import publish_checkpoints, recorded
+from ksd_tools.audit.checkpoint import publish_checkpoints, record_verification, recorded
 from ksd_tools.audit.log import History, topics_named
 from ksd_tools.audit.verify import verify
 
@@ -38,15 +39,23 @@ def run_verify(args: argparse.Namespace) -> None:
     print(f"{'subjects':28} {report.subjects:>12,}   in {report.seconds:.1f} s")
     if report.copies:
         print(f"{'redelivered copies':28} {report.copies:>12,}   identical to an event already read (dropped by id)")
+    if args.record and signed is not None:
+        asyncio.run(record_verification(history_of(args), HistoryVerified(
+            clean=report.clean, events=sum(report.counts.values()), topics=sorted(report.counts),
+            checkpoint_file=signed.path.name, signed_at=signed.signed_at, last_day=signed.last_day,
+            finding=str(report.finding) if report.finding else None,
+            first_difference=report.first_difference)))
+        print("result recorded on the audit topic, for the audit report")
     if report.finding:
         print(f"FIRST BAD EVENT: {report.finding}", file=sys.stderr)
     if report.rewritten:
-        print(f"FIRST DAY THAT DIFFERS: {report.rewritten[0].split(':')[0]}", file=sys.stderr)
+        print(f"FIRST DAY THAT DIFFERS: {report.first_difference}", file=sys.stderr)
     for problem in report.rewritten:
         print(f"REWRITTEN: {problem}", file=sys.stderr)
     if not report.clean:
         raise SystemExit(1)
-    print("history verified: every chain intact" + (", every checkpoint holds" if args.checkpoints else ""))
+    print("history verified: every chain intact" + (", every checkpoint holds" if args.checkpoints else "")
+          + (f" (rests on {report.rests_on})" if report.rests_on else ""))
 
 
 def _signing_key(args: argparse.Namespace) -> Path:

@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from ksd_contracts.regions import region
+from ksd_contracts.topics import AUDIT_CHECKPOINTS
 from ksd_reporting import audit_api, audit_page, auditing
 from ksd_tools.audit.commands import history_of
 from ksd_tools.audit.log import History
@@ -29,8 +30,11 @@ async def audit_report(history: History, subject: str, asked: auditing.Question,
     async with rebuilt(history, f"ksd_reporting_report_{uuid4().hex[:12]}", keep=False) as (pool, _), \
             pool.acquire() as conn:
         if region(subject) is not None:
-            return await audit_api.region_report(conn, subject, asked)
-        return await audit_api.agreement_report(conn, UUID(subject), asked, since)
+            report: dict[str, Any] | None = await audit_api.region_report(conn, subject, asked)
+        else:
+            report = await audit_api.agreement_report(conn, UUID(subject), asked, since)
+    verified = await audit_api.last_verification(history.bootstrap, history.name(AUDIT_CHECKPOINTS))
+    return None if report is None else report | {"verification": verified}
 
 
 def _is_uuid(text: str) -> bool:

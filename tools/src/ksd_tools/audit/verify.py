@@ -144,6 +144,11 @@ class Report:
     """The signed checkpoint file the result rests on, and the last day it covers."""
 
     @property
+    def first_difference(self) -> str | None:
+        """The first rewritten day, as "<topic> on <day>"."""
+        return self.rewritten[0].split(":")[0] if self.rewritten else None
+
+    @property
     def clean(self) -> bool:
         return self.finding is None and not self.rewritten
 
