@@ -78,7 +78,10 @@ async def test_as_recorded_on_r_what_was_in_force_on_d(platform: Platform) -> No
                                        reason="Salah ketik tanggal berakhir PKS", data=corrected)
         assert correction["status"] == "applied", correction
         after_correction = _moment()
-        await _until_on_timeline(client, platform, auditor, agreement, "corrected")
+        refused = await kupang.step("agreement.record_offer_response", agreement, responded_on="2020-05-10",
+                                    accepted=True)
+        assert refused["status"] == "rejected", refused
+        await _until_on_timeline(client, platform, auditor, agreement, "submission_rejected")
 
         async def stage(recorded_as_of: str, in_force_on: str) -> str | None:
             answer = (await _audit(client, platform, auditor, agreement, recorded_as_of=recorded_as_of,
@@ -93,7 +96,7 @@ async def test_as_recorded_on_r_what_was_in_force_on_d(platform: Platform) -> No
             (after_pks, "2019-05-01"), (after_pks, "2019-06-15"), (after_pks, "2019-08-01"),
             (after_pks, "2020-03-01"), (after_pks, "2020-05-20"), (after_pks, "2022-01-01"),
             (after_pks, "2024-07-01"),
-            (after_correction, "2024-07-01"), (after_correction, "2025-01-01"),
+            (after_correction, "2024-07-01"), (after_correction, "2025-01-01"), (_moment(), "2024-07-01"),
         ]}
         assert asked == {
             (before_all, "2019-05-01"): "not on the register", (before_all, "2024-01-01"): "not on the register",
@@ -104,7 +107,7 @@ async def test_as_recorded_on_r_what_was_in_force_on_d(platform: Platform) -> No
             (after_pks, "2020-05-20"): "pks_signed", (after_pks, "2022-01-01"): "running",
             (after_pks, "2024-07-01"): "expired",  # as first recorded, the PKS ended on 2024-05-31
             (after_correction, "2024-07-01"): "running", (after_correction, "2025-01-01"): "expired",
-        }
+        } | {(r, "2024-07-01"): "running" for r, _ in asked if r > after_correction}, "a refusal changes nothing"
 
         # What was in force names the acts and the term as recorded then; the diff names the correction.
         then = (await _audit(client, platform, auditor, agreement, recorded_as_of=after_pks,
@@ -115,11 +118,12 @@ async def test_as_recorded_on_r_what_was_in_force_on_d(platform: Platform) -> No
             "2019-03-01", "2019-04-10", "2019-06-01", "2019-07-15", "2020-02-03"]
         assert {a["acted_by"] for a in then["acts_in_force"]} == {KUPANG}
         assert (then["end_on"], then["value_idr"]) == ("2024-05-31", 1_750_000_000)
-        report = await _audit(client, platform, auditor, agreement, recorded_as_of=after_correction,
-                              in_force_on="2024-07-01", changes_since=after_pks)
+        report = await _audit(client, platform, auditor, agreement, in_force_on="2024-07-01", changes_since=after_pks)
         assert report["answer"]["end_on"] == "2024-12-31"
         changes = report["changes"]
         assert (changes["added"], changes["withdrawn"]) == ([], [])
+        assert [(c["submission_type"], c["acted_by"]) for c in changes["refused"]] == [
+            ("agreement.record_offer_response", KUPANG)]
         assert [(c["type"], c["supersedes"]) for c in changes["corrected"]] == [("corrected", "pks_signed")]
         assert (changes["stage_before"], changes["stage_after"]) == ("expired", "running")
 

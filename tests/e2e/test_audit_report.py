@@ -1,7 +1,8 @@
-"""The auditor's report end to end: an agreement submitted through intake, its report from
-reporting's API with an auditor token (a regency token gets 403), and the same report from
-`ksd audit report`, which rebuilds it from the history and prints it to PDF; the PDF, rendered by
-poppler (`deploy/local/poppler.sh`), names the same figures as the API."""
+"""The auditor's report end to end: an agreement submitted through intake (one submission refused),
+its report from reporting's API with an auditor token (a regency token gets 403; the region sees the
+refusal on its own record), and the same report from `ksd audit report`, which rebuilds it from the
+history and prints it to PDF; the PDF, rendered by poppler (`deploy/local/poppler.sh`), names the
+same figures as the API."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ async def _running_agreement(client: httpx.AsyncClient, platform: Platform) -> s
         "urusan": ["1.03"], "initiated_on": "2019-03-01"}))["agreement_id"]
     for kind, data in STEPS:
         assert (await kupang.step(kind, agreement, **data))["status"] == "applied", kind
+    again = await kupang.step("agreement.record_offer_response", agreement, responded_on="2020-05-10", accepted=True)
+    assert again["status"] == "rejected" and {r["rule"] for r in again["reasons"]} == {"step.out_of_order"}, again
     return agreement
 
 
@@ -75,6 +78,8 @@ async def test_the_api_the_command_and_the_pdf_give_the_same_report(platform: Pl
         api = response.json()
         denied = await client.get(url, params=params, headers=regency)
         assert denied.status_code == 403 and "auditor" in denied.json()["detail"], denied.text
+        own = await client.get(f"{platform.url['reporting']}/v1/agreements/{agreement}", headers=regency)
+        assert [(s["type"], s.get("refused")) for s in own.json()["timeline"]][-1] == ("submission_rejected", True)
         page = await client.get(f"{url}/report.html", params=params, headers=auditor)
         assert page.status_code == 200 and "Laporan Audit Kerja Sama" in page.text
 
@@ -96,4 +101,10 @@ async def test_the_api_the_command_and_the_pdf_give_the_same_report(platform: Pl
     assert verification["checkpoint_file"] == "checkpoints.json", verification
     assert verification["topics"] == [AGREEMENT_EVENTS.name]
     assert f"{'UTUH' if verification['clean'] else 'BERUBAH'} Diverifikasi pada" in text
-    assert len(api["timeline"]) == 6 and all(s["acted_by"] == KUPANG for s in api["timeline"])
+    assert len(api["timeline"]) == 7 and all(s["acted_by"] == KUPANG for s in api["timeline"])
+    refused = api["timeline"][-1]
+    assert (refused["refused"], refused["submission_type"], refused["reasons"][0]["rule"]) == (
+        True, "agreement.record_offer_response", "step.out_of_order")
+    assert "DITOLAK agreement.record_offer_response: step.out_of_order:" in text
+    assert f"step.out_of_order: {KUPANG} answered the offer already" in text
+    assert answer["stage"] == "running", "a refused submission changes nothing"

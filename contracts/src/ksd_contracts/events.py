@@ -37,6 +37,8 @@ class SubmissionRejected(BaseModel):
     submission_id: UUID
     submission_type: str
     reasons: list[dict[str, str]] = Field(description="Each with `rule` and `detail`.")
+    submitted_by: str | None = Field(default=None, description="The region whose submission was refused"
+                                     " (absent from rejections recorded before it was added).")
 
 
 class CredentialIssued(BaseModel):

@@ -61,6 +61,7 @@ body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 11px; color: #1
 h1 { font-size: 18px; margin: 0 0 4px; } h2 { font-size: 13px; margin: 18px 0 6px; border-bottom: 1px solid #999; }
 table { border-collapse: collapse; width: 100%; } th, td { border: 1px solid #bbb; padding: 3px 5px; text-align: left;
 vertical-align: top; } th { background: #eee; } .kv th { width: 30%; } .refused { color: #a00; font-weight: bold; }
+.steps td:nth-child(-n+5) { white-space: nowrap; }
 .ok { color: #060; font-weight: bold; } .bad { color: #a00; font-weight: bold; } .muted { color: #555; }
 """
 
@@ -76,11 +77,11 @@ def _kv(rows: list[tuple[str, str]]) -> str:
     return f'<table class="kv">{cells}</table>'
 
 
-def _table(head: list[str], rows: list[list[str]], empty: str) -> str:
+def _table(head: list[str], rows: list[list[str]], empty: str, kind: str = "") -> str:
     if not rows:
         return f'<p class="muted">{escape(empty)}</p>'
     cells = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return "<table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + f"</tr>{cells}</table>"
+    return f'<table class="{kind}"><tr>' + "".join(f"<th>{escape(h)}</th>" for h in head) + f"</tr>{cells}</table>"
 
 
 def _question(answer: dict[str, Any]) -> str:
@@ -107,7 +108,7 @@ def _step_rows(steps: list[dict[str, Any]]) -> list[list[str]]:
     for s in steps:
         note = ""
         if s.get("refused"):
-            note = '<span class="refused">DITOLAK</span> ' + escape("; ".join(
+            note = f'<span class="refused">DITOLAK</span> {escape(s["submission_type"] or "")}: ' + escape("; ".join(
                 f"{r['rule']}: {r['detail']}" for r in s["reasons"]))
         elif s.get("superseded_by"):
             note = "Dikoreksi kemudian"
@@ -121,14 +122,20 @@ def _step_rows(steps: list[dict[str, Any]]) -> list[list[str]]:
 STEP_HEAD = ["No.", "Langkah", "Tanggal hukum", "Dicatat pada", "Oleh", "Keterangan"]
 
 
+def _steps(rows: list[list[str]], empty: str) -> str:
+    """Steps, one line each: what, when and who stay unbroken; the remark takes the rest."""
+    return _table(STEP_HEAD, rows, empty, "steps")
+
+
 def _changes(changes: dict[str, Any] | None) -> str:
     if changes is None:
         return ""
     parts = [f"<h2>Perubahan antara {escape(waktu(changes['since']))} dan {escape(waktu(changes['until']))}</h2>",
              f"<p>Tahap pada tanggal berlaku: {escape(tahap(changes['stage_before']))} → "
              f"{escape(tahap(changes['stage_after']))}</p>"]
-    for key, label in (("added", "Ditambahkan"), ("corrected", "Dikoreksi"), ("withdrawn", "Ditarik")):
-        parts += [f"<h3>{label}</h3>", _table(STEP_HEAD, _step_rows(changes[key]), "Tidak ada.")]
+    for key, label in (("added", "Ditambahkan"), ("corrected", "Dikoreksi"), ("withdrawn", "Ditarik"),
+                       ("refused", "Ditolak")):
+        parts += [f"<h3>{label}</h3>", _steps(_step_rows(changes[key]), "Tidak ada.")]
     return "".join(parts)
 
 
@@ -154,9 +161,9 @@ def agreement_page(report: dict[str, Any]) -> str:
     refused = [s for s in report["timeline"] if s.get("refused")]
     return _page(title, _question(answer), [
         _record(answer), "<h2>Riwayat tercatat</h2>",
-        _table(STEP_HEAD, _step_rows(report["timeline"]), "Tidak ada langkah tercatat pada waktu itu."),
+        _steps(_step_rows(report["timeline"]), "Tidak ada langkah tercatat pada waktu itu."),
         _changes(report.get("changes")), "<h2>Pengajuan yang ditolak</h2>",
-        _table(STEP_HEAD, _step_rows(refused), "Tidak ada pengajuan yang ditolak."),
+        _steps(_step_rows(refused), "Tidak ada pengajuan yang ditolak."),
         _verification(report.get("verification")),
     ])
 

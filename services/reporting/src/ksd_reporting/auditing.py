@@ -24,7 +24,7 @@ from ksd_common.params import WIB
 from ksd_contracts import lifecycle
 from ksd_contracts.envelope import format_time
 from ksd_contracts.lifecycle import LegalFacts
-from ksd_reporting.domain import AgreementRecord, Step, compile_record, effective_data, extend
+from ksd_reporting.domain import AgreementRecord, Step, compile_record, effective_data, extend, refused
 
 ORIGINAL_KEYS = ("superseded_by", "corrected_data")
 """What a later correction writes onto the step it supersedes: not yet there as recorded before it."""
@@ -97,18 +97,22 @@ def row(step: Step) -> dict[str, Any]:
     data = effective_data(step)
     return {"sequence": step["sequence"], "type": step["type"], "legal_date": lifecycle.legal_date(data),
             "recorded_at": step["recorded_at"], "acted_by": acted_by(step),
-            "superseded_by": step.get("superseded_by"), "event_id": step["event_id"]}
+            "superseded_by": step.get("superseded_by"), "event_id": step["event_id"],
+            "refused": refused(step), "reasons": step.get("reasons", []),
+            "submission_type": step.get("submission_type")}
 
 
-CHANGE_KINDS = {"corrected": "corrected", "withdrawn": "withdrawn"}
-"""How a step recorded between two dates changes the record; every other step adds to it."""
+CHANGE_KINDS = {"corrected": "corrected", "withdrawn": "withdrawn", "submission_rejected": "refused"}
+"""How a step recorded between two dates changes the record (a refused submission changes nothing,
+and is listed apart); every other step adds to it."""
 
 
 def changes(record: AgreementRecord, since: datetime, asked: Question) -> dict[str, Any]:
     """What the register recorded of the agreement after `since` up to R: steps added, corrections
-    (with the step each supersedes) and withdrawals, and its stage on D as recorded on each date."""
+    (with the step each supersedes), withdrawals and refused submissions, and its stage on D as
+    recorded on each date."""
     low, high = format_time(since), format_time(asked.recorded_as_of)
-    found: dict[str, list[dict[str, Any]]] = {"added": [], "corrected": [], "withdrawn": []}
+    found: dict[str, list[dict[str, Any]]] = {"added": [], "corrected": [], "withdrawn": [], "refused": []}
     for step in record["timeline"]:
         if low < step["recorded_at"] <= high:
             found[CHANGE_KINDS.get(step["type"], "added")].append(
