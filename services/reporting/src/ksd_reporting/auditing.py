@@ -49,7 +49,7 @@ def acted_by(step: Step) -> str:
     """Who acted on a step, as the history says today: the submitting region, else the service
     that recorded it (a scheduler's `started`, `expired`). The one place to read the person or
     machine behind a step once events carry it (issue 16)."""
-    return str(step.get("submitted_by") or step.get("region") or step.get("source") or "")
+    return str(step.get("submitted_by") or step.get("source") or "")
 
 
 def _as_first_recorded(step: Step) -> Step:
