@@ -59,7 +59,8 @@ def test_every_command_finds_its_function() -> None:
     assert set(commands) == {("admin", "token", "create"), ("admin", "topics"), ("admin", "dlq", "list"),
                              ("admin", "dlq", "show"), ("admin", "dlq", "redrive"), ("admin", "refold"),
                              ("simulate",), ("bench",),
-                             ("audit", "verify"), ("audit", "rebuild"), ("audit", "replay"), ("audit", "checkpoint")}
+                             ("audit", "verify"), ("audit", "rebuild"), ("audit", "replay"), ("audit", "checkpoint"),
+                             ("audit", "keygen"), ("audit", "report")}
     for words, command in commands.items():
         module, _, name = command.target.partition(":")
         assert callable(getattr(importlib.import_module(module), name, None)), words

@@ -21,6 +21,18 @@ STATUSES: dict[str, str] = {
     Status.WITHDRAWN: "Ditarik (salah catat)",
 }
 
+STEPS: dict[str, str] = {
+    "proposed": "Inisiasi", "party_reported": "Dilaporkan pihak lain", "tkksd_reviewed": "Kajian TKKSD",
+    "offered": "Surat penawaran", "offer_responded": "Jawaban penawaran", "ksb_signed": "Penandatanganan KSB",
+    "dprd_approved": "Persetujuan DPRD", "central_approved": "Persetujuan pusat",
+    "pks_signed": "Penandatanganan PKS", "amended": "Perubahan (adendum)", "extended": "Perpanjangan",
+    "terminated": "Pengakhiran", "progress_reported": "Laporan/evaluasi", "corrected": "Koreksi",
+    "started": "Mulai berlaku", "expired": "Kedaluwarsa", "report_overdue": "Laporan terlambat",
+    "withdrawn": "Penarikan catatan", "dispute_raised": "Sengketa diajukan", "dispute_settled": "Sengketa diselesaikan",
+    "submission_rejected": "Pengajuan ditolak",
+}
+"""The steps of a compiled record's timeline, by event name."""
+
 KINDS: dict[str, str] = {
     Kind.KSDD: "KSDD — dengan daerah lain", Kind.KSDPK: "KSDPK — dengan pihak ketiga",
     Kind.KSDPL: "KSDPL — dengan pemerintah daerah luar negeri", Kind.KSDLL: "KSDLL — dengan lembaga luar negeri",
@@ -84,5 +96,6 @@ def country(code: str) -> str:
 def names(countries: list[str]) -> dict[str, dict[str, str]]:
     """The tables a page needs to name every code it shows."""
     return {"statuses": {str(k): v for k, v in STATUSES.items()}, "kinds": {str(k): v for k, v in KINDS.items()},
+            "steps": STEPS,
             "funding": FUNDING, "partner_categories": PARTNER_CATEGORIES, "flags": FLAGS,
             "countries": {c: country(c) for c in sorted(set(countries))}}

@@ -131,7 +131,7 @@ class Decision:
     @classmethod
     def reject(cls, submitted: Submitted, *reasons: Reason) -> Decision:
         data = {"submission_id": str(submitted.submission_id), "submission_type": submitted.submission_type,
-                "reasons": [r.to_json() for r in reasons]}
+                "reasons": [r.to_json() for r in reasons], "submitted_by": submitted.region}
         return cls([(ev.SUBMISSION_REJECTED, data)])
 
     @property

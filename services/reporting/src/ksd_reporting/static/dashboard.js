@@ -18,7 +18,7 @@ const STEP = {
   dprd_approved: "Persetujuan DPRD", central_approved: "Persetujuan pusat", pks_signed: "Penandatanganan PKS",
   amended: "Perubahan (adendum)", extended: "Perpanjangan", terminated: "Berakhir", progress_reported: "Laporan/evaluasi",
   corrected: "Koreksi", started: "Mulai berlaku", expired: "Kedaluwarsa", report_overdue: "Laporan terlambat",
-  withdrawn: "Penarikan catatan",
+  withdrawn: "Penarikan catatan", submission_rejected: "Pengajuan ditolak",
 };
 const FUNNEL = [["offered", "Penawaran"], ["accepted", "Diterima"], ["ksb", "KSB"], ["pks", "PKS"], ["running", "Berjalan"]];
 // The 38 provinces on a 16 × 7 grid, roughly where they lie in the archipelago: [code, short name, column, row].
@@ -232,7 +232,8 @@ async function detail(id) {
     `<tr class="${s.superseded_by ? "superseded" : ""}"><td>${esc(s.sequence)}</td><td>${esc(STEP[s.type] || s.type)}</td>` +
     `<td>${esc(s.legal_date || "–")}</td><td>${esc(new Date(s.recorded_at).toLocaleString("id-ID", { timeZone: "Asia/Jakarta" }))}</td>` +
     `<td>${esc(s.submitted_by ? regionName(s.submitted_by) + " (" + s.submitted_by + ")" : "sistem")}</td>` +
-    `<td>${s.flags.map((f) => `<span class="flag">${esc(f.rule)}</span>`).join(" ")}${s.superseded_by ? " dikoreksi" : ""}</td></tr>`).join("");
+    `<td>${s.flags.map((f) => `<span class="flag">${esc(f.rule)}</span>`).join(" ")}${s.superseded_by ? " dikoreksi" : ""}` +
+    `${s.refused ? `<span class="refused">DITOLAK</span> ${esc(s.reasons.map((r) => r.rule + ": " + r.detail).join("; "))}` : ""}</td></tr>`).join("");
   $("message").textContent = "";
 }
 
