@@ -27,11 +27,12 @@ async def samarinda(platform: Platform) -> str:
     return await platform.token("regency", "64.72")
 
 
-async def upload(platform: Platform, token: str | None, content: bytes, name: str = "register.csv") -> httpx.Response:
+async def upload(platform: Platform, token: str | None, content: bytes, name: str = "register.csv",
+                 **params: Any) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with httpx.AsyncClient(timeout=300) as client:
         return await client.post(f"{platform.url['intake']}/v1/imports", files={"file": (name, content)},
-                                 headers=headers)
+                                 headers=headers, params=params)
 
 
 async def test_a_csv_register_is_answered_row_by_row_and_idempotent(
@@ -129,8 +130,9 @@ async def test_an_edited_register_changes_its_agreements_and_creates_none(platfo
              (f"R3-{unique}", f"Transportasi sungai {unique}", f"KSB/3/{unique}", f"PKS/3/{unique}"),
              ("", f"Promosi wisata {unique}", f"KSB/4/{unique}", "")]
     before = await _reporting(platform, ministry, "/v1/summary", region="64.02")
-    answer = (await upload(platform, kukar, _register(unique, first))).json()
+    answer = (await upload(platform, kukar, _register(unique, first), wait=90)).json()
     assert answer["accepted"] == 4, answer
+    assert [r["outcome"] for r in answer["report"]] == ["applied"] * 4  # as the agreement service decided
     ids = [r["agreement_id"] for r in answer["report"]]
 
     edited = [(first[0][0], first[0][1], first[0][2], f"PKS/1/{unique}"),  # its PKS signed since
@@ -217,6 +219,20 @@ async def test_both_sides_registers_of_the_same_cooperations_make_one_agreement_
     assert set(review_flag["detail"].split(": ")[1].split(", ")) == set(berau_ids[2:])
     review = await _reporting(platform, ministry, "/v1/agreements", flag="reconciliation.ambiguous", party="64.01")
     assert alone in {a["agreement_id"] for a in review["items"]}
+
+
+async def test_the_report_says_what_the_agreement_service_decided(platform: Platform) -> None:
+    """Asked to wait, the import report gives each row's outcome once the agreement service decided:
+    a KSB the Sekretaris Daerah signed is refused with the rule that refuses it, the other row applies."""
+    bontang = await platform.token("regency", "64.74")
+    unique = uuid4().hex[:8]
+    register = ("No;Judul Kerja Sama;Jenis;Pihak/Mitra;Nomor KSB;Tanggal KSB;Jabatan Penandatangan\n"
+                f"1;Sampah {unique};KSDPK;PT Bersih;KSB/1/{unique};2024-02-01;Wali Kota Bontang\n"
+                f"2;Air {unique};KSDPK;PT Jernih;KSB/2/{unique};2024-02-01;Sekretaris Daerah\n").encode()
+    rows = (await upload(platform, bontang, register, wait=90)).json()["report"]
+    assert [r["outcome"] for r in rows] == ["applied", "rejected"]
+    [ksb] = [s for s in rows[1]["submissions"] if s["type"] == "agreement.record_ksb"]
+    assert ksb["status"] == "rejected" and [r["rule"] for r in ksb["reasons"]] == ["ksb.signed_by_head"]
 
 # its own waits add up past the default 300 s on a loaded machine
 @pytest.mark.timeout(600)

@@ -272,6 +272,34 @@ async def import_register(pool: asyncpg.Pool, caller: Caller, upload: IO[bytes],
     return {"rows": len(report), "accepted": accepted, "refused": len(report) - accepted, "report": report}
 
 
+OUTCOMES = ("applied", "rejected")
+
+
+async def decided(pool: asyncpg.Pool, rows: list[dict[str, Any]], seconds: float) -> None:
+    """Each accepted row of an import report as the agreement service decided it, waiting up to
+    `seconds` for the answers: every step's status (and, refused, its rules), and the row's
+    `outcome` (`rejected` when any step was, `applied` when all were, else `pending`)."""
+    steps = [s for row in rows for s in row.get("submissions", [])]
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        found = {r["id"]: r for r in await pool.fetch("SELECT id, status, reasons FROM submissions"
+                                                      " WHERE id = ANY($1::uuid[])", [UUID(s["id"]) for s in steps])}
+        if all(found[UUID(s["id"])]["status"] in OUTCOMES for s in steps) or (
+                asyncio.get_running_loop().time() >= deadline):
+            break
+        await asyncio.sleep(0.25)
+    for step in steps:
+        answer = found[UUID(step["id"])]
+        step["status"] = answer["status"]
+        if answer["status"] == "rejected":
+            step["reasons"] = json.loads(answer["reasons"]) if isinstance(answer["reasons"], str) else answer["reasons"]
+    for row in rows:
+        statuses = {s["status"] for s in row.get("submissions", [])}
+        if row["status"] == "accepted":
+            row["outcome"] = ("rejected" if "rejected" in statuses else "applied" if statuses <= {"applied"}
+                              else "pending")
+
+
 def _plan_chunk(rows: Iterator[tuple[int, dict[str, Any]]], own: str, node: str) -> list[imports.PlannedRow]:
     return [imports.plan_row(number, row, own, node) for number, row in islice(rows, IMPORT_CHUNK_ROWS)]
 
