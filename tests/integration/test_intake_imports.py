@@ -234,6 +234,50 @@ async def test_the_report_says_what_the_agreement_service_decided(platform: Plat
     [ksb] = [s for s in rows[1]["submissions"] if s["type"] == "agreement.record_ksb"]
     assert ksb["status"] == "rejected" and [r["rule"] for r in ksb["reasons"]] == ["ksb.signed_by_head"]
 
+
+async def test_the_registers_columns_carry_what_the_rules_need(platform: Platform) -> None:
+    """Approvals, wajib or sukarela, the plan a PKS is budgeted under and the partner's category come
+    from the register's columns: a KSDPL with its DPRD, Kemendagri and Kemlu approvals before its
+    KSB is applied whole; the compiled record keeps each of them."""
+    kaltim, ministry = await platform.token("province", "64"), await platform.token("directorate")
+    unique = uuid4().hex[:8]
+    register = (
+        "No;Judul Kerja Sama;Jenis;Pihak/Mitra;Negara Mitra;Sifat;Kategori Mitra;Nomor KSB;Tanggal KSB;"
+        "Nomor PKS;Tanggal PKS;Tanggal Mulai;Tanggal Berakhir;Nilai (Rp);Sumber Dana;Dokumen Perencanaan;"
+        "Program Perencanaan;Nomor Persetujuan DPRD;Tanggal Persetujuan DPRD;Nomor Persetujuan Kemendagri;"
+        "Tanggal Persetujuan Kemendagri;Nomor Persetujuan Kemlu;Tanggal Persetujuan Kemlu\n"
+        f"1;Kota kembar {unique};KSDPL;Sabah State Government;MY;;;KSB/1/{unique};2024-06-01;PKS/1/{unique};"
+        f"2024-08-01;2024-08-01;2027-07-31;900.000.000;APBD;RKPD;Program Kerja Sama Luar Negeri;"
+        f"DPRD/1/{unique};2024-03-01;KMD/1/{unique};2024-04-01;KLN/1/{unique};2024-05-01\n"
+        f"2;Beasiswa {unique};KSDPK;Universitas Mulawarman;;;Perguruan tinggi;KSB/2/{unique};2024-02-01;;;;;;;;;;;;;;\n"
+        f"3;Jalan perbatasan {unique};KSDD;Kalimantan Utara;;Wajib;;KSB/3/{unique};2024-02-01;;;;;;;;;;;;;;\n"
+    ).encode()
+    rows = (await upload(platform, kaltim, register, wait=90)).json()["report"]
+    assert [r.get("outcome") for r in rows] == ["applied"] * 3, rows
+    assert [s["type"] for s in rows[0]["submissions"]] == [
+        "agreement.propose", "agreement.record_dprd_approval", "agreement.record_central_approval",
+        "agreement.record_central_approval", "agreement.record_ksb", "agreement.record_pks"]
+    deadline = time.monotonic() + 60
+    while True:
+        found = [await _reporting_get(platform, ministry, f"/v1/agreements/{r['agreement_id']}") for r in rows]
+        if all(f is not None for f in found):
+            break
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.5)
+    twinned, grant, road = (f["terms"] for f in found)
+    assert twinned["facts"]["dprd"]["64"]["number"] == f"DPRD/1/{unique}"
+    assert sorted(twinned["facts"]["central"]) == ["kemendagri", "kemlu"] and twinned["status"] == "running"
+    assert (twinned["funding"][0]["plan"], twinned["funding"][0]["program"]) == (
+        "rkpd", "Program Kerja Sama Luar Negeri")
+    assert [p["category"] for p in grant["parties"] if p["type"] == "third_party"] == ["perguruan_tinggi"]
+    assert road["mandatory"] is True
+
+
+async def _reporting_get(platform: Platform, token: str, path: str) -> Any:
+    async with httpx.AsyncClient(timeout=60) as client:
+        response = await client.get(f"{platform.url['reporting']}{path}", headers={"Authorization": f"Bearer {token}"})
+    return response.json() if response.status_code == 200 else None
+
 # its own waits add up past the default 300 s on a loaded machine
 @pytest.mark.timeout(600)
 async def test_ten_thousand_rows_are_imported_in_batches(platform: Platform, samarinda: str) -> None:

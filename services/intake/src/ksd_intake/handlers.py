@@ -358,7 +358,7 @@ def _changed(row: imports.PlannedRow, submission: Submission,
     assert row.agreement_id is not None
     key = imports.step_key(row.agreement_id, submission)
     digest = imports.step_of_key(key)
-    sent = [r for r in earlier if _step_type(r) == submission.type]
+    sent = [r for r in earlier if _slot(r) == imports.slot(submission)]
     if not sent:
         return key, submission
     current = sent[-1]
@@ -375,9 +375,10 @@ def _changed(row: imports.PlannedRow, submission: Submission,
     return f"{key}:after:{current['id']}", correction
 
 
-def _step_type(record: asyncpg.Record) -> str:
-    """The step an imported submission records: its own type, or the type its correction corrects."""
-    if record["type"] == "agreement.correct" and (step := imports.step_of_key(record["idempotency_key"])):
+def _slot(record: asyncpg.Record) -> str:
+    """The step of its row an imported submission records (`imports.slot`), read from its key: a
+    correction's names the step it corrects; a key from before rows had keys, only its type."""
+    if step := imports.step_of_key(record["idempotency_key"]):
         return step[0]
     return str(record["type"])
 
