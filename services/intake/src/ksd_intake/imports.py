@@ -209,7 +209,8 @@ def _rows(raw: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, dict[str,
         if header is None:
             header = [header_field(c) for c in cells]
             if "title" not in header:
-                raise Problem(422, "validation", "Bukan register", "Baris pertama tidak memuat kolom `Judul Kerja Sama`.",
+                raise Problem(422, "validation", "Bukan register",
+                              "Baris pertama tidak memuat kolom `Judul Kerja Sama`.",
                               [{"loc": ["file", "header"], "code": "header", "msg": "baris pertama yang berisi harus"
                                 " judul kolom (unduh templat: GET /v1/imports/template.xlsx)"}])
             continue
@@ -243,7 +244,8 @@ def _xlsx_rows(upload: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
         workbook = load_workbook(upload, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
         raise Problem(422, "validation", "Bukan buku kerja", f"Berkas ini bukan CSV maupun XLSX: {error}",
-                      [{"loc": ["file"], "code": "file_type", "msg": "register harus berkas .csv atau .xlsx"}]) from None
+                      [{"loc": ["file"], "code": "file_type",
+                        "msg": "register harus berkas .csv atau .xlsx"}]) from None
     try:
         for number, cells in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
             yield number, list(cells)
