@@ -233,6 +233,8 @@ async def test_the_report_says_what_the_agreement_service_decided(platform: Plat
     assert [r["outcome"] for r in rows] == ["applied", "rejected"]
     [ksb] = [s for s in rows[1]["submissions"] if s["type"] == "agreement.record_ksb"]
     assert ksb["status"] == "rejected" and [r["rule"] for r in ksb["reasons"]] == ["ksb.signed_by_head"]
+    assert ksb["reasons"][0]["pesan"] == "KSB harus ditandatangani kepala daerah."  # and what to do about it
+    assert "kepala daerah" in ksb["reasons"][0]["tindakan"]
 
 
 async def test_the_registers_columns_carry_what_the_rules_need(platform: Platform) -> None:

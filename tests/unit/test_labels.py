@@ -42,3 +42,12 @@ def test_countries_are_named_in_bahasa_indonesia() -> None:
 def test_every_timeline_step_is_named() -> None:
     from ksd_reporting.domain import FOLD
     assert set(FOLD) == set(labels.STEPS)
+
+
+def test_every_rule_says_what_it_means_and_what_to_do() -> None:
+    rules = json.loads(resources.files("ksd_agreement").joinpath("rules.json").read_text())
+    assert set(rules) <= set(labels.RULES)
+    assert all(what.endswith(".") and todo.endswith(".") for what, todo in labels.RULES.values())
+    refused = labels.explained({"rule": "ksb.signed_by_head", "detail": "Sekda did not sign as kepala_daerah"})
+    assert refused["pesan"] == "KSB harus ditandatangani kepala daerah." and "kepala daerah" in refused["tindakan"]
+    assert labels.explained({"rule": "no.such_rule"}) == {"rule": "no.such_rule"}

@@ -19,6 +19,7 @@ from ksd_common.consumer import consuming
 from ksd_common.credentials import Caller
 from ksd_common.db import unavailable
 from ksd_common.problems import Problem, database_unavailable, forbidden, invalid, outcome_uncertain
+from ksd_contracts import labels
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import (
     AGREEMENT_PROPOSED,
@@ -292,7 +293,8 @@ async def decided(pool: asyncpg.Pool, rows: list[dict[str, Any]], seconds: float
         answer = found[UUID(step["id"])]
         step["status"] = answer["status"]
         if answer["status"] == "rejected":
-            step["reasons"] = json.loads(answer["reasons"]) if isinstance(answer["reasons"], str) else answer["reasons"]
+            reasons = json.loads(answer["reasons"]) if isinstance(answer["reasons"], str) else answer["reasons"]
+            step["reasons"] = [labels.explained(r) for r in reasons]
     for row in rows:
         statuses = {s["status"] for s in row.get("submissions", [])}
         if row["status"] == "accepted":
@@ -451,6 +453,7 @@ def _uuid(text: str) -> UUID | None:
 def answer(row: asyncpg.Record) -> dict[str, Any]:
     reasons = row["reasons"] if not isinstance(row["reasons"], str) else json.loads(row["reasons"])
     return {
-        "id": str(row["id"]), "type": row["type"], "status": row["status"], "reasons": reasons,
+        "id": str(row["id"]), "type": row["type"], "status": row["status"],
+        "reasons": [labels.explained(r) for r in reasons],
         "agreement_id": str(row["agreement_id"]) if row["agreement_id"] else None,
     }
