@@ -16,7 +16,7 @@ from ksd_common.service import Consumes, ServiceSpec, build, serve
 from ksd_contracts.events import Status
 from ksd_contracts.submissions import Kind, today_wib
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
-from ksd_reporting import exports, handlers, store
+from ksd_reporting import exports, handlers, regions, store
 from ksd_reporting.digest import digest as read_model_digest
 
 router = APIRouter(tags=["reporting"])
@@ -107,7 +107,7 @@ SPEC = ServiceSpec(
         Consumes(AGREEMENT_EVENTS, handlers.apply_agreement_events, "Lifecycle events for the read models."),
         Consumes(MAPPING_EVENTS, handlers.apply_mapping_events, "TKKSD decrees, mappings and flags of regions."),
     ],
-    routers=[router],
+    routers=[router, regions.router],
     authenticates=True,
     refold=store.refold,
 )
