@@ -24,7 +24,7 @@ from reporting_history import AS_OF, History, build, caught_up, publish
 from ksd_contracts.submissions import today_wib
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+ARGS = ["--headless", "--lang=id-ID", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DESKTOP = {"width": 1366, "height": 768}
@@ -275,7 +275,7 @@ async def test_mapping_shows_declarations_completeness_and_mappings_partners(
     row = await page.inner_text("#completeness tr[data-code='65']")
     assert "Kalimantan Utara" in row and str(kaltara["governments"]) in row
     offered = await page.inner_text("#affairs tr[data-urusan='2.15']")
-    assert "Kalimantan Utara 2" in offered
+    assert "Kalimantan Utara (2)" in offered
     await page.screenshot(path=str(SCREENSHOTS / "pemetaan-nasional.png"), full_page=True)
 
     await page.click("#completeness a[href='#/pemetaan/65']")

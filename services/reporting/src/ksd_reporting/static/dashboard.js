@@ -458,7 +458,7 @@ function completeness(s, m, scope) {
 
 function affairs(m) {
   const top = (counts) => Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 3)
-    .map(([p, n]) => `${esc(regionName(p))} ${esc(number.format(n))}`).join(", ") || "–";
+    .map(([p, n]) => `${esc(regionName(p))} (${esc(number.format(n))})`).join(", ") || "–";
   const total = (counts) => Object.values(counts).reduce((a, b) => a + b, 0);
   const rows = Object.entries(m.urusan).sort((a, b) => total(b[1].offers) + total(b[1].needs) - total(a[1].offers) - total(a[1].needs));
   $("affairs").innerHTML = `<thead><tr><th>Urusan</th><th class="n">Ditawarkan</th><th>Terbanyak di</th>` +
