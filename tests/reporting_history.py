@@ -115,7 +115,7 @@ def build() -> History:
     a2 = _agreement("KSDD", "Layanan kesehatan perbatasan Nunukan dan Tana Tidung",
                     [_region("65.03"), _region("65.04")], ["1.02"], "2023-05-01", "65.03", mandatory=False)
     a2.add(ev.KSB_SIGNED, {"document": _document("03/KSB/2023", "2023-06-01"),
-                           "flags": [{"rule": "ksb.without_tkksd_approval", "detail": "no TKKSD review"}]},
+                           "flags": [{"rule": "ksb.without_tkksd", "detail": "no TKKSD review"}]},
            submitted_by="65.03")
 
     a3 = _agreement("KSDPK", "Penyediaan air minum Kabupaten Bulungan dengan PT Air Kaltara",
@@ -212,7 +212,7 @@ EXPECTED_DELTA: dict[str, Any] = {
     "foreign_by_country": {"MY": 1},
     "value_by_urusan_idr": {"2.11": 500_000_000, "1.03": 1_250_000_000, "3.26": 2_000_000_000},
     "value_by_funding_source_idr": {"apbd": 750_000_000, "pihak_ketiga": 1_000_000_000, "apbn": 2_000_000_000},
-    "flags_by_rule": {"ksb.without_tkksd_approval": 1, "pks.no_plan_reference": 1, "party.dates_disagree": 1,
+    "flags_by_rule": {"ksb.without_tkksd": 1, "pks.no_plan_reference": 1, "party.dates_disagree": 1,
                       "pks.without_ksb": 1, "urusan.outside_mapping": 1,
                       "ksdd.wajib_without_confirmed_border": 1},  # a1, raised by the mapping service itself
     "funnel": {"offered": 2, "accepted": 1, "ksb": 5, "pks": 5, "running": 2},

@@ -254,23 +254,121 @@ async def test_search_filters_and_cursor_pages(scenario: Scenario) -> None:
     assert bad.status_code == 422 and bad.json()["errors"][0]["loc"][-1] == "kind"
 
 
-async def test_exports_carry_the_filters_and_indonesian_headers(scenario: Scenario) -> None:
+async def test_exports_name_every_party_document_and_flag(scenario: Scenario) -> None:
+    """What an analyst works with: partners by name and category, the KSB and PKS numbers, dates as
+    dates, amounts in rupiah, flags in words, each side's report; a filter on every column and the
+    header frozen in the workbook."""
     kaltara, history = scenario.readers["kaltara"], scenario.history
     response = await kaltara.get("/v1/exports/agreements.csv", region="65.01")
     assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == HEADERS and rows[0][:3] == ["Nomor Registrasi", "Judul Kerja Sama", "Jenis"]
-    by_id = {r[-1]: r for r in rows[1:]}
+    by_id = {r[-1]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
     assert {history.id(n) for n in ("a3", "a6", "a7")} <= set(by_id) and history.id("a1") not in by_id
-    a3 = dict(zip(rows[0], by_id[history.id("a3")], strict=True))
+    a3 = by_id[history.id("a3")]
     assert a3["Status"] == "Kedaluwarsa" and a3["Nilai (Rp)"] == "1250000000"
-    assert a3["Sumber Dana"] == "APBD; PIHAK_KETIGA" and a3["Daerah"] == "65.01 Kabupaten Bulungan"
+    assert a3["Sumber Dana"] == "APBD; Pihak ketiga" and a3["Daerah"] == "65.01 Kabupaten Bulungan"
+    assert a3["Mitra"] == "PT Air Kaltara (Badan usaha swasta)" and a3["Jenis"].startswith("KSDPK")
+    assert (a3["Nomor KSB"], a3["Nomor PKS"], a3["Tanggal PKS"]) == ("04/KSB/2022", "05/PKS/2022", "2022-03-01")
+    assert a3["Laporan Para Pihak"] == "65.01 Kabupaten Bulungan: melapor"
+
+    ministry = scenario.readers["ministry"]
+    a1 = dict(zip(HEADERS, (await _exported(ministry, "csv", region="65.02", kind="KSDD"))[history.id("a1")],
+                  strict=True))
+    assert a1["Sifat"] == "Wajib"
+    assert a1["Laporan Para Pihak"] == "65.02 Kabupaten Malinau: melapor; 65.71 Kota Tarakan: melapor"
+    a4 = await ministry.json(f"/v1/agreements/{history.id('a4')}")
+    a4_row = dict(zip(HEADERS, (await _exported(ministry, "csv", region="65", kind="KSDPL"))[history.id("a4")],
+                      strict=True))
+    assert a4_row["Mitra"] == "Sabah Tourism Board (Lembaga luar negeri, Malaysia)"
+    assert a4_row["Negara Mitra"] == "Malaysia" and a4_row["Nomor KSB"] == "06/KSB/2024"
+    assert a4_row["Tanggal KSB"] == a4["terms"]["ksb_on"] == "2024-04-20"  # as corrected
+    a2 = dict(zip(HEADERS, (await _exported(ministry, "csv", region="65.03"))[history.id("a2")], strict=True))
+    assert a2["Tanda"] == ("KSB ditandatangani tanpa kajian TKKSD daerah."  # the agreement service's flag
+                           " Urusan kerja sama di luar urusan yang dipetakan para pihak.")  # mapping's
+    assert a2["Laporan KSDD"] == "Hanya satu pihak yang melapor"
+
     workbook = await kaltara.get("/v1/exports/agreements.xlsx", region="65.01", kind="KSDPK")
-    sheet = load_workbook(io.BytesIO(workbook.content), read_only=True).active
-    assert sheet is not None
-    values = list(sheet.iter_rows(values_only=True))
-    assert list(values[0]) == HEADERS
-    assert history.id("a3") in {r[-1] for r in values[1:]} and history.id("a6") not in {r[-1] for r in values[1:]}
+    sheet = load_workbook(io.BytesIO(workbook.content)).active
+    assert sheet is not None and sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(HEADERS)).column_letter}{sheet.max_row}"
+    assert [c.value for c in sheet[1]] == HEADERS
+    found = {row[-1].value: {h: c for h, c in zip(HEADERS, row, strict=True)} for row in sheet.iter_rows(min_row=2)}
+    assert history.id("a3") in found and history.id("a6") not in found
+    ksb, value = found[history.id("a3")]["Tanggal KSB"], found[history.id("a3")]["Nilai (Rp)"]
+    assert ksb.is_date and ksb.value.date() == date(2022, 2, 1)
+    assert value.value == 1_250_000_000 and "#,##0" in value.number_format
+    assert sheet.column_dimensions["B"].width >= 40  # the title is readable
+
+
+async def _exported(reader: Reader, suffix: str, **params: Any) -> dict[str, list[Any]]:
+    """The rows of an export, by agreement id (the last column), in the export's order."""
+    response = await reader.get(f"/v1/exports/agreements.{suffix}", **params)
+    assert response.status_code == 200, response.text
+    if suffix == "csv":
+        rows: list[list[Any]] = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    else:
+        sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
+        assert sheet is not None
+        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows[0] == HEADERS
+    return {r[-1]: r for r in rows[1:]}
+
+
+def _figures(summary: dict[str, Any]) -> list[tuple[dict[str, str], int]]:
+    """Each figure of a summary with the list filter that must give as many agreements: every
+    indicator, and a sample of every breakdown (its largest and smallest entries)."""
+    figures: list[tuple[dict[str, str], int]] = [({}, summary["total"])]
+    figures += [({"indicator": name}, n) for name, n in summary["funnel"].items()]
+    figures += [({"indicator": "ksb_followed"}, summary["ksb_pks"]["followed"]),
+                ({"indicator": "dormant"}, summary["ksb_pks"]["dormant"]),
+                ({"indicator": "expired_unattended"}, summary["expired_without_extension_or_evaluation"]),
+                ({"indicator": "overdue_reports"}, summary["overdue_reports"]["agreements"]),
+                ({"indicator": "one_sided"}, summary["ksdd_reports"]["one_sided"]),
+                ({"indicator": "disagreeing"}, summary["ksdd_reports"]["disagreeing"])]
+    figures += [({"indicator": f"expiring_{d}"}, n) for d, n in summary["expiring"].items()]
+    for breakdown, parameter in (("by_status", "status"), ("by_kind", "kind"), ("by_urusan", "urusan"),
+                                 ("by_province", "province"), ("by_region", "party"), ("by_month", "month"),
+                                 ("foreign_by_country", "country"), ("flags_by_rule", "flag")):
+        ranked = sorted(summary[breakdown].items(), key=lambda kv: (-kv[1], kv[0]))
+        figures += [({parameter: key}, n) for key, n in ranked[:4] + ranked[-2:]]
+    return figures
+
+
+@pytest.mark.parametrize("reader", ["ministry", "kaltara", "nunukan"])
+@pytest.mark.parametrize("day", [AS_OF.isoformat(), "2024-06-15"])
+async def test_every_figure_opens_the_list_of_its_agreements(scenario: Scenario, reader: str, day: str) -> None:
+    """For the nation, a province and a regency, today and on a past day: the list a figure opens
+    (its filter of `/v1/agreements`, scoped and dated as the summary) holds as many agreements as the
+    figure says. One SQL definition per indicator serves both."""
+    who = scenario.readers[reader]
+    summary = await who.json("/v1/summary", as_of=day, dormant_months=6)
+    figures = _figures(summary)
+    assert len(figures) > 20 and any(n > 0 for _, n in figures[1:])
+    for params, n in figures:
+        listed = await who.json("/v1/agreements", as_of=day, dormant_months=6, limit=1, **params)
+        assert listed["total"] == n, (params, listed["total"], n)
+
+
+async def test_a_figures_list_pages_and_exports_the_same_agreements(scenario: Scenario) -> None:
+    """A list pages through exactly `total` agreements, the latest initiated first, and both
+    exports of the same filters hold the same rows in the same order."""
+    kaltara = scenario.readers["kaltara"]
+    for params in ({"indicator": "ksb"}, {"indicator": "expired_unattended", "as_of": AS_OF.isoformat()},
+                   {"status": "running", "as_of": "2024-06-15"}, {"party": "65.71", "indicator": "pks"}):
+        pages, cursor = [], None
+        while True:
+            page = await kaltara.json("/v1/agreements", limit=2, **params, **({"cursor": cursor} if cursor else {}))
+            pages += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        ids = [a["agreement_id"] for a in pages]
+        assert len(ids) == len(set(ids)) == page["total"] > 0, params
+        days = [a["initiated_on"] for a in pages]
+        assert days == sorted(days, reverse=True)
+        for suffix in ("csv", "xlsx"):
+            assert list(await _exported(kaltara, suffix, **params)) == ids, (suffix, params)
 
 
 async def test_a_withdrawn_record_keeps_its_history_and_counts_nowhere(scenario: Scenario) -> None:

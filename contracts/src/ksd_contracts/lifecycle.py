@@ -51,7 +51,7 @@ FOLD_VERSION = 3
 """The version of the fold of agreement events (this module's `record` and `stage`, and the services'
 folds built on them). Bump it with a change that makes existing histories give other facts or
 stages: agreement states and reporting records carry the version that wrote them, and each service
-folds older ones again from its own log when it starts (`ksd admin refold` does it on demand)."""
+folds older ones again from its own log when it starts."""
 
 FOREIGN_KINDS = frozenset({"KSDPL", "KSDLL"})
 """Kinds whose approvals come before the KSB (Permendagri 25/2020): DPRD and central approvals."""

@@ -169,11 +169,14 @@ class Document(Strict):
     signatories: list[Signatory] = Field(min_length=1, max_length=20)
 
 
+FundingSource = Literal["apbd", "apbn", "pihak_ketiga", "hibah", "lainnya"]
+
+
 class Funding(Strict):
     """Money for the cooperation, and the plan it is budgeted under (RPJMD/RKPD program reference)."""
 
     amount_idr: Rupiah
-    source: Literal["apbd", "apbn", "pihak_ketiga", "hibah", "lainnya"]
+    source: FundingSource
     plan: Literal["rpjmd", "rkpd"] | None = Field(default=None, description="The regional plan it is in.")
     program: Annotated[str, Field(max_length=300)] | None = Field(
         default=None, description="The RPJMD/RKPD program reference it is budgeted under."

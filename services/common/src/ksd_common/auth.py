@@ -64,14 +64,19 @@ REGION_CODE = r"^[0-9]{2}(\.[0-9]{2})?$"
 T = TypeVar("T")
 
 
+def known_region(code: str, loc: tuple[str, str]) -> str:
+    """A region code (at `loc`) that names a region of Kemendagri's catalogue, else 422."""
+    if region(code) is None:
+        raise invalid([{"loc": list(loc), "code": "region.unknown",
+                        "msg": f"{code} bukan kode wilayah Kemendagri (lihat GET /v1/regions)"}])
+    return code
+
+
 def readable_region(caller: Caller, code: str, loc: tuple[str, str]) -> str:
     """A region the caller names (at `loc`, e.g. ("path", "code")): 422 when it is no region code,
     403 when its role may not read it. The catalogue of regions is public, so neither says more
     than `GET /v1/regions` does."""
-    if region(code) is None:
-        raise invalid([{"loc": list(loc), "code": "region.unknown",
-                        "msg": f"{code} bukan kode wilayah Kemendagri (lihat GET /v1/regions)"}])
-    if not caller.may_read(code):
+    if not caller.may_read(known_region(code, loc)):
         raise forbidden(f"token {caller.role} wilayah {caller.region} tidak dapat membaca wilayah {code}")
     return code
 

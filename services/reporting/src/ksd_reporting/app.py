@@ -2,33 +2,58 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
-from ksd_common.auth import CallerDep, NationReader, RegionScope, found_in_scope
+from ksd_common.auth import REGION_CODE, CallerDep, NationReader, RegionScope, found_in_scope, known_region
 from ksd_common.params import IsoDay, SearchText
 from ksd_common.service import Consumes, ServiceSpec, build, serve
 from ksd_contracts.events import Status
-from ksd_contracts.submissions import Kind, today_wib
+from ksd_contracts.submissions import FundingSource, Kind, today_wib
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
 from ksd_reporting import exports, handlers, regions, store
 from ksd_reporting.digest import digest as read_model_digest
 
 router = APIRouter(tags=["reporting"])
+AsOf = Annotated[IsoDay | None, Query(description=(
+    "The day measured at, YYYY-MM-DD (default: today, WIB): the agreements on the register that day, at the"
+    " stage they had then."))]
+DormantMonths = Annotated[int, Query(ge=1, le=120, description="A KSB without PKS this long is dormant.")]
+CURSOR = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}_)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
 def filters(
     scope: RegionScope, kind: Kind | None = None, status: Status | None = None,
     urusan: Annotated[str | None, Query(pattern=r"^[1-3]\.[0-9]{2}$")] = None,
     q: Annotated[SearchText | None, Query(min_length=2, max_length=200, description="Words of the title.")] = None,
+    as_of: AsOf = None,
+    indicator: Annotated[store.Indicator | None, Query(
+        description="The agreements an indicator of the summary counts, at `as_of`.")] = None,
+    dormant_months: DormantMonths = 12,
+    party: Annotated[str | None, Query(pattern=REGION_CODE, description=(
+        "A government among the parties, a regency/city or a province itself: the summary's by_region."))] = None,
+    province: Annotated[str | None, Query(pattern=r"^[0-9]{2}$", description=(
+        "A province a party is in (itself or its regencies/cities): the summary's by_province."))] = None,
+    month: Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="Initiated in YYYY-MM.")
+                     ] = None,
+    country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="A foreign partner's country.")] = None,
+    funding: Annotated[FundingSource | None, Query(description="A funding source.")] = None,
+    flag: Annotated[str | None, Query(pattern=r"^[a-z_]+\.[a-z_]+$", description="A flag's rule.")] = None,
 ) -> store.Filters:
-    return store.Filters(scope, kind.value if kind else None, status.value if status else None,
-                         urusan, q)
+    """The filters of the list and the exports: each breakdown and indicator of `/v1/summary` has
+    one, so a figure opens the agreements behind it."""
+    return store.Filters(
+        scope=scope, kind=kind.value if kind else None, status=status.value if status else None, urusan=urusan, q=q,
+        as_of=as_of, indicator=indicator.value if indicator else None, dormant_months=dormant_months,
+        party=party and known_region(party, ("query", "party")),
+        province=province and known_region(province, ("query", "province")),
+        month=month, country=country, funding=funding, flag=flag)
 
 
 FiltersDep = Annotated[store.Filters, Depends(filters)]
@@ -37,8 +62,7 @@ FiltersDep = Annotated[store.Filters, Depends(filters)]
 @router.get("/v1/summary")
 async def summary(
     request: Request, scope: RegionScope,
-    as_of: Annotated[IsoDay | None, Query(description="The day measured at, YYYY-MM-DD (default: today, WIB).")] = None,
-    dormant_months: Annotated[int, Query(ge=1, le=120, description="A KSB without PKS this long is dormant.")] = 12,
+    as_of: AsOf = None, dormant_months: DormantMonths = 12,
 ) -> dict[str, Any]:
     """Counts by kind, status, urusan, province, region and month, and the indicators of the
     ministry, for the nation or one region (a province includes its regencies/cities)."""
@@ -48,12 +72,14 @@ async def summary(
 
 @router.get("/v1/agreements")
 async def agreements(
-    request: Request, chosen: FiltersDep, cursor: UUID | None = None,
+    request: Request, chosen: FiltersDep,
+    cursor: Annotated[str | None, Query(pattern=CURSOR, description="`next_cursor` of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
-    """A page of agreements, filtered; `next_cursor` fetches the next page (null on the last)."""
-    items = await store.page(request.app.state.pool, chosen, cursor, limit)
-    return {"items": items, "next_cursor": items[-1]["agreement_id"] if len(items) == limit else None}
+    """A page of the agreements the filters select, the latest initiated first, with their `total`;
+    `next_cursor` fetches the next page (null on the last)."""
+    total, items = await store.page(request.app.state.pool, chosen, cursor, limit)
+    return {"items": items, "next_cursor": store.next_cursor(items, limit), "total": total}
 
 
 @router.get("/v1/agreements/{agreement_id}")
@@ -64,23 +90,35 @@ async def agreement(request: Request, caller: CallerDep, agreement_id: UUID) -> 
     return found_in_scope(caller, found, lambda f: f["terms"]["regions"], f"kerja sama {agreement_id}")
 
 
-def _download(body: bytes, media_type: str, name: str) -> Response:
-    return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
-@router.get("/v1/exports/agreements.csv")
-async def export_csv(request: Request, chosen: FiltersDep) -> Response:
-    """The agreements of the filters as CSV (semicolons, UTF-8 with BOM), Indonesian headers."""
-    rows = await store.every(request.app.state.pool, chosen)
-    return _download(exports.to_csv(rows), "text/csv; charset=utf-8", "kerja-sama-daerah.csv")
+@router.get("/v1/exports/agreements.csv", response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}}, "description": "The agreements, as CSV."}})
+async def export_csv(request: Request, chosen: FiltersDep) -> StreamingResponse:
+    """The agreements of the filters (the list's rows, in its order) as CSV: semicolons, UTF-8
+    with BOM, Indonesian headers, streamed as the database yields them."""
+    rows = exports.csv_chunks(store.each(request.app.state.pool, chosen))
+    return StreamingResponse(rows, media_type="text/csv; charset=utf-8", headers=_attachment("kerja-sama-daerah.csv"))
 
 
-@router.get("/v1/exports/agreements.xlsx")
-async def export_xlsx(request: Request, chosen: FiltersDep) -> Response:
-    """The agreements of the filters as an Excel workbook, Indonesian headers."""
-    rows = await store.every(request.app.state.pool, chosen)
-    return _download(exports.to_xlsx(rows),
-                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "kerja-sama-daerah.xlsx")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/v1/exports/agreements.xlsx", response_class=StreamingResponse,
+            responses={200: {"content": {XLSX: {}}, "description": "The agreements, as an Excel workbook."}})
+async def export_xlsx(request: Request, chosen: FiltersDep) -> StreamingResponse:
+    """The agreements of the filters (the list's rows, in its order) as an Excel workbook with an
+    autofilter, a frozen header, dates as dates and amounts in rupiah."""
+    book = await exports.xlsx_file(store.each(request.app.state.pool, chosen))
+    return StreamingResponse(_chunks(book), media_type=XLSX, headers=_attachment("kerja-sama-daerah.xlsx"))
+
+
+def _chunks(file: IO[bytes], size: int = 1 << 16) -> Iterator[bytes]:
+    with file:
+        while chunk := file.read(size):
+            yield chunk
 
 
 @router.get("/v1/digest")

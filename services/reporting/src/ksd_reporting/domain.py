@@ -265,7 +265,7 @@ def contributions(record: AgreementRecord | None) -> dict[CountKey, tuple[int, i
         *(("region", r, 1, value) for r in record["regions"]),
         *(("country", c, 1, value) for c in record["countries"]),
         *(("funding", f["source"], 1, int(f["amount_idr"])) for f in record["funding"]),
-        *(("flag", f["rule"], 1, 0) for f in record["flags"]),
+        *(("flag", rule, 1, 0) for rule in sorted({f["rule"] for f in record["flags"]})),  # agreements, not flags
     ]
     counts: dict[CountKey, tuple[int, int]] = {}
     for scope in ["", *sorted({*record["provinces"], *record["regions"]})]:

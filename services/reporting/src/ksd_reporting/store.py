@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from ksd_contracts import labels
 from ksd_contracts.lifecycle import FOLD_VERSION
 from ksd_contracts.regions import autonomous_codes, in_scope, regions
 from ksd_contracts.submissions import today_wib
@@ -145,48 +148,128 @@ def stage_on(day: str) -> str:
 
 
 @dataclass(frozen=True)
+class Horizon:
+    """What the "today"-dependent indicators measure against: `as_of` and the dormancy threshold."""
+
+    as_of: date
+    dormant_months: int = 12
+
+
+EXPIRING_DAYS = (30, 60, 90)
+"""The horizons of the "expiring within N days" indicators."""
+
+
+INDICATORS: dict[str, str] = {
+    "offered": "offered_on <= {as_of}",
+    "accepted": "accepted_on <= {as_of}",
+    "ksb": "ksb",
+    "pks": "pks",
+    "running": "stage = 'running'",
+    "ksb_followed": "ksb AND pks",
+    "dormant": "ksb AND NOT pks AND stage NOT IN ('ended', 'expired')"
+               " AND ksb_on <= {as_of}::date - make_interval(months => dormant_months)",
+    **{f"expiring_{d}": "stage IN ('pks_signed', 'running') AND end_on >= {as_of}"
+                        f" AND end_on <= {{as_of}}::date + {d}" for d in EXPIRING_DAYS},
+    "expired_unattended": "stage = 'expired' AND successor_id IS NULL"
+                          " AND (last_report_on IS NULL OR last_report_on < end_on)",
+    "overdue_reports": "owed > 0",
+    "one_sided": "one_sided",
+    "disagreeing": "disagreements > 0",
+}
+"""Each indicator of DOMAIN.md as one SQL condition on an agreement measured on a day (`measured`):
+the summary counts the agreements that meet it, the list and the exports (`?indicator=`) list
+them, so a figure and its list cannot differ. `{as_of}` is the day and `dormant_months` the
+dormancy threshold."""
+Indicator = Enum("Indicator", {name: name for name in INDICATORS}, type=str)  # type: ignore[misc]
+
+
+def measured(where: Where, horizon: Horizon) -> tuple[str, dict[str, str]]:
+    """The agreements of `where` with what the indicators read on `horizon.as_of` (their stage,
+    the report periods owed, whether the KSB and the PKS were signed by then), as SQL for a WITH;
+    and each indicator's condition on them."""
+    as_of, months = where.param(horizon.as_of), where.param(horizon.dormant_months)
+    sql = (f"SELECT *, {stage_on(as_of)} AS stage, overdue_on(report_due, report_sent, {as_of}) AS owed,"
+           f" coalesce(ksb_on <= {as_of}, false) AS ksb, coalesce(pks_on <= {as_of}, false) AS pks,"
+           f" {months}::int AS dormant_months FROM agreements WHERE {where.sql}")
+    return sql, {name: condition.format(as_of=as_of) for name, condition in INDICATORS.items()}
+
+
+@dataclass(frozen=True)
 class Filters:
+    """The agreements a list or an export asks for: those on the register on `as_of` in `scope`,
+    narrowed by each filter given. Every breakdown of the summary has its filter (`party` for
+    by_region, `province` for by_province, `month`, `country`, `funding`, `flag`), and every indicator too."""
+
     scope: str | None = None
     kind: str | None = None
     status: str | None = None
     urusan: str | None = None
     q: str | None = None
     as_of: date | None = None
-    """The day the status is read on (default: today, WIB)."""
-
-    def where(self) -> Where:
-        """The filters, with the status of each agreement on `as_of` as parameter $1."""
-        where = Where()
-        where.param(self.as_of or today_wib())
-        scoped(where, self.scope)
-        if self.kind:
-            where.add("kind = ?", self.kind)
-        if self.status:
-            where.add(f"{stage_on('$1')} = ?", self.status)
-        if self.status != "withdrawn":  # withdrawn records are listed only when asked for
-            where.clauses.append("NOT withdrawn")
-        if self.urusan:
-            where.add("urusan @> ARRAY[?::text]", self.urusan)
-        if self.q:
-            where.add("search @@ websearch_to_tsquery('indonesian', ?)", self.q)
-        return where
-
-
-@dataclass(frozen=True)
-class Horizon:
-    """What the "today"-dependent indicators measure against: `as_of` and the dormancy threshold."""
-
-    as_of: date
+    """The day statuses and indicators are read on (default: today, WIB)."""
+    indicator: str | None = None
     dormant_months: int = 12
-    expiring_days: tuple[int, ...] = field(default=(30, 60, 90))
+    party: str | None = None
+    """A government among the agreement's parties (a regency/city NN.NN or a province NN itself)."""
+    province: str | None = None
+    """A province one of the parties is in (itself or one of its regencies/cities)."""
+    month: str | None = None
+    """YYYY-MM of the initiation."""
+    country: str | None = None
+    funding: str | None = None
+    flag: str | None = None
+
+    @property
+    def horizon(self) -> Horizon:
+        return Horizon(self.as_of or today_wib(), self.dormant_months)
+
+    def selected(self) -> tuple[str, Where]:
+        """`WITH a AS (...)` and the condition on `a` that select the agreements; statuses,
+        indicators and flags are read on the horizon's day."""
+        horizon = self.horizon
+        base = on_register(self.scope, horizon.as_of, withdrawn=self.status == "withdrawn")
+        if self.party:
+            base.add("regions @> ARRAY[?::text]", self.party)
+        if self.province:
+            base.add("provinces @> ARRAY[?::text]", self.province)
+        if self.kind:
+            base.add("kind = ?", self.kind)
+        if self.urusan:
+            base.add("urusan @> ARRAY[?::text]", self.urusan)
+        if self.q:
+            base.add("search @@ websearch_to_tsquery('indonesian', ?)", self.q)
+        if self.month:
+            base.add("to_char(initiated_on, 'YYYY-MM') = ?", self.month)
+        if self.country:
+            base.add("countries @> ARRAY[?::text]", self.country)
+        if self.funding:
+            base.add("funding @> jsonb_build_array(jsonb_build_object('source', ?::text))", self.funding)
+        if self.flag:
+            base.add(f"({FLAGGED.replace('$rule', '?::text')})", self.flag)
+        cte, indicators = measured(base, horizon)
+        chosen = Where()
+        chosen.args = base.args
+        if self.status:
+            chosen.add("stage = ?", self.status)
+        if self.indicator:
+            chosen.clauses.append(indicators[self.indicator])
+        return f"WITH a AS ({cte})", chosen
 
 
-def on_register(scope: str | None, as_of: date) -> Where:
+FLAGGED = ("flags @> jsonb_build_array(jsonb_build_object('rule', $rule))"
+           " OR EXISTS (SELECT 1 FROM mapping_flags m WHERE m.agreement_id = agreements.agreement_id"
+           " AND m.rule = $rule)")
+"""An agreement bears the flag `$rule`: raised by the agreement service's soft rules (in its
+record) or by mapping (its own table)."""
+
+
+def on_register(scope: str | None, as_of: date, withdrawn: bool = False) -> Where:
     """The agreements in scope that are on the register on `as_of`: initiated by then, and not
-    withdrawn (a record entered by mistake)."""
+    withdrawn (a record entered by mistake), unless the `withdrawn` ones are asked for."""
     where = scoped(Where(), scope)
     where.add("initiated_on <= ?", as_of)
-    where.clauses.append("NOT withdrawn")
+    if not withdrawn:
+        where.clauses.append("NOT withdrawn")
     return where
 
 
@@ -201,7 +284,8 @@ async def summary(pool: asyncpg.Pool, scope: str | None, horizon: Horizon) -> di
             **await _counted(conn, scope, horizon.as_of), **indicators,
         }
         result["regions"] = await _completeness(conn, scope, set(result["by_region"]))
-    result["names"] = _names([*_governments(scope), *result["by_region"], *result["by_province"]])
+    result["names"] = {**_names([*_governments(scope), *result["by_region"], *result["by_province"]]),
+                       **labels.names(list(result["foreign_by_country"]))}
     return result
 
 
@@ -213,35 +297,16 @@ def _names(codes: list[str]) -> dict[str, dict[str, str]]:
 
 
 async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) -> dict[str, Any]:
-    as_of = where.param(horizon.as_of)
-    months = where.param(horizon.dormant_months)
-    expiring = ", ".join(
-        f"count(*) FILTER (WHERE stage IN ('pks_signed', 'running') AND end_on >= {as_of}"
-        f" AND end_on <= {as_of}::date + {d}) AS expiring_{d}"
-        for d in horizon.expiring_days)
+    cte, indicators = measured(where, horizon)
+    counted = ",\n".join(f"count(*) FILTER (WHERE {condition}) AS {name}" for name, condition in indicators.items())
     row = await conn.fetchrow(
-        f"""WITH a AS (SELECT *, {stage_on(as_of)} AS stage, overdue_on(report_due, report_sent, {as_of}) AS owed,
-                              coalesce(ksb_on <= {as_of}, false) AS ksb, coalesce(pks_on <= {as_of}, false) AS pks
-                       FROM agreements WHERE {where.sql})
+        f"""WITH a AS ({cte})
         SELECT count(*) AS total,
           (SELECT jsonb_object_agg(stage, n) FROM (SELECT stage, count(*) AS n FROM a GROUP BY 1) AS g) AS by_status,
-          count(*) FILTER (WHERE offered_on <= {as_of}) AS offered,
-          count(*) FILTER (WHERE accepted_on <= {as_of}) AS accepted,
-          count(*) FILTER (WHERE ksb) AS ksb,
-          count(*) FILTER (WHERE pks) AS pks,
-          count(*) FILTER (WHERE stage = 'running') AS running,
-          count(*) FILTER (WHERE ksb AND pks) AS ksb_followed,
+          {counted},
           percentile_cont(0.5) WITHIN GROUP (ORDER BY pks_on - ksb_on)
             FILTER (WHERE ksb AND pks AND pks_on >= ksb_on) AS median_days,
-          count(*) FILTER (WHERE ksb AND NOT pks AND stage NOT IN ('ended', 'expired')
-                           AND ksb_on <= {as_of}::date - make_interval(months => {months})) AS dormant,
-          {expiring},
-          count(*) FILTER (WHERE stage = 'expired' AND successor_id IS NULL
-                           AND (last_report_on IS NULL OR last_report_on < end_on)) AS expired_unattended,
-          count(*) FILTER (WHERE owed > 0) AS overdue_agreements,
           coalesce(sum(owed), 0) AS overdue_periods,
-          count(*) FILTER (WHERE one_sided) AS one_sided,
-          count(*) FILTER (WHERE disagreements > 0) AS disagreeing,
           coalesce(sum(cardinality(reporters)), 0) AS party_reports,
           coalesce(sum(value_idr), 0) AS value_idr
         FROM a""", *where.args)
@@ -253,9 +318,9 @@ async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) 
         "ksb_pks": {"followed": followed, "rate": round(followed / ksb, 4) if ksb else None,
                     "median_days": row["median_days"], "dormant": row["dormant"],
                     "dormant_months": horizon.dormant_months},
-        "expiring": {str(d): row[f"expiring_{d}"] for d in horizon.expiring_days},
+        "expiring": {str(d): row[f"expiring_{d}"] for d in EXPIRING_DAYS},
         "expired_without_extension_or_evaluation": row["expired_unattended"],
-        "overdue_reports": {"agreements": row["overdue_agreements"], "periods": int(row["overdue_periods"])},
+        "overdue_reports": {"agreements": row["overdue_reports"], "periods": int(row["overdue_periods"])},
         "ksdd_reports": {"one_sided": row["one_sided"], "disagreeing": row["disagreeing"]},
         "party_reports": int(row["party_reports"]),
         "value_idr": int(row["value_idr"]),
@@ -290,8 +355,8 @@ async def _counted(conn: asyncpg.Connection, scope: str | None, as_of: date) -> 
         if row["dimension"] in VALUED:
             result[VALUED[row["dimension"]]][row["key"]] = int(row["value_idr"])
     for row in await conn.fetch(
-            f"SELECT m.rule AS k, count(*) AS n FROM mapping_flags m JOIN agreements USING (agreement_id)"
-            f" WHERE {where.sql} GROUP BY 1", *where.args):
+            "SELECT m.rule AS k, count(DISTINCT agreement_id) AS n"
+            f" FROM mapping_flags m JOIN agreements USING (agreement_id) WHERE {where.sql} GROUP BY 1", *where.args):
         flags = result["flags_by_rule"]
         flags[row["k"]] = flags.get(row["k"], 0) + int(row["n"])
     return result
@@ -305,7 +370,8 @@ _ITEMS = """items AS (
   UNION ALL SELECT scope, 'region', unnest(regions), value_idr FROM s
   UNION ALL SELECT scope, 'country', unnest(countries), value_idr FROM s
   UNION ALL SELECT scope, 'funding', f->>'source', (f->>'amount_idr')::bigint FROM s, jsonb_array_elements(s.funding) f
-  UNION ALL SELECT scope, 'flag', f->>'rule', 0 FROM s, jsonb_array_elements(s.flags) f)"""
+  UNION ALL SELECT scope, 'flag', r, 0
+            FROM s, LATERAL (SELECT DISTINCT f->>'rule' FROM jsonb_array_elements(s.flags) f) AS x(r))"""
 """What each agreement of `s` (with its `scope`) adds to the counts: the SQL form of
 `domain.contributions`, which a test holds it to."""
 
@@ -382,30 +448,59 @@ async def _completeness(conn: asyncpg.Connection, scope: str | None, cooperating
     }
 
 
-LIST_COLUMNS = (f"agreement_id, registry_number, kind, mandatory, {stage_on('$1')} AS status, title, regions,"
-                " provinces, urusan, countries, initiated_on, ksb_on, pks_on, start_on, end_on, ended_on, value_idr,"
-                " funding, version")
-"""The columns of the list and the exports; the status is the stage on the filters' day ($1)."""
+LIST_COLUMNS = ("agreement_id, registry_number, kind, mandatory, stage AS status, title, regions, provinces, urusan,"
+                " countries, initiated_on, ksb_on, pks_on, start_on, end_on, ended_on, value_idr, funding, version")
+"""The columns of the list; the status is the stage on the filters' day."""
 
 
-async def page(pool: asyncpg.Pool, filters: Filters, cursor: UUID | None, limit: int) -> list[dict[str, Any]]:
-    """A page of agreements, newest id first (ids are UUIDv7, sortable by creation); `cursor` is the
-    last id of the previous page (keyset pagination: stable while new agreements arrive)."""
-    where = filters.where()
-    if cursor is not None:
-        where.add("agreement_id < ?", cursor)
-    rows = await pool.fetch(
-        f"SELECT {LIST_COLUMNS} FROM agreements WHERE {where.sql} ORDER BY agreement_id DESC"
-        f" LIMIT {where.param(limit)}", *where.args)
-    return [_plain(r) for r in rows]
+def _cursor(text: str) -> tuple[date | None, UUID]:
+    """`next_cursor` is `YYYY-MM-DD_<id>` (the last item's initiation day and id); a bare id, the
+    cursor of the list before it was ordered by initiation, still pages (from that id's place)."""
+    day, _, ident = text.rpartition("_")
+    return (date.fromisoformat(day) if day else None), UUID(ident)
 
 
-async def every(pool: asyncpg.Pool, filters: Filters) -> list[dict[str, Any]]:
-    """Every agreement matching the filters, for the exports."""
-    where = filters.where()
-    rows = await pool.fetch(
-        f"SELECT {LIST_COLUMNS} FROM agreements WHERE {where.sql} ORDER BY agreement_id DESC", *where.args)
-    return [_plain(r) for r in rows]
+async def page(pool: asyncpg.Pool, filters: Filters, cursor: str | None,
+               limit: int) -> tuple[int, list[dict[str, Any]]]:
+    """How many agreements the filters select, and a page of them, the latest initiated first (then
+    by id); `cursor` is the previous page's `next_cursor` (keyset pagination: stable while new
+    agreements arrive)."""
+    cte, where = filters.selected()
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        total = await conn.fetchval(f"{cte} SELECT count(*) FROM a WHERE {where.sql}", *where.args)
+        if cursor is not None:
+            day, ident = _cursor(cursor)
+            if day is None:
+                day = await conn.fetchval("SELECT initiated_on FROM agreements WHERE agreement_id = $1", ident)
+            where.clauses.append(f"(initiated_on, agreement_id) < ({where.param(day)}::date, {where.param(ident)})")
+        rows = await conn.fetch(
+            f"{cte} SELECT {LIST_COLUMNS} FROM a WHERE {where.sql} ORDER BY initiated_on DESC, agreement_id DESC"
+            f" LIMIT {where.param(limit)}", *where.args)
+    return total, [_plain(r) for r in rows]
+
+
+def next_cursor(items: list[dict[str, Any]], limit: int) -> str | None:
+    return f"{items[-1]['initiated_on']}_{items[-1]['agreement_id']}" if len(items) == limit else None
+
+
+async def each(pool: asyncpg.Pool, filters: Filters, batch: int = 1000) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every agreement the filters select, in the list's order, in batches from a server-side
+    cursor (an export never holds the whole register), each with its record and the rules mapping
+    flagged on it."""
+    cte, where = filters.selected()
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        rows = conn.cursor(
+            f"{cte} SELECT {LIST_COLUMNS}, record,"
+            " ARRAY(SELECT DISTINCT m.rule FROM mapping_flags m WHERE m.agreement_id = a.agreement_id)"
+            f" AS mapping_flags FROM a WHERE {where.sql} ORDER BY initiated_on DESC, agreement_id DESC",
+            *where.args, prefetch=batch)
+        chunk: list[dict[str, Any]] = []
+        async for row in rows:
+            chunk.append({**dict(row), "agreement_id": str(row["agreement_id"])})
+            if len(chunk) == batch:
+                yield chunk
+                chunk = []
+        yield chunk
 
 
 def _plain(row: asyncpg.Record) -> dict[str, Any]:
