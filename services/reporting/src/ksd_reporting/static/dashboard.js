@@ -45,8 +45,8 @@ const TILES = [
   ["96", "PB Daya", 13, 3], ["92", "Papua Barat", 14, 3], ["91", "Papua", 15, 3], ["94", "Papua Tengah", 14, 4],
   ["95", "Papua Pegunungan", 15, 4], ["93", "Papua Selatan", 15, 5],
 ];
-const LIST_PARAMS = ["region", "as_of", "dormant_months", "indicator", "kind", "status", "urusan", "month", "country",
-  "funding", "flag", "q"];
+const LIST_PARAMS = ["region", "as_of", "dormant_months", "indicator", "kind", "status", "urusan", "party", "province",
+  "month", "country", "funding", "flag", "q"];
 
 let names = { regions: {}, urusan: {} };
 let rendering = 0;  // the render in force: an older one that finishes late writes nothing
@@ -326,6 +326,8 @@ function describe(p) {
   if (p.kind) parts.push(named("kinds", p.kind));
   if (p.status) parts.push(`tahap ${named("statuses", p.status)}`);
   if (p.urusan) parts.push(`urusan ${urusanName(p.urusan)}`);
+  if (p.party) parts.push(`dengan pihak ${regionName(p.party)}`);
+  if (p.province) parts.push(`dengan pihak di ${regionName(p.province)}`);
   if (p.month) parts.push(`diinisiasi ${monthText(p.month)}`);
   if (p.country) parts.push(`mitra dari ${named("countries", p.country)}`);
   if (p.funding) parts.push(`dana ${named("funding", p.funding)}`);
@@ -360,7 +362,7 @@ async function listPage(p, cursor, live) {
   if (!cursor) body.innerHTML = "";
   body.insertAdjacentHTML("beforeend", page.items.map((a) =>
     `<tr data-id="${esc(a.agreement_id)}"><td><a href="#/kerjasama/${esc(a.agreement_id)}">${esc(a.registry_number || "–")}</a></td>` +
-    `<td><a href="#/kerjasama/${esc(a.agreement_id)}">${esc(a.title)}</a></td><td>${esc(named("kinds", a.kind))}</td>` +
+    `<td><a href="#/kerjasama/${esc(a.agreement_id)}">${esc(a.title)}</a></td><td title="${esc(named("kinds", a.kind))}">${esc(a.kind)}</td>` +
     `<td>${esc(named("statuses", a.status))}</td><td>${esc(a.regions.map(regionName).join(", "))}</td>` +
     `<td class="date">${esc(dateText(a.initiated_on))}</td><td class="n">${rupiahHtml(a.value_idr)}</td></tr>`).join(""));
   const total = page.total ?? null;
@@ -375,7 +377,7 @@ async function listPage(p, cursor, live) {
 
 function party(p) {
   if (p.type === "region") return `${regionName(p.code)} (${p.code})`;
-  const category = p.category ? `, ${p.category.replace(/_/g, " ")}` : "";
+  const category = p.category ? `, ${named("partner_categories", p.category)}` : "";
   if (p.type === "foreign") return `${p.name} (${named("countries", p.country)}${category})`;
   if (p.type === "central") return `${p.name} (pemerintah pusat)`;
   return `${p.name} (pihak ketiga${category})`;
@@ -392,7 +394,9 @@ async function detail(id, live) {
   const terms = [
     ["Nomor registrasi", esc(t.registry_number)],
     ["Jenis", esc(named("kinds", t.kind) + (t.mandatory === true ? " (wajib)" : t.mandatory === false ? " (sukarela)" : ""))],
-    ["Tahap hari ini", esc(named("statuses", t.status))],
+    // The stage changes as reporting keeps them, each from its day: the stage on any day is the last one begun.
+    ["Tahapan", (t.stage_names || []).map((name, i) =>
+      `${esc(named("statuses", name))} <span class="muted">${esc(dateText(t.stage_dates[i]))}</span>`).join(" → ")],
     ["Pihak", t.parties.map((p) => esc(party(p))).join("<br>")],
     ["Urusan", t.urusan.map((c) => esc(urusanName(c))).join("<br>")],
     ["Tanggal inisiasi", esc(dateText(t.initiated_on))], ["KSB", esc(dateText(t.ksb_on))], ["PKS", esc(dateText(t.pks_on))],
