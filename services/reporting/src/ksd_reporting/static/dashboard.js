@@ -146,12 +146,6 @@ function cards(s, scope) {
   ].join("");
 }
 
-// The indicator cards that each list agreements: [element id, indicator] (the browser test walks them).
-const INDICATOR_CARDS = [["running", "running"], ["dormant", "dormant"], ["expiring-30", "expiring_30"],
-  ["expiring-60", "expiring_60"], ["expiring-90", "expiring_90"], ["expired", "expired_unattended"],
-  ["overdue", "overdue_reports"], ["one-sided", "one_sided"], ["disagreeing", "disagreeing"]];
-window.INDICATOR_CARDS = INDICATOR_CARDS;
-
 function fill(id, counts, scope, filterOf, label = (k) => k, format = null) {
   const rows = Object.entries(counts || {}).filter(([k]) => k !== "None").sort((a, b) => b[1] - a[1]);
   $(id).innerHTML = rows.length
