@@ -14,6 +14,7 @@ from ksd_contracts.events import AGREEMENT_EVENT_MODELS, Submitted
 TODAY = date(2026, 11, 23)
 KUPANG, KAB_KUPANG, MOJOKERTO = "53.71", "53.01", "35.76"
 HEAD = {"name": "dr. Christian Widodo", "position": "Wali Kota", "party": KUPANG, "capacity": "kepala_daerah"}
+DISPUTE = "0192f0c4-5f4e-7b2a-9d3e-2f1a6b7c8d9e"
 PARTNER = {"name": "Partner", "position": "Direktur", "party": "PT Mitra", "capacity": "mitra"}
 
 
@@ -53,6 +54,10 @@ STEPS: dict[str, dict[str, Any]] = {
     "agreement.extend": {"document": doc(signed_on="2027-09-01"), "start_on": "2027-10-01", "end_on": "2030-09-30"},
     "agreement.terminate": {"ended_on": "2025-06-01", "reason": "kesepakatan_para_pihak"},
     "agreement.withdraw": {"reason": "Tercatat dua kali: sama dengan KSDD/53.71/2024/000012"},
+    "agreement.raise_dispute": {"dispute_id": DISPUTE, "raised_on": "2025-02-03",
+                                "subject": "Pembagian biaya operasional TPA"},
+    "agreement.settle_dispute": {"dispute_id": DISPUTE, "settled_on": "2025-05-20", "settled_by": "gubernur",
+                                 "outcome": "Dibagi rata"},
     "agreement.report_progress": {"period": "2025-S1", "reported_on": "2025-07-05", "achievements": "Berjalan",
                                   "recommendation": "dilanjutkan"},
 }

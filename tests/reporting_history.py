@@ -111,9 +111,11 @@ def build() -> History:
     a1.add(ev.PROGRESS_REPORTED, {"period": "2024-S1", "reported_on": "2024-07-10", "achievements": "TPA terpadu",
                                   "recommendation": "dilanjutkan"}, submitted_by="65.71")
     a1.add(ev.REPORT_OVERDUE, {"period": "2024-S2", "due_on": "2025-01-31"})
+    a1.add(ev.DISPUTE_RAISED, {"dispute_id": str(uuid7()), "raised_on": "2024-10-01",
+                               "subject": "Pembagian biaya angkut sampah"}, submitted_by="65.02")
 
     a2 = _agreement("KSDD", "Layanan kesehatan perbatasan Nunukan dan Tana Tidung",
-                    [_region("65.03"), _region("65.04")], ["1.02"], "2023-05-01", "65.03", mandatory=False)
+                    [_region("65.03"), _region("65.04")], ["1.02"], "2023-05-01", "65.03", mandatory=True)
     a2.add(ev.KSB_SIGNED, {"document": _document("03/KSB/2023", "2023-06-01"),
                            "flags": [{"rule": "ksb.without_tkksd", "detail": "no TKKSD review"}]},
            submitted_by="65.03")
@@ -154,6 +156,11 @@ def build() -> History:
            submitted_by="64.71")
     a5.add(ev.KSB_SIGNED, {"document": _document("09/KSB/2021", "2021-02-01")}, submitted_by="65.71")
     a5.add(ev.PKS_SIGNED, _pks("10/PKS/2021", "2021-03-01", "2021-03-01", "2026-03-01", []), submitted_by="65.71")
+    a5_dispute = str(uuid7())
+    a5.add(ev.DISPUTE_RAISED, {"dispute_id": a5_dispute, "raised_on": "2022-05-02", "subject": "Jadwal sandar kapal"},
+           submitted_by="64.71")
+    a5.add(ev.DISPUTE_SETTLED, {"dispute_id": a5_dispute, "settled_on": "2022-09-01", "settled_by": "menteri",
+                                "outcome": "Jadwal bergilir per pekan"}, submitted_by="65.71")
     a5.add(ev.TERMINATED, {"ended_on": "2024-01-10", "reason": "kesepakatan_para_pihak"}, submitted_by="65.71")
 
     a7_id = str(uuid7())
@@ -210,11 +217,12 @@ EXPECTED_DELTA: dict[str, Any] = {
     "by_month": {"2023-01": 1, "2023-05": 1, "2022-01": 1, "2024-03": 1, "2021-01": 1, "2020-01": 1,
                  "2024-05": 1, "2024-09": 1},
     "foreign_by_country": {"MY": 1},
+    "foreign_by_partner": {"Sabah Tourism Board": 1},
     "value_by_urusan_idr": {"2.11": 500_000_000, "1.03": 1_250_000_000, "3.26": 2_000_000_000},
     "value_by_funding_source_idr": {"apbd": 750_000_000, "pihak_ketiga": 1_000_000_000, "apbn": 2_000_000_000},
     "flags_by_rule": {"ksb.without_tkksd": 1, "pks.no_plan_reference": 1, "party.dates_disagree": 1,
                       "pks.without_ksb": 1, "urusan.outside_mapping": 1,
-                      "ksdd.wajib_without_confirmed_border": 1},  # a1, raised by the mapping service itself
+                      "ksdd.wajib_without_confirmed_border": 2},  # a1 and a2, raised by the mapping service
     "funnel": {"offered": 2, "accepted": 1, "ksb": 5, "pks": 5, "running": 2},
     "ksb_pks": {"followed": 4, "dormant": 1},
     "expiring": {"30": 0, "60": 1, "90": 1},
@@ -224,6 +232,8 @@ EXPECTED_DELTA: dict[str, Any] = {
     # to 2024-S1. a4's 2024-S2 was reported late, before AS_OF.
     "overdue_reports": {"agreements": 4, "periods": 24},
     "ksdd_reports": {"one_sided": 3, "disagreeing": 1},
+    "mandatory_not_carried_out": 1,  # a2: wajib, KSB signed on 2023-06-01 and no PKS two years on
+    "disputes_open": {"agreements": 1, "disputes": 1},  # a1's, since 2024-10-01 (a5's was settled in 2022)
     "party_reports": 10,  # each agreement's proposer, and the other sides of a1 and a5
     "value_idr": 3_750_000_000,
 }

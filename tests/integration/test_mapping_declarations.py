@@ -295,7 +295,8 @@ async def test_partners_rank_confirmed_neighbours_then_the_province_then_the_res
 
     bad = await _get(platform, reader, "/v1/regions/33.74/partners?urusan=9.99")
     assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["query", "urusan"]
-    assert (await _get(platform, reader, "/v1/regions/31.71/partners")).status_code == 422
+    administrative = await _get(platform, reader, "/v1/regions/31.71/partners")  # a city of DKI, not autonomous
+    assert administrative.status_code == 404 and administrative.json()["code"] == "region.not_autonomous"
     async with httpx.AsyncClient() as client:
         assert (await client.get(f"{platform.url['mapping']}/v1/regions/33.74/partners")).status_code == 401
 

@@ -12,6 +12,7 @@ from agreement_samples import KAB_KUPANG, KUPANG, MOJOKERTO, PARTNER, STEPS, Str
 
 from ksd_agreement.domain import Decision, due, fold, rules, upcast
 from ksd_contracts import events as ev
+from ksd_contracts import lifecycle
 from ksd_contracts.events import AGREEMENT_EVENT_MODELS
 
 
@@ -56,6 +57,9 @@ HARD: list[tuple[str, tuple[str, ...], str, dict[str, Any], str, str]] = [
     ("PKS without KSB and without legal basis", REVIEWED, "agreement.record_pks", {}, "KSDPK", "pks.without_ksb"),
     ("central approval for a domestic kind", REVIEWED, "agreement.record_central_approval", {}, "KSDD",
      "step.out_of_order"),
+    ("a dispute before any KSB", REVIEWED, "agreement.raise_dispute", {}, "KSDD", "step.out_of_order"),
+    ("a settlement of no dispute", RUNNING, "agreement.settle_dispute", {"dispute_id": str(uuid4())}, "KSDD",
+     "dispute.open"),
 ]
 
 
@@ -289,3 +293,39 @@ def test_v1_pks_history_replays_through_the_upcaster() -> None:
     assert v1 is not None and v2 is not None
     assert v1 == v2
     assert v1.term_months == 35 and v1.status == "running"
+
+
+def test_a_dispute_is_open_until_the_authority_pp_28_names_settles_it() -> None:
+    """Kota Kupang and Kabupaten Kupang are in one province: the governor settles their dispute, not
+    the minister; a dispute is settled once, and is open between its two dates."""
+    stream = Stream().through(*RUNNING)
+    raised = stream.submit("agreement.raise_dispute", region=KAB_KUPANG, dispute_id=None)
+    [(_, data)] = raised.events
+    dispute = data["dispute_id"]
+    assert dispute == str(stream.submitted["agreement.raise_dispute"])  # no id given: the submission's
+    assert stream.state is not None and stream.state.status == "running"  # a dispute is no stage
+    assert rejected_by(stream.submit("agreement.settle_dispute", dispute_id=dispute, settled_by="menteri")) == [
+        "dispute.settling_authority"]
+    assert rejected_by(stream.submit("agreement.settle_dispute", dispute_id=dispute, settled_on="2025-01-10")) == [
+        "dispute.open"]  # before it was raised
+    assert not stream.submit("agreement.settle_dispute", dispute_id=dispute).rejected
+    assert rejected_by(stream.submit("agreement.settle_dispute", dispute_id=dispute, settled_by="para_pihak")) == [
+        "dispute.open"]  # settled already
+    facts = stream.state.legal
+    assert facts.disputes[dispute] | {"step": None} == {
+        "by": KAB_KUPANG, "step": None, "raised_on": "2025-02-03", "subject": "Pembagian biaya operasional TPA",
+        "settled_on": "2025-05-20", "settled_by": "gubernur"}
+    days = ("2025-02-02", "2025-02-03", "2025-05-19", "2025-05-20")
+    assert [lifecycle.open_disputes(facts, date.fromisoformat(d)) for d in days] == [[], [dispute], [dispute], []]
+
+
+def test_across_provinces_the_minister_settles() -> None:
+    stream = Stream()
+    stream.submit("agreement.propose", parties=[{"type": "region", "code": KUPANG},
+                                                {"type": "region", "code": MOJOKERTO}])
+    for step in RUNNING:
+        assert not stream.submit(step).rejected
+    dispute = str(uuid4())
+    assert not stream.submit("agreement.raise_dispute", dispute_id=dispute).rejected
+    assert rejected_by(stream.submit("agreement.settle_dispute", dispute_id=dispute)) == ["dispute.settling_authority"]
+    assert not stream.submit("agreement.settle_dispute", dispute_id=dispute, settled_by="menteri").rejected

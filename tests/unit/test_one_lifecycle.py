@@ -1,8 +1,8 @@
 """One legal state: for any history of submissions (both sides' reports and copies, each region's
-DPRD approval, partners' answers, corrections, time passing), the agreement service's state and
-reporting's compiled record of the same events agree on the facts per party, the stage on any date
-and the reports overdue on any date; and the dated lists reporting keeps for SQL give the stage
-that `lifecycle.stage` gives."""
+DPRD approval, partners' answers, disputes and their settlements, corrections, time passing), the
+agreement service's state and reporting's compiled record of the same events agree on the facts per
+party, the stage, the reports overdue and the disputes open on any date; and the dated lists
+reporting keeps for SQL give the stage that `lifecycle.stage` gives."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ CORRECTIONS: dict[str, list[dict[str, Any]]] = {
     "agreement.record_dprd_approval": [{"approved_on": "2024-09-22"}],
     "agreement.record_pks": [{"start_on": "2024-12-01"}, {"end_on": "2025-03-31"}, {"start_on": "2024-09-15"}],
     "agreement.report_progress": [{"reported_on": "2025-12-30"}],
+    "agreement.raise_dispute": [{"raised_on": "2025-06-01"}, {"raised_on": "2024-12-01", "dispute_id": None}],
 }
 """Corrected data for a step, merged over the step's own sample data: a tidak layak review, a
 declined offer, a PKS whose start is moved after its signing, and so on."""
@@ -69,6 +70,12 @@ def _stage_from_lists(record: AgreementRecord, day: date) -> str | None:
     return known[-1] if known else None
 
 
+def _open_from_lists(record: AgreementRecord, day: date) -> int:
+    """What the read model's `open_on(dispute_raised, dispute_settled, day)` counts."""
+    return sum(1 for raised, settled in record["disputes"] if raised <= day.isoformat()
+               and not (settled and settled <= day.isoformat()))
+
+
 def _overdue_from_lists(record: AgreementRecord, day: date) -> list[str]:
     """What the read model's `overdue_on(report_due, report_sent, day)` counts."""
     return [p for p, due_on, sent in record["report_periods"] if due_on <= day.isoformat()
@@ -108,6 +115,7 @@ def test_the_agreement_service_and_reporting_agree_at_any_date(
     for day in days:
         assert _stage_from_lists(record, day) == lifecycle.stage(state.legal, day)
         assert _overdue_from_lists(record, day) == lifecycle.overdue_periods(state.legal, day)
+        assert _open_from_lists(record, day) == len(lifecycle.open_disputes(state.legal, day))
 
 
 def test_each_partys_acts_are_kept_apart() -> None:

@@ -171,6 +171,16 @@ class Withdrawn(Lifecycle, s.Withdraw):
     """The reporting region withdrew the record: it was never a cooperation on the register."""
 
 
+class DisputeRaised(Lifecycle, s.RaiseDispute):
+    """A party raised the dispute `dispute_id`."""
+
+    dispute_id: UUID
+
+
+class DisputeSettled(Lifecycle, s.SettleDispute):
+    """The dispute `dispute_id` was settled."""
+
+
 class Corrected(Lifecycle):
     """Supersedes the event caused by submission `supersedes`; that event stays in the log."""
 
@@ -215,6 +225,8 @@ TERMINATED = event_type("agreement", "terminated")
 PROGRESS_REPORTED = event_type("agreement", "progress_reported")
 CORRECTED = event_type("agreement", "corrected")
 WITHDRAWN = event_type("agreement", "withdrawn")
+DISPUTE_RAISED = event_type("agreement", "dispute_raised")
+DISPUTE_SETTLED = event_type("agreement", "dispute_settled")
 STARTED = event_type("agreement", "started")
 EXPIRED = event_type("agreement", "expired")
 REPORT_OVERDUE = event_type("agreement", "report_overdue")
@@ -256,6 +268,8 @@ AGREEMENT_EVENT_MODELS: dict[str, type[BaseModel]] = {
     PROGRESS_REPORTED: ProgressReported,
     CORRECTED: Corrected,
     WITHDRAWN: Withdrawn,
+    DISPUTE_RAISED: DisputeRaised,
+    DISPUTE_SETTLED: DisputeSettled,
     STARTED: Started,
     EXPIRED: Expired,
     REPORT_OVERDUE: ReportOverdue,
@@ -279,6 +293,8 @@ STEP_EVENTS: dict[str, str] = {
     "agreement.report_progress": PROGRESS_REPORTED,
     "agreement.correct": CORRECTED,
     "agreement.withdraw": WITHDRAWN,
+    "agreement.raise_dispute": DISPUTE_RAISED,
+    "agreement.settle_dispute": DISPUTE_SETTLED,
 }
 """The event a valid step submission becomes (`agreement.propose` becomes `proposed` or `party_reported`)."""
 URUSAN_CLASSIFIED = event_type("mapping", "urusan_classified")

@@ -50,6 +50,17 @@ FLAGS: dict[str, str] = {
 }
 """A sentence for each soft-rule flag (the agreement service's rules.json and mapping's flags)."""
 
+SETTLED_BY: dict[str, str] = {"para_pihak": "para pihak (musyawarah)", "gubernur": "gubernur", "menteri": "menteri"}
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+
+
+def day(iso: str) -> str:
+    """A date as people read it here: `2026-11-28` -> `28 Nov 2026`."""
+    year, month, dd = iso[:10].split("-")
+    return f"{int(dd)} {MONTHS[int(month) - 1]} {year}"
+
+
 _COUNTRY_NAMES = {"TL": "Timor-Leste"}
 """Where the iso-codes translation keeps an old name."""
 

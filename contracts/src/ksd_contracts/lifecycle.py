@@ -31,6 +31,8 @@ from ksd_contracts.events import (
     AMENDED,
     CENTRAL_APPROVED,
     CORRECTED,
+    DISPUTE_RAISED,
+    DISPUTE_SETTLED,
     DPRD_APPROVED,
     EXPIRED,
     EXTENDED,
@@ -108,6 +110,9 @@ class LegalFacts:
     """Each reported semester with the date of its report."""
     steps: dict[str, list[str]] = field(default_factory=dict)
     """submission id -> [event type, region that submitted]: what a correction supersedes."""
+    disputes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each dispute by its `dispute_id`: {by, step (the submission that raised it), raised_on, subject,
+    settled_on, settled_by}; open from its raising until its settlement."""
     withdrawn: dict[str, str] | None = None
     """{by, reason} when the reporting region withdrew the record: from its initiation on, its stage is
     `withdrawn` on every day and it counts nowhere."""
@@ -147,8 +152,9 @@ def _with(mapping: dict[str, dict[str, Any]], key: str, value: dict[str, Any]) -
     return {**mapping, key: value}
 
 
-def _step_facts(facts: LegalFacts, kind: str, data: Mapping[str, Any], region: str) -> LegalFacts:
-    """The facts one step records, under the key of the party that acted (`region`)."""
+def _step_facts(facts: LegalFacts, kind: str, data: Mapping[str, Any], region: str, step: str) -> LegalFacts:
+    """The facts one step records, under the key of the party that acted (`region`); `step` is the
+    submission that took it (a correction re-records it under the same one)."""
     if kind == TKKSD_REVIEWED:
         review = {"feasible": bool(data["feasible"]), "on": str(data["reviewed_on"]),
                   "number": data.get("document_number")}
@@ -181,6 +187,14 @@ def _step_facts(facts: LegalFacts, kind: str, data: Mapping[str, Any], region: s
         return _party_report(facts, data, region)
     if kind == WITHDRAWN:
         return replace(facts, withdrawn={"by": region, "reason": str(data["reason"])})
+    if kind == DISPUTE_RAISED:  # a correction's data may leave the id out: the dispute its step raised
+        key = str(data.get("dispute_id") or next((k for k, d in facts.disputes.items() if d["step"] == step), step))
+        dispute = {"by": region, "step": step, "raised_on": str(data["raised_on"]), "subject": str(data["subject"])}
+        earlier = facts.disputes.get(key, {"settled_on": None, "settled_by": None})
+        return replace(facts, disputes=_with(facts.disputes, key, {**earlier, **dispute}))
+    if kind == DISPUTE_SETTLED and (raised := facts.disputes.get(str(data["dispute_id"]))):
+        settled = {"settled_on": str(data["settled_on"]), "settled_by": str(data["settled_by"])}
+        return replace(facts, disputes=_with(facts.disputes, str(data["dispute_id"]), {**raised, **settled}))
     return facts
 
 
@@ -221,14 +235,15 @@ def record(facts: LegalFacts | None, kind: str, data: Mapping[str, Any]) -> Lega
         superseded_kind, region = superseded
         if superseded_kind == PROPOSED:
             return facts
-        return _step_facts(facts, superseded_kind, data["data"], region)
-    if data.get("submission_id"):
-        facts = replace(facts, steps={**facts.steps, str(data["submission_id"]): [kind, region]})
-    return _step_facts(facts, kind, data, region)
+        return _step_facts(facts, superseded_kind, data["data"], region, str(data["supersedes"]))
+    step = str(data.get("submission_id") or "")
+    if step:
+        facts = replace(facts, steps={**facts.steps, step: [kind, region]})
+    return _step_facts(facts, kind, data, region, step)
 
 
 _LEGAL_DATE_FIELDS = ("initiated_on", "reviewed_on", "responded_on", "approved_on", "signed_on", "ended_on",
-                      "reported_on", "due_on", "end_on", "start_on")
+                      "reported_on", "due_on", "end_on", "start_on", "raised_on", "settled_on")
 
 
 def legal_date(data: Mapping[str, Any]) -> str | None:
@@ -357,3 +372,14 @@ def overdue_periods(facts: LegalFacts, as_of: date) -> list[str]:
     """The semesters whose report was due by `as_of` and not sent by then."""
     day = as_of.isoformat()
     return [p for p, due, sent in report_periods(facts) if due <= day and not (sent and sent <= day)]
+
+
+# --- disputes: open on a date ---------------------------------------------------------------------
+
+
+def open_disputes(facts: LegalFacts, as_of: date) -> list[str]:
+    """The disputes open on `as_of`: raised by then and not settled by then (the summary's
+    `disputes_open` and `?indicator=disputed` read the same in SQL, reporting migration 0007)."""
+    day = as_of.isoformat()
+    return [key for key, d in facts.disputes.items()
+            if d["raised_on"] <= day and (d["settled_on"] is None or d["settled_on"] > day)]

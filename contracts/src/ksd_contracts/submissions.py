@@ -371,6 +371,31 @@ class Withdraw(AgreementStep):
     reason: Text
 
 
+class RaiseDispute(AgreementStep):
+    """A party region records a dispute (perselisihan) over the cooperation with its other parties:
+    what it is about and since when. It stays open until a settlement is recorded."""
+
+    dispute_id: UUID | None = Field(default=None, description="Left out, intake assigns one; the settlement names it.")
+    raised_on: LegalDate
+    subject: Text = Field(description="What the parties disagree on, e.g. the share of the costs.")
+    document_number: DocumentNumber | None = Field(default=None, description="The letter that raised it.")
+
+
+SettledBy = Literal["para_pihak", "gubernur", "menteri"]
+"""Who settled a dispute (DOMAIN.md): the parties by deliberation (musyawarah), the governor for
+regencies/cities of one province, the minister across provinces and for provinces."""
+
+
+class SettleDispute(AgreementStep):
+    """The settlement of a dispute raised on this agreement, by whom and with what outcome."""
+
+    dispute_id: UUID = Field(description="The `dispute_id` of the dispute it settles (on the agreement's record).")
+    settled_on: LegalDate
+    settled_by: SettledBy
+    outcome: Text
+    document_number: DocumentNumber | None = Field(default=None, description="The decision or the agreement.")
+
+
 class Terminate(AgreementStep):
     """The end of a cooperation, with its reason."""
 
@@ -476,6 +501,8 @@ SUBMISSION_MODELS: dict[str, type[Strict]] = {
     "agreement.report_progress": ReportProgress,
     "agreement.correct": Correct,
     "agreement.withdraw": Withdraw,
+    "agreement.raise_dispute": RaiseDispute,
+    "agreement.settle_dispute": SettleDispute,
     "region.record_tkksd": RegionRecordTkksd,
     "region.declare_potential": RegionDeclarePotential,
     "region.declare_cooperable_affairs": RegionDeclareCooperableAffairs,

@@ -268,13 +268,17 @@ _ALLOWED_FROM: dict[str, set[str]] = {
     "agreement.amend": {Status.PKS_SIGNED, Status.RUNNING},
     "agreement.extend": {Status.PKS_SIGNED, Status.RUNNING},
     "agreement.report_progress": {Status.PKS_SIGNED, Status.RUNNING, Status.ENDED, Status.EXPIRED},
+    "agreement.raise_dispute": {Status.KSB_SIGNED, Status.DPRD_APPROVED, Status.CENTRAL_APPROVED, Status.PKS_SIGNED,
+                                Status.RUNNING, Status.ENDED, Status.EXPIRED},
 }
 """The stages each step may follow (on the step's legal date); terminate and correct may follow any
 open stage. A second region's review, a second partner's answer and a second region's DPRD approval
 follow the first one's; each party acts once (`_acted_already`)."""
 
-_STILL_OPEN = ("agreement.report_progress", "agreement.correct", "agreement.withdraw")
-"""Steps that may still come after the end: a late report, a correction or the withdrawal of the record."""
+_STILL_OPEN = ("agreement.report_progress", "agreement.correct", "agreement.withdraw", "agreement.raise_dispute",
+               "agreement.settle_dispute")
+"""Steps that may still come after the end: a late report, a correction, the withdrawal of the
+record, and a dispute over what the ended cooperation left (and its settlement)."""
 
 
 def _head_signed(doc: Document, state: AgreementState, *, kuasa: bool) -> list[str]:
@@ -370,6 +374,25 @@ def _check_withdraw(state: AgreementState, step: Any, today: date) -> list[Reaso
     return []
 
 
+def _check_settle(state: AgreementState, step: Any, today: date) -> list[Reason]:
+    """A settlement names an open dispute of this agreement, is dated on or after it, and comes from
+    the authority PP 28/2018 gives it: the parties themselves, the governor for regencies/cities of
+    one province, the minister across provinces or where a province is a party."""
+    dispute = state.legal.disputes.get(str(step.dispute_id))
+    if dispute is None or dispute["settled_on"] is not None:
+        what = "was settled on " + dispute["settled_on"] if dispute else "is not a dispute of this agreement"
+        return [Reason("dispute.open", f"{step.dispute_id} {what}")]
+    if step.settled_on.isoformat() < dispute["raised_on"]:
+        return [Reason("dispute.open", f"settled on {step.settled_on}, before it was raised on {dispute['raised_on']}")]
+    provinces = {code[:2] for code in state.region_codes}
+    governor = len(provinces) == 1 and all(len(code) == 5 for code in state.region_codes)
+    if step.settled_by == ("menteri" if governor else "gubernur"):
+        return [Reason("dispute.settling_authority", f"a dispute between {', '.join(state.region_codes)} is settled"
+                                                     f" by the {'gubernur' if governor else 'menteri'}, not the"
+                                                     f" {step.settled_by}")]
+    return []
+
+
 def _check_central(state: AgreementState, step: Any, today: date) -> list[Reason]:
     if state.kind not in lifecycle.FOREIGN_KINDS:
         return [Reason("step.out_of_order", f"a {state.kind} has no central approval step")]
@@ -398,6 +421,7 @@ _CHECKS: dict[str, Check] = {
     "agreement.extend": _check_extend,
     "agreement.report_progress": _check_report,
     "agreement.withdraw": _check_withdraw,
+    "agreement.settle_dispute": _check_settle,
 }
 
 
@@ -574,6 +598,8 @@ def decide(state: AgreementState | None, submitted: Submitted, today: date) -> D
         data |= found
     if kind == "agreement.extend":
         return Decision(_extension(state, submitted, data))
+    if kind == "agreement.raise_dispute":  # intake assigns the id; a submission without one keys it itself
+        data.setdefault("dispute_id", str(submitted.submission_id))
     return Decision([(ev.STEP_EVENTS[kind], data)])
 
 

@@ -14,7 +14,7 @@ one that does not exist, so its existence is not leaked.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import asyncpg
 from fastapi import Depends, Path, Query, Request
@@ -23,7 +23,7 @@ from ksd_common.credentials import ROLES, Caller, token_hash
 from ksd_common.problems import Problem, forbidden, invalid
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import CREDENTIAL_ISSUED, CredentialIssued
-from ksd_contracts.regions import region
+from ksd_contracts.regions import region, regions
 
 
 async def apply_credentials(conn: asyncpg.Connection, events: list[Envelope]) -> None:
@@ -61,6 +61,12 @@ async def authenticate(request: Request) -> Caller:
 
 CallerDep = Annotated[Caller, Depends(authenticate)]
 REGION_CODE = r"^[0-9]{2}(\.[0-9]{2})?$"
+
+
+def region_code(description: str, codes: Callable[[], Iterable[str]] = lambda: regions()) -> dict[str, Any]:
+    """The schema of a region-code parameter: its pattern, and the codes of the catalogue as its
+    enum, so the OpenAPI document says which values are answered (`known_region` refuses the rest)."""
+    return {"pattern": REGION_CODE, "description": description, "json_schema_extra": {"enum": sorted(codes())}}
 T = TypeVar("T")
 
 
@@ -82,7 +88,7 @@ def readable_region(caller: Caller, code: str, loc: tuple[str, str]) -> str:
 
 
 async def region_in_path(
-    caller: CallerDep, code: Annotated[str, Path(description="Region code, NN or NN.NN.")]
+    caller: CallerDep, code: Annotated[str, Path(**region_code("Region code, NN or NN.NN."))]
 ) -> str:
     """The `{code}` of a route, once the caller may read it."""
     return readable_region(caller, code, ("path", "code"))
@@ -90,7 +96,7 @@ async def region_in_path(
 
 async def region_scope(
     caller: CallerDep,
-    region: Annotated[str | None, Query(pattern=REGION_CODE, description="Region code, NN or NN.NN.")] = None,
+    region: Annotated[str | None, Query(**region_code("Region code, NN or NN.NN."))] = None,
 ) -> str | None:
     """What a report covers: the `region` asked for, once the caller may read it, else the caller's
     own region (None: the nation, for the directorate and auditors)."""

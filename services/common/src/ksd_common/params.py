@@ -39,5 +39,9 @@ def _printable(value: str) -> str:
     return value
 
 
+PRINTABLE = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+"""The same rule as `_printable`, for the OpenAPI document (`json_schema_extra={"pattern": ...}` on
+the parameter), which pydantic does not enforce: the check stays `_printable`'s, with its code."""
+
 IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 SearchText = Annotated[str, AfterValidator(_printable)]

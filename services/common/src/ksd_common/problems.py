@@ -92,7 +92,51 @@ def outcome_uncertain(detail: str | None = None) -> Problem:
                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)}, code="outcome_uncertain")
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object", "title": "Problem", "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "code": {"type": "string"},
+        "errors": {"type": "array", "items": {
+            "type": "object", "required": ["loc", "msg", "code"],
+            "properties": {"loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+                           "msg": {"type": "string"}, "code": {"type": "string"}}}},
+    },
+}
+"""RFC 9457 problem+json, as `Problem.body` writes it."""
+
+REFUSALS = {401: "Token tidak ada, tidak dikenal, atau sudah dicabut.",
+            403: "Di luar cakupan wilayah atau peran token.",
+            422: "Parameter atau isi permintaan tidak valid: `errors` menyebut tiap kolom dan aturannya.",
+            503: "Basis data sedang tidak tersedia; tidak ada yang tercatat, kirim ulang."}
+"""What any operation may answer besides its success: said once, for every operation of every
+service, so the OpenAPI documents are true to the answers (schemathesis checks them)."""
+
+
+def _declare_refusals(document: dict[str, Any]) -> None:
+    document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    content = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            statuses = dict(REFUSALS)
+            if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+                statuses[404] = "Tidak ada dalam cakupan Anda (atau tidak ada sama sekali)."
+            for status, description in statuses.items():
+                declared = responses.setdefault(str(status), {"description": description})
+                declared["content"] = content  # FastAPI's 422 says application/json; ours is problem+json
+
+
 def install(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _declare_refusals(generate())
+        return app.openapi_schema or generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, problem: Problem) -> JSONResponse:
         return problem.response()
@@ -103,8 +147,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "Request failed")
-        return Problem(error.status_code, title.lower().replace(" ", "-"), title, str(error.detail)).response()
+        kind, title = {404: ("not-found", "Tidak ditemukan"), 405: ("method-not-allowed", "Metode tidak diizinkan")
+                       }.get(error.status_code, ("request-failed", "Permintaan gagal"))
+        # The headers too: a 405 names the methods that are allowed (RFC 9110 `Allow`).
+        return Problem(error.status_code, kind, title, str(error.detail),
+                       headers=dict(error.headers) if error.headers else None).response()
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

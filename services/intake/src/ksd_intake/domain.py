@@ -20,6 +20,7 @@ from ksd_contracts.submissions import (
     AgreementPropose,
     Correct,
     Extend,
+    RaiseDispute,
     control_characters_at,
 )
 
@@ -51,10 +52,12 @@ class Submission:
         return dumped
 
     def with_ids(self) -> Submission:
-        """Ids intake assigns before the event: the new agreement of an extension. (A proposal's
-        new agreement id travels in the event's `agreement_id`, not in its payload.)"""
+        """Ids intake assigns before the event: the new agreement of an extension, a new dispute.
+        (A proposal's new agreement id travels in the event's `agreement_id`, not in its payload.)"""
         if isinstance(self.data, Extend) and self.data.new_agreement_id is None:
             return replace(self, data=self.data.model_copy(update={"new_agreement_id": uuid7()}))
+        if isinstance(self.data, RaiseDispute) and self.data.dispute_id is None:
+            return replace(self, data=self.data.model_copy(update={"dispute_id": uuid7()}))
         return self
 
 

@@ -47,14 +47,18 @@ async def get_region(code: str) -> dict[str, Any]:
     """One region with its hierarchy and lineage; a retired code says which code carries it on."""
     detail = region_detail(code)
     if detail is None:
-        raise Problem(404, "not-found", "Unknown region", f"{code} is not a Kemendagri region code, now or before.")
+        raise Problem(404, "not-found", "Wilayah tidak dikenal",
+                      f"{code} bukan kode wilayah Kemendagri, sekarang maupun sebelumnya.")
     return detail
 
 
 def _autonomous(code: str) -> None:
+    """Only the 546 autonomous governments declare a mapping and take partners: an administrative
+    city or regency (of DKI Jakarta) has none, as an id that exists nowhere has none."""
     if code not in autonomous_codes():
-        raise invalid([{"loc": ["path", "code"], "code": "region.not_autonomous",
-                        "msg": f"{code} is not the code of one of the 546 autonomous regions"}])
+        raise Problem(404, "not-found", "Tidak ada pemetaan",
+                      f"{code} bukan daerah otonom: hanya 546 pemerintah daerah otonom yang memetakan kerja sama.",
+                      code="region.not_autonomous")
 
 
 @declarations.get("/regions/{code}/mapping")
@@ -67,7 +71,8 @@ async def get_mapping(code: RegionInPath, request: Request) -> dict[str, Any]:
 @declarations.get("/regions/{code}/partners")
 async def get_partners(
     code: RegionInPath, request: Request,
-    urusan_code: Annotated[str | None, Query(alias="urusan", description="One urusan code, e.g. 2.11.")] = None,
+    urusan_code: Annotated[str | None, Query(alias="urusan", description="One urusan code, e.g. 2.11.",
+                                             json_schema_extra={"enum": sorted(urusan())})] = None,
     limit: Annotated[int, Query(ge=1, le=546, description="How many of the ranked partners to show.")] = 20,
 ) -> JSONResponse:
     """Regions that offer what this one needs (or `urusan`): confirmed neighbours first, the same
@@ -76,7 +81,7 @@ async def get_partners(
     _autonomous(code)
     if urusan_code is not None and urusan_code not in urusan():
         raise invalid([{"loc": ["query", "urusan"], "code": "urusan.unknown",
-                        "msg": f"{urusan_code!r} is not an urusan code (see GET /v1/urusan)"}])
+                        "msg": f"{urusan_code!r} bukan kode urusan (lihat GET /v1/urusan)"}])
     pool = request.app.state.pool
     me = domain.region_of(code)
     wanted = [urusan_code] if urusan_code else await store.needs_of(pool, code)

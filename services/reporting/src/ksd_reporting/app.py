@@ -7,14 +7,17 @@ from pathlib import Path
 from typing import IO, Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.types import Scope
 
-from ksd_common.auth import REGION_CODE, CallerDep, NationReader, RegionScope, found_in_scope, known_region
-from ksd_common.params import IsoDay, SearchText
+from ksd_common.auth import CallerDep, NationReader, RegionScope, found_in_scope, known_region, region_code
+from ksd_common.params import PRINTABLE, IsoDay, SearchText
 from ksd_common.service import Consumes, ServiceSpec, build, serve
 from ksd_contracts.events import Status
+from ksd_contracts.regions import regions
 from ksd_contracts.submissions import FundingSource, Kind, today_wib
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
 from ksd_reporting import exports, handlers, regions, store
@@ -25,24 +28,27 @@ AsOf = Annotated[IsoDay | None, Query(description=(
     "The day measured at, YYYY-MM-DD (default: today, WIB): the agreements on the register that day, at the"
     " stage they had then."))]
 DormantMonths = Annotated[int, Query(ge=1, le=120, description="A KSB without PKS this long is dormant.")]
-CURSOR = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}_)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
 def filters(
     scope: RegionScope, kind: Kind | None = None, status: Status | None = None,
     urusan: Annotated[str | None, Query(pattern=r"^[1-3]\.[0-9]{2}$")] = None,
-    q: Annotated[SearchText | None, Query(min_length=2, max_length=200, description="Words of the title.")] = None,
+    q: Annotated[SearchText | None, Query(min_length=2, max_length=200, description="Words of the title.",
+                                          json_schema_extra={"pattern": PRINTABLE})] = None,
     as_of: AsOf = None,
     indicator: Annotated[store.Indicator | None, Query(
         description="The agreements an indicator of the summary counts, at `as_of`.")] = None,
     dormant_months: DormantMonths = 12,
-    party: Annotated[str | None, Query(pattern=REGION_CODE, description=(
+    party: Annotated[str | None, Query(**region_code(
         "A government among the parties, a regency/city or a province itself: the summary's by_region."))] = None,
-    province: Annotated[str | None, Query(pattern=r"^[0-9]{2}$", description=(
-        "A province a party is in (itself or its regencies/cities): the summary's by_province."))] = None,
+    province: Annotated[str | None, Query(**region_code(
+        "A province a party is in (itself or its regencies/cities): the summary's by_province.",
+        lambda: (c for c in regions() if len(c) == 2)))] = None,
     month: Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="Initiated in YYYY-MM.")
                      ] = None,
     country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="A foreign partner's country.")] = None,
+    partner: Annotated[SearchText | None, Query(max_length=200, description="A foreign partner, by name.",
+                                                json_schema_extra={"pattern": PRINTABLE})] = None,
     funding: Annotated[FundingSource | None, Query(description="A funding source.")] = None,
     flag: Annotated[str | None, Query(pattern=r"^[a-z_]+\.[a-z_]+$", description="A flag's rule.")] = None,
 ) -> store.Filters:
@@ -53,7 +59,7 @@ def filters(
         as_of=as_of, indicator=indicator.value if indicator else None, dormant_months=dormant_months,
         party=party and known_region(party, ("query", "party")),
         province=province and known_region(province, ("query", "province")),
-        month=month, country=country, funding=funding, flag=flag)
+        month=month, country=country, partner=partner, funding=funding, flag=flag)
 
 
 FiltersDep = Annotated[store.Filters, Depends(filters)]
@@ -73,7 +79,7 @@ async def summary(
 @router.get("/v1/agreements")
 async def agreements(
     request: Request, chosen: FiltersDep,
-    cursor: Annotated[str | None, Query(pattern=CURSOR, description="`next_cursor` of the previous page.")] = None,
+    cursor: Annotated[UUID | None, Query(description="`next_cursor` of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """A page of the agreements the filters select, the latest initiated first, with their `total`;
@@ -151,7 +157,19 @@ SPEC = ServiceSpec(
 )
 app = build(SPEC)
 
-app.mount("/", StaticFiles(directory=STATIC), name="static")
+
+
+class Assets(StaticFiles):
+    """The dashboard's files. Mounted at `/`, they also answer any path the API does not route, a
+    method the API does not take on its own paths included: so a 405 says which are (`Allow`)."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if scope["method"] not in ("GET", "HEAD"):
+            raise HTTPException(405, headers={"Allow": "GET, HEAD"})
+        return await super().get_response(path, scope)
+
+
+app.mount("/", Assets(directory=STATIC), name="static")
 
 
 def main() -> None:

@@ -121,7 +121,7 @@ FOLD: dict[str, Callable[[Terms, dict[str, Any]], None]] = {
     "amended": _amended, "terminated": _terminated, "progress_reported": _progress_reported,
     **{step: _no_change for step in ("tkksd_reviewed", "offered", "offer_responded", "ksb_signed", "dprd_approved",
                                      "central_approved", "extended", "started", "expired", "report_overdue",
-                                     "corrected", "withdrawn")},
+                                     "corrected", "withdrawn", "dispute_raised", "dispute_settled")},
 }
 
 EMPTY_TERMS: Terms = {"end_reason": None, "funding": [], "value_idr": 0, "reports": [], "last_report_on": None,
@@ -151,6 +151,7 @@ def _legal(timeline: list[Step]) -> Terms:
         "withdrawn": facts.withdrawn is not None,
         "stage_dates": [d for d, _ in changes], "stage_names": [s for _, s in changes],
         "report_periods": [list(p) for p in lifecycle.report_periods(facts)],
+        "disputes": [[d["raised_on"], d["settled_on"]] for d in facts.disputes.values()],
     }
 
 

@@ -71,6 +71,16 @@ def _flags(a: Row) -> str:
     return " ".join(labels.FLAGS.get(rule, rule) for rule in rules)
 
 
+def _disputes(a: Row) -> str:
+    """Each dispute with its dates, and who settled it."""
+    said = []
+    for d in a["record"].get("facts", {}).get("disputes", {}).values():
+        settled = (f"diselesaikan {labels.day(d['settled_on'])} oleh {labels.SETTLED_BY.get(d['settled_by'], '')}"
+                   if d.get("settled_on") else "belum selesai")
+        said.append(f"{d['subject']} (diajukan {d['by']} {labels.day(d['raised_on'])}; {settled})")
+    return "; ".join(said)
+
+
 def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
@@ -111,6 +121,7 @@ COLUMNS: list[Column] = [
     Column("Laporan KSDD", _ksdd_reports, 24),
     Column("Laporan Terakhir", lambda a: _day(a["record"].get("last_report_on")), 14, DATE),
     Column("Tanda", _flags, 50),
+    Column("Sengketa", _disputes, 40),
     Column("ID Kerja Sama", lambda a: a["agreement_id"], 38),
 ]
 HEADERS = [c.header for c in COLUMNS]

@@ -46,6 +46,10 @@ _COLUMNS = {
                   " AS t(v, i) ORDER BY i)",
     "report_sent": "ARRAY(SELECT coalesce((v->>2)::date, 'infinity') FROM jsonb_array_elements(r->'report_periods')"
                    " WITH ORDINALITY AS t(v, i) ORDER BY i)",
+    "dispute_raised": "ARRAY(SELECT (v->>0)::date FROM jsonb_array_elements(r->'disputes') WITH ORDINALITY"
+                      " AS t(v, i) ORDER BY i)",
+    "dispute_settled": "ARRAY(SELECT coalesce((v->>1)::date, 'infinity') FROM jsonb_array_elements(r->'disputes')"
+                       " WITH ORDINALITY AS t(v, i) ORDER BY i)",
     "value_idr": "(r->>'value_idr')::bigint", "funding": "r->'funding'", "flags": "r->'flags'",
     "one_sided": "(r->>'one_sided')::boolean",
     "withdrawn": "coalesce((r->>'withdrawn')::boolean, false)", "disagreements": "(r->>'disagreements')::int",
@@ -175,6 +179,9 @@ INDICATORS: dict[str, str] = {
     "overdue_reports": "owed > 0",
     "one_sided": "one_sided",
     "disagreeing": "disagreements > 0",
+    "disputed": "disputes > 0",
+    "mandatory_not_carried_out": "kind = 'KSDD' AND mandatory AND NOT pks AND (stage IN ('declined', 'not_feasible')"
+                                 " OR initiated_on <= {as_of}::date - make_interval(months => dormant_months))",
 }
 """Each indicator of DOMAIN.md as one SQL condition on an agreement measured on a day (`measured`):
 the summary counts the agreements that meet it, the list and the exports (`?indicator=`) list
@@ -185,10 +192,11 @@ Indicator = Enum("Indicator", {name: name for name in INDICATORS}, type=str)  # 
 
 def measured(where: Where, horizon: Horizon) -> tuple[str, dict[str, str]]:
     """The agreements of `where` with what the indicators read on `horizon.as_of` (their stage,
-    the report periods owed, whether the KSB and the PKS were signed by then), as SQL for a WITH;
-    and each indicator's condition on them."""
+    the report periods owed, the disputes open, whether the KSB and the PKS were signed by then), as
+    SQL for a WITH; and each indicator's condition on them."""
     as_of, months = where.param(horizon.as_of), where.param(horizon.dormant_months)
     sql = (f"SELECT *, {stage_on(as_of)} AS stage, overdue_on(report_due, report_sent, {as_of}) AS owed,"
+           f" open_on(dispute_raised, dispute_settled, {as_of}) AS disputes,"
            f" coalesce(ksb_on <= {as_of}, false) AS ksb, coalesce(pks_on <= {as_of}, false) AS pks,"
            f" {months}::int AS dormant_months FROM agreements WHERE {where.sql}")
     return sql, {name: condition.format(as_of=as_of) for name, condition in INDICATORS.items()}
@@ -198,7 +206,8 @@ def measured(where: Where, horizon: Horizon) -> tuple[str, dict[str, str]]:
 class Filters:
     """The agreements a list or an export asks for: those on the register on `as_of` in `scope`,
     narrowed by each filter given. Every breakdown of the summary has its filter (`party` for
-    by_region, `province` for by_province, `month`, `country`, `funding`, `flag`), and every indicator too."""
+    by_region, `province` for by_province, `partner` for foreign_by_partner, `month`, `country`,
+    `funding`, `flag`), and every indicator too."""
 
     scope: str | None = None
     kind: str | None = None
@@ -216,6 +225,8 @@ class Filters:
     month: str | None = None
     """YYYY-MM of the initiation."""
     country: str | None = None
+    partner: str | None = None
+    """A foreign partner, by name."""
     funding: str | None = None
     flag: str | None = None
 
@@ -242,6 +253,9 @@ class Filters:
             base.add("to_char(initiated_on, 'YYYY-MM') = ?", self.month)
         if self.country:
             base.add("countries @> ARRAY[?::text]", self.country)
+        if self.partner:
+            base.add("countries <> '{}' AND record->'parties' @> jsonb_build_array(jsonb_build_object("
+                     "'type', 'foreign', 'name', ?::text))", self.partner)
         if self.funding:
             base.add("funding @> jsonb_build_array(jsonb_build_object('source', ?::text))", self.funding)
         if self.flag:
@@ -307,6 +321,7 @@ async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) 
           percentile_cont(0.5) WITHIN GROUP (ORDER BY pks_on - ksb_on)
             FILTER (WHERE ksb AND pks AND pks_on >= ksb_on) AS median_days,
           coalesce(sum(owed), 0) AS overdue_periods,
+          coalesce(sum(disputes), 0) AS disputes_open,
           coalesce(sum(cardinality(reporters)), 0) AS party_reports,
           coalesce(sum(value_idr), 0) AS value_idr
         FROM a""", *where.args)
@@ -322,6 +337,8 @@ async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) 
         "expired_without_extension_or_evaluation": row["expired_unattended"],
         "overdue_reports": {"agreements": row["overdue_reports"], "periods": int(row["overdue_periods"])},
         "ksdd_reports": {"one_sided": row["one_sided"], "disagreeing": row["disagreeing"]},
+        "mandatory_not_carried_out": row["mandatory_not_carried_out"],
+        "disputes_open": {"agreements": row["disputed"], "disputes": int(row["disputes_open"])},
         "party_reports": int(row["party_reports"]),
         "value_idr": int(row["value_idr"]),
     }
@@ -359,6 +376,10 @@ async def _counted(conn: asyncpg.Connection, scope: str | None, as_of: date) -> 
             f" FROM mapping_flags m JOIN agreements USING (agreement_id) WHERE {where.sql} GROUP BY 1", *where.args):
         flags = result["flags_by_rule"]
         flags[row["k"]] = flags.get(row["k"], 0) + int(row["n"])
+    result["foreign_by_partner"] = {row["k"]: int(row["n"]) for row in await conn.fetch(
+        "SELECT p->>'name' AS k, count(DISTINCT agreement_id) AS n FROM agreements,"
+        f" jsonb_array_elements(record->'parties') AS p WHERE {where.sql} AND p->>'type' = 'foreign'"
+        " AND countries <> '{}' GROUP BY 1 ORDER BY 1", *where.args)}
     return result
 
 
@@ -453,26 +474,17 @@ LIST_COLUMNS = ("agreement_id, registry_number, kind, mandatory, stage AS status
 """The columns of the list; the status is the stage on the filters' day."""
 
 
-def _cursor(text: str) -> tuple[date | None, UUID]:
-    """`next_cursor` is `YYYY-MM-DD_<id>` (the last item's initiation day and id); a bare id, the
-    cursor of the list before it was ordered by initiation, still pages (from that id's place)."""
-    day, _, ident = text.rpartition("_")
-    return (date.fromisoformat(day) if day else None), UUID(ident)
-
-
-async def page(pool: asyncpg.Pool, filters: Filters, cursor: str | None,
+async def page(pool: asyncpg.Pool, filters: Filters, after: UUID | None,
                limit: int) -> tuple[int, list[dict[str, Any]]]:
     """How many agreements the filters select, and a page of them, the latest initiated first (then
-    by id); `cursor` is the previous page's `next_cursor` (keyset pagination: stable while new
-    agreements arrive)."""
+    by id); `after` is the previous page's last id, `next_cursor` (keyset pagination: stable while
+    new agreements arrive)."""
     cte, where = filters.selected()
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         total = await conn.fetchval(f"{cte} SELECT count(*) FROM a WHERE {where.sql}", *where.args)
-        if cursor is not None:
-            day, ident = _cursor(cursor)
-            if day is None:
-                day = await conn.fetchval("SELECT initiated_on FROM agreements WHERE agreement_id = $1", ident)
-            where.clauses.append(f"(initiated_on, agreement_id) < ({where.param(day)}::date, {where.param(ident)})")
+        if after is not None:
+            where.clauses.append(f"(initiated_on, agreement_id) < ((SELECT initiated_on FROM agreements"
+                                 f" WHERE agreement_id = {where.param(after)}), {where.param(after)})")
         rows = await conn.fetch(
             f"{cte} SELECT {LIST_COLUMNS} FROM a WHERE {where.sql} ORDER BY initiated_on DESC, agreement_id DESC"
             f" LIMIT {where.param(limit)}", *where.args)
@@ -480,7 +492,7 @@ async def page(pool: asyncpg.Pool, filters: Filters, cursor: str | None,
 
 
 def next_cursor(items: list[dict[str, Any]], limit: int) -> str | None:
-    return f"{items[-1]['initiated_on']}_{items[-1]['agreement_id']}" if len(items) == limit else None
+    return items[-1]["agreement_id"] if len(items) == limit else None
 
 
 async def each(pool: asyncpg.Pool, filters: Filters, batch: int = 1000) -> AsyncIterator[list[dict[str, Any]]]:

@@ -394,9 +394,34 @@ class _Lifecycle:
             )
         events += self.reports(start, ended)
         events += self.changes(start, end, ended)
+        events += self.dispute(start, ended)
         for day, type_, data, expect, rule in sorted(events, key=lambda e: e[0]):
             if day <= self.today:
                 self.step(type_, data, expect=expect, rule=rule)
+
+    def dispute(self, start: date, until: date) -> list[Dated]:
+        """Now and then a party raises a dispute while the cooperation runs; most are settled some
+        months on, by the parties or by the authority PP 28/2018 names (a few are first sent with
+        the wrong one, and refused)."""
+        if self.rng.random() >= 0.04 or (until - start).days < 60:
+            return []
+        raised = start + timedelta(days=self.rng.randint(30, (until - start).days))
+        dispute_id = _uuid(self.rng)
+        found: list[Dated] = [(raised, "agreement.raise_dispute", {
+            "dispute_id": dispute_id, "raised_on": _iso(raised), "subject": "Pembagian biaya dan kewajiban para pihak",
+            "document_number": _number(self.rng, "SENGKETA", raised)}, "applied", None)]
+        if self.rng.random() < 0.6:
+            settled = raised + timedelta(days=self.rng.randint(30, 200))
+            regions = [self.initiator, *([self.partner_region] if self.partner_region else [])]
+            governor = len({r[:2] for r in regions}) == 1 and all(len(r) == 5 for r in regions)
+            authority = self.rng.choice(["para_pihak", "gubernur" if governor else "menteri"])
+            settlement = {"dispute_id": dispute_id, "settled_on": _iso(settled), "outcome": "Disepakati bersama"}
+            if self.rng.random() < 0.2:
+                found.append((settled, "agreement.settle_dispute",
+                              settlement | {"settled_by": "menteri" if governor else "gubernur"}, "rejected",
+                              "a dispute is settled by the governor within a province, else the minister"))
+            found.append((settled, "agreement.settle_dispute", settlement | {"settled_by": authority}, "applied", None))
+        return found
 
     def reports(self, start: date, until: date) -> list[Dated]:
         found: list[Dated] = []
