@@ -35,7 +35,8 @@ CARDS: dict[str, tuple[str, ...]] = {
     "running": ("funnel", "running"), "dormant": ("ksb_pks", "dormant"), "expiring-30": ("expiring", "30"),
     "expiring-60": ("expiring", "60"), "expiring-90": ("expiring", "90"),
     "expired": ("expired_without_extension_or_evaluation",), "overdue": ("overdue_reports", "agreements"),
-    "one-sided": ("ksdd_reports", "one_sided"), "disagreeing": ("ksdd_reports", "disagreeing"), "total": ("total",),
+    "one-sided": ("ksdd_reports", "one_sided"), "disagreeing": ("ksdd_reports", "disagreeing"),
+    "mandatory": ("mandatory_not_carried_out",), "disputed": ("disputes_open", "agreements"), "total": ("total",),
 }
 """Each indicator card of the page, by element id, and where the summary holds its number."""
 
@@ -266,7 +267,7 @@ async def test_drill_down_to_an_agreement_and_export_its_list(
 async def _declare(platform: Platform, region: str, offers: list[str], needs: list[str]) -> None:
     token = await platform.token("regency", region)
     body = {"type": "region.declare_cooperable_affairs",
-            "data": {"region": region, "declared_on": "2025-03-01", "offers": offers, "needs": needs}}
+            "data": {"region": region, "declared_on": today_wib().isoformat(), "offers": offers, "needs": needs}}
     async with httpx.AsyncClient(timeout=30) as client:
         response = await client.post(f"{platform.url['intake']}/v1/submissions", json=body,
                                      headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid4())})
@@ -276,12 +277,14 @@ async def _declare(platform: Platform, region: str, offers: list[str], needs: li
 async def test_mapping_shows_declarations_completeness_and_mappings_partners(
     platform: Platform, token: str, browser: Browser
 ) -> None:
-    # Tarakan's own declarations are the history's (needing 2.15); two regencies declare through intake.
-    for region, offers, needs in (("65.01", ["2.15", "1.03"], ["2.11"]), ("65.02", ["2.15"], ["1.02"])):
+    # Tarakan's own declarations are the history's (needing 2.15). Two regencies of Kalimantan Timur
+    # that no agreement of any test names offer 2.15 through intake (a declaration of a party would
+    # change the flags mapping raises on other tests' agreements).
+    for region, offers, needs in (("64.07", ["2.15", "1.03"], ["2.11"]), ("64.08", ["2.15"], ["1.02"])):
         await _declare(platform, region, offers, needs)
-    for _ in range(150):  # mapping applies them and reporting reads its events
-        answer = await _get(platform, token, "mapping", region="65")
-        if {g["code"] for g in answer["governments"] if g["affairs_declared_on"] == "2025-03-01"} >= {"65.01", "65.02"}:
+    for _ in range(300):  # mapping applies them and reporting reads its events
+        answer = await _get(platform, token, "mapping", region="64")
+        if all(g["offers"] for g in answer["governments"] if g["code"] in ("64.07", "64.08")):
             break
         await asyncio.sleep(0.2)
     errors: list[str] = []
@@ -293,7 +296,7 @@ async def test_mapping_shows_declarations_completeness_and_mappings_partners(
     row = await page.inner_text("#completeness tr[data-code='65']")
     assert "Kalimantan Utara" in row and str(kaltara["governments"]) in row
     offered = await page.inner_text("#affairs tr[data-urusan='2.15']")
-    assert "Kalimantan Utara (2)" in offered
+    assert "Kalimantan Timur (2)" in offered
     await page.screenshot(path=str(SCREENSHOTS / "pemetaan-nasional.png"), full_page=True)
 
     await page.click("#completeness a[href='#/pemetaan/65']")
@@ -304,14 +307,14 @@ async def test_mapping_shows_declarations_completeness_and_mappings_partners(
     await _ready(page, "#/pemetaan/65.71")
     await page.select_option("#partners-urusan", "2.15")
     await page.click("#partners-form button")
-    await page.wait_for_selector("#partners tr[data-code='65.01']")
+    await page.wait_for_selector("#partners tr[data-code='64.07']")
     partners = await page.locator("#partners tbody tr").evaluate_all("rows => rows.map(r => r.dataset.code)")
     async with httpx.AsyncClient(timeout=30) as client:
         ranked = (await client.get(f"{platform.url['mapping']}/v1/regions/65.71/partners",
                                    params={"urusan": "2.15", "limit": "20"},
                                    headers={"Authorization": f"Bearer {token}"})).json()
     assert partners == [p["code"] for p in ranked["partners"]]  # mapping's own ranking, not a second one
-    assert "Satu provinsi" in await page.inner_text("#partners tr[data-code='65.01']")
+    assert "Provinsi lain" in await page.inner_text("#partners tr[data-code='64.07']")
     await page.screenshot(path=str(SCREENSHOTS / "pemetaan-daerah.png"), full_page=True)
     assert errors == []
     await page.close()

@@ -20,8 +20,9 @@ from ksd_contracts.events import Status
 from ksd_contracts.regions import regions
 from ksd_contracts.submissions import FundingSource, Kind, today_wib
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
-from ksd_reporting import exports, handlers, regions, store
+from ksd_reporting import exports, handlers, store
 from ksd_reporting.digest import digest as read_model_digest
+from ksd_reporting.regions import router as mapping_router
 
 router = APIRouter(tags=["reporting"])
 AsOf = Annotated[IsoDay | None, Query(description=(
@@ -151,7 +152,7 @@ SPEC = ServiceSpec(
         Consumes(AGREEMENT_EVENTS, handlers.apply_agreement_events, "Lifecycle events for the read models."),
         Consumes(MAPPING_EVENTS, handlers.apply_mapping_events, "TKKSD decrees, mappings and flags of regions."),
     ],
-    routers=[router, regions.router],
+    routers=[router, mapping_router],
     authenticates=True,
     refold=store.refold,
 )

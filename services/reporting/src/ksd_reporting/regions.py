@@ -16,16 +16,11 @@ from fastapi import APIRouter, Request
 
 from ksd_common.auth import RegionScope
 from ksd_common.settings import settings
-from ksd_contracts.regions import autonomous_codes, in_scope, regions
+from ksd_contracts.regions import regions
 from ksd_contracts.urusan import urusan
+from ksd_reporting import store
 
 router = APIRouter(tags=["mapping in the console"])
-
-
-def governments(scope: str | None) -> list[str]:
-    """The autonomous governments a scope covers: the nation's 546, a province and its
-    regencies/cities, or one region."""
-    return sorted(c for c in autonomous_codes() if scope is None or in_scope(scope, c))
 
 
 async def declared(conn: asyncpg.Connection, codes: list[str]) -> dict[str, dict[str, Any]]:
@@ -74,7 +69,7 @@ async def mapping(request: Request, scope: RegionScope) -> dict[str, Any]:
     """Each autonomous government in scope with what it has declared to mapping (TKKSD decree,
     affairs offered and needed, potentials), and per urusan how many governments offer and need it
     in each province. Completeness per province is the summary's `regions.by_province`."""
-    codes = governments(scope)
+    codes = store.governments(scope)
     async with request.app.state.pool.acquire() as conn:
         facts = await declared(conn, codes)
     table = regions()

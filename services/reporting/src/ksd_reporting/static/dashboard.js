@@ -28,6 +28,7 @@ const INDICATOR = {
   expiring_30: "Berakhir dalam 30 hari", expiring_60: "Berakhir dalam 60 hari", expiring_90: "Berakhir dalam 90 hari",
   expired_unattended: "Lewat masa tanpa perpanjangan atau evaluasi akhir", overdue_reports: "Laporan terlambat",
   one_sided: "KSDD dilaporkan satu pihak", disagreeing: "KSDD tidak sesuai antarpihak",
+  disputed: "Dalam sengketa", mandatory_not_carried_out: "KSDD wajib belum terlaksana",
 };
 const FUNNEL = [["offered", "Ditawarkan"], ["accepted", "Diterima"], ["ksb", "KSB"], ["pks", "PKS"], ["running", "Berjalan"]];
 const KINDS = ["KSDD", "KSDPK", "KSDPL", "KSDLL", "Sinergi"];
@@ -139,6 +140,10 @@ function cards(s, scope) {
       `${number.format(s.overdue_reports.periods)} semester belum dilaporkan`),
     card(scope, "KSDD dilaporkan satu pihak", s.ksdd_reports.one_sided, "one-sided", { indicator: "one_sided" }),
     card(scope, "KSDD tidak sesuai antarpihak", s.ksdd_reports.disagreeing, "disagreeing", { indicator: "disagreeing" }),
+    card(scope, "KSDD wajib belum terlaksana", s.mandatory_not_carried_out, "mandatory", { indicator: "mandatory_not_carried_out" },
+      `belum ber-PKS: ditolak, tidak layak, atau lewat ${k.dormant_months} bulan sejak inisiasi`),
+    card(scope, "Dalam sengketa", s.disputes_open?.agreements, "disputed", { indicator: "disputed" },
+      s.disputes_open ? `${number.format(s.disputes_open.disputes)} sengketa belum selesai` : ""),
     rate("Daerah ber-SK TKKSD", "tkksd-rate", r.tkksd_rate, r.governments - r.without_tkksd.length),
     rate("Daerah dengan pemetaan urusan", "mapping-rate", r.mapping_rate, r.governments - r.without_mapping.length),
     `<a class="card" href="${mapping}">Daerah tanpa kerja sama<b id="no-cooperation">${esc(number.format(r.without_cooperation.length))}</b>` +
