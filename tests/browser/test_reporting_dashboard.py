@@ -297,6 +297,10 @@ async def test_mapping_shows_declarations_completeness_and_mappings_partners(
     assert "Kalimantan Utara" in row and str(kaltara["governments"]) in row
     offered = await page.inner_text("#affairs tr[data-urusan='2.15']")
     assert "Kalimantan Timur (2)" in offered
+    await page.click("#affairs tr[data-urusan='2.15'] a")
+    await _ready(page, "#/pemetaan?urusan=2.15")
+    assert await page.inner_text("#affair-tiles .tile[data-code='64'] b") == "2"  # where 2.15 is offered
+    assert await page.locator("#affair-tiles .tile").count() == 38
     await page.screenshot(path=str(SCREENSHOTS / "pemetaan-nasional.png"), full_page=True)
 
     await page.click("#completeness a[href='#/pemetaan/65']")

@@ -238,13 +238,14 @@ function monthChart(byMonth, scope) {
     `<text transform="rotate(-90)" x="${-(top + plotH / 2)}" y="11" text-anchor="middle" class="axis-title">Jumlah</text></svg>`;
 }
 
-function tiles(s) {
-  const max = Math.max(1, ...Object.values(s.by_province));
-  $("tiles").innerHTML = TILES.map(([code, short, col, row]) => {
-    const n = s.by_province[code] || 0;
+function tiles(id, counts, page, unit) {
+  // The 38 provinces shaded by `counts`; a tile opens the province's `page` (#/wilayah or #/pemetaan).
+  const max = Math.max(1, ...Object.values(counts));
+  $(id).innerHTML = TILES.map(([code, short, col, row]) => {
+    const n = counts[code] || 0;
     const shade = Math.round(235 - (n / max) * 150);
-    return `<a class="tile" href="#/wilayah/${code}" data-code="${code}" style="grid-column:${col};grid-row:${row};` +
-      `background:rgb(${shade},${shade + 10},255)" title="${esc(regionName(code))}: ${esc(number.format(n))} kerja sama">` +
+    return `<a class="tile" href="${page}${code}" data-code="${code}" style="grid-column:${col};grid-row:${row};` +
+      `background:rgb(${shade},${shade + 10},255)" title="${esc(regionName(code))}: ${esc(number.format(n))} ${esc(unit)}">` +
       `${esc(short)}<b>${esc(number.format(n))}</b></a>`;
   }).join("");
 }
@@ -298,7 +299,7 @@ async function overview(code, live) {
   $("region-table").hidden = !(scope && scope.length === 2);
   $("map-section").hidden = !!(scope && scope.length > 2);
   $("map-title").textContent = national ? "Peta provinsi (jumlah kerja sama; klik untuk rincian provinsi)" : "Kabupaten/kota";
-  if (national) tiles(s); else if (scope.length === 2) regionTable(s, scope);
+  if (national) tiles("tiles", s.by_province, "#/wilayah/", "kerja sama"); else if (scope.length === 2) regionTable(s, scope);
   $("chart-month").innerHTML = monthChart(s.by_month, scope);
   $("chart-funnel").innerHTML = funnelChart(s.funnel, scope);
   $("by-status-note").textContent = `Tiap kerja sama dihitung sekali, pada tahap yang dicapainya per ${dateText(s.as_of)};` +
@@ -435,6 +436,8 @@ async function mappingPage(code, live) {
   if (single) return regionMapping(m.governments[0], live);
   completeness(s, m, scope);
   affairs(m);
+  affairMap(m);
+  if (route().params.get("urusan")) $("affair-map").scrollIntoView();
 }
 
 function completeness(s, m, scope) {
@@ -459,6 +462,21 @@ function completeness(s, m, scope) {
     "</tbody>";
 }
 
+function affairMap(m) {
+  // Nationally, where one affair is offered and where it is needed, province by province.
+  const chosen = route().params.get("urusan") || Object.entries(m.urusan)
+    .map(([u, w]) => [u, Object.values(w.offers).length + Object.values(w.needs).length]).sort((a, b) => b[1] - a[1])[0][0];
+  $("affair-map").hidden = !!m.region;
+  if (m.region) return;
+  $("affair-title").textContent = `Peta urusan ${urusanName(chosen)}`;
+  $("affair-urusan").innerHTML = Object.keys(m.urusan).map((u) =>
+    `<option value="${esc(u)}"${u === chosen ? " selected" : ""}>${esc(urusanName(u))}</option>`).join("");
+  const direction = $("affair-direction").value;
+  tiles("affair-tiles", m.urusan[chosen][direction], "#/pemetaan/",
+    direction === "offers" ? "pemerintah daerah menawarkan" : "pemerintah daerah membutuhkan");
+  $("affair-tiles").dataset.urusan = chosen;
+}
+
 function affairs(m) {
   const top = (counts) => Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 3)
     .map(([p, n]) => `${esc(regionName(p))} (${esc(number.format(n))})`).join(", ") || "–";
@@ -466,7 +484,7 @@ function affairs(m) {
   const rows = Object.entries(m.urusan).sort((a, b) => total(b[1].offers) + total(b[1].needs) - total(a[1].offers) - total(a[1].needs));
   $("affairs").innerHTML = `<thead><tr><th>Urusan</th><th class="n">Ditawarkan</th><th>Terbanyak di</th>` +
     `<th class="n">Dibutuhkan</th><th>Terbanyak di</th></tr></thead><tbody>` + rows.map(([u, w]) =>
-    `<tr data-urusan="${esc(u)}"><td>${esc(urusanName(u))}</td><td class="n">${esc(number.format(total(w.offers)))}</td>` +
+    `<tr data-urusan="${esc(u)}"><td>${m.region ? esc(urusanName(u)) : `<a href="#/pemetaan?urusan=${esc(u)}">${esc(urusanName(u))}</a>`}</td><td class="n">${esc(number.format(total(w.offers)))}</td>` +
     `<td>${top(w.offers)}</td><td class="n">${esc(number.format(total(w.needs)))}</td><td>${top(w.needs)}</td></tr>`).join("") + "</tbody>";
 }
 
@@ -555,6 +573,9 @@ $("partners-form").addEventListener("submit", (event) => {
   const mine = rendering;
   partners($("partners-form").dataset.code, $("partners-urusan").value, () => mine === rendering).catch(show);
 });
+$("affair-direction").addEventListener("change", render);
+$("affair-urusan").addEventListener("change", () => { location.hash = `#/pemetaan?urusan=${$("affair-urusan").value}`; });
+$("affair-form").addEventListener("submit", (event) => event.preventDefault());
 $("export-csv").addEventListener("click", () => download("csv").catch(show));
 $("export-xlsx").addEventListener("click", () => download("xlsx").catch(show));
 window.addEventListener("hashchange", render);
