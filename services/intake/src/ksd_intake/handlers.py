@@ -256,9 +256,10 @@ async def import_register(pool: asyncpg.Pool, caller: Caller, upload: IO[bytes],
     assert caller.region is not None
     rows = imports.rows_of(upload, filename)
     report: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
     while chunk := await asyncio.to_thread(_plan_chunk, rows, caller.region, caller.node):
         try:
-            report += await _import_chunk(pool, caller, chunk)
+            report += await _import_chunk(pool, caller, chunk, seen)
         except Problem as problem:
             if problem.status != 503 or not report:
                 raise
@@ -275,7 +276,10 @@ def _plan_chunk(rows: Iterator[tuple[int, dict[str, Any]]], own: str, node: str)
     return [imports.plan_row(number, row, own, node) for number, row in islice(rows, IMPORT_CHUNK_ROWS)]
 
 
-async def _import_chunk(pool: asyncpg.Pool, caller: Caller, chunk: list[imports.PlannedRow]) -> list[dict[str, Any]]:
+async def _import_chunk(pool: asyncpg.Pool, caller: Caller, chunk: list[imports.PlannedRow],
+                        seen: dict[str, int]) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        await _identify(conn, caller, [row for row in chunk if row.row_keys and row.submissions], seen)
     where = [(r, s) for r, row in enumerate(chunk) for s in range(len(row.submissions))]
     outcomes = await submit_parsed(pool, caller, {i: chunk[r].submissions[s] for i, (r, s) in enumerate(where)})
     by_row: dict[int, list[tuple[str, Outcome]]] = {}
@@ -284,14 +288,82 @@ async def _import_chunk(pool: asyncpg.Pool, caller: Caller, chunk: list[imports.
     return [_row_report(row, by_row.get(r, [])) for r, row in enumerate(chunk)]
 
 
+async def _identify(conn: asyncpg.Connection, caller: Caller, keyed: list[imports.PlannedRow],
+                    seen: dict[str, int]) -> None:
+    """Each keyed row as the agreement it created on an earlier upload (found by any of its keys, or,
+    for a row imported before rows had keys, by its content), with only what changed to send: a step
+    uploaded before as it is now is answered by that submission; a changed one becomes a correction
+    of the step it changes (a refused step is sent again instead: it has nothing to correct)."""
+    assert caller.region is not None
+    for row in keyed:
+        if clash := next((k for k in row.row_keys if k in seen), None):
+            row.errors.append(imports.RowError(imports.key_column(clash), "duplicate_row",
+                                               f"{clash.partition(':')[2]} sudah dipakai baris {seen[clash]}"
+                                               " berkas ini: satu nomor untuk satu kerja sama"))
+            row.submissions = []
+        seen.update(dict.fromkeys(row.row_keys, row.number))
+    keyed = [row for row in keyed if row.submissions]
+    known = await store.register_rows(conn, caller.region, {k for row in keyed for k in row.row_keys})
+    adopted = await store.proposed_by(conn, caller.node, {row.legacy_id for row in keyed if row.legacy_id})
+    for row in keyed:
+        agreement = next((known[k] for k in row.row_keys if k in known), None) or (
+            row.legacy_id if row.legacy_id in adopted else row.agreement_id)
+        assert agreement is not None
+        if agreement != row.agreement_id:
+            row.rebound(agreement)
+        known |= {k: agreement for k in row.row_keys if k not in known}
+    await store.record_register_rows(conn, caller.region, {k: known[k] for row in keyed for k in row.row_keys})
+    earlier: dict[UUID, list[asyncpg.Record]] = {}
+    for record in await store.imported_steps(conn, caller.node, {row.agreement_id for row in keyed
+                                                                  if row.agreement_id}):
+        earlier.setdefault(record["agreement_id"], []).append(record)
+    for row in keyed:
+        sent_before = earlier.get(row.agreement_id, []) if row.agreement_id else []
+        row.submissions = [sent for _, submission in row.submissions
+                           if (sent := _changed(row, submission, sent_before)) is not None]
+
+
+def _changed(row: imports.PlannedRow, submission: Submission,
+             earlier: list[asyncpg.Record]) -> tuple[str, Submission] | None:
+    """What to send for one step of a keyed row, given what its uploads sent before; None when the
+    step is as it was (recorded in `row.unchanged`)."""
+    assert row.agreement_id is not None
+    key = imports.step_key(row.agreement_id, submission)
+    digest = imports.step_of_key(key)
+    sent = [r for r in earlier if _step_type(r) == submission.type]
+    if not sent:
+        return key, submission
+    current = sent[-1]
+    if imports.step_of_key(current["idempotency_key"]) == digest or (
+            current["idempotency_key"] == f"{row.content_key}:{submission.type}"):
+        row.unchanged.append((submission.type, current["id"], current["status"]))
+        return None
+    original = next((r for r in reversed(sent) if r["type"] == submission.type and r["status"] != "rejected"), None)
+    if original is None:
+        return key, submission
+    correction = parse({"type": "agreement.correct", "data": {
+        "agreement_id": str(row.agreement_id), "supersedes": str(original["id"]), "data": submission.payload(),
+        "reason": f"Baris {row.number} register diunggah ulang dengan isi yang berubah"}})
+    return f"{key}:after:{current['id']}", correction
+
+
+def _step_type(record: asyncpg.Record) -> str:
+    """The step an imported submission records: its own type, or the type its correction corrects."""
+    if record["type"] == "agreement.correct" and (step := imports.step_of_key(record["idempotency_key"])):
+        return step[0]
+    return str(record["type"])
+
+
 def _row_report(row: imports.PlannedRow, outcomes: list[tuple[str, Outcome]]) -> dict[str, Any]:
     problems = [o.problem for _, o in outcomes if o.problem is not None]
     errors = [e.json() for e in row.errors] + [
         {"column": None, "code": p.kind, "msg": p.detail} for p in problems]
     if errors:
         return {"row": row.number, "status": "refused", "errors": errors}
-    return {"row": row.number, "status": "accepted", "agreement_id": str(row.agreement_id),
-            "submissions": [{"type": t, "id": str(o.id), "status": o.status} for t, o in outcomes]}
+    steps = [{"type": t, "id": str(o.id), "status": o.status, "change": "corrected" if t == "agreement.correct"
+              else "new"} for t, o in outcomes]
+    steps += [{"type": t, "id": str(i), "status": status, "change": "unchanged"} for t, i, status in row.unchanged]
+    return {"row": row.number, "status": "accepted", "agreement_id": str(row.agreement_id), "submissions": steps}
 
 
 async def apply_answers(conn: asyncpg.Connection, events: list[Envelope]) -> None:

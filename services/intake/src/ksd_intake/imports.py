@@ -1,10 +1,12 @@
 """Register import: the CSV or XLSX registers regions keep today, row by row, as ordinary submissions.
 
 Each row is one agreement: an `agreement.propose`, plus `agreement.record_ksb` and
-`agreement.record_pks` when the row has them. The agreement id and the idempotency keys are
-derived from the node and the row's content, so uploading the same register again changes
-nothing and answers the same submission ids. Pure functions here; the route streams the file
-through them in chunks (handlers.import_register).
+`agreement.record_pks` when the row has them. A row keeps its identity across uploads by the
+region's own key for it (`row_key`: its Nomor Register Daerah, else its KSB number, else its PKS
+number): the agreement id derives from the region and that key, so a row edited and uploaded again
+changes the agreement it created (intake turns each changed step into a correction,
+handlers.import_register) and an unchanged one changes nothing. A row with no key is known by its
+content, as before. Pure functions here; the route streams the file through them in chunks.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import hashlib
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
 from typing import IO, Any
@@ -31,6 +33,7 @@ NAMESPACE = UUID("6f1d3c39-5b7e-4f57-9a55-3f0f1a0c2d11")
 
 COLUMNS: dict[str, str] = {
     "no": "No",
+    "register_key": "Nomor Register Daerah",
     "title": "Judul Kerja Sama",
     "kind": "Jenis",
     "parties": "Pihak/Mitra",
@@ -60,6 +63,7 @@ ALIASES: dict[str, str] = {
     "nomor mou": "ksb_number", "tanggal mou": "ksb_date", "no ksb": "ksb_number", "no pks": "pks_number",
     "tanggal mulai berlaku": "start_on", "tanggal selesai": "end_on", "tanggal akhir": "end_on",
     "nilai": "amount", "nilai rp": "amount", "anggaran": "amount", "objek": "objects",
+    "nomor register": "register_key", "no register": "register_key", "kode register": "register_key",
 }
 
 MONTHS = {
@@ -125,6 +129,48 @@ class PlannedRow:
     agreement_id: UUID | None = None
     submissions: list[tuple[str, Submission]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    row_keys: list[str] = field(default_factory=list)
+    """The region's own keys for the row (`register:`, `ksb:`, `pks:` and the number), first first."""
+    legacy_id: UUID | None = None
+    """The id the row's content gave before rows had keys: a keyed row imported then keeps it."""
+    content_key: str = ""
+    """`import:<row digest>`: the key prefix of its steps before rows had keys."""
+    unchanged: list[tuple[str, UUID, str]] = field(default_factory=list)
+    """Steps uploaded before as they are now: (type, that submission's id, its status)."""
+
+    def rebound(self, agreement_id: UUID) -> None:
+        """The same submissions, for the agreement the row turned out to be."""
+        self.agreement_id = agreement_id
+        self.submissions = [(key, replace(s, data=s.data.model_copy(update={"agreement_id": agreement_id})))
+                            for key, s in self.submissions]
+
+
+def row_keys(row: dict[str, Any]) -> list[str]:
+    """The region's own keys for a row: its register number, its KSB number, its PKS number (the
+    template says so). A row found by any of them is the same row: one that gains a PKS number, or
+    whose KSB number's typo is fixed under the same register number, keeps its agreement."""
+    return [f"{prefix}:{value.upper()}"
+            for name, prefix in (("register_key", "register"), ("ksb_number", "ksb"), ("pks_number", "pks"))
+            if (value := " ".join(str(row.get(name) or "").split()))]
+
+
+def key_column(row_key: str) -> str:
+    """The template's column a row key came from."""
+    return COLUMNS[{"register": "register_key", "ksb": "ksb_number", "pks": "pks_number"}[row_key.partition(":")[0]]]
+
+
+def step_key(agreement_id: UUID, submission: Submission) -> str:
+    """A keyed row's step, by its agreement, type and content: the same step uploaded again is the
+    same submission; a changed one is another (`handlers` makes it a correction)."""
+    digest = hashlib.sha256(canonical_json(submission.payload())).hexdigest()[:32]
+    return f"import:{agreement_id}:{submission.type}:{digest}"
+
+
+def step_of_key(key: str) -> tuple[str, str] | None:
+    """(step type, content digest) of a keyed row's step or of its correction; None for a key of the
+    content-known form (`import:<row digest>:<type>`)."""
+    parts = key.split(":")
+    return (parts[2], parts[3]) if len(parts) >= 4 and parts[0] == "import" else None
 
 
 # ---------------------------------------------------------------- reading the file, streaming
@@ -318,7 +364,10 @@ def plan_row(number: int, row: dict[str, Any], own: str, node: str) -> PlannedRo
         parties = cells.get("parties", lambda v: _parties(v, kind, own, row.get("country")), "party")
     content = {k: v for k, v in row.items() if k != "no"}
     digest = hashlib.sha256(canonical_json({"node": node, "row": _plain(content)})).hexdigest()
-    agreement_id = uuid5(NAMESPACE, digest)
+    planned.legacy_id = uuid5(NAMESPACE, digest)
+    planned.content_key = f"import:{digest[:40]}"
+    planned.row_keys = row_keys(row)
+    agreement_id = uuid5(NAMESPACE, f"{own}|{planned.row_keys[0]}") if planned.row_keys else planned.legacy_id
     bodies = _bodies(row, own, kind, parties, dates, amount, agreement_id)
     if "kind" not in row:
         cells.errors.append(RowError(COLUMNS["kind"], "missing", "the kind of cooperation is required"))
@@ -330,7 +379,9 @@ def plan_row(number: int, row: dict[str, Any], own: str, node: str) -> PlannedRo
         return planned
     for body in bodies:
         try:
-            planned.submissions.append((f"import:{digest[:40]}:{body['type']}", parse(body)))
+            submission = parse(body)
+            key = step_key(agreement_id, submission) if planned.row_keys else f"{planned.content_key}:{body['type']}"
+            planned.submissions.append((key, submission))
         except Problem as problem:
             planned.errors += [_row_error(body["type"], e) for e in problem.errors or []]
     if planned.errors:
@@ -436,6 +487,9 @@ EXAMPLE = {
 }
 
 GUIDE = {
+    "register_key": "Disarankan. Nomor yang dipakai daerah untuk baris ini. Baris yang diunggah ulang dengan"
+                    " nomor yang sama (atau Nomor KSB/PKS yang sama) mengubah kerja sama yang sama, tidak membuat"
+                    " yang baru: langkah yang berubah dicatat sebagai koreksi.",
     "title": "Wajib. Judul kerja sama (5-500 karakter).",
     "kind": "Wajib. KSDD, KSDPK, KSDPL, KSDLL atau Sinergi.",
     "parties": "Wajib. Pihak lain, dipisah titik koma: kode atau nama daerah (Kota Balikpapan, 64.71),"

@@ -135,3 +135,33 @@ async def record_answers(conn: asyncpg.Connection, answers: list[Answer]) -> Non
         " AND ($2::jsonb ->> a.status)::int >= ($2::jsonb ->> s.status)::int",
         list(rows.values()), ANSWER_RANK,
     )
+
+
+# --- register rows ---------------------------------------------------------------------------------
+
+async def register_rows(conn: asyncpg.Connection, region: str, keys: Collection[str]) -> dict[str, UUID]:
+    """The agreements that rows of `region` with these keys created."""
+    rows = await conn.fetch("SELECT row_key, agreement_id FROM register_rows WHERE region = $1"
+                            " AND row_key = ANY($2::text[])", region, list(keys))
+    return {r["row_key"]: r["agreement_id"] for r in rows}
+
+
+async def record_register_rows(conn: asyncpg.Connection, region: str, rows: dict[str, UUID]) -> None:
+    if rows:
+        await conn.execute("INSERT INTO register_rows SELECT $1, k, a FROM unnest($2::text[], $3::uuid[]) AS r(k, a)"
+                           " ON CONFLICT DO NOTHING", region, list(rows), list(rows.values()))
+
+
+async def proposed_by(conn: asyncpg.Connection, node: str, agreements: Collection[UUID]) -> set[UUID]:
+    """Those of `agreements` this node proposed."""
+    rows = await conn.fetch("SELECT agreement_id FROM submissions WHERE node = $1 AND type = 'agreement.propose'"
+                            " AND agreement_id = ANY($2::uuid[])", node, list(agreements))
+    return {r["agreement_id"] for r in rows}
+
+
+async def imported_steps(conn: asyncpg.Connection, node: str, agreements: Collection[UUID]) -> list[asyncpg.Record]:
+    """The submissions this node's register uploads made for these agreements, oldest first."""
+    return list(await conn.fetch(
+        "SELECT id, type, agreement_id, idempotency_key, status FROM submissions WHERE node = $1"
+        " AND agreement_id = ANY($2::uuid[]) AND idempotency_key LIKE 'import:%' ORDER BY accepted_at, id",
+        node, list(agreements)))
