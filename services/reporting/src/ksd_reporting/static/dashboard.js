@@ -47,7 +47,7 @@ const TILES = [
   ["95", "Papua Pegunungan", 15, 4], ["93", "Papua Selatan", 15, 5],
 ];
 const LIST_PARAMS = ["region", "as_of", "dormant_months", "indicator", "kind", "status", "urusan", "party", "province",
-  "month", "country", "funding", "flag", "q"];
+  "month", "country", "partner", "funding", "flag", "q"];
 
 let names = { regions: {}, urusan: {} };
 let rendering = 0;  // the render in force: an older one that finishes late writes nothing
@@ -311,6 +311,7 @@ async function overview(code, live) {
   fill("value_by_funding_source_idr", s.value_by_funding_source_idr, scope, (k) => ({ funding: k }),
     (k) => named("funding", k), rupiahHtml);
   fill("foreign_by_country", s.foreign_by_country, scope, (k) => ({ country: k }), (k) => named("countries", k));
+  fill("foreign_by_partner", s.foreign_by_partner, scope, (k) => ({ partner: k }));
   fill("flags_by_rule", s.flags_by_rule, scope, (k) => ({ flag: k }), (k) => named("flags", k));
 }
 
@@ -330,6 +331,7 @@ function describe(p) {
   if (p.province) parts.push(`dengan pihak di ${regionName(p.province)}`);
   if (p.month) parts.push(`diinisiasi ${monthText(p.month)}`);
   if (p.country) parts.push(`mitra dari ${named("countries", p.country)}`);
+  if (p.partner) parts.push(`mitra ${p.partner}`);
   if (p.funding) parts.push(`dana ${named("funding", p.funding)}`);
   if (p.flag) parts.push(`catatan: ${named("flags", p.flag)}`);
   if (p.q) parts.push(`judul memuat "${p.q}"`);
@@ -404,6 +406,8 @@ async function detail(id, live) {
     ["Nilai", rupiahHtml(t.value_idr)],
     ["Sumber dana", (t.funding || []).map((f) => `${esc(named("funding", f.source))}: ${rupiahHtml(f.amount_idr)}`).join("<br>") || "–"],
     ["Dilaporkan oleh", esc(t.reporters.map(regionName).join(", "))],
+    ["Sengketa", (t.disputes || []).map(([raised, settled]) => esc(`dibuka ${dateText(raised)}, ` +
+      (settled ? `selesai ${dateText(settled)}` : "belum selesai"))).join("<br>")],
     ["Catatan kepatuhan", flags.map((r) => `<span class="flag" title="${esc(r)}">${esc(named("flags", r))}</span>`).join(" ") || "–"],
   ];
   $("detail-terms").innerHTML = terms.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v || "–"}</dd>`).join("");
