@@ -330,3 +330,23 @@ async def test_mapping_shows_declarations_completeness_and_mappings_partners(
     await tablet.screenshot(path=str(SCREENSHOTS / "nasional-tablet.png"), full_page=True)
     await tablet.close()
     assert errors == []
+
+
+async def test_a_regency_token_reads_its_own_console(platform: Platform, token: str, browser: Browser) -> None:
+    """A regency/city's own analyst: the page is its region's, and its numbers open its lists."""
+    tarakan = await platform.token("regency", "65.71")
+    summary = await _get(platform, tarakan, "summary")
+    errors: list[str] = []
+    page = await _signed_in(browser, platform, tarakan, errors)
+    assert "Kota Tarakan" in await page.inner_text("#message")
+    assert not await page.locator("#map-section").is_visible()
+    assert await page.get_attribute("#total", "data-value") == str(summary["total"])
+    total, _ = await _opened_list(page, "a.card:has(#total)")
+    assert total == summary["total"]
+    await page.click("#tab-mapping")
+    await _ready(page, "#/pemetaan")
+    assert "188.45/12/HK/2024" in await page.inner_text("#mapping-facts")
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= DESKTOP["width"]
+    assert errors == []
+    await page.close()
