@@ -31,6 +31,11 @@ PUBLIC = {("intake", "/v1/imports/template.xlsx"), ("mapping", "/v1/urusan"), ("
 """Reference data anyone may read without a token: the catalogue of regions and affairs, the template."""
 NATION_ONLY = {("reporting", "/v1/digest")}
 """Read by the directorate and auditors only, whatever the region."""
+AUDITOR_ONLY = {("reporting", f"/v1/audit/{path}") for path in (
+    "agreements/{agreement_id}", "agreements/{agreement_id}/report.html", "regions/{code}",
+    "regions/{code}/report.html")}
+"""The audit report (every step, refused ones included, with who acted): auditors only, any region;
+every other token is 403, even for its own region's agreement."""
 
 REGIONS = ("74.71", "74.02", "74", "53.71", "53")
 """Probes: Kota Kendari, Kabupaten Konawe (in Kendari's province), Sulawesi Tenggara, Kota Kupang, NTT."""
@@ -137,9 +142,14 @@ def _leaks(text: str, outside: list[Proposed]) -> list[str]:
     return [s for a in outside for s in (a.agreement_id, a.submission_id, a.title) if s in text]
 
 
-def _expected(role: str, endpoint: Endpoint) -> list[tuple[str, dict[str, str], int]]:
+def _expected(role: str, endpoint: Endpoint,
+              agreements: tuple[Proposed, ...]) -> list[tuple[str, dict[str, str], int]]:
     """(path, query, status) to ask of `endpoint` as `role`, for regions and ids placed later."""
     path = endpoint.path
+    if (endpoint.service, path) in AUDITOR_ONLY:
+        probes = [*REGIONS] if "{code}" in path else [a.agreement_id for a in agreements]
+        field = "{code}" if "{code}" in path else "{agreement_id}"
+        return [(path.replace(field, p), {}, 200 if role == "auditor" else 403) for p in probes]
     if (endpoint.service, path) in NATION_ONLY:
         return [(path, {}, 200 if BOUND[role] is None else 403)]
     if "{code}" in path:
@@ -161,7 +171,7 @@ async def test_each_role_reads_its_scope_and_nothing_outside(
     wrong: list[str] = []
     async with httpx.AsyncClient(timeout=60, headers={"Authorization": f"Bearer {token}"}) as client:
         for endpoint in endpoints:
-            for path, query, status in _expected(role, endpoint):
+            for path, query, status in _expected(role, endpoint, agreements):
                 if status == 0:
                     wrong += await _by_id(client, platform.url[endpoint.service], endpoint, role, agreements)
                     continue

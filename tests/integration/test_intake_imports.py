@@ -27,11 +27,12 @@ async def samarinda(platform: Platform) -> str:
     return await platform.token("regency", "64.72")
 
 
-async def upload(platform: Platform, token: str | None, content: bytes, name: str = "register.csv") -> httpx.Response:
+async def upload(platform: Platform, token: str | None, content: bytes, name: str = "register.csv",
+                 **params: Any) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with httpx.AsyncClient(timeout=300) as client:
         return await client.post(f"{platform.url['intake']}/v1/imports", files={"file": (name, content)},
-                                 headers=headers)
+                                 headers=headers, params=params)
 
 
 async def test_a_csv_register_is_answered_row_by_row_and_idempotent(
@@ -129,8 +130,9 @@ async def test_an_edited_register_changes_its_agreements_and_creates_none(platfo
              (f"R3-{unique}", f"Transportasi sungai {unique}", f"KSB/3/{unique}", f"PKS/3/{unique}"),
              ("", f"Promosi wisata {unique}", f"KSB/4/{unique}", "")]
     before = await _reporting(platform, ministry, "/v1/summary", region="64.02")
-    answer = (await upload(platform, kukar, _register(unique, first))).json()
+    answer = (await upload(platform, kukar, _register(unique, first), wait=90)).json()
     assert answer["accepted"] == 4, answer
+    assert [r["outcome"] for r in answer["report"]] == ["applied"] * 4  # as the agreement service decided
     ids = [r["agreement_id"] for r in answer["report"]]
 
     edited = [(first[0][0], first[0][1], first[0][2], f"PKS/1/{unique}"),  # its PKS signed since
@@ -171,6 +173,110 @@ async def test_an_edited_register_changes_its_agreements_and_creates_none(platfo
     assert report[0]["status"] == "accepted" and report[1]["status"] == "refused"
     assert report[1]["errors"][0]["column"] == "Nomor Register Daerah" and "baris 2" in report[1]["errors"][0]["msg"]
 
+
+
+async def test_both_sides_registers_of_the_same_cooperations_make_one_agreement_each(platform: Platform) -> None:
+    """Berau uploads its register of two KSDD with Paser; Paser uploads its own register of the same
+    two, dated three days later (its own papers) with its own KSB numbers: each is joined to Berau's
+    agreement as the other side's report, so the nation has two agreements, both two-sided. A third
+    of Paser's, dated between two of Berau's with nothing to tell them apart, is joined to neither and
+    flagged for review."""
+    berau, paser = await platform.token("regency", "64.03"), await platform.token("regency", "64.01")
+    ministry = await platform.token("directorate")
+    unique = uuid4().hex[:8]
+    header = "No;Judul Kerja Sama;Jenis;Pihak/Mitra;Urusan;Nomor KSB;Tanggal KSB\n"
+
+    def register(partner: str, rows: list[tuple[str, str, str]]) -> bytes:
+        return (header + "".join(f"{n};{title} {unique};KSDD;{partner};2.11;{ksb};{day}\n"
+                                 for n, (title, ksb, day) in enumerate(rows, start=1))).encode()
+
+    own = (await upload(platform, berau, register("Kabupaten Paser", [
+        ("Sampah regional", f"BRU/1/{unique}", "2024-03-01"), ("Air minum", f"BRU/2/{unique}", "2024-09-01"),
+        ("Jalan poros A", f"BRU/3/{unique}", "2025-02-01"), ("Jalan poros B", f"BRU/4/{unique}", "2025-02-21"),
+    ]))).json()
+    assert own["accepted"] == 4, own
+    theirs = (await upload(platform, paser, register("Kabupaten Berau", [
+        ("Pengelolaan sampah", f"PSR/1/{unique}", "2024-03-04"), ("Air minum", f"PSR/2/{unique}", "2024-09-04"),
+        ("Jalan poros", f"PSR/3/{unique}", "2025-02-11"),
+    ]))).json()
+    assert theirs["accepted"] == 3, theirs
+    berau_ids = [r["agreement_id"] for r in own["report"]]
+    deadline = time.monotonic() + 120
+    while True:
+        listed = await _reporting(platform, ministry, "/v1/agreements", q=unique, limit=20)
+        records = {a["agreement_id"] for a in listed["items"]}
+        if len(records) == 5:
+            break
+        assert time.monotonic() < deadline, records
+        await asyncio.sleep(0.5)
+    assert set(berau_ids) <= records  # Paser's first two joined Berau's, its third stands alone
+    joined = [await _reporting(platform, ministry, f"/v1/agreements/{a}") for a in berau_ids[:2]]
+    assert [(r["terms"]["one_sided"], sorted(r["terms"]["reporters"])) for r in joined] == [
+        (False, ["64.01", "64.03"])] * 2
+    [alone] = records - set(berau_ids)
+    flags = (await _reporting(platform, ministry, f"/v1/agreements/{alone}"))["terms"]["flags"]
+    [review_flag] = [f for f in flags if f["rule"] == "reconciliation.ambiguous"]
+    assert set(review_flag["detail"].split(": ")[1].split(", ")) == set(berau_ids[2:])
+    review = await _reporting(platform, ministry, "/v1/agreements", flag="reconciliation.ambiguous", party="64.01")
+    assert alone in {a["agreement_id"] for a in review["items"]}
+
+
+async def test_the_report_says_what_the_agreement_service_decided(platform: Platform) -> None:
+    """Asked to wait, the import report gives each row's outcome once the agreement service decided:
+    a KSB the Sekretaris Daerah signed is refused with the rule that refuses it, the other row applies."""
+    bontang = await platform.token("regency", "64.74")
+    unique = uuid4().hex[:8]
+    register = ("No;Judul Kerja Sama;Jenis;Pihak/Mitra;Nomor KSB;Tanggal KSB;Jabatan Penandatangan\n"
+                f"1;Sampah {unique};KSDPK;PT Bersih;KSB/1/{unique};2024-02-01;Wali Kota Bontang\n"
+                f"2;Air {unique};KSDPK;PT Jernih;KSB/2/{unique};2024-02-01;Sekretaris Daerah\n").encode()
+    rows = (await upload(platform, bontang, register, wait=90)).json()["report"]
+    assert [r["outcome"] for r in rows] == ["applied", "rejected"]
+    [ksb] = [s for s in rows[1]["submissions"] if s["type"] == "agreement.record_ksb"]
+    assert ksb["status"] == "rejected" and [r["rule"] for r in ksb["reasons"]] == ["ksb.signed_by_head"]
+
+
+async def test_the_registers_columns_carry_what_the_rules_need(platform: Platform) -> None:
+    """Approvals, wajib or sukarela, the plan a PKS is budgeted under and the partner's category come
+    from the register's columns: a KSDPL with its DPRD, Kemendagri and Kemlu approvals before its
+    KSB is applied whole; the compiled record keeps each of them."""
+    kaltim, ministry = await platform.token("province", "64"), await platform.token("directorate")
+    unique = uuid4().hex[:8]
+    register = (
+        "No;Judul Kerja Sama;Jenis;Pihak/Mitra;Negara Mitra;Sifat;Kategori Mitra;Nomor KSB;Tanggal KSB;"
+        "Nomor PKS;Tanggal PKS;Tanggal Mulai;Tanggal Berakhir;Nilai (Rp);Sumber Dana;Dokumen Perencanaan;"
+        "Program Perencanaan;Nomor Persetujuan DPRD;Tanggal Persetujuan DPRD;Nomor Persetujuan Kemendagri;"
+        "Tanggal Persetujuan Kemendagri;Nomor Persetujuan Kemlu;Tanggal Persetujuan Kemlu\n"
+        f"1;Kota kembar {unique};KSDPL;Sabah State Government;MY;;;KSB/1/{unique};2024-06-01;PKS/1/{unique};"
+        f"2024-08-01;2024-08-01;2027-07-31;900.000.000;APBD;RKPD;Program Kerja Sama Luar Negeri;"
+        f"DPRD/1/{unique};2024-03-01;KMD/1/{unique};2024-04-01;KLN/1/{unique};2024-05-01\n"
+        f"2;Beasiswa {unique};KSDPK;Universitas Mulawarman;;;Perguruan tinggi;KSB/2/{unique};2024-02-01;;;;;;;;;;;;;;\n"
+        f"3;Jalan perbatasan {unique};KSDD;Kalimantan Utara;;Wajib;;KSB/3/{unique};2024-02-01;;;;;;;;;;;;;;\n"
+    ).encode()
+    rows = (await upload(platform, kaltim, register, wait=90)).json()["report"]
+    assert [r.get("outcome") for r in rows] == ["applied"] * 3, rows
+    assert [s["type"] for s in rows[0]["submissions"]] == [
+        "agreement.propose", "agreement.record_dprd_approval", "agreement.record_central_approval",
+        "agreement.record_central_approval", "agreement.record_ksb", "agreement.record_pks"]
+    deadline = time.monotonic() + 60
+    while True:
+        found = [await _reporting_get(platform, ministry, f"/v1/agreements/{r['agreement_id']}") for r in rows]
+        if all(f is not None for f in found):
+            break
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.5)
+    twinned, grant, road = (f["terms"] for f in found)
+    assert twinned["facts"]["dprd"]["64"]["number"] == f"DPRD/1/{unique}"
+    assert sorted(twinned["facts"]["central"]) == ["kemendagri", "kemlu"] and twinned["status"] == "running"
+    assert (twinned["funding"][0]["plan"], twinned["funding"][0]["program"]) == (
+        "rkpd", "Program Kerja Sama Luar Negeri")
+    assert [p["category"] for p in grant["parties"] if p["type"] == "third_party"] == ["perguruan_tinggi"]
+    assert road["mandatory"] is True
+
+
+async def _reporting_get(platform: Platform, token: str, path: str) -> Any:
+    async with httpx.AsyncClient(timeout=60) as client:
+        response = await client.get(f"{platform.url['reporting']}{path}", headers={"Authorization": f"Bearer {token}"})
+    return response.json() if response.status_code == 200 else None
 
 # its own waits add up past the default 300 s on a loaded machine
 @pytest.mark.timeout(600)

@@ -4,12 +4,17 @@ counts the handlers keep up to date equal a recount from the agreements table ev
 
 from __future__ import annotations
 
+import asyncio
+import json
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
+from uuid import uuid4
 
+import httpx
 import pytest
-from conftest import SUFFIX
+from conftest import SUFFIX, Platform, ksd
 from reporting_history import History, build
+from test_intake_submissions import example, post
 
 from ksd_common.db import create_pool, drop_database, migrate, recreate_database
 from ksd_contracts.envelope import Envelope
@@ -111,3 +116,34 @@ async def test_records_an_older_fold_compiled_are_compiled_again_in_place() -> N
     finally:
         await pool.close()
         await drop_database(name)
+
+
+async def test_admin_refold_folds_every_state_and_record_again_on_demand(platform: Platform) -> None:
+    """`ksd admin refold --all`, beside the running services: every agreement state and every
+    compiled record is folded again from its own log, and each service says how many."""
+    agreement = uuid4()
+    token = await platform.token("regency", "64.72")
+    proposal = example("regency", "agreement.propose", agreement).valid | {"agreement_id": str(agreement)}
+    assert (await post(platform, token, {"type": "agreement.propose", "data": proposal})).status_code == 202
+    ministry = {"Authorization": f"Bearer {await platform.token('directorate')}"}
+    async with httpx.AsyncClient(timeout=30) as client:
+        for _ in range(240):  # until reporting has it, so both services hold at least this one
+            if (await client.get(f"{platform.url['reporting']}/v1/agreements/{agreement}",
+                                 headers=ministry)).status_code == 200:
+                break
+            await asyncio.sleep(0.25)
+    counted = {}
+    for service in ("agreement", "reporting"):
+        conn = await platform.database(service)
+        try:
+            counted[service] = await conn.fetchval("SELECT count(*) FROM agreements")
+        finally:
+            await conn.close()
+    done = ksd("admin", "refold", "--all")
+    assert done.returncode == 0, done.stderr
+    said = {line["layanan"]: line for line in map(json.loads, done.stdout.splitlines())}
+    assert set(said) == {"agreement", "reporting"}
+    for service, n in counted.items():
+        assert said[service]["dilipat_ulang"] >= n > 0  # the platform may have taken more since
+        assert said[service]["pesan"].endswith("disusun ulang dari riwayatnya")
+    assert [json.loads(line)["dilipat_ulang"] for line in ksd("admin", "refold").stdout.splitlines()] == [0, 0]

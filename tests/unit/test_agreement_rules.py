@@ -8,9 +8,9 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from agreement_samples import KAB_KUPANG, KUPANG, MOJOKERTO, PARTNER, STEPS, Stream, doc
+from agreement_samples import KAB_KUPANG, KUPANG, MOJOKERTO, PARTNER, PROPOSALS, STEPS, Stream, doc
 
-from ksd_agreement.domain import Decision, due, fold, rules, upcast
+from ksd_agreement.domain import AgreementState, Decision, Match, due, fold, join_target, rules, upcast
 from ksd_contracts import events as ev
 from ksd_contracts import lifecycle
 from ksd_contracts.events import AGREEMENT_EVENT_MODELS
@@ -329,3 +329,30 @@ def test_across_provinces_the_minister_settles() -> None:
     assert not stream.submit("agreement.raise_dispute", dispute_id=dispute).rejected
     assert rejected_by(stream.submit("agreement.settle_dispute", dispute_id=dispute)) == ["dispute.settling_authority"]
     assert not stream.submit("agreement.settle_dispute", dispute_id=dispute, settled_by="menteri").rejected
+
+
+def _proposed(initiated_on: str, number: str | None = None) -> AgreementState:
+    """Kota Kupang's own report of a KSDD with Kabupaten Kupang, initiated that day."""
+    stream = Stream()
+    stream.submit("agreement.propose", initiated_on=initiated_on, **({"document_number": number} if number else {}))
+    assert stream.state is not None
+    return stream.state
+
+
+def _partner_report(initiated_on: str, number: str | None = None) -> dict[str, Any]:
+    return PROPOSALS["KSDD"] | {"initiated_on": initiated_on} | ({"document_number": number} if number else {})
+
+
+def test_the_other_sides_report_joins_by_day_number_or_the_only_one_near() -> None:
+    """Each side dates the initiation from its own papers: Kabupaten Kupang's report three days
+    after Kota Kupang's is the same cooperation when it is the only one near; of two near ones, the
+    one whose number it shares; of two near ones with nothing to tell them apart, neither (for
+    review); one far off is another cooperation."""
+    july, late_july = _proposed("2024-07-02", "KSB/7/2024"), _proposed("2024-07-20", "KSB/20/2024")
+    assert join_target([july], KAB_KUPANG, _partner_report("2024-07-05")) == Match(july)
+    assert join_target([july, late_july], KAB_KUPANG, _partner_report("2024-07-20")) == Match(late_july)
+    assert join_target([july, late_july], KAB_KUPANG, _partner_report("2024-07-10", "KSB/7/2024")) == Match(july)
+    assert join_target([july, late_july], KAB_KUPANG, _partner_report("2024-07-10")) == Match(
+        None, (july.agreement_id, late_july.agreement_id))
+    assert join_target([july], KAB_KUPANG, _partner_report("2024-12-01")) == Match()
+    assert join_target([july], KUPANG, _partner_report("2024-07-02")) == Match()  # its own report: not again

@@ -57,8 +57,10 @@ def test_a_token_command_does_not_import_a_service_or_faststream() -> None:
 def test_every_command_finds_its_function() -> None:
     commands = _commands(parser())
     assert set(commands) == {("admin", "token", "create"), ("admin", "topics"), ("admin", "dlq", "list"),
-                             ("admin", "dlq", "show"), ("admin", "dlq", "redrive"), ("simulate",), ("bench",),
-                             ("audit", "verify"), ("audit", "rebuild"), ("audit", "replay"), ("audit", "checkpoint")}
+                             ("admin", "dlq", "show"), ("admin", "dlq", "redrive"), ("admin", "refold"),
+                             ("simulate",), ("bench",),
+                             ("audit", "verify"), ("audit", "rebuild"), ("audit", "replay"), ("audit", "checkpoint"),
+                             ("audit", "keygen"), ("audit", "report")}
     for words, command in commands.items():
         module, _, name = command.target.partition(":")
         assert callable(getattr(importlib.import_module(module), name, None)), words

@@ -37,3 +37,8 @@ def test_countries_are_named_in_bahasa_indonesia() -> None:
     assert [labels.country(c) for c in ("KR", "JP", "NL", "TL", "MY")] == [
         "Korea Selatan", "Jepang", "Belanda", "Timor-Leste", "Malaysia"]
     assert labels.country("XX") == "XX"
+
+
+def test_every_timeline_step_is_named() -> None:
+    from ksd_reporting.domain import FOLD
+    assert set(FOLD) == set(labels.STEPS)

@@ -181,7 +181,8 @@ def test_a_withdrawn_record_stands_nowhere_and_takes_no_further_step() -> None:
     refused = stream.submit("agreement.report_progress")
     assert refused.rejected and refused.events[0][1]["reasons"][0]["rule"] == "agreement.withdrawn"
     record = _compiled(_envelopes(stream.events, str(stream.agreement_id)))
-    assert record is not None and record["withdrawn"] and [s["type"] for s in record["timeline"]][-1] == "withdrawn"
+    assert record is not None and record["withdrawn"]
+    assert [s["type"] for s in record["timeline"]][-2:] == ["withdrawn", "submission_rejected"], "the refusal shows"
 
 
 def test_only_the_region_that_alone_reported_a_record_may_withdraw_it() -> None:

@@ -3,11 +3,14 @@ of the step they supersede, and legal dates stay apart from recording times."""
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reporting_history import build
 
 from ksd_contracts.envelope import Envelope
+from ksd_contracts.events import SUBMISSION_REJECTED
 from ksd_contracts.lifecycle import legal_date
 from ksd_reporting.domain import AgreementRecord, project
 
@@ -49,3 +52,25 @@ def test_the_legal_date_is_the_signing_or_decision_date() -> None:
     assert legal_date({"document": {"signed_on": "2024-01-02"}, "start_on": "2024-02-01"}) == "2024-01-02"
     assert legal_date({"approved_on": "2024-03-04"}) == "2024-03-04"
     assert legal_date({"region": "65.71"}) is None
+
+
+@given(name=st.sampled_from(sorted(HISTORY.agreements)))
+def test_a_refused_submission_is_on_the_timeline_and_changes_nothing_else(name: str) -> None:
+    events = HISTORY.agreements[name].events
+    before = _fold(events)
+    assert before is not None
+    last = events[-1]
+    refusal = Envelope(
+        source="/services/agreement", type=SUBMISSION_REJECTED, subject=last.subject, correlationid="r" * 32,
+        data={"submission_id": str(uuid4()), "submission_type": "agreement.record_ksb", "submitted_by": "65.71",
+              "reasons": [{"rule": "ksb.without_tkksd", "detail": "no TKKSD review found the cooperation layak"}]},
+    ).chained((last.sequence or 0) + 1, last.hash or "")
+    after = _fold([*events, refusal])
+    assert after is not None
+    assert {k: v for k, v in after.items() if k not in ("timeline", "version")} == {
+        k: v for k, v in before.items() if k not in ("timeline", "version")}
+    assert after["timeline"][:-1] == before["timeline"] and after["version"] == refusal.sequence
+    step = after["timeline"][-1]
+    assert (step["type"], step["refused"], step["submitted_by"], step["legal_date"]) == (
+        "submission_rejected", True, "65.71", None)
+    assert step["reasons"][0]["rule"] == "ksb.without_tkksd"

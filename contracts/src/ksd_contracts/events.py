@@ -37,6 +37,8 @@ class SubmissionRejected(BaseModel):
     submission_id: UUID
     submission_type: str
     reasons: list[dict[str, str]] = Field(description="Each with `rule` and `detail`.")
+    submitted_by: str | None = Field(default=None, description="The region whose submission was refused"
+                                     " (absent from rejections recorded before it was added).")
 
 
 class CredentialIssued(BaseModel):
@@ -302,6 +304,22 @@ REGION_SUBMISSION_REJECTED = event_type("mapping", "submission_rejected")
 """A `region.*` submission that mapping could not apply: intake shows the rule to the node, as
 for `SUBMISSION_REJECTED` on the agreement side."""
 CREDENTIAL_ISSUED = event_type("admin", "credential_issued")
+HISTORY_VERIFIED = event_type("audit", "history_verified")
+
+
+class HistoryVerified(BaseModel):
+    """`data` of `audit.history_verified` on `ksd.audit.checkpoints`: what `ksd audit verify
+    --checkpoints FILE --record` found, which the audit report shows (the event's `time` is when)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    clean: bool
+    events: int = Field(ge=0, description="Events verified.")
+    topics: list[str]
+    checkpoint_file: str = Field(description="The name of the signed checkpoint file it rests on.")
+    signed_at: str = Field(description="When that file was signed (RFC 3339).")
+    last_day: str | None = Field(description="The last day that file covers (YYYY-MM-DD); None: it covers none.")
+    first_difference: str | None = Field(description="The first rewritten day (topic on day), if any.")
+    finding: str | None = Field(description="The first bad record, if any.")
 
 
 # --- mapping (ksd.mapping.events) ---------------------------------------------------------------

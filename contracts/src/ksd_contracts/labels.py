@@ -21,6 +21,18 @@ STATUSES: dict[str, str] = {
     Status.WITHDRAWN: "Ditarik (salah catat)",
 }
 
+STEPS: dict[str, str] = {
+    "proposed": "Inisiasi", "party_reported": "Dilaporkan pihak lain", "tkksd_reviewed": "Kajian TKKSD",
+    "offered": "Surat penawaran", "offer_responded": "Jawaban penawaran", "ksb_signed": "Penandatanganan KSB",
+    "dprd_approved": "Persetujuan DPRD", "central_approved": "Persetujuan pusat",
+    "pks_signed": "Penandatanganan PKS", "amended": "Perubahan (adendum)", "extended": "Perpanjangan",
+    "terminated": "Pengakhiran", "progress_reported": "Laporan/evaluasi", "corrected": "Koreksi",
+    "started": "Mulai berlaku", "expired": "Kedaluwarsa", "report_overdue": "Laporan terlambat",
+    "withdrawn": "Penarikan catatan", "dispute_raised": "Sengketa diajukan", "dispute_settled": "Sengketa diselesaikan",
+    "submission_rejected": "Pengajuan ditolak",
+}
+"""The steps of a compiled record's timeline, by event name."""
+
 KINDS: dict[str, str] = {
     Kind.KSDD: "KSDD — dengan daerah lain", Kind.KSDPK: "KSDPK — dengan pihak ketiga",
     Kind.KSDPL: "KSDPL — dengan pemerintah daerah luar negeri", Kind.KSDLL: "KSDLL — dengan lembaga luar negeri",
@@ -44,6 +56,8 @@ FLAGS: dict[str, str] = {
     "pks.over_max_years": "Jangka waktu PKS melebihi batas tahun yang lazim (5 tahun).",
     "pks.no_plan_reference": "Pendanaan APBD tanpa rujukan program RKPD/RPJMD.",
     "party.report_differs": "Laporan kedua pihak KSDD berbeda (nomor, tanggal, atau isi).",
+    "reconciliation.ambiguous": "Laporan ini bertanggal dekat dengan beberapa kerja sama yang dilaporkan pihak"
+                                " lain: periksa mana yang sama.",
     "classification.unclassifiable": "Urusan tidak dapat ditentukan dari judul dan objek kerja sama.",
     "ksdd.wajib_without_confirmed_border": "KSDD wajib antara daerah yang perbatasannya belum dikonfirmasi.",
     "urusan.outside_mapping": "Urusan kerja sama di luar urusan yang dipetakan para pihak.",
@@ -82,5 +96,6 @@ def country(code: str) -> str:
 def names(countries: list[str]) -> dict[str, dict[str, str]]:
     """The tables a page needs to name every code it shows."""
     return {"statuses": {str(k): v for k, v in STATUSES.items()}, "kinds": {str(k): v for k, v in KINDS.items()},
+            "steps": STEPS,
             "funding": FUNDING, "partner_categories": PARTNER_CATEGORIES, "flags": FLAGS,
             "countries": {c: country(c) for c in sorted(set(countries))}}

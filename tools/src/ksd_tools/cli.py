@@ -51,6 +51,10 @@ def _admin(subparsers: Subparsers) -> None:
     topics = commands.add_parser("topics", help="create the registry's missing topics (idempotent)")
     topics.set_defaults(run=Command("ksd_tools.admin:create_topics"))
     _dlq(commands.add_parser("dlq", help="events a service parked: list, show, redrive once fixed"))
+    refold = commands.add_parser("refold", help="fold agreement states and read models again from their logs")
+    refold.add_argument("--service", choices=["agreement", "reporting", "all"], default="all")
+    refold.add_argument("--all", action="store_true", help="every agreement, not only those an older fold wrote")
+    refold.set_defaults(run=Command("ksd_tools.refold:run"))
 
 
 def _dlq(dlq: argparse.ArgumentParser) -> None:
@@ -134,7 +138,12 @@ def _audit(subparsers: Subparsers) -> None:
 
     check = commands.add_parser("verify", parents=[common], help="check every event's schema, source and hash chain")
     check.add_argument("--topics", nargs="*", help="history topics to check (default: all)")
-    check.add_argument("--checkpoints", action="store_true", help="also recompute every checkpointed day")
+    check.add_argument("--checkpoints", nargs="?", const=True, type=Path, metavar="FILE",
+                       help="also recompute every checkpointed day; with FILE, each day of a signed export")
+    check.add_argument("--public-key", type=Path, default=Path(".data/audit/ministry-dev.key.pub"),
+                       help="the ministry's published key the FILE must be signed with (default: the dev key's)")
+    check.add_argument("--record", action="store_true",
+                       help="with FILE: record the result on ksd.audit.checkpoints, where audit reports show it")
     check.set_defaults(run=Command("ksd_tools.audit.commands:run_verify"))
 
     build = commands.add_parser("rebuild", parents=[common],
@@ -150,7 +159,24 @@ def _audit(subparsers: Subparsers) -> None:
 
     day = commands.add_parser("checkpoint", parents=[common], help="publish digests of complete days")
     day.add_argument("--day", type=date.fromisoformat, help="one UTC day (default: every complete day not yet done)")
+    day.add_argument("--export", type=Path, metavar="FILE",
+                     help="then sign every checkpoint on the topic into FILE (small JSON to publish or hand over)")
+    day.add_argument("--key", type=Path, help="the ministry's Ed25519 key (default: a dev key under .data, made once)")
     day.set_defaults(run=Command("ksd_tools.audit.commands:run_checkpoint"))
+
+    told = commands.add_parser("report", parents=[common],
+                               help="the auditor's report of an agreement or a region: JSON, HTML, PDF")
+    told.add_argument("subject", help="an agreement id, or a region code (a province includes its regencies)")
+    told.add_argument("--recorded-as-of", type=as_of, help="R: RFC 3339 time, or a date (its end, WIB); default now")
+    told.add_argument("--in-force-on", type=date.fromisoformat, help="D: YYYY-MM-DD (default: R's day, WIB)")
+    told.add_argument("--changes-since", type=as_of, help="also what was recorded after this time up to R")
+    for form in ("json", "html", "pdf"):
+        told.add_argument(f"--{form}", type=Path, metavar="FILE", help=f"write the report as {form.upper()}")
+    told.set_defaults(run=Command("ksd_tools.audit.report:run_report"))
+
+    keys = commands.add_parser("keygen", help="make an Ed25519 signing key and its public half (<key>.pub)")
+    keys.add_argument("--key", type=Path, required=True, help="where to write the private key (never overwritten)")
+    keys.set_defaults(run=Command("ksd_tools.audit.commands:run_keygen"))
 
 
 def parser() -> argparse.ArgumentParser:

@@ -131,7 +131,7 @@ class Decision:
     @classmethod
     def reject(cls, submitted: Submitted, *reasons: Reason) -> Decision:
         data = {"submission_id": str(submitted.submission_id), "submission_type": submitted.submission_type,
-                "reasons": [r.to_json() for r in reasons]}
+                "reasons": [r.to_json() for r in reasons], "submitted_by": submitted.region}
         return cls([(ev.SUBMISSION_REJECTED, data)])
 
     @property
@@ -479,23 +479,53 @@ def _propose(state: AgreementState | None, submitted: Submitted) -> Decision:
 
 
 def reconciliation_key(proposal: dict[str, Any]) -> str | None:
-    """What both sides' reports of one agreement share when they do not share an id: the kind, the
-    party regions and the date of initiation (an imported register row's earliest date, its
-    signing), read from a proposal as intake validated it. None when only one region is a party:
-    no other side reports it."""
+    """What both sides' reports of one agreement share when they do not share an id: the kind and
+    the party regions, read from a proposal as intake validated it (`join_target` then compares the
+    dates and numbers). None when only one region is a party: no other side reports it."""
     regions = sorted(p["code"] for p in proposal["parties"] if p["type"] == "region")
-    return f"{proposal['kind']}|{','.join(regions)}|{proposal['initiated_on']}" if len(regions) > 1 else None
+    return f"{proposal['kind']}|{','.join(regions)}" if len(regions) > 1 else None
 
 
-def join_target(candidates: Iterable[AgreementState | None], region: str, urusan: list[str]) -> AgreementState | None:
-    """The agreement a new report of this key joins: the first registered that this region has not
+@dataclass(frozen=True)
+class Match:
+    """What a new report of a key joins: `target`, or nothing; `ambiguous` names the agreements it
+    may be, when more than one could and nothing tells them apart (for review, not a guess)."""
+
+    target: AgreementState | None = None
+    ambiguous: tuple[str, ...] = ()
+
+
+def join_target(candidates: Iterable[AgreementState | None], region: str, proposal: dict[str, Any]) -> Match:
+    """The agreement a region's new report joins, among those of its key that the region has not
     reported yet and whose affairs agree with the report's (one in common, or one side gave none, as
-    an imported register without codes). In registration order, so concurrent reports resolve the
-    same way on any replay; two agreements of one key on different affairs, or a region reporting
-    two of one key, stay two."""
-    theirs = set(urusan)
-    return next((s for s in candidates if s is not None and not s.legal.withdrawn and region not in s.reported_by
-                 and (not theirs or not s.urusan or theirs & set(s.urusan))), None)
+    an imported register without codes). Each side dates the initiation from its own papers and
+    numbers its own copies, so the same cooperation is recognised by, in turn: the same date; a
+    document number both sides wrote (the report's own number among the other's KSB/PKS numbers);
+    the only one dated within the window (`reconciliation.ambiguous`'s `window_days`). Several in
+    the window and nothing else: none is joined, and the new agreement is flagged with their ids for
+    the province and the directorate to review. In registration order, so concurrent reports
+    resolve the same way on any replay."""
+    theirs = set(proposal.get("urusan") or [])
+    open_ = [s for s in candidates if s is not None and not s.legal.withdrawn and region not in s.reported_by
+             and (not theirs or not s.urusan or theirs & set(s.urusan))]
+    day = date.fromisoformat(str(proposal["initiated_on"]))
+    if same_day := [s for s in open_ if s.initiated_on == day.isoformat()]:
+        return Match(same_day[0])
+    number = proposal.get("document_number")
+    if number and len(shared := [s for s in open_ if number in _numbers(s)]) == 1:
+        return Match(shared[0])
+    window = param("reconciliation.ambiguous", "window_days")
+    near = [s for s in open_ if abs((date.fromisoformat(s.initiated_on) - day).days) <= window]
+    if len(near) == 1:
+        return Match(near[0])
+    return Match(None, tuple(s.agreement_id for s in near))
+
+
+def _numbers(state: AgreementState) -> set[str]:
+    """Every number a side wrote for the agreement: its KSB and PKS copies, its own report's."""
+    facts = state.legal
+    return {c["number"] for c in (*facts.ksb.values(), *facts.pks.values()) if c.get("number")} | {
+        n for numbers in state.document_numbers.values() for n in numbers}
 
 
 def _differences(state: AgreementState, proposal: AgreementPropose) -> list[Reason]:

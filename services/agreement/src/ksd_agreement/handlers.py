@@ -10,7 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from ksd_agreement import store
-from ksd_agreement.domain import AgreementState, decide, evolve, join_target, numbered, reconciliation_key
+from ksd_agreement.domain import AgreementState, Reason, decide, evolve, join_target, numbered, reconciliation_key
 from ksd_common import outbox
 from ksd_common.consumer import consuming
 from ksd_common.telemetry import current_traceparent
@@ -66,6 +66,8 @@ class Joins:
     keyed: dict[str, list[str]]
     registered: list[tuple[str, str]] = field(default_factory=list)
     joined: dict[str, str] = field(default_factory=dict)
+    ambiguous: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """New agreements opened because their report could be any of several: the candidates."""
 
     def agreements(self) -> set[UUID]:
         """The agreements the batch may join or resolve to, whose states the batch must load."""
@@ -80,11 +82,13 @@ class Joins:
         key = _key(submitted)
         if key is None or submitted.region is None or current.get(agreement) is not None:
             return submitted
-        target = join_target((current.get(a) for a in self.keyed.get(key, [])), submitted.region,
-                             submitted.payload.get("urusan", []))
+        match = join_target((current.get(a) for a in self.keyed.get(key, [])), submitted.region, submitted.payload)
+        target = match.target
         if target is None:
             self.keyed.setdefault(key, []).append(agreement)
             self.registered.append((key, agreement))
+            if match.ambiguous:
+                self.ambiguous[agreement] = match.ambiguous
             return submitted
         self.aliases[agreement] = self.joined[agreement] = target.agreement_id
         return submitted.model_copy(update={"agreement_id": UUID(target.agreement_id)})
@@ -121,6 +125,10 @@ async def apply_submissions(conn: asyncpg.Connection, submissions: list[Envelope
                                            today or today_wib()).events:
                 if submitted is not sent and event_type == PARTY_REPORTED:
                     data["reported_as"] = str(sent.agreement_id)
+                if event_type == AGREEMENT_PROPOSED and (maybe := joins.ambiguous.get(data["agreement_id"])):
+                    data["flags"] = [*data["flags"], Reason("reconciliation.ambiguous", (
+                        "dated near several reports of the same kind and regions by the other side: "
+                        + ", ".join(maybe))).to_json()]
                 subject = data.get("agreement_id") or str(submitted.agreement_id)
                 pending.append(Pending(event, event_type, subject, data, current_traceparent()))
                 current[subject] = evolve(current.get(subject), event_type, data)

@@ -121,13 +121,15 @@ async def save_joins(conn: asyncpg.Connection, registered: list[tuple[str, str]]
                            [UUID(a) for a in joined], [UUID(c) for c in joined.values()])
 
 
-async def refold(pool: asyncpg.Pool, chunk: int = 500) -> int:
-    """Fold again, from the event store, every state an older fold wrote (`FOLD_VERSION`), so that a
-    corrected rule reaches existing agreements; the number of states refolded. Each chunk is saved
-    only where the state is still at the version it was folded to, so it is safe beside a consumer."""
+async def refold(pool: asyncpg.Pool, chunk: int = 500, *, everything: bool = False) -> int:
+    """Fold again, from the event store, every state an older fold wrote (`FOLD_VERSION`; every
+    state, `everything`), so that a corrected rule reaches existing agreements; the number of states
+    refolded. Each chunk is saved only where the state is still at the version it was folded to, so
+    it is safe beside a consumer."""
     async with pool.acquire() as conn:
         stale = [r["agreement_id"] for r in await conn.fetch(
-            "SELECT agreement_id FROM agreements WHERE coalesce((state->>'fold_version')::int, 0) < $1", FOLD_VERSION)]
+            "SELECT agreement_id FROM agreements WHERE coalesce((state->>'fold_version')::int, 0) < $1",
+            FOLD_VERSION + everything)]
     for start in range(0, len(stale), chunk):
         ids = stale[start:start + chunk]
         async with pool.acquire() as conn, conn.transaction():

@@ -111,9 +111,19 @@ async def nation_reader(caller: CallerDep) -> Caller:
     return caller
 
 
+async def auditor(caller: CallerDep) -> Caller:
+    """An auditor (BPK, an inspectorate, a court): the audit report shows every step of a record,
+    refused ones included, with who acted; the regions and the directorate read their records
+    through the other endpoints."""
+    if caller.role != "auditor":
+        raise forbidden(f"laporan audit hanya untuk token auditor, bukan token {caller.role}")
+    return caller
+
+
 RegionInPath = Annotated[str, Depends(region_in_path)]
 RegionScope = Annotated[str | None, Depends(region_scope)]
 NationReader = Annotated[Caller, Depends(nation_reader)]
+Auditor = Annotated[Caller, Depends(auditor)]
 
 
 def found_in_scope(caller: Caller, found: T | None, regions: Callable[[T], Iterable[str]], what: str) -> T:

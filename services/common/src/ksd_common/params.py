@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator
@@ -43,5 +43,31 @@ PRINTABLE = r"^[^\u0000-\u001f\u007f-\u009f]*$"
 """The same rule as `_printable`, for the OpenAPI document (`json_schema_extra={"pattern": ...}` on
 the parameter), which pydantic does not enforce: the check stays `_printable`'s, with its code."""
 
+
+WIB = timezone(timedelta(hours=7), "WIB")
+"""The platform's legal calendar: a day named without a time is a day in WIB."""
+
+
+def instant(text: str) -> datetime:
+    """An RFC 3339 time (UTC when it names no zone), or a day: the end of that day in WIB. What an
+    auditor's "as recorded on" means, in the API and in `ksd audit` alike."""
+    if ISO_DAY.fullmatch(text):
+        day = date.fromisoformat(text)
+        return datetime.combine(day + timedelta(days=1), time(), WIB) - timedelta(microseconds=1)
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _iso_instant(value: object) -> object:
+    if isinstance(value, datetime):
+        return value
+    try:
+        return instant(str(value))
+    except ValueError:
+        raise PydanticCustomError("time.not_iso", "Bukan waktu RFC 3339 (misalnya 2026-11-28T10:00:00+07:00) atau"
+                                  " tanggal YYYY-MM-DD: {value}", {"value": str(value)}) from None
+
+
 IsoDay = Annotated[date, BeforeValidator(_iso_day)]
+IsoInstant = Annotated[datetime, BeforeValidator(_iso_instant)]
 SearchText = Annotated[str, AfterValidator(_printable)]

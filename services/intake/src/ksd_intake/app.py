@@ -6,7 +6,7 @@ import json
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Request, Response, UploadFile
+from fastapi import APIRouter, Header, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from ksd_common.auth import CallerDep, found_in_scope
@@ -81,17 +81,26 @@ async def post_batch(request: Request, caller: CallerDep) -> JSONResponse:
 
 
 @router.post("/imports", tags=["imports"], responses={
-    200: {"description": "A per-row report: `{row, status: accepted, agreement_id, submissions: [{type, id,"
-                         " status}]}` or `{row, status: refused, errors: [{column, code, msg}]}`"},
+    200: {"description": "A per-row report: `{row, status: accepted, agreement_id, outcome?, submissions: [{type,"
+                         " id, status, change, reasons?}]}` or `{row, status: refused, errors: [{column, code,"
+                         " msg}]}`"},
     **ANSWERS,
 })
-async def post_import(request: Request, caller: CallerDep, file: UploadFile) -> JSONResponse:
+async def post_import(
+    request: Request, caller: CallerDep, file: UploadFile,
+    wait: Annotated[int, Query(ge=0, le=120, description=(
+        "Seconds to wait for the agreement service's decisions: each row then says what became of its"
+        " steps (`outcome`: applied, rejected with the rules, or pending)."))] = 0,
+) -> JSONResponse:
     """A register as CSV (UTF-8, `,` or `;`) or XLSX, with the headers of
     `GET /v1/imports/template.xlsx`. Each row becomes `agreement.propose`, plus `agreement.record_ksb`
-    and `agreement.record_pks` when it has them, for one agreement; uploading it again changes nothing."""
+    and `agreement.record_pks` when it has them, for one agreement; uploading it again changes
+    nothing, and an edited row changes its agreement (README, "A row keeps its identity")."""
     if file.size is not None and file.size > MAX_IMPORT_BYTES:
         raise _too_large(MAX_IMPORT_BYTES)
     report = await handlers.import_register(request.app.state.pool, caller, file.file, file.filename or "")
+    if wait:
+        await handlers.decided(request.app.state.pool, report["report"], wait)
     return JSONResponse(report)
 
 

@@ -272,6 +272,34 @@ async def import_register(pool: asyncpg.Pool, caller: Caller, upload: IO[bytes],
     return {"rows": len(report), "accepted": accepted, "refused": len(report) - accepted, "report": report}
 
 
+OUTCOMES = ("applied", "rejected")
+
+
+async def decided(pool: asyncpg.Pool, rows: list[dict[str, Any]], seconds: float) -> None:
+    """Each accepted row of an import report as the agreement service decided it, waiting up to
+    `seconds` for the answers: every step's status (and, refused, its rules), and the row's
+    `outcome` (`rejected` when any step was, `applied` when all were, else `pending`)."""
+    steps = [s for row in rows for s in row.get("submissions", [])]
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        found = {r["id"]: r for r in await pool.fetch("SELECT id, status, reasons FROM submissions"
+                                                      " WHERE id = ANY($1::uuid[])", [UUID(s["id"]) for s in steps])}
+        if all(found[UUID(s["id"])]["status"] in OUTCOMES for s in steps) or (
+                asyncio.get_running_loop().time() >= deadline):
+            break
+        await asyncio.sleep(0.25)
+    for step in steps:
+        answer = found[UUID(step["id"])]
+        step["status"] = answer["status"]
+        if answer["status"] == "rejected":
+            step["reasons"] = json.loads(answer["reasons"]) if isinstance(answer["reasons"], str) else answer["reasons"]
+    for row in rows:
+        statuses = {s["status"] for s in row.get("submissions", [])}
+        if row["status"] == "accepted":
+            row["outcome"] = ("rejected" if "rejected" in statuses else "applied" if statuses <= {"applied"}
+                              else "pending")
+
+
 def _plan_chunk(rows: Iterator[tuple[int, dict[str, Any]]], own: str, node: str) -> list[imports.PlannedRow]:
     return [imports.plan_row(number, row, own, node) for number, row in islice(rows, IMPORT_CHUNK_ROWS)]
 
@@ -330,7 +358,7 @@ def _changed(row: imports.PlannedRow, submission: Submission,
     assert row.agreement_id is not None
     key = imports.step_key(row.agreement_id, submission)
     digest = imports.step_of_key(key)
-    sent = [r for r in earlier if _step_type(r) == submission.type]
+    sent = [r for r in earlier if _slot(r) == imports.slot(submission)]
     if not sent:
         return key, submission
     current = sent[-1]
@@ -347,9 +375,10 @@ def _changed(row: imports.PlannedRow, submission: Submission,
     return f"{key}:after:{current['id']}", correction
 
 
-def _step_type(record: asyncpg.Record) -> str:
-    """The step an imported submission records: its own type, or the type its correction corrects."""
-    if record["type"] == "agreement.correct" and (step := imports.step_of_key(record["idempotency_key"])):
+def _slot(record: asyncpg.Record) -> str:
+    """The step of its row an imported submission records (`imports.slot`), read from its key: a
+    correction's names the step it corrects; a key from before rows had keys, only its type."""
+    if step := imports.step_of_key(record["idempotency_key"]):
         return step[0]
     return str(record["type"])
 

@@ -24,6 +24,7 @@ from typing import IO, Any
 from uuid import UUID, uuid5
 
 from ksd_common.problems import Problem
+from ksd_contracts import labels
 from ksd_contracts.envelope import canonical_json
 from ksd_contracts.regions import autonomous_codes, regions
 from ksd_intake.domain import Submission, parse
@@ -53,6 +54,16 @@ COLUMNS: dict[str, str] = {
     "power_of_attorney": "Nomor Surat Kuasa",
     "legal_basis": "Dasar Hukum",
     "objects": "Objek Kerja Sama",
+    "mandatory": "Sifat",
+    "partner_category": "Kategori Mitra",
+    "plan": "Dokumen Perencanaan",
+    "program": "Program Perencanaan",
+    "dprd_number": "Nomor Persetujuan DPRD",
+    "dprd_date": "Tanggal Persetujuan DPRD",
+    "kemendagri_number": "Nomor Persetujuan Kemendagri",
+    "kemendagri_date": "Tanggal Persetujuan Kemendagri",
+    "kemlu_number": "Nomor Persetujuan Kemlu",
+    "kemlu_date": "Tanggal Persetujuan Kemlu",
 }
 """The template's headers, by the field each fills."""
 
@@ -83,13 +94,18 @@ STEP_TYPES = ("agreement.propose", "agreement.record_ksb", "agreement.record_pks
 
 FIELD_COLUMNS: dict[str, dict[str, str]] = {
     "agreement.propose": {"title": "title", "kind": "kind", "parties": "parties", "urusan": "urusan",
-                          "initiated_on": "initiated_on", "objects": "objects", "mandatory": "kind"},
+                          "initiated_on": "initiated_on", "objects": "objects", "mandatory": "mandatory",
+                          "parties.category": "partner_category"},
+    "agreement.record_dprd_approval": {"decision_number": "dprd_number", "approved_on": "dprd_date"},
+    **{f"agreement.record_central_approval#{a}": {"letter_number": f"{a}_number", "approved_on": f"{a}_date"}
+       for a in ("kemendagri", "kemlu")},
     "agreement.record_ksb": {"document.number": "ksb_number", "document.signed_on": "ksb_date",
                              "document.signatories": "signatory"},
     "agreement.record_pks": {"document.number": "pks_number", "document.signed_on": "pks_date",
                              "document.signatories": "signatory", "start_on": "start_on", "end_on": "end_on",
                              "legal_basis": "legal_basis",
-                             "funding": "amount", "funding.source": "source", "objects": "objects"},
+                             "funding": "amount", "funding.source": "source", "funding.plan": "plan",
+                             "funding.program": "program", "objects": "objects"},
 }
 """Which column a model field came from, so a failed rule names the column the user typed in."""
 
@@ -163,11 +179,11 @@ def step_key(agreement_id: UUID, submission: Submission) -> str:
     """A keyed row's step, by its agreement, type and content: the same step uploaded again is the
     same submission; a changed one is another (`handlers` makes it a correction)."""
     digest = hashlib.sha256(canonical_json(submission.payload())).hexdigest()[:32]
-    return f"import:{agreement_id}:{submission.type}:{digest}"
+    return f"import:{agreement_id}:{slot(submission)}:{digest}"
 
 
 def step_of_key(key: str) -> tuple[str, str] | None:
-    """(step type, content digest) of a keyed row's step or of its correction; None for a key of the
+    """(step slot, content digest) of a keyed row's step or of its correction; None for a key of the
     content-known form (`import:<row digest>:<type>`)."""
     parts = key.split(":")
     return (parts[2], parts[3]) if len(parts) >= 4 and parts[0] == "import" else None
@@ -297,9 +313,10 @@ def _split(value: Any) -> list[str]:
     return [p.strip() for p in re.split(r"[;\n]", str(value)) if p.strip()]
 
 
-def _parties(value: Any, kind: str, own: str, country: Any) -> list[dict[str, Any]]:
-    """Regions by code or name; the other partners by the kind of cooperation. The importing
-    region is a party even when the register leaves it out."""
+def _parties(value: Any, kind: str, own: str, country: Any, category: Any = None) -> list[dict[str, Any]]:
+    """Regions by code or name; the other partners by the kind of cooperation, in the category the
+    register gives (Kategori Mitra). The importing region is a party even when the register leaves
+    it out."""
     names = []
     for part in _split(value):
         pieces = [p.strip() for p in part.split(",")]
@@ -313,13 +330,23 @@ def _parties(value: Any, kind: str, own: str, country: Any) -> list[dict[str, An
         elif kind == "KSDD":
             raise ValueError(f"{name!r} is not a region code or name (a KSDD is between regions)")
         elif kind == "KSDPK":
-            parties.append({"type": "third_party", "name": name, "category": "lainnya"})
+            parties.append({"type": "third_party", "name": name, "category": _category(category) or "lainnya"})
         elif kind in ("KSDPL", "KSDLL"):
             parties.append({"type": "foreign", "name": name, "country": str(country or "").strip().upper(),
                             "category": "pemerintah_daerah" if kind == "KSDPL" else "lembaga"})
         else:
             parties.append({"type": "central", "name": name})
     return parties
+
+
+def _category(value: Any) -> str | None:
+    """A partner category written as its code or its name (`Perguruan tinggi`, `BUMD`)."""
+    text = normalize_header(value)
+    if not text:
+        return None
+    names = {normalize_header(k): k for k in labels.PARTNER_CATEGORIES} | {
+        normalize_header(v): k for k, v in labels.PARTNER_CATEGORIES.items()}
+    return names.get(text, text)  # unknown: the model names the allowed ones
 
 
 def _kind(value: Any) -> str:
@@ -357,11 +384,13 @@ def plan_row(number: int, row: dict[str, Any], own: str, node: str) -> PlannedRo
     cells = _Converter(row)
     kind = cells.get("kind", _kind, "kind")
     dates = {name: cells.get(name, parse_date, "date")
-             for name in ("initiated_on", "ksb_date", "pks_date", "start_on", "end_on")}
+             for name in ("initiated_on", "ksb_date", "pks_date", "start_on", "end_on", "dprd_date", "kemendagri_date",
+                          "kemlu_date")}
     amount = cells.get("amount", parse_rupiah, "rupiah")
     parties = None
     if kind is not None:
-        parties = cells.get("parties", lambda v: _parties(v, kind, own, row.get("country")), "party")
+        parties = cells.get("parties", lambda v: _parties(v, kind, own, row.get("country"),
+                                                          row.get("partner_category")), "party")
     content = {k: v for k, v in row.items() if k != "no"}
     digest = hashlib.sha256(canonical_json({"node": node, "row": _plain(content)})).hexdigest()
     planned.legacy_id = uuid5(NAMESPACE, digest)
@@ -371,7 +400,7 @@ def plan_row(number: int, row: dict[str, Any], own: str, node: str) -> PlannedRo
     bodies = _bodies(row, own, kind, parties, dates, amount, agreement_id)
     if "kind" not in row:
         cells.errors.append(RowError(COLUMNS["kind"], "missing", "the kind of cooperation is required"))
-    if not any(name in row for name in dates):
+    if not any(name in row for name in ("initiated_on", "ksb_date", "pks_date", "start_on", "end_on")):
         cells.errors.append(RowError(COLUMNS["ksb_date"], "missing", "a date is needed: Tanggal Inisiasi,"
                                      " Tanggal KSB, Tanggal PKS or Tanggal Mulai"))
     if cells.errors:
@@ -383,7 +412,8 @@ def plan_row(number: int, row: dict[str, Any], own: str, node: str) -> PlannedRo
             key = step_key(agreement_id, submission) if planned.row_keys else f"{planned.content_key}:{body['type']}"
             planned.submissions.append((key, submission))
         except Problem as problem:
-            planned.errors += [_row_error(body["type"], e) for e in problem.errors or []]
+            step = body["type"] + (f"#{body['data']['authority']}" if "authority" in body["data"] else "")
+            planned.errors += [_row_error(step, e) for e in problem.errors or []]
     if planned.errors:
         planned.submissions = []
     else:
@@ -405,14 +435,22 @@ def _bodies(row: dict[str, Any], own: str, kind: str | None, parties: Any, dates
     propose = {"agreement_id": str(agreement_id), "kind": kind, "title": str(row.get("title", "")).strip(),
                "parties": parties or [], "urusan": re.findall(r"[1-3]\.\d{2}", str(row.get("urusan", ""))),
                "objects": objects, "initiated_on": initiated.isoformat() if initiated else None}
+    if number := str(row.get("ksb_number") or row.get("pks_number") or "").strip():
+        propose["document_number"] = number  # the other side's report may share it
+    if "mandatory" in row:
+        propose["mandatory"] = {"wajib": True, "sukarela": False}.get(normalize_header(row["mandatory"]),
+                                                                      row["mandatory"])
     bodies = [{"type": "agreement.propose", "data": propose}]
+    bodies += _approvals(row, iso, agreement_id)
     signatory = _signatory(row, own)
     if "ksb_number" in row or "ksb_date" in row:
         bodies.append({"type": "agreement.record_ksb", "data": {"agreement_id": str(agreement_id), "document": {
             "number": str(row.get("ksb_number", "")).strip(), "signed_on": iso["ksb_date"],
             "signatories": [signatory]}}})
     if "pks_number" in row or "pks_date" in row:
-        funding = [{"amount_idr": amount, "source": SOURCES.get(normalize_header(row.get("source")), "lainnya")}]
+        funding = [{"amount_idr": amount, "source": SOURCES.get(normalize_header(row.get("source")), "lainnya")}
+                   | ({"plan": normalize_header(row["plan"])} if "plan" in row else {})
+                   | ({"program": str(row["program"]).strip()} if "program" in row else {})]
         bodies.append({"type": "agreement.record_pks", "data": {
             "agreement_id": str(agreement_id), "objects": objects,
             "document": {"number": str(row.get("pks_number", "")).strip(), "signed_on": iso["pks_date"],
@@ -421,6 +459,30 @@ def _bodies(row: dict[str, Any], own: str, kind: str | None, parties: Any, dates
             "funding": funding if amount is not None else []}
             | ({"legal_basis": str(row["legal_basis"]).strip()} if str(row.get("legal_basis") or "").strip() else {})})
     return bodies
+
+
+def _approvals(row: dict[str, Any], iso: dict[str, str | None], agreement_id: UUID) -> list[dict[str, Any]]:
+    """The region's DPRD approval and the central approvals (Kemendagri, Kemlu) the row records,
+    before its KSB: a KSDPL/KSDLL is signed only after them."""
+    found = []
+    if "dprd_number" in row or "dprd_date" in row:
+        found.append({"type": "agreement.record_dprd_approval", "data": {
+            "agreement_id": str(agreement_id), "decision_number": str(row.get("dprd_number", "")).strip(),
+            "approved_on": iso["dprd_date"]}})
+    for authority in ("kemendagri", "kemlu"):
+        if f"{authority}_number" in row or f"{authority}_date" in row:
+            found.append({"type": "agreement.record_central_approval", "data": {
+                "agreement_id": str(agreement_id), "authority": authority,
+                "letter_number": str(row.get(f"{authority}_number", "")).strip(),
+                "approved_on": iso[f"{authority}_date"]}})
+    return found
+
+
+def slot(submission: Submission) -> str:
+    """Which step of its row a submission is: its type, and for a central approval its authority
+    (a row may record both)."""
+    authority = getattr(submission.data, "authority", None)
+    return f"{submission.type}#{authority}" if authority else submission.type
 
 
 HEAD_TITLES = ("kepala daerah", "gubernur", "bupati", "wali kota", "walikota")
@@ -443,7 +505,7 @@ def _signatory(row: dict[str, Any], own: str) -> dict[str, Any]:
 
 
 def _row_error(type: str, error: dict[str, Any]) -> RowError:
-    """A model's field error as the column of the register it came from."""
+    """A model's field error as the column of the register it came from (`type`: the step's slot)."""
     path = [str(p) for p in error["loc"][2:] if not str(p).isdigit()]
     if not path and (named := re.match(r"([a-z_]+): ", error["msg"])):  # a rule across fields names its field
         path = [named.group(1)]
@@ -505,4 +567,15 @@ GUIDE = {
                 " kosong: Kepala Daerah. KSB hanya sah ditandatangani kepala daerah.",
     "power_of_attorney": "Opsional. Nomor surat kuasa bila PKS ditandatangani atas kuasa kepala daerah.",
     "legal_basis": "Untuk PKS tanpa KSB sebelumnya: dasar hukumnya (mis. Perda 3/2019).",
+    "mandatory": "Untuk KSDD: Wajib atau Sukarela.",
+    "partner_category": "Untuk KSDPK: BUMN, BUMD, Badan usaha swasta, Perguruan tinggi, Media massa,"
+                        " Organisasi kemasyarakatan, LSM atau Lainnya.",
+    "plan": "Untuk PKS yang didanai APBD: RKPD atau RPJMD, dokumen perencanaan yang memuat programnya.",
+    "program": "Untuk PKS yang didanai APBD: nama program dalam RKPD/RPJMD.",
+    "dprd_number": "Bila ada: nomor keputusan persetujuan DPRD daerah ini.",
+    "dprd_date": "Tanggal persetujuan DPRD.",
+    "kemendagri_number": "Untuk KSDPL/KSDLL: nomor surat persetujuan Menteri Dalam Negeri.",
+    "kemendagri_date": "Tanggal persetujuan Kemendagri.",
+    "kemlu_number": "Untuk KSDPL/KSDLL: nomor surat koordinasi/persetujuan Kementerian Luar Negeri.",
+    "kemlu_date": "Tanggal persetujuan Kemlu.",
 }

@@ -26,7 +26,6 @@ from ksd_contracts.envelope import Envelope, event_type, format_time
 from ksd_contracts.events import (
     AFFAIRS_DECLARED,
     AGREEMENT_PROPOSED,
-    CORRECTED,
     MAPPING_FLAGGED,
     POTENTIALS_DECLARED,
     SUBMISSION_REJECTED,
@@ -49,12 +48,22 @@ def short_type(event_type: str) -> str:
 
 def _step(event: Envelope) -> Step:
     data = event.data
-    return {
+    step = {
         "event_id": str(event.id), "sequence": event.sequence, "type": short_type(event.type),
         "recorded_at": format_time(event.time), "legal_date": lifecycle.legal_date(data),
         "submitted_by": data.get("submitted_by"), "submission_id": data.get("submission_id"),
         "source": event.source, "flags": list(data.get("flags") or []), "data": data,
     }
+    if event.type == SUBMISSION_REJECTED:
+        step |= {"refused": True, "reasons": list(data.get("reasons") or []),
+                 "submission_type": data["submission_type"]}
+    return step
+
+
+def refused(step: Step) -> bool:
+    """A submission the agreement service refused: on the timeline, with its rules, so the region and
+    auditors see every attempt on the record; no fold reads it (it changed nothing)."""
+    return bool(step.get("refused"))
 
 
 # --- the fold: one small function per step type --------------------------------------------------
@@ -121,7 +130,8 @@ FOLD: dict[str, Callable[[Terms, dict[str, Any]], None]] = {
     "amended": _amended, "terminated": _terminated, "progress_reported": _progress_reported,
     **{step: _no_change for step in ("tkksd_reviewed", "offered", "offer_responded", "ksb_signed", "dprd_approved",
                                      "central_approved", "extended", "started", "expired", "report_overdue",
-                                     "corrected", "withdrawn", "dispute_raised", "dispute_settled")},
+                                     "corrected", "withdrawn", "dispute_raised", "dispute_settled",
+                                     "submission_rejected")},
 }
 
 EMPTY_TERMS: Terms = {"end_reason": None, "funding": [], "value_idr": 0, "reports": [], "last_report_on": None,
@@ -134,7 +144,7 @@ def _legal(timeline: list[Step]) -> Terms:
     history's clock, the stage changes and the reports owed, each a dated list for SQL."""
     facts: LegalFacts | None = None
     clock = ""
-    for step in timeline:
+    for step in (s for s in timeline if not refused(s)):
         kind = event_type("agreement", step["type"])
         facts = lifecycle.record(facts, kind, step["data"])
         day = lifecycle.clock_date(kind, step["data"])
@@ -180,22 +190,26 @@ def _supersede(timeline: list[Step], correction: Step) -> list[Step]:
 
 def project(record: AgreementRecord | None, event: Envelope) -> AgreementRecord | None:
     """The compiled record of an agreement after one more of its events; None when the event
-    belongs to no agreement on the register (e.g. the rejection of a first proposal)."""
+    belongs to no agreement on the register (e.g. the rejection of a first proposal). A refused
+    submission of an agreement is a step of its timeline, marked `refused`."""
     if record is None and event.type != AGREEMENT_PROPOSED:
         return None
     if record is not None and event.sequence is not None and event.sequence <= record["version"]:
         return record  # already folded in (a rebuild over a live table, or a redelivery)
-    if event.type == SUBMISSION_REJECTED or short_type(event.type) not in FOLD:
+    if short_type(event.type) not in FOLD:
         return {**record, "version": event.sequence} if record is not None else None
-    step = _step(event)
-    timeline = [*record["timeline"]] if record is not None else []
-    if event.type == CORRECTED:
-        timeline = _supersede(timeline, step)
-    timeline.append(step)
-    return _compiled(timeline, event.sequence or len(timeline))
+    timeline = extend(record["timeline"] if record is not None else [], _step(event))
+    return compile_record(timeline, event.sequence or len(timeline))
 
 
-def _compiled(timeline: list[Step], version: int) -> AgreementRecord:
+def extend(timeline: list[Step], step: Step) -> list[Step]:
+    """The timeline with one more step: a correction marks the step it supersedes, which stays.
+    `project` extends as events arrive; an audit extends with the steps recorded by a date."""
+    marked = _supersede(timeline, step) if step["type"] == "corrected" else timeline
+    return [*marked, step]
+
+
+def compile_record(timeline: list[Step], version: int) -> AgreementRecord:
     return {**compile_terms(timeline), "version": version, "first_recorded_at": timeline[0]["recorded_at"],
             "timeline": timeline}
 
@@ -203,7 +217,7 @@ def _compiled(timeline: list[Step], version: int) -> AgreementRecord:
 def refolded(record: AgreementRecord) -> AgreementRecord:
     """A record an older fold compiled, compiled again from its own timeline (which keeps every
     step's data): what `project` gives today for the same events."""
-    return _compiled(record["timeline"], record["version"])
+    return compile_record(record["timeline"], record["version"])
 
 
 # --- region facts and flags from ksd.mapping.events ------------------------------------------------

@@ -413,15 +413,15 @@ async def recount(conn: asyncpg.Connection) -> None:
         await conn.execute(RECOUNT)
 
 
-async def refold(pool: asyncpg.Pool, chunk: int = 1000) -> int:
-    """Compile again, from their own timelines, the records an older fold wrote (`FOLD_VERSION`),
-    then recount: a corrected rule reaches the read models in place, without replaying the topics;
-    the number of records refolded. Each chunk is saved only where the record is still at the
-    version it was compiled from."""
+async def refold(pool: asyncpg.Pool, chunk: int = 1000, *, everything: bool = False) -> int:
+    """Compile again, from their own timelines, the records an older fold wrote (`FOLD_VERSION`;
+    every record, `everything`), then recount: a corrected rule reaches the read models in place,
+    without replaying the topics; the number of records refolded. Each chunk is saved only where the
+    record is still at the version it was compiled from."""
     async with pool.acquire() as conn:
         stale = [r["agreement_id"] for r in await conn.fetch(
             "SELECT agreement_id FROM agreements WHERE coalesce((record->>'fold_version')::int, 0) < $1",
-            FOLD_VERSION)]
+            FOLD_VERSION + everything)]
     for start in range(0, len(stale), chunk):
         async with pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch("SELECT record FROM agreements WHERE agreement_id = ANY($1::uuid[])",

@@ -7,17 +7,12 @@ The commands are in `ksd_tools.audit.commands` (verify, checkpoint) and `.rebuil
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, timezone
-
-WIB = timezone(timedelta(hours=7), "WIB")
+from datetime import datetime
 
 
 def as_of(text: str) -> datetime:
     """An RFC 3339 time (UTC when it names no zone), or a date: the end of that day in WIB, the
-    platform's legal calendar."""
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        moment = datetime.fromisoformat(text)
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return datetime.combine(day + timedelta(days=1), time(), WIB) - timedelta(microseconds=1)
+    platform's legal calendar (`ksd_common.params.instant`, as the API reads it)."""
+    from ksd_common.params import instant  # imported when the option is given: `ksd --help` stays light
+
+    return instant(text)

@@ -14,11 +14,12 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from uuid import UUID, uuid5
+from uuid import UUID, uuid4, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ksd_contracts.envelope import GENESIS_HASH, Envelope, canonical_json, event_type
+from ksd_contracts.events import HISTORY_VERIFIED, HistoryVerified
 from ksd_contracts.topics import AUDIT_CHECKPOINTS, HISTORY
 from ksd_tools.audit.log import History, Progress, Record, create_topics, producer, read, reader, send_all, span, total
 
@@ -141,17 +142,36 @@ async def publish_checkpoints(history: History, day: date | None = None) -> list
     return new
 
 
-def rewritten_days(digests: DayDigests, checkpoints: Iterable[tuple[int, DayCheckpoint]],
+def rewritten_days(digests: DayDigests, checkpoints: Iterable[tuple[str, DayCheckpoint]],
                    topics: set[str]) -> list[str]:
-    """What each checkpoint of `topics` says against what the log holds now: one line per rewritten day."""
+    """What each checkpoint of `topics` (with where it is held) says against what the log holds
+    now: one line per rewritten day, the first day that differs first."""
     problems = []
-    for offset, said in checkpoints:
+    for held_in, said in sorted(checkpoints, key=lambda pair: (pair[1].day, pair[1].topic)):
         if said.topic not in topics:
             continue
         now = digests.checkpoint(said.topic, said.day)
         if now.digest != said.digest:
             problems.append(
                 f"{said.topic} on {said.day}: the log now holds {now.events} records with digest {now.digest[:16]}…;"
-                f" the checkpoint at offset {offset} of {AUDIT_CHECKPOINTS.name} says {said.events} records with"
-                f" digest {said.digest[:16]}…: that day was rewritten")
+                f" {held_in} says {said.events} records with digest {said.digest[:16]}…: that day was rewritten")
     return problems
+
+
+async def record_verification(history: History, verified: HistoryVerified) -> Envelope:
+    """Publish what a verification against a signed file found, for the audit report to show."""
+    subject = f"verification/{uuid4()}"
+    event = Envelope(source=SOURCE, type=HISTORY_VERIFIED, subject=subject, correlationid=uuid4().hex,
+                     data=verified.model_dump(mode="json")).chained(1, GENESIS_HASH)
+    await create_topics(history, [AUDIT_CHECKPOINTS])
+    out = producer(history)
+    await out.start()
+    try:
+        await send_all(out, history.name(AUDIT_CHECKPOINTS), [(event.to_kafka(), None)])
+    finally:
+        await out.stop()
+    return event
+
+
+def on_topic(offset: int) -> str:
+    return f"the checkpoint at offset {offset} of {AUDIT_CHECKPOINTS.name}"

@@ -16,7 +16,9 @@ from ksd_contracts import events
 from ksd_contracts.events import (
     AGREEMENT_EVENT_MODELS,
     CREDENTIAL_ISSUED,
+    HISTORY_VERIFIED,
     CredentialIssued,
+    HistoryVerified,
     Submitted,
 )
 from ksd_contracts.submissions import SUBMISSION_MODELS
@@ -42,7 +44,8 @@ RULES: dict[str, Rule] = {
     AGREEMENT_EVENTS.name: Rule(AGREEMENT_EVENT_MODELS, re.compile(r"/services/agreement")),
     MAPPING_EVENTS.name: Rule(events.MAPPING_EVENT_MODELS, re.compile(r"/services/mapping")),
     CREDENTIALS.name: Rule({CREDENTIAL_ISSUED: CredentialIssued}, re.compile(r"/admin/[a-z]+")),
-    AUDIT_CHECKPOINTS.name: Rule({CHECKPOINT_RECORDED: DayCheckpoint}, re.compile(re.escape(AUDIT_SOURCE))),
+    AUDIT_CHECKPOINTS.name: Rule({CHECKPOINT_RECORDED: DayCheckpoint, HISTORY_VERIFIED: HistoryVerified},
+                                 re.compile(re.escape(AUDIT_SOURCE))),
 }
 """By registry topic name. `/services/agreement` may not write submissions, a node may not write
 lifecycle events, and nobody but `ksd admin` announces credentials."""

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
 
 from pydantic import ValidationError
 
 from ksd_contracts.envelope import GENESIS_HASH, Envelope, EnvelopeError
 from ksd_contracts.topics import AUDIT_CHECKPOINTS, Topic
-from ksd_tools.audit.checkpoint import DayCheckpoint, DayDigests, recorded, rewritten_days
+from ksd_tools.audit.checkpoint import DayCheckpoint, DayDigests, on_topic, recorded, rewritten_days
 from ksd_tools.audit.log import History, Progress, Record, read, reader, span, total
 from ksd_tools.audit.rules import RULES, Rule
+from ksd_tools.audit.signing import SignedCheckpoints
 
 
 @dataclass(frozen=True)
@@ -140,16 +140,25 @@ class Report:
     seconds: float
     copies: int = 0
     """Redelivered identical copies (see Chains.copies)."""
+    rests_on: str | None = None
+    """The signed checkpoint file the result rests on, and the last day it covers."""
+
+    @property
+    def first_difference(self) -> str | None:
+        """The first rewritten day, as "<topic> on <day>"."""
+        return self.rewritten[0].split(":")[0] if self.rewritten else None
 
     @property
     def clean(self) -> bool:
         return self.finding is None and not self.rewritten
 
 
-async def verify(history: History, topics: list[Topic], *, checkpoints: bool = False) -> Report:
+async def verify(history: History, topics: list[Topic], *, checkpoints: bool = False,
+                 signed: SignedCheckpoints | None = None) -> Report:
     """Read `topics` from the earliest offset and check every record; stop at the first bad one.
-    With `checkpoints`, also recompute each checkpointed day and compare."""
-    verifier = Verifier(history, days=DayDigests() if checkpoints else None)
+    With `checkpoints`, also recompute each day checkpointed on the audit topic and compare; with
+    `signed`, each day of a signed checkpoint file (which a rewrite of the topics cannot reach)."""
+    verifier = Verifier(history, days=DayDigests() if checkpoints or signed else None)
     consumer = reader(history)
     await consumer.start()
     try:
@@ -164,7 +173,12 @@ async def verify(history: History, topics: list[Topic], *, checkpoints: bool = F
         await consumer.stop()
     rewritten: list[str] = []
     if verifier.days is not None and verifier.finding is None:
-        held: dict[tuple[str, date], tuple[int, DayCheckpoint]] = await recorded(history)
-        rewritten = rewritten_days(verifier.days, held.values(), {t.name for t in topics if t is not AUDIT_CHECKPOINTS})
+        held: list[tuple[str, DayCheckpoint]] = []
+        if checkpoints:
+            held += [(on_topic(offset), day) for offset, day in (await recorded(history)).values()]
+        if signed:
+            held += [(f"the signed file {signed.path.name} ({signed.signed_at})", day) for day in signed.checkpoints]
+        rewritten = rewritten_days(verifier.days, held, {t.name for t in topics if t is not AUDIT_CHECKPOINTS})
+    rests_on = f"{signed.path.name}, signed {signed.signed_at}, last day {signed.last_day}" if signed else None
     return Report(verifier.finding, dict(verifier.counts), sum(len(c.heads) for c in verifier.chains.values()),
-                  rewritten, progress.seconds, sum(c.copies for c in verifier.chains.values()))
+                  rewritten, progress.seconds, sum(c.copies for c in verifier.chains.values()), rests_on)

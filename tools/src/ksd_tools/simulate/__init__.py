@@ -10,32 +10,39 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import date
 
-from ksd_agreement.domain import reconciliation_key
+from ksd_agreement.domain import param, reconciliation_key
 from ksd_common.settings import settings
 from ksd_tools.simulate.plan import Step, Track, Workload, workload
 from ksd_tools.simulate.runner import run
 
-__all__ = ["Step", "Track", "Workload", "proposals", "run", "run_command", "workload"]
+__all__ = ["Step", "Track", "Workload", "proposals", "run", "run_command", "workload", "would_join"]
 
 
 def proposals(count: int, seed: int) -> list[Step]:
     """The first valid proposal of each of `count` lifecycles, initiated in turn by every one of the
     546 governments: independent submissions, each a new agreement, for the benches' load (so
     `546 * k` of them is a deadline burst of k from every node). A proposal that the agreement
-    service would join to an earlier one as the other side's report (the same reconciliation key)
-    is left out, so each of them opens its own agreement."""
+    service could join to an earlier one as the other side's report (`would_join`) is left out, so
+    each of them opens its own agreement."""
     work = workload(count, seed)
     first = [next(s for s in t.steps if s.type == "agreement.propose" and s.expect == "applied")
              for t in work.tracks if t.name.startswith("a")]
-    seen: set[str] = set()
-    kept = []
+    kept: list[Step] = []
     for step in first:
-        key = reconciliation_key(step.data)
-        if key is None or key not in seen:
+        if not any(would_join(step, earlier) for earlier in kept):
             kept.append(step)
-        seen.add(key or "")
     return kept
+
+
+def would_join(step: Step, earlier: Step) -> bool:
+    """Whether the agreement service could take `step` as the other side's report of `earlier`: one
+    reconciliation key, another region, dated within the window (`join_target`)."""
+    key = reconciliation_key(step.data)
+    days = abs((date.fromisoformat(step.data["initiated_on"]) - date.fromisoformat(earlier.data["initiated_on"])).days)
+    return (key is not None and key == reconciliation_key(earlier.data) and step.node != earlier.node
+            and days <= param("reconciliation.ambiguous", "window_days"))
 
 
 def run_command(args: argparse.Namespace) -> None:

@@ -12,15 +12,6 @@ const moment = new Intl.DateTimeFormat("id-ID", { day: "numeric", month: "short"
   minute: "2-digit", timeZone: "Asia/Jakarta" });
 const $ = (id) => document.getElementById(id);
 
-// Names of the lifecycle's steps on an agreement's timeline (event types; the summary names stages).
-const STEP = {
-  proposed: "Inisiasi", party_reported: "Dilaporkan pihak lain", tkksd_reviewed: "Kajian TKKSD",
-  offered: "Surat penawaran", offer_responded: "Jawaban penawaran", ksb_signed: "Penandatanganan KSB",
-  dprd_approved: "Persetujuan DPRD", central_approved: "Persetujuan pusat", pks_signed: "Penandatanganan PKS",
-  amended: "Perubahan (adendum)", extended: "Perpanjangan", terminated: "Berakhir", progress_reported: "Laporan/evaluasi",
-  corrected: "Koreksi", started: "Mulai berlaku", expired: "Kedaluwarsa", report_overdue: "Laporan terlambat",
-  withdrawn: "Penarikan catatan",
-};
 // What each `indicator` of GET /v1/agreements lists, as the page titles it.
 const INDICATOR = {
   offered: "Sudah ditawarkan", accepted: "Penawaran diterima", ksb: "KSB ditandatangani", pks: "PKS ditandatangani",
@@ -412,11 +403,12 @@ async function detail(id, live) {
   ];
   $("detail-terms").innerHTML = terms.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v || "–"}</dd>`).join("");
   $("timeline").querySelector("tbody").innerHTML = record.timeline.map((s) =>
-    `<tr class="${s.superseded_by ? "superseded" : ""}"><td>${esc(s.sequence)}</td><td>${esc(STEP[s.type] || s.type)}</td>` +
+    `<tr class="${s.superseded_by ? "superseded" : ""}"><td>${esc(s.sequence)}</td><td>${esc(named("steps", s.type))}</td>` +
     `<td class="date">${esc(dateText(s.legal_date))}</td><td class="date">${esc(moment.format(new Date(s.recorded_at)))} WIB</td>` +
     `<td>${esc(s.submitted_by ? regionName(s.submitted_by) + " (" + s.submitted_by + ")" : "sistem")}</td>` +
     `<td>${s.flags.map((f) => `<span class="flag" title="${esc(f.rule)}">${esc(named("flags", f.rule))}</span>`).join(" ")}` +
-    `${s.superseded_by ? " dikoreksi" : ""}</td></tr>`).join("");
+    `${s.superseded_by ? " dikoreksi" : ""}` +
+    `${s.refused ? `<span class="refused">DITOLAK</span> ${esc(s.reasons.map((r) => r.rule + ": " + r.detail).join("; "))}` : ""}</td></tr>`).join("");
   $("message").textContent = "";
 }
 
