@@ -226,13 +226,13 @@ def test_a_ksdd_between_kupang_city_and_kupang_regency_is_valid() -> None:
 def test_an_unknown_region_code_is_rejected_on_parties() -> None:
     errors = rejection(propose(parties=[{"type": "region", "code": KUPANG_CITY}, {"type": "region", "code": "53.99"}]))
     assert list(errors) == ["parties"]
-    assert "unknown region code '53.99'" in errors["parties"]
+    assert "kode wilayah '53.99' tidak dikenal" in errors["parties"]
 
 
 def test_an_administrative_jakarta_unit_cannot_be_a_party() -> None:
     errors = rejection(propose(parties=[{"type": "region", "code": "31"}, {"type": "region", "code": "31.71"}]))
     assert list(errors) == ["parties"]
-    assert "31.71" in errors["parties"] and "administrative" in errors["parties"]
+    assert "31.71" in errors["parties"] and "administratif" in errors["parties"]
 
 
 def test_the_province_of_dki_jakarta_can_be_a_party() -> None:
@@ -302,7 +302,7 @@ def test_any_autonomous_regions_may_form_a_ksdd(codes: list[str]) -> None:
 @given(st.sampled_from(AUTONOMOUS), st.sampled_from(sorted(ADMINISTRATIVE_UNITS)))
 def test_no_administrative_unit_may_be_a_party(partner: str, unit: str) -> None:
     errors = rejection(propose(parties=[{"type": "region", "code": partner}, {"type": "region", "code": unit}]))
-    assert "administrative" in errors["parties"]
+    assert "administratif" in errors["parties"]
 
 
 @given(st.sampled_from(["\x00", "\x07", "\x1b", "\x7f"]), st.sampled_from(["title", "objects"]))

@@ -24,15 +24,15 @@ Name = Annotated[str, Field(min_length=2, max_length=300)]
 def _known_region(code: str) -> str:
     found = region(code)
     if found is None:
-        raise ValueError(f"unknown region code {code!r} (Kepmendagri codes: NN or NN.NN)")
+        raise ValueError(f"kode wilayah {code!r} tidak dikenal (kode Kepmendagri: NN atau NN.NN)")
     if code not in autonomous_codes():
-        raise ValueError(f"{code} {found.name} is an administrative unit, not an autonomous region")
+        raise ValueError(f"{code} {found.name} adalah wilayah administratif, bukan daerah otonom")
     return code
 
 
 def _known_urusan(code: str) -> str:
     if code not in urusan():
-        raise ValueError(f"unknown urusan code {code!r} (see GET /v1/urusan)")
+        raise ValueError(f"kode urusan {code!r} tidak dikenal (lihat GET /v1/urusan)")
     return code
 
 
@@ -55,7 +55,7 @@ def _not_future(day: date, info: ValidationInfo) -> date:
         return day
     today = info.context["today"] or today_wib()
     if day > today:
-        raise ValueError(f"date {day.isoformat()} is in the future (today is {today.isoformat()})")
+        raise ValueError(f"tanggal {day.isoformat()} ada di masa depan (hari ini {today.isoformat()})")
     return day
 
 
@@ -102,7 +102,7 @@ class Strict(BaseModel):
     @classmethod
     def _typed_text(cls, value: Any) -> Any:
         if (at := control_characters_at(value)) is not None:
-            raise ValueError(f"{at or 'a field name'}: control characters (other than tab and line breaks)"
+            raise ValueError(f"{at or 'nama kolom'}: karakter kendali (selain tab dan ganti baris)"
                              " are not allowed")
         return value
 
@@ -157,7 +157,7 @@ class Signatory(Strict):
     @model_validator(mode="after")
     def _kuasa_has_letter(self) -> Signatory:
         if self.capacity == "kuasa" and not self.power_of_attorney:
-            raise ValueError("power_of_attorney: an official signing under kuasa needs the surat kuasa number")
+            raise ValueError("power_of_attorney: pejabat yang menandatangani atas kuasa perlu nomor surat kuasa")
         return self
 
 
@@ -209,16 +209,16 @@ class AgreementPropose(Strict):
     def _parties_fit_kind(self) -> AgreementPropose:
         regions = [p for p in self.parties if isinstance(p, RegionParty)]
         if not regions:
-            raise ValueError("parties: at least one party must be a region")
+            raise ValueError("parties: paling sedikit satu pihak harus daerah")
         if len({p.code for p in regions}) != len(regions):
-            raise ValueError("parties: a region is listed twice")
+            raise ValueError("parties: satu daerah tercantum dua kali")
         partner = _PARTNER_OF_KIND[self.kind]
         if partner == "region" and len(regions) < 2:
-            raise ValueError("parties: a KSDD needs at least two regions")
+            raise ValueError("parties: KSDD memerlukan paling sedikit dua daerah")
         if partner != "region" and not any(p.type == partner for p in self.parties):
-            raise ValueError(f"parties: a {self.kind.value} needs a party of type {partner!r}")
+            raise ValueError(f"parties: {self.kind.value} memerlukan pihak berjenis {partner!r}")
         if self.mandatory is not None and self.kind is not Kind.KSDD:
-            raise ValueError("mandatory: only a KSDD is wajib or sukarela")
+            raise ValueError("mandatory: hanya KSDD yang wajib atau sukarela")
         return self
 
     @property
@@ -306,7 +306,7 @@ class RecordPks(AgreementStep):
     @model_validator(mode="after")
     def _dates_in_order(self) -> RecordPks:
         if self.end_on < self.start_on:
-            raise ValueError("end_on: the end date is before the start date")
+            raise ValueError("end_on: tanggal berakhir sebelum tanggal mulai")
         return self
 
 
@@ -324,7 +324,7 @@ class AmendmentChanges(Strict):
     @model_validator(mode="after")
     def _something(self) -> AmendmentChanges:
         if not self.model_fields_set:
-            raise ValueError("changes: name at least one term that changes")
+            raise ValueError("changes: sebutkan paling sedikit satu ketentuan yang berubah")
         return self
 
 
@@ -347,7 +347,7 @@ class Extend(AgreementStep):
     @model_validator(mode="after")
     def _dates_in_order(self) -> Extend:
         if self.end_on < self.start_on:
-            raise ValueError("end_on: the end date is before the start date")
+            raise ValueError("end_on: tanggal berakhir sebelum tanggal mulai")
         return self
 
 
@@ -470,7 +470,7 @@ class RegionDeclareCooperableAffairs(RegionStep):
     @model_validator(mode="after")
     def _something(self) -> RegionDeclareCooperableAffairs:
         if not self.offers and not self.needs:
-            raise ValueError("offers: declare at least one affair offered or needed")
+            raise ValueError("offers: nyatakan paling sedikit satu urusan yang ditawarkan atau dibutuhkan")
         return self
 
 
@@ -482,7 +482,7 @@ class RegionDeclareNeighbours(RegionStep):
     @model_validator(mode="after")
     def _not_itself(self) -> RegionDeclareNeighbours:
         if self.region in self.neighbours:
-            raise ValueError("neighbours: a region does not border itself")
+            raise ValueError("neighbours: daerah tidak berbatasan dengan dirinya sendiri")
         return self
 
 

@@ -51,24 +51,62 @@ class Problem(Exception):
         return JSONResponse(self.body(), status_code=self.status, media_type=MEDIA_TYPE, headers=self.headers)
 
 
+PESAN: dict[str, str] = {
+    "missing": "wajib diisi",
+    "extra_forbidden": "kolom ini tidak dikenal",
+    "string_type": "harus teks", "int_type": "harus bilangan bulat", "int_parsing": "harus bilangan bulat",
+    "int_from_float": "harus bilangan bulat", "float_parsing": "harus angka", "bool_type": "harus true atau false",
+    "bool_parsing": "harus true atau false", "list_type": "harus daftar", "dict_type": "harus objek",
+    "model_type": "harus objek", "model_attributes_type": "harus objek",
+    "uuid_type": "harus UUID", "uuid_parsing": "bukan UUID yang sah",
+    "date_type": "harus tanggal YYYY-MM-DD", "date_parsing": "bukan tanggal YYYY-MM-DD yang ada di kalender",
+    "date_from_datetime_parsing": "bukan tanggal YYYY-MM-DD yang ada di kalender",
+    "date_from_datetime_inexact": "tanggal saja, tanpa jam", "datetime_parsing": "bukan waktu RFC 3339",
+    "string_too_short": "paling sedikit {min_length} karakter",
+    "string_too_long": "paling banyak {max_length} karakter",
+    "too_short": "paling sedikit {min_length} butir", "too_long": "paling banyak {max_length} butir",
+    "string_pattern_mismatch": "tidak sesuai pola {pattern}",
+    "literal_error": "harus salah satu dari: {expected}", "enum": "harus salah satu dari: {expected}",
+    "greater_than": "harus lebih dari {gt}", "greater_than_equal": "paling kecil {ge}",
+    "less_than": "harus kurang dari {lt}", "less_than_equal": "paling besar {le}",
+    "union_tag_invalid": "jenis {tag} tidak dikenal; salah satu dari: {expected_tags}",
+    "union_tag_not_found": "tentukan jenisnya ({discriminator})",
+    "json_invalid": "bukan JSON yang sah",
+}
+"""pydantic's own errors in Bahasa Indonesia, by their `type` (the `code` a machine reads); the
+rules of our models already say theirs in Bahasa Indonesia (`ValueError` texts)."""
+
+
+def _pesan(error: Any) -> str:
+    template = PESAN.get(error["type"])
+    if template is None:
+        return str(error["msg"]).removeprefix("Value error, ")
+    try:
+        return template.format(**(error.get("ctx") or {})).replace("' or '", "' atau '")
+    except (KeyError, IndexError):
+        return str(error["msg"])
+
+
 def field_errors(
     error: ValidationError | RequestValidationError, prefix: Sequence[str | int] = ()
 ) -> list[dict[str, Any]]:
-    """Each pydantic error as {loc, msg, code}, without pydantic's internal noise."""
+    """Each pydantic error as {loc, msg, code}, its message in Bahasa Indonesia, without pydantic's
+    internal noise."""
     return [
         {"loc": [*prefix, *[p for p in e["loc"] if not str(p).startswith("function-")]],
-         "msg": e["msg"].removeprefix("Value error, "), "code": e["type"]}
+         "msg": _pesan(e), "code": e["type"]}
         for e in error.errors()
     ]
 
 
 def invalid(errors: list[dict[str, Any]]) -> Problem:
-    fields = ", ".join(sorted({".".join(map(str, e["loc"])) for e in errors})) or "the request"
-    return Problem(422, "validation", "The submission is not valid", f"Check {fields}.", errors)
+    fields = ", ".join(sorted({".".join(map(str, e["loc"])) for e in errors})) or "permintaan"
+    return Problem(422, "validation", "Permintaan tidak valid", f"Periksa {fields}: `errors` menyebut aturannya.",
+                   errors)
 
 
 def forbidden(detail: str) -> Problem:
-    return Problem(403, "forbidden", "Not allowed", detail)
+    return Problem(403, "forbidden", "Tidak diizinkan", detail)
 
 
 RETRY_AFTER_SECONDS = 5

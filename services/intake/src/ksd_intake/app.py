@@ -35,11 +35,11 @@ async def _json_body(request: Request, limit: int = MAX_BODY_BYTES) -> Any:
     try:
         return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
-        raise Problem(400, "malformed-json", "Malformed JSON", f"The body is not JSON: {error}") from None
+        raise Problem(400, "malformed-json", "JSON rusak", f"Isi permintaan bukan JSON yang sah: {error}") from None
 
 
 def _too_large(limit: int) -> Problem:
-    return Problem(413, "too-large", "Body too large", f"This body is at most {limit} bytes.")
+    return Problem(413, "too-large", "Isi terlalu besar", f"Isi permintaan ini paling besar {limit} byte.")
 
 
 ANSWERS: dict[int | str, dict[str, Any]] = {

@@ -156,5 +156,5 @@ def check_idempotency_key(key: str | None) -> str:
 
 
 def idempotency_conflict(existing_id: UUID) -> Problem:
-    return Problem(409, "idempotency-conflict", "Idempotency-Key reused",
-                   f"This key was used for another request (submission {existing_id}); use a new key.")
+    return Problem(409, "idempotency-conflict", "Idempotency-Key sudah dipakai",
+                   f"Kunci ini sudah dipakai untuk permintaan lain (pengajuan {existing_id}); pakai kunci baru.")

@@ -209,9 +209,10 @@ def _rows(raw: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, dict[str,
         if header is None:
             header = [header_field(c) for c in cells]
             if "title" not in header:
-                raise Problem(422, "validation", "Not a register", "No `Judul Kerja Sama` column in the first row.",
-                              [{"loc": ["file", "header"], "code": "header", "msg": "the first non-empty row must"
-                                " be the header (download GET /v1/imports/template.xlsx)"}])
+                raise Problem(422, "validation", "Bukan register",
+                              "Baris pertama tidak memuat kolom `Judul Kerja Sama`.",
+                              [{"loc": ["file", "header"], "code": "header", "msg": "baris pertama yang berisi harus"
+                                " judul kolom (unduh templat: GET /v1/imports/template.xlsx)"}])
             continue
         yield number, {name: value for name, value in zip(header, cells, strict=False) if name and not _blank(value)}
 
@@ -227,8 +228,8 @@ def _csv_rows(upload: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
         delimiter = ";" if first.count(";") > first.count(",") else ","
         yield from enumerate(csv.reader(_chain([first], text), delimiter=delimiter), start=1)
     except UnicodeDecodeError as error:
-        raise Problem(422, "validation", "Not UTF-8", f"Save the CSV as UTF-8: {error}",
-                      [{"loc": ["file"], "code": "encoding", "msg": "the CSV must be UTF-8"}]) from None
+        raise Problem(422, "validation", "Bukan UTF-8", f"Simpan CSV sebagai UTF-8: {error}",
+                      [{"loc": ["file"], "code": "encoding", "msg": "CSV harus UTF-8"}]) from None
 
 
 def _chain(first: list[str], rest: Iterable[str]) -> Iterator[str]:
@@ -242,8 +243,9 @@ def _xlsx_rows(upload: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
     try:
         workbook = load_workbook(upload, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
-        raise Problem(422, "validation", "Not a workbook", f"The file is neither CSV nor XLSX: {error}",
-                      [{"loc": ["file"], "code": "file_type", "msg": "must be a .csv or .xlsx register"}]) from None
+        raise Problem(422, "validation", "Bukan buku kerja", f"Berkas ini bukan CSV maupun XLSX: {error}",
+                      [{"loc": ["file"], "code": "file_type",
+                        "msg": "register harus berkas .csv atau .xlsx"}]) from None
     try:
         for number, cells in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
             yield number, list(cells)
