@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     agreement_port: int = 8082
     mapping_port: int = 8083
     reporting_port: int = 8084
+    # Where a browser reaches mapping's API (the dashboard's partner suggestions, served by mapping
+    # itself); unset: the dashboard's own host at mapping_port.
+    mapping_public_url: str | None = None
     # Consumer group prefix: tests run a second platform beside a live one under another prefix.
     group_prefix: str = "ksd"
     # Batch consumers: how many records at most, and how long to wait to fill a batch.

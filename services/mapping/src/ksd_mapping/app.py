@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from ksd_common.auth import CallerDep, RegionInPath, found_in_scope
@@ -116,6 +117,9 @@ SPEC = ServiceSpec(
     authenticates=True,
 )
 app = build(SPEC)
+# The directorate's dashboard (served by reporting, another origin) asks for partner suggestions
+# here. Any origin may read: the bearer token is sent by the page itself and no cookie is honoured.
+app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["Authorization"])
 
 
 def main() -> None:

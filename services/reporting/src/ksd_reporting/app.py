@@ -22,6 +22,7 @@ from ksd_contracts.submissions import FundingSource, Kind, today_wib
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
 from ksd_reporting import audit_api, exports, handlers, store
 from ksd_reporting.digest import digest as read_model_digest
+from ksd_reporting.regions import router as mapping_router
 
 router = APIRouter(tags=["reporting"])
 AsOf = Annotated[IsoDay | None, Query(description=(
@@ -151,7 +152,7 @@ SPEC = ServiceSpec(
         Consumes(AGREEMENT_EVENTS, handlers.apply_agreement_events, "Lifecycle events for the read models."),
         Consumes(MAPPING_EVENTS, handlers.apply_mapping_events, "TKKSD decrees, mappings and flags of regions."),
     ],
-    routers=[router, audit_api.router],
+    routers=[router, audit_api.router, mapping_router],
     authenticates=True,
     refold=store.refold,
 )

@@ -298,7 +298,7 @@ async def summary(pool: asyncpg.Pool, scope: str | None, horizon: Horizon) -> di
             **await _counted(conn, scope, horizon.as_of), **indicators,
         }
         result["regions"] = await _completeness(conn, scope, set(result["by_region"]))
-    result["names"] = {**_names([*_governments(scope), *result["by_region"], *result["by_province"]]),
+    result["names"] = {**_names([*governments(scope), *result["by_region"], *result["by_province"]]),
                        **labels.names(list(result["foreign_by_country"]))}
     return result
 
@@ -434,22 +434,24 @@ async def refold(pool: asyncpg.Pool, chunk: int = 1000, *, everything: bool = Fa
     return len(stale)
 
 
-def _governments(scope: str | None) -> list[str]:
+def governments(scope: str | None) -> list[str]:
+    """The autonomous governments a scope covers (the nation's 546, a province with its
+    regencies/cities, one region): completeness here, the console's mapping pages (regions.py)."""
     return sorted(c for c in autonomous_codes() if scope is None or in_scope(scope, c))
 
 
 async def _completeness(conn: asyncpg.Connection, scope: str | None, cooperating: set[str]) -> dict[str, Any]:
     """TKKSD decrees, mappings and cooperation over the autonomous governments in scope, per province
     (a rate like DHIS2's reporting rates): the province itself and its autonomous regencies/cities."""
-    governments = _governments(scope)
+    codes = governments(scope)
     facts = {r["region"]: r for r in await conn.fetch(
         "SELECT region, tkksd_decree IS NOT NULL AS tkksd, affairs_declared_on IS NOT NULL AS mapped"
-        " FROM region_facts WHERE region = ANY($1::text[])", governments)}
-    without_tkksd = [c for c in governments if not (c in facts and facts[c]["tkksd"])]
-    without_mapping = [c for c in governments if not (c in facts and facts[c]["mapped"])]
-    without_cooperation = [c for c in governments if c not in cooperating]
+        " FROM region_facts WHERE region = ANY($1::text[])", codes)}
+    without_tkksd = [c for c in codes if not (c in facts and facts[c]["tkksd"])]
+    without_mapping = [c for c in codes if not (c in facts and facts[c]["mapped"])]
+    without_cooperation = [c for c in codes if c not in cooperating]
     per_province: dict[str, dict[str, Any]] = {}
-    for code in governments:
+    for code in codes:
         entry = per_province.setdefault(regions()[code].province_code,
                                         {"governments": 0, "tkksd": 0, "mapping": 0, "cooperating": 0})
         entry["governments"] += 1
@@ -459,7 +461,7 @@ async def _completeness(conn: asyncpg.Connection, scope: str | None, cooperating
     for entry in per_province.values():
         for name in ("tkksd", "mapping", "cooperating"):
             entry[f"{name}_rate"] = round(entry[name] / entry["governments"], 4)
-    n = len(governments)
+    n = len(codes)
     return {
         "governments": n,
         "tkksd_rate": round((n - len(without_tkksd)) / n, 4) if n else None,
