@@ -152,7 +152,7 @@ def build() -> History:
     a5 = _agreement("KSDD", "Pengembangan pelabuhan Tarakan dan Balikpapan",
                     [_region("65.71"), _region("64.71")], ["2.15"], "2021-01-01", "65.71", mandatory=False)
     a5.add(ev.PARTY_REPORTED, {"region": "64.71", "submission_type": "agreement.propose",
-                               "flags": [{"rule": "party.dates_disagree", "detail": "initiated_on 2021-01-05"}]},
+                               "flags": [{"rule": "party.report_differs", "detail": "initiated_on 2021-01-05"}]},
            submitted_by="64.71")
     a5.add(ev.KSB_SIGNED, {"document": _document("09/KSB/2021", "2021-02-01")}, submitted_by="65.71")
     a5.add(ev.PKS_SIGNED, _pks("10/PKS/2021", "2021-03-01", "2021-03-01", "2026-03-01", []), submitted_by="65.71")
@@ -220,7 +220,7 @@ EXPECTED_DELTA: dict[str, Any] = {
     "foreign_by_partner": {"Sabah Tourism Board": 1},
     "value_by_urusan_idr": {"2.11": 500_000_000, "1.03": 1_250_000_000, "3.26": 2_000_000_000},
     "value_by_funding_source_idr": {"apbd": 750_000_000, "pihak_ketiga": 1_000_000_000, "apbn": 2_000_000_000},
-    "flags_by_rule": {"ksb.without_tkksd": 1, "pks.no_plan_reference": 1, "party.dates_disagree": 1,
+    "flags_by_rule": {"ksb.without_tkksd": 1, "pks.no_plan_reference": 1, "party.report_differs": 1,
                       "pks.without_ksb": 1, "urusan.outside_mapping": 1,
                       "ksdd.wajib_without_confirmed_border": 2},  # a1 and a2, raised by the mapping service
     "funnel": {"offered": 2, "accepted": 1, "ksb": 5, "pks": 5, "running": 2},
