@@ -166,6 +166,6 @@ def country(code: str) -> str:
 def names(countries: list[str]) -> dict[str, dict[str, str]]:
     """The tables a page needs to name every code it shows."""
     return {"statuses": {str(k): v for k, v in STATUSES.items()}, "kinds": {str(k): v for k, v in KINDS.items()},
-            "steps": STEPS,
+            "steps": STEPS, "rules": {rule: what for rule, (what, _) in RULES.items()},
             "funding": FUNDING, "partner_categories": PARTNER_CATEGORIES, "flags": FLAGS,
             "countries": {c: country(c) for c in sorted(set(countries))}}

@@ -408,7 +408,8 @@ async function detail(id, live) {
     `<td>${esc(s.submitted_by ? regionName(s.submitted_by) + " (" + s.submitted_by + ")" : "sistem")}</td>` +
     `<td>${s.flags.map((f) => `<span class="flag" title="${esc(f.rule)}">${esc(named("flags", f.rule))}</span>`).join(" ")}` +
     `${s.superseded_by ? " dikoreksi" : ""}` +
-    `${s.refused ? `<span class="refused">DITOLAK</span> ${esc(s.reasons.map((r) => r.rule + ": " + r.detail).join("; "))}` : ""}</td></tr>`).join("");
+    `${s.refused ? `<span class="refused">DITOLAK</span> ${s.reasons.map((r) =>
+      `<span title="${esc(r.rule + ": " + r.detail)}">${esc(named("rules", r.rule))}</span>`).join("; ")}` : ""}</td></tr>`).join("");
   $("message").textContent = "";
 }
 
