@@ -7,6 +7,10 @@ it appears; one whose parameters the matrix cannot place fails the test until it
 Every role asks for a region and an agreement inside its scope and outside it: inside is answered,
 an outside region is 403, an outside agreement (or submission) is the same 404 as one that does not
 exist, and no answer carries an outside agreement's id or title.
+
+Every role is asked three times, as each kind of caller: a platform token (`ksd admin token
+create`), a person signed in to Keycloak, and a machine client of Keycloak on the
+client-credentials grant. Revoked ones of each kind are asked too, and are refused everywhere.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from conftest import SERVICES, Platform
+from conftest import SERVICES, Platform, ksd
 
 from ksd_tools.admin import wait_until_known
 
@@ -39,10 +43,13 @@ READS: dict[str, set[str]] = {
     "province": {"74", "74.71", "74.02", "74.03"},
     "directorate": {*REGIONS, "74.03", "53.01"},
     "auditor": {*REGIONS, "74.03", "53.01"},
+    "region_admin": {"74.71"},
 }
 """What each role's token (regency 74.71, province 74, the two national ones) may read, of the
 probes and of the agreements' parties."""
-BOUND = {"regency": "74.71", "province": "74", "directorate": None, "auditor": None}
+BOUND = {"regency": "74.71", "province": "74", "directorate": None, "auditor": None, "region_admin": "74.71"}
+KINDS = ("platform", "person", "machine")
+"""A platform token, a person of Keycloak, a machine client of Keycloak."""
 
 
 @dataclass(frozen=True)
@@ -151,11 +158,12 @@ def _expected(role: str, endpoint: Endpoint) -> list[tuple[str, dict[str, str], 
     raise AssertionError(f"{endpoint.name}: the matrix does not know how to scope it; place it here")
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("role", list(READS))
 async def test_each_role_reads_its_scope_and_nothing_outside(
-    platform: Platform, agreements: tuple[Proposed, ...], endpoints: list[Endpoint], role: str
+    platform: Platform, agreements: tuple[Proposed, ...], endpoints: list[Endpoint], role: str, kind: str
 ) -> None:
-    token = await platform.token(role, BOUND[role])
+    token, _ = await platform.bearer(kind, role, BOUND[role])
     await wait_until_known(f"{platform.url['mapping']}/v1/agreements/{UNKNOWN}/mapping", token)
     outside = _outside(role, agreements)
     wrong: list[str] = []
@@ -171,7 +179,7 @@ async def test_each_role_reads_its_scope_and_nothing_outside(
                     wrong.append(f"{asked}: {response.status_code}, expected {status}: {response.text[:200]}")
                 if leaked := _leaks(response.text, outside):
                     wrong.append(f"{asked}: shows {leaked}")
-    assert not wrong, f"{role} {BOUND[role]}:\n" + "\n".join(wrong)
+    assert not wrong, f"{kind} {role} {BOUND[role]}:\n" + "\n".join(wrong)
 
 
 async def _by_id(client: httpx.AsyncClient, base: str, endpoint: Endpoint, role: str,
@@ -203,11 +211,32 @@ def _as_for(unknown: dict[str, Any], the_id: str) -> dict[str, Any]:
     return {k: v.replace(UNKNOWN, the_id) if isinstance(v, str) else v for k, v in unknown.items()}
 
 
-@pytest.mark.parametrize("authorization", [None, "Bearer ksd_unknown-token"])
+async def _revoked(platform: Platform, kind: str) -> str:
+    """A token of `kind` for Kendari's regency that worked and was revoked: the platform's by
+    `ksd admin token revoke`, a person's by ending their sessions, a machine's by disabling it."""
+    token, actor = await platform.bearer(kind, "regency", "74.71")
+    if kind == "platform":
+        assert ksd("admin", "token", "revoke", actor.removeprefix("token:")).returncode == 0
+    else:
+        await platform.keycloak.revoke(next(a for a in platform.keycloak.accounts if a.token == token))
+    probe = f"{platform.url['mapping']}/v1/agreements/{UNKNOWN}/mapping"
+    async with httpx.AsyncClient(timeout=30) as client:
+        deadline = asyncio.get_running_loop().time() + 30
+        while (await client.get(probe, headers={"Authorization": f"Bearer {token}"})).status_code != 401:
+            assert asyncio.get_running_loop().time() < deadline, f"a revoked {kind} token still answered"
+            await asyncio.sleep(0.2)
+    return token
+
+
+@pytest.mark.parametrize("who", [None, "unknown", *(f"revoked {kind}" for kind in KINDS)])
 async def test_every_read_needs_a_known_token(
-    platform: Platform, agreements: tuple[Proposed, ...], endpoints: list[Endpoint], authorization: str | None
+    platform: Platform, agreements: tuple[Proposed, ...], endpoints: list[Endpoint], who: str | None
 ) -> None:
-    headers = {"Authorization": authorization} if authorization else {}
+    if who is None:
+        headers = {}
+    else:
+        token = "ksd_unknown-token" if who == "unknown" else await _revoked(platform, who.removeprefix("revoked "))
+        headers = {"Authorization": f"Bearer {token}"}
     ids = {"{code}": "74.71", "{agreement_id}": agreements[0].agreement_id,
            "{submission_id}": agreements[0].submission_id}
     wrong = []

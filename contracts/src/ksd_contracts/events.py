@@ -28,6 +28,10 @@ class Submitted(BaseModel):
     region: str | None
     agreement_id: UUID | None = None
     payload: dict[str, Any] = Field(description="The submission's validated `data`.")
+    actor: str | None = Field(default=None, max_length=300, description=(
+        "Who acted for the region: `person:<username>` or `machine:<client id>` (Keycloak), or"
+        " `token:<first 12 hex of its hash>` (a platform token). Absent from events recorded before"
+        " it was kept."))
 
 
 class SubmissionRejected(BaseModel):
@@ -45,6 +49,14 @@ class CredentialIssued(BaseModel):
     role: str
     region: str | None
     label: str | None = None
+
+
+class CredentialRevoked(BaseModel):
+    """`data` of `admin.credential_revoked`: the token with this hash stops working everywhere."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    token_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    reason: str | None = Field(default=None, description="`revoked`, or `rotated` when a new token replaced it.")
 
 
 class Status(StrEnum):
@@ -286,6 +298,7 @@ REGION_SUBMISSION_REJECTED = event_type("mapping", "submission_rejected")
 """A `region.*` submission that mapping could not apply: intake shows the rule to the node, as
 for `SUBMISSION_REJECTED` on the agreement side."""
 CREDENTIAL_ISSUED = event_type("admin", "credential_issued")
+CREDENTIAL_REVOKED = event_type("admin", "credential_revoked")
 
 
 # --- mapping (ksd.mapping.events) ---------------------------------------------------------------

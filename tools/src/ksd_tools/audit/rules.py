@@ -16,7 +16,9 @@ from ksd_contracts import events
 from ksd_contracts.events import (
     AGREEMENT_EVENT_MODELS,
     CREDENTIAL_ISSUED,
+    CREDENTIAL_REVOKED,
     CredentialIssued,
+    CredentialRevoked,
     Submitted,
 )
 from ksd_contracts.submissions import SUBMISSION_MODELS
@@ -41,7 +43,8 @@ RULES: dict[str, Rule] = {
                            re.compile(r"/nodes/[0-9]{2}(\.[0-9]{2})?")),
     AGREEMENT_EVENTS.name: Rule(AGREEMENT_EVENT_MODELS, re.compile(r"/services/agreement")),
     MAPPING_EVENTS.name: Rule(events.MAPPING_EVENT_MODELS, re.compile(r"/services/mapping")),
-    CREDENTIALS.name: Rule({CREDENTIAL_ISSUED: CredentialIssued}, re.compile(r"/admin/[a-z]+")),
+    CREDENTIALS.name: Rule({CREDENTIAL_ISSUED: CredentialIssued, CREDENTIAL_REVOKED: CredentialRevoked},
+                             re.compile(r"/admin/[a-z]+")),
     AUDIT_CHECKPOINTS.name: Rule({CHECKPOINT_RECORDED: DayCheckpoint}, re.compile(re.escape(AUDIT_SOURCE))),
 }
 """By registry topic name. `/services/agreement` may not write submissions, a node may not write
