@@ -102,8 +102,7 @@ class Keycloak:
         [user] = (await self._admin("GET", "/users", params={"username": name, "exact": "true"})).json()
         self.made.append(("users", user["id"]))
         await self._admin("POST", f"/users/{user['id']}/role-mappings/realm", json=await self._roles(role))
-        token = await self._grant({"grant_type": "password", "client_id": "ksd-workspace", "username": name,
-                                   "password": password})
+        token = await self.sign_in(name, password)
         self.accounts.append(Account("person", name, user["id"], token))
         return self.accounts[-1]
 
@@ -129,12 +128,23 @@ class Keycloak:
         self.accounts.append(Account("machine", name, found["id"], token))
         return self.accounts[-1]
 
+    async def sign_in(self, username: str, password: str) -> str:
+        """A person's access token, as the command line gets it (the direct grant of `ksd-workspace`)."""
+        return await self._grant({"grant_type": "password", "client_id": "ksd-workspace", "username": username,
+                                  "password": password})
+
     async def _grant(self, form: dict[str, str]) -> str:
         async with httpx.AsyncClient(timeout=30) as client:
             response = await client.post(f"{KEYCLOAK}/realms/ksd/protocol/openid-connect/token", data=form)
         response.raise_for_status()
         token: str = response.json()["access_token"]
         return token
+
+    async def find(self, username: str) -> str:
+        """Keycloak's id of a user made through the platform, so the run deletes it at its end."""
+        [user] = (await self._admin("GET", "/users", params={"username": username, "exact": "true"})).json()
+        self.made.append(("users", user["id"]))
+        return str(user["id"])
 
     async def revoke(self, account: Account) -> None:
         """End a person's sessions, or disable a machine client: what an administrator does to stop it."""

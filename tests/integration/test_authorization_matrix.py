@@ -35,6 +35,9 @@ PUBLIC = {("intake", "/v1/imports/template.xlsx"), ("mapping", "/v1/urusan"), ("
 """Reference data anyone may read without a token: the catalogue of regions and affairs, the template."""
 NATION_ONLY = {("reporting", "/v1/digest")}
 """Read by the directorate and auditors only, whatever the region."""
+ADMINISTRATORS_ONLY = {("intake", "/v1/accounts")}
+"""Read by a region administrator only: their own region's operator accounts (test_identity.py
+checks that another region's never show)."""
 
 REGIONS = ("74.71", "74.02", "74", "53.71", "53")
 """Probes: Kota Kendari, Kabupaten Konawe (in Kendari's province), Sulawesi Tenggara, Kota Kupang, NTT."""
@@ -149,6 +152,8 @@ def _expected(role: str, endpoint: Endpoint) -> list[tuple[str, dict[str, str], 
     path = endpoint.path
     if (endpoint.service, path) in NATION_ONLY:
         return [(path, {}, 200 if BOUND[role] is None else 403)]
+    if (endpoint.service, path) in ADMINISTRATORS_ONLY:
+        return [(path, {}, 200 if role == "region_admin" else 403)]
     if "{code}" in path:
         return [(path.replace("{code}", r), {}, 200 if r in READS[role] else 403) for r in REGIONS]
     if endpoint.region_query:

@@ -125,3 +125,51 @@ async def test_a_token_of_another_realm_or_with_no_role_of_ours_is_refused(platf
         answer = await client.get(f"{platform.url['reporting']}/v1/summary",
                                   headers={"Authorization": f"Bearer {misbound.token}"})
         assert answer.status_code == 403 and "74" in answer.json()["detail"]
+
+
+async def test_a_region_administrator_manages_only_their_own_regions_operators(platform: Platform) -> None:
+    admin = await platform.keycloak.person("region_admin", "74.71")
+    neighbour = await platform.keycloak.person("region_admin", "74.02")
+    operator = await platform.keycloak.person("regency", "74.71")
+    accounts = f"{platform.url['intake']}/v1/accounts"
+    username, password = f"operator-{uuid4().hex[:10]}", uuid4().hex
+
+    def as_(account_token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {account_token}"}
+
+    async with httpx.AsyncClient(timeout=30) as client:
+        assert (await client.get(accounts, headers=as_(operator.token))).status_code == 403
+        created = await client.post(accounts, headers=as_(admin.token), json={
+            "username": username, "first_name": "Wa Ode", "last_name": "Nurhaya",
+            "email": f"{username}@kendarikota.go.id", "password": password, "temporary": False})
+        assert created.status_code == 201, created.text
+        await platform.keycloak.find(username)
+        made = created.json()
+        assert (made["role"], made["region"], made["enabled"]) == ("regency", "74.71", True)
+
+        async def listed_by(account: str) -> set[str]:
+            return {a["username"] for a in (await client.get(accounts, headers=as_(account))).json()}
+
+        assert username in await listed_by(admin.token)
+        assert username not in await listed_by(neighbour.token)
+        assert (await client.delete(f"{accounts}/{username}", headers=as_(neighbour.token))).status_code == 404
+        assert (await client.post(accounts, headers=as_(admin.token), json={
+            "username": username, "first_name": "Lagi", "email": f"lagi-{username}@kendarikota.go.id",
+            "password": password})).json()["code"] == "account.username_taken"
+
+        # The new operator signs in and submits for Kota Kendari; the submission names them.
+        token = await platform.keycloak.sign_in(username, password)
+        proposed = await client.post(f"{platform.url['intake']}/v1/submissions", json=_propose(("74.71", "74.02")),
+                                     headers=as_(token) | {"Idempotency-Key": str(uuid4())})
+        assert proposed.status_code == 202, proposed.text
+        shown = await client.get(f"{platform.url['intake']}/v1/submissions/{proposed.json()['id']}", headers=as_(token))
+        assert shown.json()["actor"] == f"person:{username}"
+
+        for probe in _probes(platform):
+            await wait_until_known(probe, token)
+        assert (await client.delete(f"{accounts}/{username}", headers=as_(admin.token))).status_code == 204
+        assert await _refused_everywhere(platform, token) <= REVOCATION_SECONDS
+        listed = {a["username"]: a for a in (await client.get(accounts, headers=as_(admin.token))).json()}
+        assert listed[username]["enabled"] is False
+    with pytest.raises(httpx.HTTPStatusError):
+        await platform.keycloak.sign_in(username, password)
