@@ -102,6 +102,8 @@ class OidcVerifier:
                                   f"Token tidak diterbitkan oleh {self.settings.oidc_issuer}.") from None
         except jwt.PyJWTError as error:
             raise unauthenticated("auth.token_invalid", f"Token tidak sah: {error}.") from None
+        if claims.get("typ") != "Bearer":  # an ID or refresh token is no access token
+            raise unauthenticated("auth.token_type", "Yang dikirim bukan access token; kirim access token Keycloak.")
         if not await self._active(token):
             raise unauthenticated("auth.token_revoked",
                                   "Sesi atau kredensial token ini sudah dicabut atau dinonaktifkan.")
