@@ -1,7 +1,8 @@
 """Accounts for people, credentials for machines: Keycloak's tokens beside the platform's own.
 
 A person signed in to the realm `ksd` and a region's system on the client-credentials grant submit
-like a platform token does, and the submission records who acted. Revoking any of them (ending a
+like a platform token does, and the submission, and the lifecycle event applying it, record who
+acted. Revoking any of them (ending a
 person's sessions, disabling a client, `ksd admin token revoke`) stops the token on every service
 within the seconds the README states; `ksd admin token list` and `rotate` manage platform tokens.
 """
@@ -18,7 +19,7 @@ import pytest
 from conftest import KEYCLOAK, Platform, TopicTail, header, ksd
 
 from ksd_common.settings import Settings
-from ksd_contracts.topics import SUBMISSIONS
+from ksd_contracts.topics import AGREEMENT_EVENTS, SUBMISSIONS
 from ksd_tools.admin import wait_until_known
 
 REVOCATION_SECONDS = Settings().oidc_recheck_seconds + 3
@@ -37,7 +38,7 @@ def _propose(parties: tuple[str, str]) -> dict[str, object]:
 async def test_a_submission_records_who_acted(
     platform: Platform, tail: Callable[[str], Awaitable[TopicTail]], kind: str
 ) -> None:
-    submissions = await tail(SUBMISSIONS.name)
+    submissions, lifecycle = await tail(SUBMISSIONS.name), await tail(AGREEMENT_EVENTS.name)
     token, actor = await platform.bearer(kind, "regency", "74.71")
     async with httpx.AsyncClient(timeout=30, headers={"Authorization": f"Bearer {token}"}) as client:
         response = await client.post(f"{platform.url['intake']}/v1/submissions", json=_propose(("74.71", "74.02")),
@@ -49,6 +50,9 @@ async def test_a_submission_records_who_acted(
     [record] = await submissions.wait_for(lambda r: header(r, "ce_id") == submission_id)
     data = json.loads(record.value)
     assert (data["actor"], data["role"], data["region"]) == (actor, "regency", "74.71")
+    [proposed] = await lifecycle.wait_for(lambda r: header(r, "ce_causationid") == submission_id)
+    applied = json.loads(proposed.value)
+    assert (applied["submitted_by"], applied["acted_by"]) == ("74.71", actor)
 
 
 def _probes(platform: Platform) -> list[str]:

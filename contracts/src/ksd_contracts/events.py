@@ -33,6 +33,11 @@ class Submitted(BaseModel):
         " `token:<first 12 hex of its hash>` (a platform token). Absent from events recorded before"
         " it was kept."))
 
+    def submitter(self) -> dict[str, str | None]:
+        """How an event applying this submission names who submitted it: the region, and who acted
+        for it when the submission recorded that (older ones did not)."""
+        return {"submitted_by": self.region} | ({"acted_by": self.actor} if self.actor else {})
+
 
 class SubmissionRejected(BaseModel):
     """`data` of `agreement.submission_rejected`: a lifecycle rule said no; the node sees why."""
@@ -95,6 +100,7 @@ class Lifecycle(BaseModel):
     agreement_id: UUID
     submission_id: UUID | None = None
     submitted_by: str | None = Field(default=None, description="The region code of the node that submitted.")
+    acted_by: str | None = Field(default=None, description="Who acted for it (`Submitted.actor`), when recorded.")
     flags: list[Flag] = Field(default_factory=list)
 
 
@@ -312,6 +318,7 @@ class RegionDeclaration(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     submission_id: UUID
     submitted_by: str | None = Field(default=None, description="The region code of the node that submitted.")
+    acted_by: str | None = Field(default=None, description="Who acted for it (`Submitted.actor`), when recorded.")
 
 
 class TkksdRecorded(RegionDeclaration, s.RegionRecordTkksd):
