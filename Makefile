@@ -46,6 +46,7 @@ up: infra
 	echo
 	echo "Dashboard: $(DASHBOARD)"
 	echo "Demo token (directorate): $$(cat .data/demo-token)"
+	echo "Keycloak (accounts and machine clients, realm ksd): http://127.0.0.1:8180/admin/ (local admin: admin/admin)"
 
 down:
 	if docker info >/dev/null 2>&1; then docker compose stop; fi

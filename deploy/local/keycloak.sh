@@ -29,11 +29,10 @@ install() {
   if [ ! -f "$marker" ] || [ "$(cat "$marker")" != "${build_options[*]}" ] || [ "$here/pom.xml" -nt "$marker" ]; then
     command -v java >/dev/null || { echo "keycloak.sh: Java 17 is needed (apt-get install openjdk-17-jre-headless)" >&2; exit 1; }
     command -v mvn >/dev/null || { apt-get update -qq && apt-get install -y -qq maven >/dev/null; }
-    command -v unzip >/dev/null || { apt-get update -qq && apt-get install -y -qq unzip >/dev/null; }
     mkdir -p "$cache"
     zip="$cache/keycloak-quarkus-dist-$version.zip"
     [ -f "$zip" ] || mvn -q -B -f "$here/pom.xml" dependency:copy -DoutputDirectory="$cache"
-    rm -rf "$home" && unzip -q -d "$cache" "$zip"
+    rm -rf "$home" && python3 -m zipfile -e "$zip" "$cache" && chmod +x "$home"/bin/*.sh  # zipfile drops modes
     echo "keycloak: building for PostgreSQL (once, ~80 s)"
     "$home/bin/kc.sh" build "${build_options[@]}" >"$cache/build.log" 2>&1 \
       || { tail -20 "$cache/build.log" >&2; exit 1; }

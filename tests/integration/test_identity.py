@@ -111,6 +111,8 @@ async def test_platform_tokens_are_listed_rotated_and_revoked(platform: Platform
     everything = ksd("admin", "token", "list", "--all").stdout
     assert any(line.startswith(prefix) and "dicabut" in line for line in everything.splitlines())
     assert not any(line.startswith(prefix) for line in ksd("admin", "token", "list").stdout.splitlines())
+    again = ksd("admin", "token", "revoke", prefix)  # what is revoked once is not found in force again
+    assert again.returncode != 0 and f"0 token berlaku dengan hash berawalan {prefix}" in again.stderr
     async with httpx.AsyncClient(timeout=30) as client:
         answer = await client.get(f"{platform.url['reporting']}/v1/summary", params={"region": "74"},
                                   headers={"Authorization": f"Bearer {new}"})
