@@ -140,7 +140,11 @@ class OidcVerifier:
             answer: dict[str, Any] = response.json()
             return answer
         except (httpx.HTTPError, ValueError) as error:
-            raise Problem(503, "identity-provider-unavailable", "Penyedia identitas sedang tidak tersedia",
-                          f"Keycloak tidak dapat ditanya ({type(error).__name__}); kirim ulang permintaan yang sama"
-                          " sebentar lagi.", code="auth.identity_provider_unavailable",
-                          headers={"Retry-After": "5"}) from None
+            raise identity_provider_unavailable(error, "kirim ulang permintaan yang sama sebentar lagi") from None
+
+
+def identity_provider_unavailable(error: Exception, remedy: str) -> Problem:
+    """503 while Keycloak does not answer (or refuses the platform's own client): nothing was done."""
+    return Problem(503, "identity-provider-unavailable", "Penyedia identitas sedang tidak tersedia",
+                   f"Keycloak tidak dapat ditanya ({type(error).__name__}); {remedy}.",
+                   code="auth.identity_provider_unavailable", headers={"Retry-After": "5"})

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ksd_common.auth import CallerDep
 from ksd_common.credentials import Caller
+from ksd_common.oidc import identity_provider_unavailable
 from ksd_common.problems import Problem, forbidden
 from ksd_common.settings import settings
 from ksd_contracts.regions import region
@@ -117,9 +118,7 @@ class KeycloakAdmin:
 
 
 def _unavailable(error: Exception) -> Problem:
-    return Problem(503, "identity-provider-unavailable", "Penyedia identitas sedang tidak tersedia",
-                   f"Keycloak tidak dapat ditanya ({type(error).__name__}); tidak ada akun yang berubah, kirim ulang"
-                   " sebentar lagi.", code="auth.identity_provider_unavailable", headers={"Retry-After": "5"})
+    return identity_provider_unavailable(error, "tidak ada akun yang berubah, kirim ulang sebentar lagi")
 
 
 KEYCLOAK = KeycloakAdmin()
