@@ -1,6 +1,7 @@
 # The platform's two commands are `make up` and `make test` (README.md). Everything they need is
 # installed by the project's own files: uv (pinned) into .cache/bootstrap, Python packages from
-# uv.lock into .venv, Kafka's jars from Maven Central, PostgreSQL from Debian's package.
+# uv.lock into .venv, Kafka's jars and Keycloak's distribution from Maven Central, PostgreSQL from
+# Debian's package.
 SHELL := /bin/bash
 .ONESHELL:
 .SHELLFLAGS := -euo pipefail -c
@@ -33,10 +34,11 @@ $(UV):
 install: .venv/.synced
 	.venv/bin/python -m compileall -q -j 0 contracts/src services/*/src tools/src
 
-# Kafka and PostgreSQL: Docker Compose when a Docker engine answers, local processes otherwise.
+# Kafka, PostgreSQL and Keycloak (the identity provider): Docker Compose when a Docker engine
+# answers, local processes otherwise.
 infra: install
-	if docker info >/dev/null 2>&1; then docker compose up -d --wait kafka postgres; \
-	else deploy/local/kafka.sh start && deploy/local/postgres.sh start; fi
+	if docker info >/dev/null 2>&1; then docker compose up -d --wait kafka postgres keycloak; \
+	else deploy/local/kafka.sh start && deploy/local/postgres.sh start && deploy/local/keycloak.sh start; fi
 
 up: infra
 	if docker info >/dev/null 2>&1; then docker compose up -d --build --wait; else deploy/local/services.sh start; fi
@@ -44,11 +46,13 @@ up: infra
 	echo
 	echo "Dashboard: $(DASHBOARD)"
 	echo "Demo token (directorate): $$(cat .data/demo-token)"
+	echo "Keycloak (accounts and machine clients, realm ksd): http://127.0.0.1:8180/admin/ (local admin: admin/admin)"
 
 down:
 	if docker info >/dev/null 2>&1; then docker compose stop; fi
 	deploy/local/services.sh stop
 	deploy/local/kafka.sh stop
+	deploy/local/keycloak.sh stop
 	deploy/local/postgres.sh stop
 
 clean: down

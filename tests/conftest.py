@@ -12,11 +12,14 @@ databases, consumer groups and topics, on the same Kafka and PostgreSQL."""
 os.environ["KSD_TOPIC_PREFIX"] = f"test{SLOT}."  # before ksd_contracts.topics is imported
 
 import asyncio
+import hashlib
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from uuid import UUID
+from typing import Any
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
@@ -42,6 +45,122 @@ SUFFIX = f"_test{SLOT or ''}"
 GROUP_PREFIX = f"ksd-test{SLOT or ''}"
 
 
+KEYCLOAK = os.environ.get("KSD_KEYCLOAK_URL", "http://127.0.0.1:8180")
+"""The identity provider `make test` starts (deploy/local/keycloak.sh), shared by every slot: the
+tests' accounts have names of their own."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """A person or a machine client of the realm `ksd`, made by a test: its name and its token."""
+
+    kind: str  # "person" or "machine"
+    name: str  # username or client id
+    id: str  # Keycloak's id of the user or the client
+    token: str
+
+    @property
+    def actor(self) -> str:
+        """How the platform records who acted with it."""
+        return f"{self.kind}:{self.name}"
+
+
+class Keycloak:
+    """The realm's accounts as a region administrator would make them, through Keycloak's admin API
+    (the bootstrap administrator of keycloak.sh); persons sign in with the direct grant of
+    `ksd-workspace`, machines with the client-credentials grant."""
+
+    def __init__(self) -> None:
+        self.admin = os.environ.get("KSD_KEYCLOAK_ADMIN", "admin")
+        self.password = os.environ.get("KSD_KEYCLOAK_ADMIN_PASSWORD", "admin")
+        self.made: list[tuple[str, str]] = []
+        self.accounts: list[Account] = []
+
+    async def _headers(self, client: httpx.AsyncClient) -> dict[str, str]:
+        response = await client.post(f"{KEYCLOAK}/realms/master/protocol/openid-connect/token", data={
+            "grant_type": "password", "client_id": "admin-cli", "username": self.admin, "password": self.password})
+        response.raise_for_status()
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    async def _admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        async with httpx.AsyncClient(timeout=30) as client:
+            response = await client.request(method, f"{KEYCLOAK}/admin/realms/ksd{path}",
+                                            headers=await self._headers(client), **kwargs)
+        response.raise_for_status()
+        return response
+
+    async def _roles(self, role: str) -> list[dict[str, Any]]:
+        return [(await self._admin("GET", f"/roles/{role}")).json()]
+
+    async def person(self, role: str, region: str | None) -> Account:
+        """A new operator of `role` for `region`, signed in: their access token."""
+        name, password = f"op-{SLOT}-{uuid4().hex[:10]}", uuid4().hex
+        await self._admin("POST", "/users", json={
+            "username": name, "enabled": True, "firstName": "Operator", "lastName": "Uji", "emailVerified": True,
+            "email": f"{name}@uji.ksd.go.id", "attributes": {"region": [region]} if region else {},
+            "credentials": [{"type": "password", "value": password, "temporary": False}]})
+        [user] = (await self._admin("GET", "/users", params={"username": name, "exact": "true"})).json()
+        self.made.append(("users", user["id"]))
+        await self._admin("POST", f"/users/{user['id']}/role-mappings/realm", json=await self._roles(role))
+        token = await self.sign_in(name, password)
+        self.accounts.append(Account("person", name, user["id"], token))
+        return self.accounts[-1]
+
+    async def machine(self, role: str, region: str | None) -> Account:
+        """A new region system (like SIKERJA) on the client-credentials grant: its access token."""
+        name, secret = f"sistem-{SLOT}-{uuid4().hex[:10]}", uuid4().hex
+        mappers = [{"name": "ksd-audience", "protocol": "openid-connect", "protocolMapper": "oidc-audience-mapper",
+                    "config": {"included.custom.audience": "ksd-platform", "access.token.claim": "true",
+                               "introspection.token.claim": "true"}}]
+        if region:
+            mappers.append({"name": "region", "protocol": "openid-connect",
+                            "protocolMapper": "oidc-hardcoded-claim-mapper",
+                            "config": {"claim.name": "region", "claim.value": region, "jsonType.label": "String",
+                                       "access.token.claim": "true", "introspection.token.claim": "true"}})
+        await self._admin("POST", "/clients", json={
+            "clientId": name, "enabled": True, "publicClient": False, "secret": secret, "standardFlowEnabled": False,
+            "serviceAccountsEnabled": True, "protocolMappers": mappers})
+        [found] = (await self._admin("GET", "/clients", params={"clientId": name})).json()
+        self.made.append(("clients", found["id"]))
+        user = (await self._admin("GET", f"/clients/{found['id']}/service-account-user")).json()
+        await self._admin("POST", f"/users/{user['id']}/role-mappings/realm", json=await self._roles(role))
+        token = await self._grant({"grant_type": "client_credentials", "client_id": name, "client_secret": secret})
+        self.accounts.append(Account("machine", name, found["id"], token))
+        return self.accounts[-1]
+
+    async def sign_in(self, username: str, password: str) -> str:
+        """A person's access token, as the command line gets it (the direct grant of `ksd-workspace`)."""
+        return await self._grant({"grant_type": "password", "client_id": "ksd-workspace", "username": username,
+                                  "password": password})
+
+    async def _grant(self, form: dict[str, str]) -> str:
+        async with httpx.AsyncClient(timeout=30) as client:
+            response = await client.post(f"{KEYCLOAK}/realms/ksd/protocol/openid-connect/token", data=form)
+        response.raise_for_status()
+        token: str = response.json()["access_token"]
+        return token
+
+    async def find(self, username: str) -> str:
+        """Keycloak's id of a user made through the platform, so the run deletes it at its end."""
+        [user] = (await self._admin("GET", "/users", params={"username": username, "exact": "true"})).json()
+        self.made.append(("users", user["id"]))
+        return str(user["id"])
+
+    async def revoke(self, account: Account) -> None:
+        """End a person's sessions, or disable a machine client: what an administrator does to stop it."""
+        if account.kind == "person":
+            await self._admin("POST", f"/users/{account.id}/logout")
+        else:
+            client = (await self._admin("GET", f"/clients/{account.id}")).json()
+            await self._admin("PUT", f"/clients/{account.id}", json=client | {"enabled": False})
+
+    async def forget(self) -> None:
+        """Delete the accounts this run made."""
+        for kind, id in self.made:
+            await self._admin("DELETE", f"/{kind}/{id}")
+        self.made.clear()
+
+
 class Platform:
     """Addresses of the running services, and ways to act as their users."""
 
@@ -51,6 +170,7 @@ class Platform:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.url = {s: f"http://127.0.0.1:{p}" for s, p in TEST_PORTS.items()}
         self.settings = Settings()
+        self.keycloak = Keycloak()
 
     async def token(self, role: str, region: str | None = None) -> str:
         """A new token, once intake and reporting both know it."""
@@ -58,6 +178,15 @@ class Platform:
         await wait_until_known(f"{self.url['intake']}/v1/submissions/{UUID(int=0)}", token)
         await wait_until_known(f"{self.url['reporting']}/v1/summary", token)
         return token
+
+    async def bearer(self, kind: str, role: str, region: str | None = None) -> tuple[str, str]:
+        """(token, who acted with it) of a new caller of `kind`: a platform token, or a person or a
+        machine of Keycloak."""
+        if kind == "platform":
+            token = await self.token(role, region)
+            return token, f"token:{hashlib.sha256(token.encode()).hexdigest()[:12]}"
+        account = await (self.keycloak.person if kind == "person" else self.keycloak.machine)(role, region)
+        return account.token, account.actor
 
     def log(self, service: str) -> Path:
         return self.folder / f"{service}.log"
@@ -142,6 +271,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         asyncio.run(ready())
         yield platform
     finally:
+        asyncio.run(platform.keycloak.forget())
         for process in platform.processes.values():
             process.terminate()
         for process in platform.processes.values():

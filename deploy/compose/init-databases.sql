@@ -4,3 +4,5 @@ CREATE DATABASE ksd_intake;
 CREATE DATABASE ksd_agreement;
 CREATE DATABASE ksd_mapping;
 CREATE DATABASE ksd_reporting;
+-- Keycloak's own (the identity provider, deploy/keycloak/ksd-realm.json).
+CREATE DATABASE ksd_keycloak;

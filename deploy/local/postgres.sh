@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # PostgreSQL without Docker: use the server on 127.0.0.1:5432 when one answers; otherwise start
 # Debian's packaged cluster (installing the package when missing). Then make sure the platform's
-# role and its four databases exist.  Usage: postgres.sh start|stop|wait|status|drop
+# role and its databases exist (the four services' and Keycloak's).  Usage: postgres.sh start|stop|wait|status|drop
 set -euo pipefail
 dsn=${KSD_PG_DSN:-postgresql://ksd:ksd@127.0.0.1:5432}
-databases=(ksd_intake ksd_agreement ksd_mapping ksd_reporting)
+databases=(ksd_intake ksd_agreement ksd_mapping ksd_reporting ksd_keycloak)
 marker="$(cd "$(dirname "$0")/../.." && pwd)/.data/postgres-started-by-ksd"
 
 answering() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }

@@ -7,6 +7,10 @@ it appears; one whose parameters the matrix cannot place fails the test until it
 Every role asks for a region and an agreement inside its scope and outside it: inside is answered,
 an outside region is 403, an outside agreement (or submission) is the same 404 as one that does not
 exist, and no answer carries an outside agreement's id or title.
+
+Every role is asked three times, as each kind of caller: a platform token (`ksd admin token
+create`), a person signed in to Keycloak, and a machine client of Keycloak on the
+client-credentials grant. Revoked ones of each kind are asked too, and are refused everywhere.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from conftest import SERVICES, Platform
+from conftest import SERVICES, Platform, ksd
 
 from ksd_tools.admin import wait_until_known
 
@@ -37,6 +41,10 @@ AUDITOR_ONLY = {("reporting", f"/v1/audit/{path}") for path in (
 """The audit report (every step, refused ones included, with who acted): auditors only, any region;
 every other token is 403, even for its own region's agreement."""
 
+ADMINISTRATORS_ONLY = {("intake", "/v1/accounts")}
+"""Read by a region administrator only: their own region's operator accounts (test_identity.py
+checks that another region's never show)."""
+
 REGIONS = ("74.71", "74.02", "74", "53.71", "53")
 """Probes: Kota Kendari, Kabupaten Konawe (in Kendari's province), Sulawesi Tenggara, Kota Kupang, NTT."""
 READS: dict[str, set[str]] = {
@@ -44,10 +52,13 @@ READS: dict[str, set[str]] = {
     "province": {"74", "74.71", "74.02", "74.03"},
     "directorate": {*REGIONS, "74.03", "53.01"},
     "auditor": {*REGIONS, "74.03", "53.01"},
+    "region_admin": {"74.71"},
 }
 """What each role's token (regency 74.71, province 74, the two national ones) may read, of the
 probes and of the agreements' parties."""
-BOUND = {"regency": "74.71", "province": "74", "directorate": None, "auditor": None}
+BOUND = {"regency": "74.71", "province": "74", "directorate": None, "auditor": None, "region_admin": "74.71"}
+KINDS = ("platform", "person", "machine")
+"""A platform token, a person of Keycloak, a machine client of Keycloak."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +163,8 @@ def _expected(role: str, endpoint: Endpoint,
         return [(path.replace(field, p), {}, 200 if role == "auditor" else 403) for p in probes]
     if (endpoint.service, path) in NATION_ONLY:
         return [(path, {}, 200 if BOUND[role] is None else 403)]
+    if (endpoint.service, path) in ADMINISTRATORS_ONLY:
+        return [(path, {}, 200 if role == "region_admin" else 403)]
     if "{code}" in path:
         return [(path.replace("{code}", r), {}, 200 if r in READS[role] else 403) for r in REGIONS]
     if endpoint.region_query:
@@ -161,11 +174,12 @@ def _expected(role: str, endpoint: Endpoint,
     raise AssertionError(f"{endpoint.name}: the matrix does not know how to scope it; place it here")
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("role", list(READS))
 async def test_each_role_reads_its_scope_and_nothing_outside(
-    platform: Platform, agreements: tuple[Proposed, ...], endpoints: list[Endpoint], role: str
+    platform: Platform, agreements: tuple[Proposed, ...], endpoints: list[Endpoint], role: str, kind: str
 ) -> None:
-    token = await platform.token(role, BOUND[role])
+    token, _ = await platform.bearer(kind, role, BOUND[role])
     await wait_until_known(f"{platform.url['mapping']}/v1/agreements/{UNKNOWN}/mapping", token)
     outside = _outside(role, agreements)
     wrong: list[str] = []
@@ -181,7 +195,7 @@ async def test_each_role_reads_its_scope_and_nothing_outside(
                     wrong.append(f"{asked}: {response.status_code}, expected {status}: {response.text[:200]}")
                 if leaked := _leaks(response.text, outside):
                     wrong.append(f"{asked}: shows {leaked}")
-    assert not wrong, f"{role} {BOUND[role]}:\n" + "\n".join(wrong)
+    assert not wrong, f"{kind} {role} {BOUND[role]}:\n" + "\n".join(wrong)
 
 
 async def _by_id(client: httpx.AsyncClient, base: str, endpoint: Endpoint, role: str,
@@ -213,11 +227,32 @@ def _as_for(unknown: dict[str, Any], the_id: str) -> dict[str, Any]:
     return {k: v.replace(UNKNOWN, the_id) if isinstance(v, str) else v for k, v in unknown.items()}
 
 
-@pytest.mark.parametrize("authorization", [None, "Bearer ksd_unknown-token"])
+async def _revoked(platform: Platform, kind: str) -> str:
+    """A token of `kind` for Kendari's regency that worked and was revoked: the platform's by
+    `ksd admin token revoke`, a person's by ending their sessions, a machine's by disabling it."""
+    token, actor = await platform.bearer(kind, "regency", "74.71")
+    if kind == "platform":
+        assert ksd("admin", "token", "revoke", actor.removeprefix("token:")).returncode == 0
+    else:
+        await platform.keycloak.revoke(next(a for a in platform.keycloak.accounts if a.token == token))
+    probe = f"{platform.url['mapping']}/v1/agreements/{UNKNOWN}/mapping"
+    async with httpx.AsyncClient(timeout=30) as client:
+        deadline = asyncio.get_running_loop().time() + 30
+        while (await client.get(probe, headers={"Authorization": f"Bearer {token}"})).status_code != 401:
+            assert asyncio.get_running_loop().time() < deadline, f"a revoked {kind} token still answered"
+            await asyncio.sleep(0.2)
+    return token
+
+
+@pytest.mark.parametrize("who", [None, "unknown", *(f"revoked {kind}" for kind in KINDS)])
 async def test_every_read_needs_a_known_token(
-    platform: Platform, agreements: tuple[Proposed, ...], endpoints: list[Endpoint], authorization: str | None
+    platform: Platform, agreements: tuple[Proposed, ...], endpoints: list[Endpoint], who: str | None
 ) -> None:
-    headers = {"Authorization": authorization} if authorization else {}
+    if who is None:
+        headers = {}
+    else:
+        token = "ksd_unknown-token" if who == "unknown" else await _revoked(platform, who.removeprefix("revoked "))
+        headers = {"Authorization": f"Bearer {token}"}
     ids = {"{code}": "74.71", "{agreement_id}": agreements[0].agreement_id,
            "{submission_id}": agreements[0].submission_id}
     wrong = []

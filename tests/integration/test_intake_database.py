@@ -23,7 +23,7 @@ from ksd_intake.domain import parse
 from ksd_intake.handlers import Outcome, submit_parsed
 
 OWN, PARTNER = "35.76", "35.16"
-CALLER = Caller(token_hash="0" * 64, role="regency", region=OWN)
+CALLER = Caller(role="regency", region=OWN, actor="token:000000000000")
 SCRATCH = f"ksd_intake_faults{SUFFIX}"
 
 

@@ -56,7 +56,8 @@ def test_a_token_command_does_not_import_a_service_or_faststream() -> None:
 
 def test_every_command_finds_its_function() -> None:
     commands = _commands(parser())
-    assert set(commands) == {("admin", "token", "create"), ("admin", "topics"), ("admin", "dlq", "list"),
+    assert set(commands) == {("admin", "token", "create"), ("admin", "token", "list"), ("admin", "token", "revoke"),
+                             ("admin", "token", "rotate"), ("admin", "topics"), ("admin", "dlq", "list"),
                              ("admin", "dlq", "show"), ("admin", "dlq", "redrive"), ("admin", "refold"),
                              ("simulate",), ("bench",),
                              ("audit", "verify"), ("audit", "rebuild"), ("audit", "replay"), ("audit", "checkpoint"),

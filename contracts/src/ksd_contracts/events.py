@@ -28,6 +28,15 @@ class Submitted(BaseModel):
     region: str | None
     agreement_id: UUID | None = None
     payload: dict[str, Any] = Field(description="The submission's validated `data`.")
+    actor: str | None = Field(default=None, max_length=300, description=(
+        "Who acted for the region: `person:<username>` or `machine:<client id>` (Keycloak), or"
+        " `token:<first 12 hex of its hash>` (a platform token). Absent from events recorded before"
+        " it was kept."))
+
+    def submitter(self) -> dict[str, str | None]:
+        """How an event applying this submission names who submitted it: the region, and who acted
+        for it when the submission recorded that (older ones did not)."""
+        return {"submitted_by": self.region} | ({"acted_by": self.actor} if self.actor else {})
 
 
 class SubmissionRejected(BaseModel):
@@ -47,6 +56,14 @@ class CredentialIssued(BaseModel):
     role: str
     region: str | None
     label: str | None = None
+
+
+class CredentialRevoked(BaseModel):
+    """`data` of `admin.credential_revoked`: the token with this hash stops working everywhere."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    token_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    reason: str | None = Field(default=None, description="`revoked`, or `rotated` when a new token replaced it.")
 
 
 class Status(StrEnum):
@@ -85,6 +102,7 @@ class Lifecycle(BaseModel):
     agreement_id: UUID
     submission_id: UUID | None = None
     submitted_by: str | None = Field(default=None, description="The region code of the node that submitted.")
+    acted_by: str | None = Field(default=None, description="Who acted for it (`Submitted.actor`), when recorded.")
     flags: list[Flag] = Field(default_factory=list)
 
 
@@ -304,6 +322,7 @@ REGION_SUBMISSION_REJECTED = event_type("mapping", "submission_rejected")
 """A `region.*` submission that mapping could not apply: intake shows the rule to the node, as
 for `SUBMISSION_REJECTED` on the agreement side."""
 CREDENTIAL_ISSUED = event_type("admin", "credential_issued")
+CREDENTIAL_REVOKED = event_type("admin", "credential_revoked")
 HISTORY_VERIFIED = event_type("audit", "history_verified")
 
 
@@ -333,6 +352,7 @@ class RegionDeclaration(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     submission_id: UUID
     submitted_by: str | None = Field(default=None, description="The region code of the node that submitted.")
+    acted_by: str | None = Field(default=None, description="Who acted for it (`Submitted.actor`), when recorded.")
 
 
 class TkksdRecorded(RegionDeclaration, s.RegionRecordTkksd):

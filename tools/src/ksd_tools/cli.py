@@ -48,6 +48,15 @@ def _admin(subparsers: Subparsers) -> None:
     create.add_argument("--region", help="the region code a regency or province token is bound to")
     create.add_argument("--label", help="who holds it, for the record")
     create.set_defaults(run=Command("ksd_tools.admin:create_token"))
+    listing = token.add_parser("list", help="the tokens in force: hash prefix, role, region, issued, label")
+    listing.add_argument("--all", action="store_true", help="the revoked ones too")
+    listing.set_defaults(run=Command("ksd_tools.admin:list_tokens"))
+    for name, help, command in (("revoke", "the token stops working everywhere within seconds", "revoke_token"),
+                                ("rotate", "print a new token for the same role and region; revoke the old",
+                                 "rotate_token")):
+        action = token.add_parser(name, help=help)
+        action.add_argument("hash", help="the first 8 or more hex digits of its hash (ksd admin token list)")
+        action.set_defaults(run=Command(f"ksd_tools.admin:{command}"))
     topics = commands.add_parser("topics", help="create the registry's missing topics (idempotent)")
     topics.set_defaults(run=Command("ksd_tools.admin:create_topics"))
     _dlq(commands.add_parser("dlq", help="events a service parked: list, show, redrive once fixed"))

@@ -432,7 +432,7 @@ def semester_start(period: str) -> date:
 
 def _lifecycle(state: AgreementState, submitted: Submitted, flags: list[Reason]) -> dict[str, Any]:
     return {"agreement_id": state.agreement_id, "submission_id": str(submitted.submission_id),
-            "submitted_by": submitted.region, "flags": [f.to_json() for f in flags]}
+            **submitted.submitter(), "flags": [f.to_json() for f in flags]}
 
 
 def _order(state: AgreementState, kind: str, step: Any, today: date) -> list[Reason]:
@@ -460,7 +460,7 @@ def _propose(state: AgreementState | None, submitted: Submitted) -> Decision:
     if state is None:
         data = proposal.model_dump(mode="json", exclude_none=True) | {
             "agreement_id": agreement_id, "submission_id": str(submitted.submission_id),
-            "submitted_by": submitted.region, "flags": [],
+            **submitted.submitter(), "flags": [],
             "registry_number": registry_prefix(proposal.kind, proposal.model_dump(mode="json")["parties"],
                                                proposal.initiated_on.isoformat()),
         }
@@ -570,7 +570,7 @@ def _extension(state: AgreementState, submitted: Submitted, data: dict[str, Any]
     signed = data["document"]["signed_on"]
     proposed = {
         "agreement_id": data["new_agreement_id"], "submission_id": str(submitted.submission_id),
-        "submitted_by": submitted.region, "flags": [], "kind": state.kind, "title": state.title,
+        **submitted.submitter(), "flags": [], "kind": state.kind, "title": state.title,
         "parties": state.parties, "urusan": state.urusan, "objects": state.objects, "initiated_on": signed,
         "parent_id": state.agreement_id, "registry_number": registry_prefix(state.kind, state.parties, signed),
     } | ({"mandatory": state.mandatory} if state.mandatory is not None else {})

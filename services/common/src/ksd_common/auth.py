@@ -1,9 +1,11 @@
-"""Who is calling: bearer tokens issued by `ksd admin token create`, known by their SHA-256 only.
+"""Who is calling: a bearer token, either Keycloak's (a person signed in, or a region's system on
+the client-credentials grant; checked by `ksd_common.oidc`) or the platform's own, issued by
+`ksd admin token create` and known by its SHA-256 only.
 
-Tokens are announced on `ksd.admin.credentials`; each HTTP service keeps its own copy of the hashes
-(no service reads another's tables). No token: 401; a role or region that may not: 403. The pure
-part (roles, `Caller`, hashing) is `ksd_common.credentials`; this module is the HTTP dependency, the
-consumer of the credentials topic, and the read scope.
+Platform tokens are announced (and revoked) on `ksd.admin.credentials`; each HTTP service keeps its
+own copy of the hashes (no service reads another's tables). No token: 401; a role or region that may
+not: 403. The pure part (roles, `Caller`, hashing) is `ksd_common.credentials`; this module is the
+HTTP dependency, the consumer of the credentials topic, and the read scope.
 
 What a caller may read is decided here, once, for every read endpoint of every service: a region
 it names (`RegionInPath`, `RegionScope`) is 403 outside its scope, and so is an answer about the
@@ -19,15 +21,18 @@ from typing import Annotated, Any, TypeVar
 import asyncpg
 from fastapi import Depends, Path, Query, Request
 
-from ksd_common.credentials import ROLES, Caller, token_hash
+from ksd_common.credentials import ROLES, Caller, token_actor, token_hash
+from ksd_common.oidc import OidcVerifier, looks_like_jwt
 from ksd_common.problems import Problem, forbidden, invalid
+from ksd_common.settings import settings
 from ksd_contracts.envelope import Envelope
-from ksd_contracts.events import CREDENTIAL_ISSUED, CredentialIssued
+from ksd_contracts.events import CREDENTIAL_ISSUED, CREDENTIAL_REVOKED, CredentialIssued, CredentialRevoked
 from ksd_contracts.regions import region, regions
 
 
 async def apply_credentials(conn: asyncpg.Connection, events: list[Envelope]) -> None:
-    """Consumer of ksd.admin.credentials: keep the hashes this service answers to."""
+    """Consumer of ksd.admin.credentials: keep the hashes this service answers to, and stop
+    answering to a revoked one (the topic has one partition: a revocation follows its issue)."""
     for event in events:
         if event.type == CREDENTIAL_ISSUED:
             issued = CredentialIssued.model_validate(event.data)
@@ -35,6 +40,12 @@ async def apply_credentials(conn: asyncpg.Connection, events: list[Envelope]) ->
                 "INSERT INTO credentials (token_hash, role, region, label, issued_at) VALUES ($1, $2, $3, $4, $5)"
                 " ON CONFLICT (token_hash) DO NOTHING",
                 issued.token_hash, issued.role, issued.region, issued.label, event.time,
+            )
+        elif event.type == CREDENTIAL_REVOKED:
+            revoked = CredentialRevoked.model_validate(event.data)
+            await conn.execute(
+                "UPDATE credentials SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+                revoked.token_hash, event.time,
             )
 
 
@@ -44,8 +55,10 @@ async def authenticate(request: Request) -> Caller:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Problem(401, "unauthenticated", "Authentication required",
-                      "Send Authorization: Bearer <token> (issued by `ksd admin token create`).",
+                      "Send Authorization: Bearer <token> (from Keycloak, or issued by `ksd admin token create`).",
                       headers={"WWW-Authenticate": "Bearer"})
+    if looks_like_jwt(token.strip()):
+        return await oidc_verifier(request).caller(token.strip())
     pool: asyncpg.Pool = request.app.state.pool
     row = await pool.fetchrow(
         "SELECT token_hash, role, region FROM credentials WHERE token_hash = $1 AND revoked_at IS NULL",
@@ -56,7 +69,16 @@ async def authenticate(request: Request) -> Caller:
                       headers={"WWW-Authenticate": "Bearer"})
     if row["role"] not in ROLES:  # a role this version does not know reads and submits nothing
         raise forbidden(f"a {row['role']} token may not call this service")
-    return Caller(row["token_hash"], row["role"], row["region"])
+    return Caller(row["role"], row["region"], token_actor(row["token_hash"]))
+
+
+def oidc_verifier(request: Request) -> OidcVerifier:
+    """The service's one verifier of Keycloak's tokens (its key and introspection caches), made on
+    the first such token; the service closes it when it stops."""
+    verifier: OidcVerifier | None = getattr(request.app.state, "oidc", None)
+    if verifier is None:
+        verifier = request.app.state.oidc = OidcVerifier(settings())
+    return verifier
 
 
 CallerDep = Annotated[Caller, Depends(authenticate)]

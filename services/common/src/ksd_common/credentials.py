@@ -1,6 +1,7 @@
 """Who a token stands for: roles, the caller, new tokens and their SHA-256, and which region a role
 may be bound to. Pure (no FastAPI, no database), so `ksd admin token create` imports it without
-the HTTP stack; `ksd_common.auth` answers requests with it."""
+the HTTP stack; `ksd_common.auth` answers requests with it, for the platform's own tokens and for
+Keycloak's alike (`ksd_common.oidc`)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,20 @@ from typing import Literal
 
 from ksd_contracts.regions import in_scope, region
 
-Role = Literal["regency", "province", "directorate", "auditor"]
-ROLES: tuple[Role, ...] = ("regency", "province", "directorate", "auditor")
+Role = Literal["regency", "province", "directorate", "auditor", "region_admin"]
+ROLES: tuple[Role, ...] = ("regency", "province", "directorate", "auditor", "region_admin")
+"""`region_admin`: a region's administrator, who manages its operators' accounts (in Keycloak) and
+reads its region like its operators do, but submits nothing."""
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    token_hash: str
+    """Who is calling: the role and region decide what they may do; `actor` records who acted
+    (`person:<username>`, `machine:<client id>`, or `token:<hash prefix>` for a platform token)."""
+
     role: Role
     region: str | None
+    actor: str
 
     @property
     def node(self) -> str:
@@ -52,6 +58,12 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def token_actor(digest: str) -> str:
+    """Who acted with a platform token: its hash's first 12 hex digits, as `ksd admin token list`
+    shows them (the token itself is never recorded)."""
+    return f"token:{digest[:12]}"
+
+
 def check_binding(role: str, region_code: str | None) -> str | None:
     """Why a role cannot be bound to that region, or None when it can."""
     if role not in ROLES:
@@ -65,4 +77,6 @@ def check_binding(role: str, region_code: str | None) -> str | None:
         return f"{region_code} is not a province"
     if role == "regency" and (found.is_province or not found.autonomous):
         return f"{region_code} is not an autonomous regency/city"
+    if role == "region_admin" and not (found.is_province or found.autonomous):
+        return f"{region_code} is not a province or an autonomous regency/city"
     return None

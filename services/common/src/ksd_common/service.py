@@ -132,6 +132,8 @@ def build(spec: ServiceSpec) -> FastAPI:
             await broker.stop()
             await redriver.stop()
             await relay.stop()
+            if (oidc := getattr(app.state, "oidc", None)) is not None:
+                await oidc.close()
             await holder.pool.close()
             telemetry.shutdown()
 

@@ -39,6 +39,17 @@ class Settings(BaseSettings):
     # Where spans go when no OTLP collector is set: a JSON-lines file (tests read it).
     traces_file: str | None = None
     log_level: str = "INFO"
+    # Keycloak, the identity provider (ksd_common.oidc): the issuer its tokens name, where to reach
+    # the realm when that differs (a container reaches it by another name), the audience a token
+    # must be for, and the platform's own client, which introspects tokens.
+    oidc_issuer: str = "http://127.0.0.1:8180/realms/ksd"
+    oidc_url: str | None = None
+    oidc_audience: str = "ksd-platform"
+    oidc_client_id: str = "ksd-platform"
+    oidc_client_secret: str = "ksd-platform-local-secret"
+    # How long a token's introspection answer is reused: a revoked session or disabled client stops
+    # working everywhere within this many seconds.
+    oidc_recheck_seconds: float = 5.0
     # Fault-injection switch, for tests only: comma-separated event types whose handler fails in
     # this service (ksd_common.parking.with_faults), to act out a bad release. Empty in production.
     fault_event_types: str = ""
@@ -59,6 +70,11 @@ class Settings(BaseSettings):
         if mode and "sslmode" not in query:
             query["sslmode"] = mode
         return urlunsplit((parts.scheme, parts.netloc, f"/{database}", urlencode(query), ""))
+
+    @property
+    def oidc_realm_url(self) -> str:
+        """Where this process reaches the realm (its token, certificate and introspection endpoints)."""
+        return (self.oidc_url or self.oidc_issuer).rstrip("/")
 
     def port_of(self, service: str) -> int:
         port: int = getattr(self, f"{service}_port")

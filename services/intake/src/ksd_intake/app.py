@@ -13,7 +13,7 @@ from ksd_common.auth import CallerDep, found_in_scope
 from ksd_common.problems import Problem
 from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS, SUBMISSIONS
-from ksd_intake import handlers, imports, openapi, store
+from ksd_intake import accounts, handlers, imports, openapi, store
 from ksd_intake.domain import MAX_BATCH_BYTES, MAX_BODY_BYTES, check_idempotency_key
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
@@ -131,7 +131,7 @@ SPEC = ServiceSpec(
               Consumes(MAPPING_EVENTS, handlers.apply_answers,
                        "Answers to region declarations: applied, or rejected with the rule.")],
     publishes=[Publishes(SUBMISSIONS, "Every accepted submission, keyed by agreement id or region code.")],
-    routers=[router],
+    routers=[router, accounts.router],
     authenticates=True,
 )
 app = build(SPEC)

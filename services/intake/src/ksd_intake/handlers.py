@@ -203,7 +203,7 @@ def _event(caller: Caller, new: store.NewSubmission) -> Envelope:
     submission = new.submission
     data = Submitted(
         submission_id=new.id, submission_type=submission.type, role=caller.role, region=caller.region,
-        agreement_id=new.agreement_id, payload=submission.payload(),
+        agreement_id=new.agreement_id, payload=submission.payload(), actor=caller.actor,
     )
     return outbox.new_event(
         id=new.id, source=f"/nodes/{caller.region}", type=submission_type(submission.type),
@@ -455,5 +455,5 @@ def answer(row: asyncpg.Record) -> dict[str, Any]:
     return {
         "id": str(row["id"]), "type": row["type"], "status": row["status"],
         "reasons": [labels.explained(r) for r in reasons],
-        "agreement_id": str(row["agreement_id"]) if row["agreement_id"] else None,
+        "agreement_id": str(row["agreement_id"]) if row["agreement_id"] else None, "actor": row["actor"],
     }

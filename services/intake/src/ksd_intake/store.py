@@ -12,7 +12,7 @@ import asyncpg
 from ksd_common.credentials import Caller
 from ksd_intake.domain import Submission, Superseded
 
-SUBMISSION_COLUMNS = "id, type, status, reasons, agreement_id, request_hash"
+SUBMISSION_COLUMNS = "id, type, status, reasons, agreement_id, request_hash, actor"
 
 
 @dataclass
@@ -47,13 +47,13 @@ async def insert_submissions(conn: asyncpg.Connection, caller: Caller, new: list
     transaction with the same key is waited for, so two requests with one key cannot both win."""
     rows = sorted(new, key=lambda n: n.key)
     inserted = await conn.fetch(
-        "INSERT INTO submissions (id, node, idempotency_key, request_hash, type, role, region, subject, agreement_id)"
-        " SELECT i, $1, k, h, t, $2, $3, s, a"
+        "INSERT INTO submissions (id, node, idempotency_key, request_hash, type, role, region, subject, agreement_id,"
+        " actor) SELECT i, $1, k, h, t, $2, $3, s, a, $10"
         " FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[]) AS r(i, k, h, t, s, a)"
         " ON CONFLICT (node, idempotency_key) DO NOTHING RETURNING id",
         caller.node, caller.role, caller.region,
         [n.id for n in rows], [n.key for n in rows], [n.submission.request_hash for n in rows],
-        [n.submission.type for n in rows], [n.stream for n in rows], [n.agreement_id for n in rows],
+        [n.submission.type for n in rows], [n.stream for n in rows], [n.agreement_id for n in rows], caller.actor,
     )
     return {r["id"] for r in inserted}
 

@@ -132,7 +132,7 @@ def apply(declaration: Declaration, borders: Borders) -> Outcome:
     """The events of an accepted declaration; neighbours also update `borders`."""
     step, submitted = declaration.step, declaration.submitted
     data = {**step.model_dump(mode="json"), "submission_id": str(submitted.submission_id),
-            "submitted_by": submitted.region}
+            **submitted.submitter()}
     event_type = DECLARATION_EVENTS[declaration.kind]
     if not isinstance(step, s.RegionDeclareNeighbours):
         return Outcome(events=[(event_type, data)])

@@ -16,8 +16,10 @@ from ksd_contracts import events
 from ksd_contracts.events import (
     AGREEMENT_EVENT_MODELS,
     CREDENTIAL_ISSUED,
+    CREDENTIAL_REVOKED,
     HISTORY_VERIFIED,
     CredentialIssued,
+    CredentialRevoked,
     HistoryVerified,
     Submitted,
 )
@@ -43,7 +45,8 @@ RULES: dict[str, Rule] = {
                            re.compile(r"/nodes/[0-9]{2}(\.[0-9]{2})?")),
     AGREEMENT_EVENTS.name: Rule(AGREEMENT_EVENT_MODELS, re.compile(r"/services/agreement")),
     MAPPING_EVENTS.name: Rule(events.MAPPING_EVENT_MODELS, re.compile(r"/services/mapping")),
-    CREDENTIALS.name: Rule({CREDENTIAL_ISSUED: CredentialIssued}, re.compile(r"/admin/[a-z]+")),
+    CREDENTIALS.name: Rule({CREDENTIAL_ISSUED: CredentialIssued, CREDENTIAL_REVOKED: CredentialRevoked},
+                             re.compile(r"/admin/[a-z]+")),
     AUDIT_CHECKPOINTS.name: Rule({CHECKPOINT_RECORDED: DayCheckpoint, HISTORY_VERIFIED: HistoryVerified},
                                  re.compile(re.escape(AUDIT_SOURCE))),
 }

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Keycloak, the platform's identity provider, without Docker: the Quarkus distribution from Maven
+# Central (keycloak/pom.xml) unpacked into .cache/keycloak, built once for PostgreSQL (`kc.sh build`:
+# the slow part, ~80 s) and then always started `--optimized` (~22 s) on 127.0.0.1:8180, health on the
+# management port 9180, its own database ksd_keycloak (postgres.sh creates it). The realm `ksd` is
+# imported from deploy/keycloak/ksd-realm.json on the first start; when that file changes,
+# `keycloak.sh realm` replaces the realm with it (its users go too).
+# Usage: keycloak.sh install|start|stop|wait|status|realm
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+here="$root/deploy/local/keycloak"
+version=$(sed -n 's:.*<keycloak.version>\(.*\)</keycloak.version>.*:\1:p' "$here/pom.xml")
+cache="$root/.cache/keycloak"
+home="$cache/keycloak-$version"
+realm_file="$root/deploy/keycloak/ksd-realm.json"
+data="$root/.data/keycloak"
+pidfile="$data/keycloak.pid"
+port=${KSD_KEYCLOAK_PORT:-8180}
+management_port=${KSD_KEYCLOAK_MANAGEMENT_PORT:-9180}
+dsn=${KSD_PG_DSN:-postgresql://ksd:ksd@127.0.0.1:5432}
+# The bootstrap administrator of the master realm, created on the first start only (local mode).
+export KC_BOOTSTRAP_ADMIN_USERNAME=${KSD_KEYCLOAK_ADMIN:-admin}
+export KC_BOOTSTRAP_ADMIN_PASSWORD=${KSD_KEYCLOAK_ADMIN_PASSWORD:-admin}
+# Build-time options: a change rebuilds (the marker records them).
+build_options=(--db=postgres --health-enabled=true --cache=local --features-disabled=kerberos)
+
+install() {
+  local marker="$home/.ksd-built"
+  if [ ! -f "$marker" ] || [ "$(cat "$marker")" != "${build_options[*]}" ] || [ "$here/pom.xml" -nt "$marker" ]; then
+    command -v java >/dev/null || { echo "keycloak.sh: Java 17 is needed (apt-get install openjdk-17-jre-headless)" >&2; exit 1; }
+    command -v mvn >/dev/null || { apt-get update -qq && apt-get install -y -qq maven >/dev/null; }
+    mkdir -p "$cache"
+    zip="$cache/keycloak-quarkus-dist-$version.zip"
+    [ -f "$zip" ] || mvn -q -B -f "$here/pom.xml" dependency:copy -DoutputDirectory="$cache"
+    rm -rf "$home" && python3 -m zipfile -e "$zip" "$cache" && chmod +x "$home"/bin/*.sh  # zipfile drops modes
+    echo "keycloak: building for PostgreSQL (once, ~80 s)"
+    "$home/bin/kc.sh" build "${build_options[@]}" >"$cache/build.log" 2>&1 \
+      || { tail -20 "$cache/build.log" >&2; exit 1; }
+    echo "${build_options[*]}" >"$marker"
+  fi
+}
+
+running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+healthy() { curl -sf "http://127.0.0.1:$management_port/health/ready" >/dev/null 2>&1; }
+answering() { (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; }
+
+start() {
+  if running || answering; then echo "keycloak: already running on 127.0.0.1:$port"; wait_ready; return 0; fi
+  install
+  "$root/deploy/local/postgres.sh" start >/dev/null  # and its database ksd_keycloak
+  mkdir -p "$data/logs" "$home/data/import"
+  cp "$realm_file" "$home/data/import/ksd-realm.json"  # imported when the realm does not exist yet
+  local user password
+  user=$(python3 -c "import sys, urllib.parse as u; print(u.urlsplit(sys.argv[1]).username or 'ksd')" "$dsn")
+  password=$(python3 -c "import sys, urllib.parse as u; print(u.urlsplit(sys.argv[1]).password or '')" "$dsn")
+  JAVA_OPTS_KC_HEAP="-Xms128m -Xmx512m" nohup "$home/bin/kc.sh" start --optimized \
+    --http-enabled=true --http-host=127.0.0.1 --http-port="$port" --http-management-port="$management_port" \
+    --hostname="http://127.0.0.1:$port" --hostname-backchannel-dynamic=true \
+    --db-url="jdbc:postgresql://127.0.0.1:5432/ksd_keycloak" --db-username="$user" --db-password="$password" \
+    --import-realm --log=console >"$data/logs/keycloak.log" 2>&1 &
+  echo $! >"$pidfile"
+  wait_ready
+  sha256sum "$realm_file" | cut -d' ' -f1 >"$data/realm.sha256.new"
+  if [ -f "$data/realm.sha256" ] && ! cmp -s "$data/realm.sha256" "$data/realm.sha256.new"; then
+    echo "keycloak: $realm_file changed since it was imported; 'deploy/local/keycloak.sh realm' replaces the realm" >&2
+  fi
+  [ -f "$data/realm.sha256" ] || cp "$data/realm.sha256.new" "$data/realm.sha256"
+}
+
+wait_ready() {  # patient: the first start creates the database schema (2 min 25 s on a busy 2-core machine)
+  for _ in $(seq 1 1200); do
+    if healthy; then echo "keycloak: ready on 127.0.0.1:$port (realm ksd)"; return 0; fi
+    if [ -f "$pidfile" ] && ! running; then
+      echo "keycloak: exited; see $data/logs/keycloak.log" >&2; tail -20 "$data/logs/keycloak.log" >&2; exit 1
+    fi
+    sleep 0.5
+  done
+  echo "keycloak: not ready after 600 s; see $data/logs/keycloak.log" >&2; exit 1
+}
+
+admin_token() {
+  curl -sf "http://127.0.0.1:$port/realms/master/protocol/openid-connect/token" -d grant_type=password \
+    -d client_id=admin-cli --data-urlencode "username=$KC_BOOTSTRAP_ADMIN_USERNAME" \
+    --data-urlencode "password=$KC_BOOTSTRAP_ADMIN_PASSWORD" | python3 -c "import json, sys; print(json.load(sys.stdin)['access_token'])"
+}
+
+realm() {  # replace the realm `ksd` with the committed file (its users and sessions are lost)
+  wait_ready >/dev/null
+  local token; token=$(admin_token)
+  curl -sf -o /dev/null -X DELETE -H "Authorization: Bearer $token" "http://127.0.0.1:$port/admin/realms/ksd" || true
+  curl -sf -o /dev/null -X POST -H "Authorization: Bearer $token" -H "Content-Type: application/json" \
+    --data-binary @"$realm_file" "http://127.0.0.1:$port/admin/realms"
+  mkdir -p "$data" && sha256sum "$realm_file" | cut -d' ' -f1 >"$data/realm.sha256"
+  echo "keycloak: realm ksd replaced from $realm_file"
+}
+
+stop() {
+  if running; then
+    kill "$(cat "$pidfile")"
+    for _ in $(seq 1 60); do running || break; sleep 0.5; done
+    running && kill -9 "$(cat "$pidfile")"
+    echo "keycloak: stopped"
+  fi
+  rm -f "$pidfile"
+}
+
+case "${1:-}" in
+  install) install ;;
+  start) start ;;
+  stop) stop ;;
+  wait) wait_ready ;;
+  realm) realm ;;
+  status) if healthy; then echo "keycloak: running"; else echo "keycloak: stopped"; exit 1; fi ;;
+  *) echo "usage: $0 install|start|stop|wait|status|realm" >&2; exit 2 ;;
+esac
