@@ -24,7 +24,9 @@ install() {
   fi
 }
 
-running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+name=kafka
+# shellcheck source=process.sh
+. "$(dirname "$0")/process.sh"
 answering() { (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; }
 
 start() {
@@ -54,16 +56,6 @@ wait_ready() {
   # A broker we did not start (e.g. from docker compose) has no log here: the port is the test.
   answering && { echo "kafka: answering on 127.0.0.1:$port"; return 0; }
   echo "kafka: not ready after 60 s" >&2; exit 1
-}
-
-stop() {
-  if running; then
-    kill "$(cat "$pidfile")"
-    for _ in $(seq 1 60); do running || break; sleep 0.5; done
-    running && kill -9 "$(cat "$pidfile")"
-    echo "kafka: stopped"
-  fi
-  rm -f "$pidfile"
 }
 
 case "${1:-}" in

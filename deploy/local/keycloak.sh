@@ -40,7 +40,9 @@ install() {
   fi
 }
 
-running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+name=keycloak
+# shellcheck source=process.sh
+. "$(dirname "$0")/process.sh"
 healthy() { curl -sf "http://127.0.0.1:$management_port/health/ready" >/dev/null 2>&1; }
 answering() { (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; }
 
@@ -92,16 +94,6 @@ realm() {  # replace the realm `ksd` with the committed file (its users and sess
     --data-binary @"$realm_file" "http://127.0.0.1:$port/admin/realms"
   mkdir -p "$data" && sha256sum "$realm_file" | cut -d' ' -f1 >"$data/realm.sha256"
   echo "keycloak: realm ksd replaced from $realm_file"
-}
-
-stop() {
-  if running; then
-    kill "$(cat "$pidfile")"
-    for _ in $(seq 1 60); do running || break; sleep 0.5; done
-    running && kill -9 "$(cat "$pidfile")"
-    echo "keycloak: stopped"
-  fi
-  rm -f "$pidfile"
 }
 
 case "${1:-}" in
