@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -82,7 +82,7 @@ class Use:
     """A topic a service reads (`receive`, with its consumer group) or writes (`send`)."""
 
     topic: Topic
-    action: str
+    action: Literal["send", "receive"]
     description: str
     group: str | None = None
 
