@@ -131,7 +131,8 @@ def document(title: str, description: str, server: str, uses: Sequence[Use]) -> 
             "servers": [{"$ref": "#/servers/kafka"}],
             "messages": {t: {"$ref": f"#/components/messages/{t}"} for t in events},
             "bindings": {"kafka": {"topic": topic.name, "partitions": topic.partitions,
-                                   "topicConfiguration": {"retention.ms": -1, "cleanup.policy": ["delete"]},
+                                   "topicConfiguration": {"retention.ms": int(topic.config["retention.ms"]),
+                                                          "cleanup.policy": topic.config["cleanup.policy"].split(",")},
                                    "bindingVersion": KAFKA_BINDING}},
         }
         operation: dict[str, Any] = {

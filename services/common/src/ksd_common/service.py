@@ -104,9 +104,9 @@ def build(spec: ServiceSpec) -> FastAPI:
     consumers = [BatchConsumer(spec.name, holder, c.topic, c.handle,
                                group=f"{settings().group_prefix}-{spec.name}-{c.topic.name}", on_park=c.on_park)
                  for c in consumes]
-    for consumer, c in zip(consumers, consumes, strict=True):
+    for consumer in consumers:
         consumer.register(broker, max_records=settings().batch_max_records,
-                          batch_timeout_ms=settings().batch_timeout_ms, description=c.description)
+                          batch_timeout_ms=settings().batch_timeout_ms)
     # The outbox relay does the sending: publishers are declared in the AsyncAPI document only.
     uses = [Use(c.topic, "receive", c.description, consumer.group)
             for consumer, c in zip(consumers, consumes, strict=True)]
@@ -178,7 +178,8 @@ class Observe:
         with telemetry.continuing(f"{method} {scope['path']}", headers.get("traceparent"), correlation,
                                   SpanKind.SERVER):
             await self.app(scope, receive, answer)
-        route = getattr(scope.get("route"), "path", "unmatched")
+        # The template as the OpenAPI document writes it (`path_format`: no `:uuid` convertor).
+        route = getattr(scope.get("route"), "path_format", "unmatched")
         REQUESTS.labels(self.service, method, route, status).inc()
         LATENCY.labels(self.service, method, route).observe(time.perf_counter() - started)
 
