@@ -63,6 +63,7 @@ clean: down
 test: infra
 	deploy/local/chromium.sh  # Debian's chromium for the dashboard's browser test, when missing
 	deploy/local/poppler.sh  # pdftoppm and pdftotext for the audit report's PDF test, when missing
+	deploy/local/asyncapi.sh  # the official AsyncAPI parser (npm, pinned by tests/asyncapi/package-lock.json)
 	.venv/bin/python -m pytest
 
 # The 546 governments as simulated nodes submit realistic lifecycles through the public API. Loaded

@@ -1,6 +1,12 @@
 """Schemathesis against intake's real OpenAPI document, on the running test platform: thousands of
-generated requests (valid by the schema and not), no 5xx, every error problem+json, and nothing
-written on a refusal."""
+generated requests (valid by the schema and not) under its default checks (no 5xx; every status,
+content type and body as documented; schema-violating requests and undeclared methods refused),
+every error problem+json, and nothing written on a refusal.
+
+One default check is left out: `positive_data_acceptance` (a schema-valid request must not be
+refused). A submission's JSON Schema cannot say the rules that read several fields or the catalogue
+(the node's own region among the parties, dates in order, a known region or urusan code): a
+submission valid by the schema may still get the 422 that names the rule."""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import pytest
 import schemathesis
 from conftest import Platform
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from ksd_tools.admin import issue_tokens, wait_until_known
 
@@ -60,7 +67,7 @@ def written(platform: Platform) -> Iterator[Callable[[], tuple[int, int]]]:
 @pytest.mark.timeout(900)  # the coverage phase adds many boundary cases to the generated ones
 def test_no_server_error_and_nothing_written_on_a_refusal(case: Any, written: Callable[[], tuple[int, int]]) -> None:
     before = written()
-    response = case.call(headers=AUTH, timeout=60)
+    response = case.call_and_validate(headers=AUTH, timeout=60, excluded_checks=[positive_data_acceptance])
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert response.headers["content-type"] == ["application/problem+json"], response.text

@@ -434,3 +434,10 @@ DECLARATION_EVENTS: dict[str, str] = {
 }
 """The event a `region.*` submission becomes once mapping has applied it."""
 
+
+SUBMISSION_EVENT_MODELS: dict[str, type[BaseModel]] = {submission_type(name): Submitted for name in s.SUBMISSION_MODELS}
+"""Every event type on `ksd.intake.submissions` (one per submission type) with the model of its `data`."""
+
+CREDENTIAL_EVENT_MODELS: dict[str, type[BaseModel]] = {
+    CREDENTIAL_ISSUED: CredentialIssued, CREDENTIAL_REVOKED: CredentialRevoked}
+"""Every event type on `ksd.admin.credentials` with the model of its `data`."""

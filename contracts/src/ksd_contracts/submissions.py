@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic.config import JsonDict
 
 from ksd_contracts.regions import autonomous_codes, region
 from ksd_contracts.urusan import urusan
@@ -107,12 +108,27 @@ class Strict(BaseModel):
         return value
 
 
-class RegionParty(Strict):
+def _tag_required(schema: JsonDict) -> None:
+    """A party's `type` is the tag of the `Party` union: read from JSON, a party without it is
+    refused (`union_tag_not_found`), so its schema requires it, though Python code may leave it to
+    the default."""
+    required = schema.get("required")
+    names = required if isinstance(required, list) else []
+    schema["required"] = ["type", *(name for name in names if name != "type")]
+
+
+class PartyKind(Strict):
+    """What every kind of party shares: the tag that says which kind it is."""
+
+    model_config = ConfigDict(json_schema_extra=_tag_required)
+
+
+class RegionParty(PartyKind):
     type: Literal["region"] = "region"
     code: RegionCode
 
 
-class ThirdParty(Strict):
+class ThirdParty(PartyKind):
     type: Literal["third_party"] = "third_party"
     name: Name
     category: Literal[
@@ -120,14 +136,14 @@ class ThirdParty(Strict):
     ]
 
 
-class ForeignParty(Strict):
+class ForeignParty(PartyKind):
     type: Literal["foreign"] = "foreign"
     name: Name
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
     category: Literal["pemerintah_daerah", "lembaga"]
 
 
-class CentralParty(Strict):
+class CentralParty(PartyKind):
     type: Literal["central"] = "central"
     name: Name = Field(description="The ministry or agency (Sinergi, PP 28/2018 art. 46).")
 

@@ -111,12 +111,11 @@ class BatchConsumer:
         self.group = group
         self.on_park = on_park
 
-    def register(self, broker: KafkaBroker, *, max_records: int, batch_timeout_ms: int, description: str) -> None:
+    def register(self, broker: KafkaBroker, *, max_records: int, batch_timeout_ms: int) -> None:
         @broker.subscriber(
             self.topic.name, group_id=self.group, batch=True, max_records=max_records,
             batch_timeout_ms=batch_timeout_ms, auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR, decoder=_raw_decoder,
-            title=f"{self.topic.name}:{self.service}", description=description,
         )
         async def on_batch(body: Any, message: KafkaMessage = Context("message")) -> None:  # noqa: B008
             records = message.raw_message

@@ -185,10 +185,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        kind, title = {404: ("not-found", "Tidak ditemukan"), 405: ("method-not-allowed", "Metode tidak diizinkan")
-                       }.get(error.status_code, ("request-failed", "Permintaan gagal"))
+        kind, title, said = {
+            404: ("not-found", "Tidak ditemukan", "Alamat ini tidak ada (lihat /docs)."),
+            405: ("method-not-allowed", "Metode tidak diizinkan", "Metode ini tidak diterima di sini (lihat Allow)."),
+        }.get(error.status_code, ("request-failed", "Permintaan gagal", str(error.detail)))
         # The headers too: a 405 names the methods that are allowed (RFC 9110 `Allow`).
-        return Problem(error.status_code, kind, title, str(error.detail),
+        return Problem(error.status_code, kind, title, said,
                        headers=dict(error.headers) if error.headers else None).response()
 
     @app.exception_handler(Exception)

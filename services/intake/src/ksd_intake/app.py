@@ -112,7 +112,9 @@ async def get_template() -> Response:
                     headers={"Content-Disposition": 'attachment; filename="register-kerja-sama.xlsx"'})
 
 
-@router.get("/submissions/{submission_id}")
+# Only a UUID routes here (Starlette's `uuid` convertor): `GET /v1/submissions/batch` is then a
+# method the batch does not take (405 with `Allow: POST`), not a submission id refused with 422.
+@router.get("/submissions/{submission_id:uuid}")
 async def get_submission(submission_id: UUID, request: Request, caller: CallerDep) -> dict[str, Any]:
     """A submission's status: accepted, then applied or rejected (with the rule in `reasons`); `held`
     in between when a service could not apply it yet (`reasons` says why; it is applied once fixed).

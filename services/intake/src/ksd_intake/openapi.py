@@ -31,14 +31,19 @@ def _schemas() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
                                            ref_template=REF)
     by_name = {name: refs[(model, "validation")] for name, model in SUBMISSION_MODELS.items()}
     single = {"oneOf": [_submission(n, r, keyed=False) for n, r in by_name.items()]}
+    # The batch is refused whole only for its shape and size; each item is answered on its own (an
+    # item that is not a submission gets its 422 in its result), so any item is a valid request.
+    # What an item should be is its own component, `BatchSubmission`.
+    item = {"oneOf": [_submission(n, r, keyed=True) for n, r in by_name.items()]}
     batch = {
         "type": "object", "required": ["submissions"], "additionalProperties": False,
         "properties": {"submissions": {
             "type": "array", "minItems": 1, "maxItems": MAX_BATCH_ITEMS,
-            "items": {"oneOf": [_submission(n, r, keyed=True) for n, r in by_name.items()]},
+            "items": {"description": "Each `{idempotency_key, type, data}`: a `BatchSubmission`, answered in"
+                                     " its own result (an item that is not one is refused there)."},
         }},
     }
-    return single, batch, definitions["$defs"]
+    return single, batch, definitions["$defs"] | {"BatchSubmission": item}
 
 
 SINGLE, BATCH, COMPONENTS = _schemas()

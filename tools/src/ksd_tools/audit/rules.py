@@ -15,15 +15,11 @@ from pydantic import BaseModel
 from ksd_contracts import events
 from ksd_contracts.events import (
     AGREEMENT_EVENT_MODELS,
-    CREDENTIAL_ISSUED,
-    CREDENTIAL_REVOKED,
+    CREDENTIAL_EVENT_MODELS,
     HISTORY_VERIFIED,
-    CredentialIssued,
-    CredentialRevoked,
+    SUBMISSION_EVENT_MODELS,
     HistoryVerified,
-    Submitted,
 )
-from ksd_contracts.submissions import SUBMISSION_MODELS
 from ksd_contracts.topics import AGREEMENT_EVENTS, AUDIT_CHECKPOINTS, CREDENTIALS, MAPPING_EVENTS, SUBMISSIONS
 from ksd_tools.audit.checkpoint import CHECKPOINT_RECORDED, DayCheckpoint
 from ksd_tools.audit.checkpoint import SOURCE as AUDIT_SOURCE
@@ -41,12 +37,10 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {
-    SUBMISSIONS.name: Rule({events.submission_type(name): Submitted for name in SUBMISSION_MODELS},
-                           re.compile(r"/nodes/[0-9]{2}(\.[0-9]{2})?")),
+    SUBMISSIONS.name: Rule(SUBMISSION_EVENT_MODELS, re.compile(r"/nodes/[0-9]{2}(\.[0-9]{2})?")),
     AGREEMENT_EVENTS.name: Rule(AGREEMENT_EVENT_MODELS, re.compile(r"/services/agreement")),
     MAPPING_EVENTS.name: Rule(events.MAPPING_EVENT_MODELS, re.compile(r"/services/mapping")),
-    CREDENTIALS.name: Rule({CREDENTIAL_ISSUED: CredentialIssued, CREDENTIAL_REVOKED: CredentialRevoked},
-                             re.compile(r"/admin/[a-z]+")),
+    CREDENTIALS.name: Rule(CREDENTIAL_EVENT_MODELS, re.compile(r"/admin/[a-z]+")),
     AUDIT_CHECKPOINTS.name: Rule({CHECKPOINT_RECORDED: DayCheckpoint, HISTORY_VERIFIED: HistoryVerified},
                                  re.compile(re.escape(AUDIT_SOURCE))),
 }
