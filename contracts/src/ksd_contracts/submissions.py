@@ -12,7 +12,16 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
+    model_validator,
+)
 from pydantic.config import JsonDict
 
 from ksd_contracts.regions import autonomous_codes, region
@@ -62,7 +71,8 @@ def _not_future(day: date, info: ValidationInfo) -> date:
 
 LegalDate = Annotated[date, AfterValidator(_not_future)]
 """The legal date of a step (a signing, a decision): never in the future; old steps may be back-filled."""
-Rupiah = Annotated[int, Field(ge=0, le=10**16, description="Whole rupiah (IDR), not negative.")]
+Rupiah = Annotated[StrictInt, Field(ge=0, le=10**16, description="Whole rupiah (IDR), not negative.")]
+"""Strict: JSON `false` is no amount (lax pydantic read it as 0)."""
 DocumentNumber = Annotated[str, Field(min_length=1, max_length=200)]
 
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{2}(\.[0-9]{2})?$"), AfterValidator(_known_region)]
@@ -207,7 +217,7 @@ class AgreementPropose(Strict):
         default=None, description="Set when the agreement already has an id (e.g. the other party's)."
     )
     kind: Kind
-    mandatory: bool | None = Field(
+    mandatory: StrictBool | None = Field(
         default=None, description="KSDD only: wajib (true) or sukarela (false)."
     )
     title: Annotated[str, Field(min_length=5, max_length=500)]
@@ -252,8 +262,8 @@ class RecordTkksdReview(AgreementStep):
     """The TKKSD reviewed the initiation: layak (feasible) or tidak layak."""
 
     reviewed_on: LegalDate
-    feasible: bool = Field(description="layak (true) or tidak layak (false).")
-    feasibility_study: bool = Field(
+    feasible: StrictBool = Field(description="layak (true) or tidak layak (false).")
+    feasibility_study: StrictBool = Field(
         default=False, description="A studi kelayakan was attached (expected for KSDPK)."
     )
     document_number: DocumentNumber | None = None
@@ -270,7 +280,7 @@ class RecordOfferResponse(AgreementStep):
     """The partner accepted or declined the offer."""
 
     responded_on: LegalDate
-    accepted: bool
+    accepted: StrictBool
     party: Name | None = Field(
         default=None, description="The partner that answers (a region code or the partner's name), when the offer "
         "went to several; left out, the answer is the recording region's.")
@@ -310,7 +320,7 @@ class RecordPks(AgreementStep):
     objects: list[Text] = Field(default_factory=list, max_length=50)
     rights_and_duties: Text | None = None
     funding: list[Funding] = Field(default_factory=list, max_length=20)
-    dprd_required: bool = Field(
+    dprd_required: StrictBool = Field(
         default=False,
         description="It burdens the community or an APBD not yet budgeted, so DPRD approval is required first.",
     )

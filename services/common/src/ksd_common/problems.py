@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -160,6 +161,8 @@ def _declare_refusals(document: dict[str, Any]) -> None:
             statuses = dict(REFUSALS)
             if any(p.get("in") == "path" for p in operation.get("parameters", [])):
                 statuses[404] = "Tidak ada dalam cakupan Anda (atau tidak ada sama sekali)."
+            if "requestBody" in operation:
+                statuses[400] = "Isi permintaan bukan JSON yang sah."
             for status, description in statuses.items():
                 declared = responses.setdefault(str(status), {"description": description})
                 declared["content"] = content  # FastAPI's 422 says application/json; ours is problem+json
@@ -189,9 +192,16 @@ def install(app: FastAPI) -> None:
             404: ("not-found", "Tidak ditemukan", "Alamat ini tidak ada (lihat /docs)."),
             405: ("method-not-allowed", "Metode tidak diizinkan", "Metode ini tidak diterima di sini (lihat Allow)."),
         }.get(error.status_code, ("request-failed", "Permintaan gagal", str(error.detail)))
-        # The headers too: a 405 names the methods that are allowed (RFC 9110 `Allow`).
-        return Problem(error.status_code, kind, title, said,
-                       headers=dict(error.headers) if error.headers else None).response()
+        # The headers too: a 405 names the methods that are allowed (RFC 9110 `Allow`), of every
+        # route of the path (Starlette names only the first route's).
+        headers = dict(error.headers) if error.headers else {}
+        if error.status_code == 405:
+            path = request.url.path
+            allowed = {m for r in request.app.routes if isinstance(r, APIRoute) and r.path_regex.match(path)
+                       for m in r.methods}
+            if allowed:
+                headers["Allow"] = ", ".join(sorted(allowed))
+        return Problem(error.status_code, kind, title, said, headers=headers or None).response()
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
