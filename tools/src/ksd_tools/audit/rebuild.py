@@ -28,6 +28,11 @@ from ksd_tools.audit.log import History, Progress, read, reader, span, total
 
 Stops = dict[TopicPartition, int]
 
+REBUILD_BATCH = 10_000
+"""Records per batch of a rebuild. A batch loads and saves each agreement it touches once and
+settles its legal summary once, so the more of an agreement's events one batch holds, the less
+each costs: 10,000 doubled the fold's rate over 2,000 on the bench's history (bench/notes-audit-scale.md)."""
+
 
 @dataclass(frozen=True)
 class Rebuilt:
@@ -65,7 +70,7 @@ async def feed(history: History, pool: asyncpg.Pool, *, until_ms: int | None = N
     try:
         spans = await span(reading, history, [c.topic for c in SPEC.consumes], until_ms=until_ms, stops=stops)
         progress = Progress(label, total(spans))
-        async for batch in read(reading, spans, batch=2000):
+        async for batch in read(reading, spans, batch=REBUILD_BATCH):
             await consumers[batch[0].topic].process(batch)
             progress.advance(len(batch))
         progress.close()
