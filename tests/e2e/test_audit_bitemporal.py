@@ -139,3 +139,47 @@ async def test_as_recorded_on_r_what_was_in_force_on_d(platform: Platform) -> No
         assert (await in_region(after_review, "2022-01-01"))[agreement] == "reviewed"
         assert (await in_region(after_pks, "2024-07-01"))[agreement] == "expired"
         assert (await in_region(after_correction, "2024-07-01"))[agreement] == "running"
+
+        # The nation's answer is the same question over every agreement, read a page at a time.
+        async def nation_page(recorded_as_of: str, in_force_on: str, limit: int,
+                              cursor: str | None = None) -> dict[str, Any]:
+            params = {"recorded_as_of": recorded_as_of, "in_force_on": in_force_on, "limit": str(limit)}
+            response = await client.get(f"{platform.url['reporting']}/v1/audit/nation",
+                                        params=params | ({"cursor": cursor} if cursor else {}),
+                                        headers={"Authorization": f"Bearer {auditor}"})
+            assert response.status_code == 200, response.text
+            answer: dict[str, Any] = response.json()["answer"]
+            return answer
+
+        async def in_nation(recorded_as_of: str, in_force_on: str) -> dict[str, str | None]:
+            """Every page, about four of them, joined: each agreement once, as many as the total."""
+            total = (await nation_page(recorded_as_of, in_force_on, 1))["total"]
+            limit, cursor, pages = max(1, -(-total // 4)), None, 0
+            seen: dict[str, str | None] = {}
+            while True:
+                page = await nation_page(recorded_as_of, in_force_on, limit, cursor)
+                assert len(page["agreements"]) <= limit and page["total"] == total
+                assert not {a["agreement_id"] for a in page["agreements"]} & set(seen)
+                seen |= {a["agreement_id"]: a["stage"] for a in page["agreements"]}
+                pages, cursor = pages + 1, page["next_cursor"]
+                if cursor is None:
+                    break
+            assert len(seen) == total == sum(page["by_stage"].values()) and pages == max(1, -(-total // limit))
+            return seen
+
+        assert agreement not in await in_nation(before_all, "2022-01-01")
+        assert (await in_nation(after_review, "2022-01-01"))[agreement] == "reviewed"
+        assert (await in_nation(after_pks, "2024-07-01"))[agreement] == "expired"
+        assert (await in_nation(after_correction, "2024-07-01"))[agreement] == "running"
+        html = await client.get(f"{platform.url['reporting']}/v1/audit/nation/report.html",
+                                params={"in_force_on": "2024-07-01"}, headers={"Authorization": f"Bearer {auditor}"})
+        assert html.status_code == 200 and "Laporan Audit Kerja Sama Daerah Nasional" in html.text
+        bad_cursor = await client.get(f"{platform.url['reporting']}/v1/audit/nation",
+                                      params={"cursor": "00000000-0000-0000-0000-000000000000"},
+                                      headers={"Authorization": f"Bearer {auditor}"})
+        assert bad_cursor.status_code == 422 and bad_cursor.json()["errors"][0]["loc"] == ["query", "cursor"]
+        for role, code in (("regency", KUPANG), ("directorate", None)):
+            token = await platform.token(role, code)
+            forbidden = await client.get(f"{platform.url['reporting']}/v1/audit/nation",
+                                       headers={"Authorization": f"Bearer {token}"})
+            assert forbidden.status_code == 403, (role, forbidden.text)

@@ -12,7 +12,7 @@ from ksd_contracts.envelope import Envelope
 from ksd_contracts.topics import AGREEMENT_EVENTS
 from ksd_tools.audit.rules import RULES
 from ksd_tools.audit.synthetic import agreement_events
-from ksd_tools.audit.verify import Chains, check_content
+from ksd_tools.audit.verify import RECENT_LINKS, Chains, check_content
 
 CHAIN = list(agreement_events(1, 5))
 
@@ -51,3 +51,13 @@ def test_a_repeat_under_a_new_id_breaks_the_chain(repeats: list[int]) -> None:
 def test_dropping_any_but_the_last_breaks_the_chain(dropped: int) -> None:
     """(The last one's loss leaves no gap: daily checkpoints are what tell it.)"""
     assert _problems(CHAIN[:dropped] + CHAIN[dropped + 1:])
+
+
+def test_a_copy_of_a_link_older_than_those_kept_is_a_duplicate() -> None:
+    """Verify keeps a chain's latest RECENT_LINKS links (its memory stays flat in the history's
+    length): a copy of a recent link is a redelivery, one from further back is not one a relay makes."""
+    chain = list(agreement_events(1, RECENT_LINKS + 2))
+    chains = Chains()
+    assert [p for e in chain if (p := chains.link(e))] == []
+    assert chains.link(chain[-RECENT_LINKS]) is None and chains.copies == 1
+    assert chains.link(chain[-RECENT_LINKS - 1]) is not None

@@ -6,6 +6,7 @@ reporting keeps for SQL give the stage that `lifecycle.stage` gives."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from ksd_agreement.domain import due, evolve
 from ksd_contracts import lifecycle
 from ksd_contracts.envelope import GENESIS_HASH, Envelope
 from ksd_contracts.lifecycle import LegalFacts
-from ksd_reporting.domain import AgreementRecord, project
+from ksd_reporting.domain import AgreementRecord, Draft, Step, compile_record, extend, fold, project, settle, step_of
 
 DAYS = st.dates(min_value=date(2024, 1, 1), max_value=date(2032, 12, 31))
 
@@ -56,11 +57,31 @@ def _envelopes(events: list[tuple[str, dict[str, Any]]], subject: str) -> list[E
     return chained
 
 
-def _compiled(events: list[Envelope]) -> AgreementRecord | None:
+def _compiled(events: list[Envelope], *, stored: bool = False) -> AgreementRecord | None:
+    """The record after each event in turn; `stored`: read back as JSON after each, as the
+    consumer reads it from PostgreSQL before the next batch."""
     record: AgreementRecord | None = None
     for event in events:
         record = project(record, event)
+        if stored and record is not None:
+            record = json.loads(json.dumps(record))
     return record
+
+
+def _in_one_batch(events: list[Envelope]) -> AgreementRecord | None:
+    """Every event folded onto one draft, its legal summary settled once, as a consumer's batch does."""
+    draft = Draft(None)
+    for event in events:
+        draft = fold(draft, event)
+    return settle(draft)
+
+
+def _from_scratch(events: list[Envelope]) -> AgreementRecord:
+    """The whole timeline folded at once, as the audit's bitemporal answer folds it."""
+    timeline: list[Step] = []
+    for event in events:
+        timeline = extend(timeline, step_of(event))
+    return compile_record(timeline, len(events))
 
 
 def _stage_from_lists(record: AgreementRecord, day: date) -> str | None:
@@ -106,8 +127,11 @@ def test_the_agreement_service_and_reporting_agree_at_any_date(
             stream.state = evolve(stream.state, event_type, event_data)
 
     state = stream.state
-    record = _compiled(_envelopes(stream.events, str(stream.agreement_id)))
+    envelopes = _envelopes(stream.events, str(stream.agreement_id))
+    record = _compiled(envelopes)
     assert state is not None and record is not None
+    # each event folded onto the record as it stands gives what the whole timeline folded from scratch gives
+    assert record == _compiled(envelopes, stored=True) == _in_one_batch(envelopes) == _from_scratch(envelopes)
     facts = LegalFacts.from_json(record["facts"])
     assert facts == state.legal
     assert record["status"] == state.status

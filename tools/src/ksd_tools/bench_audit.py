@@ -6,7 +6,9 @@ consume rate of the same topic in the same run, with peak memory (for `ksd bench
 
 from __future__ import annotations
 
+import asyncio
 import resource
+import sys
 import time
 from typing import Any
 from uuid import uuid4
@@ -23,6 +25,29 @@ from ksd_tools.benchkit import Context, figure
 
 def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+PEAK_OF_VERIFY = """
+import sys
+from ksd_tools.cli import main
+code = main(sys.argv[1:])
+print(next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:")))
+sys.exit(code)
+"""
+"""`ksd audit verify`, then its own peak resident memory in KiB: VmHWM counts only what the
+process used after exec, where rusage would count the bench's pages the fork copied."""
+
+
+async def _verify_alone_peak_mib(history: History) -> float:
+    """Peak memory of `ksd audit verify` run as an auditor runs it, in its own process: the bench's
+    own peak mixes in writing the history and the rebuild."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", PEAK_OF_VERIFY, "audit", "verify", "--prefix", history.prefix,
+        "--topics", AGREEMENT_EVENTS.name, stdout=asyncio.subprocess.PIPE)
+    out, _ = await child.communicate()
+    if child.returncode != 0:
+        raise RuntimeError("ksd audit verify failed on the synthetic history")
+    return int(out.decode().split()[-1]) / 1024
 
 
 async def _raw_consume(history: History) -> tuple[int, float]:
@@ -59,13 +84,18 @@ async def audit_figures(events: int = 20_000, per_agreement: int = 4) -> dict[st
         consumed, raw_seconds = await _raw_consume(history)
         verified = await verify(history, [AGREEMENT_EVENTS])
         verify_peak = _peak_mib()
+        verify_alone = await _verify_alone_peak_mib(history)
+        cpu = time.process_time()
         rebuilt = await rebuild(history, database)
+        rebuild_cpu = time.process_time() - cpu
         return {
             "events": consumed,
             "raw_consume_per_s": round(consumed / raw_seconds),
             "verify_per_s": round(consumed / verified.seconds),
             "verify_clean": verified.clean,
             "rebuild_per_s": round(rebuilt.events / rebuilt.seconds),
+            "rebuild_per_cpu_s": round(rebuilt.events / rebuild_cpu),
+            "verify_alone_peak_rss_mib": round(verify_alone),
             "peak_rss_mib_after_verify": round(verify_peak),
             "peak_rss_mib_after_rebuild": round(_peak_mib()),
         }
@@ -91,5 +121,9 @@ async def figures(context: Context) -> dict[str, Any]:
             measured["verify_per_s"], "events/s", raw, "raw consume"),
         "audit rebuild (replay into fresh read models)": figure(
             measured["rebuild_per_s"], "events/s", raw, "raw consume"),
+        "audit rebuild per CPU second of the bench process (PostgreSQL's work not counted)": figure(
+            measured["rebuild_per_cpu_s"], "events/s"),
         "audit peak memory of the process": figure(measured["peak_rss_mib_after_rebuild"], "MiB"),
+        "audit verify's own peak memory (ksd audit verify in its own process)": figure(
+            measured["verify_alone_peak_rss_mib"], "MiB"),
     }

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from ksd_common.auth import Auditor, readable_region
 from ksd_common.params import IsoDay, IsoInstant
-from ksd_common.problems import Problem
+from ksd_common.problems import Problem, invalid
 from ksd_common.settings import settings
 from ksd_contracts.envelope import Envelope, format_time
 from ksd_contracts.events import HISTORY_VERIFIED
@@ -84,12 +84,39 @@ async def agreement_report(conn: asyncpg.Connection, agreement_id: UUID, asked: 
     return report
 
 
-async def region_report(conn: asyncpg.Connection, code: str, asked: auditing.Question) -> dict[str, Any]:
-    """A region's audit report (a province includes its regencies/cities): each of its agreements
-    the register knew on R, with its stage on D."""
+REPORT_ORDER = 'coalesce(registry_number, \'\') COLLATE "C", agreement_id'
+"""The order of a region's or the nation's report: by registry number (as Python compares text),
+then id; the page cursor is the last agreement listed."""
+
+
+async def region_report(conn: asyncpg.Connection, code: str | None, asked: auditing.Question,
+                        cursor: UUID | None = None, limit: int | None = None) -> dict[str, Any]:
+    """A region's audit report (a province includes its regencies/cities), or without `code` the
+    nation's: its agreements the register knew on R with their stage on D, `limit` of them after
+    `cursor` (all without `limit`), and the count per stage over the whole scope. The records are
+    read through a server-side cursor, so the nation is answered in bounded memory."""
     where = store.scoped(store.Where(), code)
-    rows = await conn.fetch(f"SELECT record FROM agreements WHERE {where.sql} ORDER BY agreement_id", *where.args)
-    return {"subject": {"region": code}, "answer": auditing.region_answer(code, [r["record"] for r in rows], asked)}
+    tally = auditing.ScopeAnswer(code, asked, limit)
+    after = await _position(conn, cursor)
+    async with conn.transaction():
+        async for row in conn.cursor(f"SELECT record, coalesce(registry_number, '') AS number FROM agreements"
+                                     f" WHERE {where.sql} ORDER BY {REPORT_ORDER}", *where.args, prefetch=1000):
+            record = row["record"]
+            tally.add(record, after is None or (row["number"], record["agreement_id"]) > after)
+    subject: dict[str, Any] = {"region": code} if code is not None else {"nation": True}
+    return {"subject": subject, "answer": tally.to_json()}
+
+
+async def _position(conn: asyncpg.Connection, cursor: UUID | None) -> tuple[str, str] | None:
+    """Where a page cursor (the last agreement of the previous page) stands in the report's order."""
+    if cursor is None:
+        return None
+    number = await conn.fetchval("SELECT coalesce(registry_number, '') FROM agreements WHERE agreement_id = $1",
+                                 cursor)
+    if number is None:
+        raise invalid([{"loc": ["query", "cursor"], "code": "invalid_cursor",
+                        "msg": f"{cursor} bukan kerja sama dalam register: gunakan next_cursor halaman sebelumnya."}])
+    return number, str(cursor)
 
 
 @router.get("/v1/audit/agreements/{agreement_id}")
@@ -113,20 +140,51 @@ async def audit_agreement_page(request: Request, caller: Auditor, agreement_id: 
     return HTMLResponse(audit_page.agreement_page(report))
 
 
+Cursor = Annotated[UUID | None, Query(description="`next_cursor` of the previous page.")]
+
+
 @router.get("/v1/audit/regions/{code}")
 async def audit_region(request: Request, caller: Auditor, code: str, recorded_as_of: RecordedAsOf = None,
-                       in_force_on: InForceOn = None) -> dict[str, Any]:
+                       in_force_on: InForceOn = None, cursor: Cursor = None,
+                       limit: Annotated[int | None, Query(ge=1, le=5000, description=(
+                           "Agreements per page (all when not given); `next_cursor` fetches the next."))] = None,
+                       ) -> dict[str, Any]:
     """As recorded on R, what was in force on D for a region's agreements (a province with its
-    regencies/cities)."""
+    regencies/cities), a page at a time with `limit`; the count per stage is over the region."""
     readable_region(caller, code, ("path", "code"))
+    return await _scope(request, code, question(recorded_as_of, in_force_on), cursor, limit)
+
+
+@router.get("/v1/audit/nation")
+async def audit_nation(request: Request, caller: Auditor, recorded_as_of: RecordedAsOf = None,
+                       in_force_on: InForceOn = None, cursor: Cursor = None,
+                       limit: Annotated[int, Query(ge=1, le=5000, description="Agreements per page.")] = 500,
+                       ) -> dict[str, Any]:
+    """As recorded on R, what was in force on D for every agreement of the nation, a page at a time;
+    the count per stage and the total are over the nation."""
+    return await _scope(request, None, question(recorded_as_of, in_force_on), cursor, limit)
+
+
+async def _scope(request: Request, code: str | None, asked: auditing.Question, cursor: UUID | None,
+                 limit: int | None) -> dict[str, Any]:
     async with request.app.state.pool.acquire() as conn:
-        report = await region_report(conn, code, question(recorded_as_of, in_force_on))
+        report = await region_report(conn, code, asked, cursor, limit)
     return report | {"verification": await last_verification(settings().kafka_bootstrap, AUDIT_CHECKPOINTS.name)}
 
 
 @router.get("/v1/audit/regions/{code}/report.html", response_class=HTMLResponse)
 async def audit_region_page(request: Request, caller: Auditor, code: str, recorded_as_of: RecordedAsOf = None,
-                            in_force_on: InForceOn = None) -> HTMLResponse:
+                            in_force_on: InForceOn = None, cursor: Cursor = None,
+                            limit: Annotated[int | None, Query(ge=1, le=5000)] = None) -> HTMLResponse:
     """The region's report as a page in Bahasa Indonesia."""
     return HTMLResponse(audit_page.region_page(await audit_region(request, caller, code, recorded_as_of,
-                                                                  in_force_on)))
+                                                                  in_force_on, cursor, limit)))
+
+
+@router.get("/v1/audit/nation/report.html", response_class=HTMLResponse)
+async def audit_nation_page(request: Request, caller: Auditor, recorded_as_of: RecordedAsOf = None,
+                            in_force_on: InForceOn = None, cursor: Cursor = None,
+                            limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> HTMLResponse:
+    """The nation's report as a page in Bahasa Indonesia, a page of agreements at a time."""
+    return HTMLResponse(audit_page.region_page(await audit_nation(request, caller, recorded_as_of, in_force_on,
+                                                                  cursor, limit)))

@@ -30,8 +30,13 @@ def waktu(value: str | None) -> str:
     return f"{tanggal(moment.date().isoformat())} {moment:%H.%M.%S} WIB"
 
 
+def angka(count: int) -> str:
+    """A count as Indonesian writes it: 12.345."""
+    return f"{count:,}".replace(",", ".")
+
+
 def rupiah(amount: int | None) -> str:
-    return "Rp " + f"{int(amount or 0):,}".replace(",", ".")
+    return "Rp " + angka(int(amount or 0))
 
 
 def daerah(codes: list[str]) -> str:
@@ -156,16 +161,22 @@ def agreement_page(report: dict[str, Any]) -> str:
 
 
 def region_page(report: dict[str, Any]) -> str:
-    """A region's report: each of its agreements the register knew on R, with its stage on D."""
+    """A region's or the nation's report: each agreement the register knew on R, with its stage on D
+    (a page of them when the report is paged: which ones, and where the next page starts)."""
     answer = report["answer"]
     by_stage = [[escape(tahap(None if s == "not_yet_initiated" else s)), str(n)] for s, n in answer["by_stage"].items()]
     rows = [[escape(a["registry_number"] or NONE), escape(a["title"]), escape(a["kind"]), escape(tahap(a["stage"])),
-             rupiah(a["value_idr"]), f"{tanggal(a['start_on'])} s.d. {tanggal(a['end_on'])}"]
+            rupiah(a["value_idr"]), f"{tanggal(a['start_on'])} s.d. {tanggal(a['end_on'])}"]
             for a in answer["agreements"]]
-    return _page(f"Laporan Audit Kerja Sama Daerah {daerah([answer['region']])}", _question(answer), [
-        f"<h2>Jumlah per tahap ({len(answer['agreements'])} kerja sama)</h2>",
+    total = answer.get("total", len(answer["agreements"]))
+    scope = "Nasional" if answer["region"] is None else daerah([answer["region"]])
+    listed = [f"<p>Daftar ini memuat {angka(len(rows))} dari {angka(total)} kerja sama; halaman berikutnya:"
+              f" cursor={escape(answer['next_cursor'])}.</p>"] if answer.get("next_cursor") else []
+    return _page(f"Laporan Audit Kerja Sama Daerah {scope}", _question(answer), [
+        f"<h2>Jumlah per tahap ({angka(total)} kerja sama)</h2>",
         _table(["Tahap", "Jumlah"], by_stage, "Tidak ada kerja sama tercatat."),
         "<h2>Kerja sama</h2>",
         _table(["Nomor registrasi", "Judul", "Jenis", "Tahap", "Nilai", "Masa berlaku"], rows, "Tidak ada."),
+        *listed,
         _verification(report.get("verification")),
     ])

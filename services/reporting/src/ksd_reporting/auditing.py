@@ -16,7 +16,7 @@ The reporting endpoint (`audit_api`) and `ksd audit report` both answer through 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -126,10 +126,35 @@ def _superseded_type(record: AgreementRecord, correction: Step) -> str | None:
     return next((s["type"] for s in record["timeline"] if s.get("superseded_by") == correction["event_id"]), None)
 
 
-def region_answer(code: str, records: list[AgreementRecord], question: Question) -> dict[str, Any]:
-    """A region's answer to (R, D): each of its agreements the register knew on R, with its stage on
-    D, and how many stood at each stage (a withdrawn record is listed, and counted apart)."""
-    answers = [a for r in records if (a := answer(r, question))["on_register"]]
-    answers.sort(key=lambda a: (a["registry_number"] or "", a["agreement_id"]))
-    stages = Counter(a["stage"] or "not_yet_initiated" for a in answers)
-    return {**question.to_json(), "region": code, "agreements": answers, "by_stage": dict(sorted(stages.items()))}
+@dataclass
+class ScopeAnswer:
+    """A region's (a province with its regencies/cities) or the nation's answer to (R, D), fed one
+    record at a time in the report's order, so that a scope of any size is answered in bounded
+    memory: each agreement the register knew on R with its stage on D, a page of them at a time
+    (those after the page's cursor, `limit` of them), and how many stood at each stage in the whole
+    scope (a withdrawn record is listed, and counted apart)."""
+
+    code: str | None
+    question: Question
+    limit: int | None = None
+    agreements: list[dict[str, Any]] = field(default_factory=list)
+    stages: Counter[str] = field(default_factory=Counter)
+    more: bool = False
+
+    def add(self, record: AgreementRecord, listed: bool = True) -> None:
+        """One more record; `listed` when it comes after the page's cursor."""
+        found = answer(record, self.question)
+        if not found["on_register"]:
+            return
+        self.stages[found["stage"] or "not_yet_initiated"] += 1
+        if not listed:
+            return
+        if self.limit is None or len(self.agreements) < self.limit:
+            self.agreements.append(found)
+        else:
+            self.more = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.question.to_json(), "region": self.code, "agreements": self.agreements,
+                "by_stage": dict(sorted(self.stages.items())), "total": sum(self.stages.values()),
+                "next_cursor": self.agreements[-1]["agreement_id"] if self.more else None}

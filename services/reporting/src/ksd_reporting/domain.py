@@ -18,6 +18,7 @@ those queries to `lifecycle.stage` and `lifecycle.overdue_periods`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -46,7 +47,8 @@ def short_type(event_type: str) -> str:
     return event_type.rsplit(".", 2)[-2]
 
 
-def _step(event: Envelope) -> Step:
+def step_of(event: Envelope) -> Step:
+    """The timeline step one event makes: its data as recorded, with both dates and who acted."""
     data = event.data
     step = {
         "event_id": str(event.id), "sequence": event.sequence, "type": short_type(event.type),
@@ -140,16 +142,28 @@ EMPTY_TERMS: Terms = {"end_reason": None, "funding": [], "value_idr": 0, "report
 
 def _legal(timeline: list[Step]) -> Terms:
     """The legal state as `ksd_contracts.lifecycle` folds the same events (as recorded, corrections
-    included), and what the read model keeps of it: the dates of each milestone, the stage on the
-    history's clock, the stage changes and the reports owed, each a dated list for SQL."""
+    included), and what the read model keeps of it."""
     facts: LegalFacts | None = None
-    clock = ""
-    for step in (s for s in timeline if not refused(s)):
-        kind = event_type("agreement", step["type"])
-        facts = lifecycle.record(facts, kind, step["data"])
-        day = lifecycle.clock_date(kind, step["data"])
-        clock = max(clock, day) if day else clock
+    for step in timeline:
+        facts = _legal_step(facts, step)
     assert facts is not None, "a record's timeline starts with its proposal"
+    return _kept(facts, _clock(timeline))
+
+
+def _legal_step(facts: LegalFacts | None, step: Step) -> LegalFacts | None:
+    """The lifecycle's facts after one more step; a refused step changed nothing."""
+    return facts if refused(step) else lifecycle.record(facts, event_type("agreement", step["type"]), step["data"])
+
+
+def _clock(timeline: list[Step]) -> str:
+    """The history's clock: the latest day any of its (accepted) steps speaks from."""
+    days = (lifecycle.clock_date(event_type("agreement", s["type"]), s["data"]) for s in timeline if not refused(s))
+    return max((d for d in days if d), default="")
+
+
+def _kept(facts: LegalFacts, clock: str) -> Terms:
+    """What the read model keeps of the legal facts: the dates of each milestone, the stage on the
+    history's clock, the stage changes and the reports owed, each a dated list for SQL."""
     changes = lifecycle.stage_changes(facts)
     accepted = [r["on"] for r in facts.responses.values() if r["accepted"]]
     return {
@@ -188,18 +202,65 @@ def _supersede(timeline: list[Step], correction: Step) -> list[Step]:
     ]
 
 
+@dataclass(frozen=True)
+class Draft:
+    """An agreement's record while a batch's events are folded onto it. The legal summary (`_kept`:
+    the stage on every date, the reports owed) is the dearest part of a step, so a batch computes
+    it once per agreement (`settle`) rather than once per event; `facts` holds the legal facts
+    folded so far while that summary is not yet computed."""
+
+    record: AgreementRecord | None
+    facts: LegalFacts | None = None
+
+
 def project(record: AgreementRecord | None, event: Envelope) -> AgreementRecord | None:
     """The compiled record of an agreement after one more of its events; None when the event
     belongs to no agreement on the register (e.g. the rejection of a first proposal). A refused
     submission of an agreement is a step of its timeline, marked `refused`."""
+    return settle(fold(Draft(record), event))
+
+
+def fold(draft: Draft, event: Envelope) -> Draft:
+    """`project` without the legal summary: the same draft when the event changes nothing."""
+    record = draft.record
     if record is None and event.type != AGREEMENT_PROPOSED:
-        return None
+        return draft
     if record is not None and event.sequence is not None and event.sequence <= record["version"]:
-        return record  # already folded in (a rebuild over a live table, or a redelivery)
+        return draft  # already folded in (a rebuild over a live table, or a redelivery)
     if short_type(event.type) not in FOLD:
-        return {**record, "version": event.sequence} if record is not None else None
-    timeline = extend(record["timeline"] if record is not None else [], _step(event))
-    return compile_record(timeline, event.sequence or len(timeline))
+        return replace(draft, record={**record, "version": event.sequence}) if record is not None else draft
+    step = step_of(event)
+    if record is not None and _foldable_on(record, step):
+        return _folded_on(draft, record, step, event.sequence or len(record["timeline"]) + 1)
+    timeline = extend(record["timeline"] if record is not None else [], step)
+    return Draft(compile_record(timeline, event.sequence or len(timeline)))
+
+
+def settle(draft: Draft) -> AgreementRecord | None:
+    """The record of a draft, its legal summary computed from the facts folded onto it."""
+    if draft.facts is None or draft.record is None:
+        return draft.record
+    return {**draft.record, **_kept(draft.facts, _clock(draft.record["timeline"]))}
+
+
+def _foldable_on(record: AgreementRecord, step: Step) -> bool:
+    """Whether one more step can be folded onto the record's own terms and facts instead of
+    refolding its whole timeline (which made a rebuild quadratic in an agreement's length): only
+    when the record was compiled by today's fold and the step changes no earlier step (a correction
+    changes the data of the step it supersedes, so everything after it is folded again)."""
+    return step["type"] != "corrected" and record.get("fold_version") == lifecycle.FOLD_VERSION
+
+
+def _folded_on(draft: Draft, record: AgreementRecord, step: Step, version: int) -> Draft:
+    """`compile_record` of the timeline with `step`, computed from the record's terms and legal facts
+    as they stand: the fold is a left fold, so the last step folded onto them gives the same result
+    (held by the property test in tests/unit/test_one_lifecycle.py)."""
+    terms: Terms = {**record}
+    FOLD[step["type"]](terms, effective_data(step))
+    terms["flags"] = [*record["flags"], *({**f, "step": step["type"]} for f in step["flags"])]
+    facts = _legal_step(draft.facts or LegalFacts.from_json(record["facts"]), step)
+    assert facts is not None, "a record's facts start with its proposal"
+    return Draft({**terms, "version": version, "timeline": [*record["timeline"], step]}, facts)
 
 
 def extend(timeline: list[Step], step: Step) -> list[Step]:

@@ -13,29 +13,30 @@ from ksd_reporting import store
 from ksd_reporting.domain import (
     AgreementRecord,
     CountKey,
+    Draft,
     RegionFacts,
     count_changes,
+    fold,
     mapping_flags,
-    project,
     project_region,
+    settle,
 )
 
 SERVICE = "reporting"
 
 
 async def apply_agreement_events(conn: asyncpg.Connection, events: list[Envelope]) -> None:
-    """Load the batch's records in one query, project every event, save the changed ones at once."""
+    """Load the batch's records in one query, fold every event onto its record, settle each changed
+    record once (its legal summary) and save them at once."""
     before: dict[str, AgreementRecord] = await store.records(conn, sorted({e.subject for e in events}))
-    current: dict[str, AgreementRecord | None] = dict(before)
-    changed: set[str] = set()
+    drafts: dict[str, Draft] = {}
     for event in events:
         with consuming(SERVICE, event):
-            record = project(current.get(event.subject), event)
-            if record is not None and record is not current.get(event.subject):
-                current[event.subject] = record
-                changed.add(event.subject)
-    await store.save(conn, [r for s in sorted(changed) if (r := current[s])])
-    await store.add_counts(conn, _summed(count_changes(before.get(s), current[s]) for s in sorted(changed)))
+            drafts[event.subject] = fold(drafts.get(event.subject) or Draft(before.get(event.subject)), event)
+    after = {s: settle(d) for s, d in sorted(drafts.items())}
+    changed = [s for s, record in after.items() if record is not None and record is not before.get(s)]
+    await store.save(conn, [r for s in changed if (r := after[s])])
+    await store.add_counts(conn, _summed(count_changes(before.get(s), after[s]) for s in changed))
 
 
 def _summed(changes: Iterable[dict[CountKey, tuple[int, int]]]) -> dict[CountKey, tuple[int, int]]:

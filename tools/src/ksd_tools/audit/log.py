@@ -103,7 +103,8 @@ async def read(consumer: AIOKafkaConsumer, spans: Span, *, batch: int = 5000) ->
 
 
 class Progress:
-    """A one-line progress bar on stderr when it is a terminal; silent otherwise (tests, pipes)."""
+    """A one-line progress bar on stderr when it is a terminal (what is done of the span read, the
+    rate, the time left); silent otherwise, so tests, pipes and logs get only the command's answer."""
 
     def __init__(self, label: str, total: int) -> None:
         self.label = label
@@ -111,22 +112,30 @@ class Progress:
         self.done = 0
         self.started = time.perf_counter()
         self.shown = 0.0
-        self.live = sys.stderr.isatty()
+        self.out = sys.stderr
+        self.live = self.out.isatty()
 
     def advance(self, count: int) -> None:
         self.done += count
         now = time.perf_counter()
         if self.live and now - self.shown > 0.2:
             self.shown = now
-            share = self.done / self.total if self.total else 1
-            bar = "#" * int(share * 30)
-            rate = self.done / max(now - self.started, 1e-9)
-            sys.stderr.write(f"\r{self.label} [{bar:<30}] {self.done:,}/{self.total:,} events, {rate:,.0f}/s")
-            sys.stderr.flush()
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        share = self.done / self.total if self.total else 1
+        rate = self.done / max(now - self.started, 1e-9)
+        left = f", {(self.total - self.done) / rate:,.0f} s left" if 0 < self.done < self.total else ""
+        self.out.write(f"\r{self.label} [{'#' * int(share * 30):<30}] {self.done:,}/{self.total:,} events,"
+                       f" {rate:,.0f}/s{left}")
+        self.out.flush()
 
     def close(self) -> None:
+        """The bar as it ends (every event read), then a new line."""
         if self.live:
-            sys.stderr.write("\n")
+            self._draw(time.perf_counter())
+            self.out.write("\n")
+            self.out.flush()
 
     @property
     def seconds(self) -> float:

@@ -28,6 +28,11 @@ from ksd_tools.audit.log import History, Progress, read, reader, span, total
 
 Stops = dict[TopicPartition, int]
 
+REBUILD_BATCH = 10_000
+"""Records per batch of a rebuild. A batch loads and saves each agreement it touches once and
+settles its legal summary once, so the more of an agreement's events one batch holds, the less
+each costs: 10,000 doubled the fold's rate over 2,000 on the bench's history (bench/notes-audit-scale.md)."""
+
 
 @dataclass(frozen=True)
 class Rebuilt:
@@ -55,17 +60,17 @@ async def create_database(name: str) -> None:
 
 
 async def feed(history: History, pool: asyncpg.Pool, *, until_ms: int | None = None,
-               stops: Stops | None = None) -> int:
+               stops: Stops | None = None, label: str = "rebuild") -> int:
     """Apply the log (up to `until_ms`, or to the offsets `stops`) through reporting's consumers;
-    returns how many records."""
+    returns how many records. `label` names the command on its progress bar."""
     consumers = {history.name(c.topic): BatchConsumer(SPEC.name, Pool(pool), c.topic, c.handle, group="audit")
                  for c in SPEC.consumes}
     reading = reader(history)
     await reading.start()
     try:
         spans = await span(reading, history, [c.topic for c in SPEC.consumes], until_ms=until_ms, stops=stops)
-        progress = Progress("rebuild", total(spans))
-        async for batch in read(reading, spans, batch=2000):
+        progress = Progress(label, total(spans))
+        async for batch in read(reading, spans, batch=REBUILD_BATCH):
             await consumers[batch[0].topic].process(batch)
             progress.advance(len(batch))
         progress.close()
@@ -76,7 +81,8 @@ async def feed(history: History, pool: asyncpg.Pool, *, until_ms: int | None = N
 
 @asynccontextmanager
 async def rebuilt(history: History, database: str, *, until_ms: int | None = None,
-                  stops: Stops | None = None, keep: bool = True) -> AsyncIterator[tuple[asyncpg.Pool, int]]:
+                  stops: Stops | None = None, keep: bool = True,
+                  label: str = "rebuild") -> AsyncIterator[tuple[asyncpg.Pool, int]]:
     """A fresh database `database` holding reporting's read models as the log (up to `until_ms`)
     makes them; dropped afterwards unless `keep`."""
     name = f"{database}{settings().db_suffix}"
@@ -85,7 +91,7 @@ async def rebuilt(history: History, database: str, *, until_ms: int | None = Non
         pool = await create_pool(database, max_size=2)
         try:
             await migrate(pool, ["ksd_common", SPEC.package])
-            yield pool, await feed(history, pool, until_ms=until_ms, stops=stops)
+            yield pool, await feed(history, pool, until_ms=until_ms, stops=stops, label=label)
         finally:
             await pool.close()
     finally:
@@ -116,7 +122,8 @@ async def replay(history: History, as_of: datetime, subject: str | None) -> dict
     """What reporting answered at `as_of`: one agreement's record, or a region's (or, without a
     subject, the nation's) summary."""
     database = f"ksd_reporting_replay_{uuid4().hex[:12]}"
-    async with rebuilt(history, database, until_ms=int(as_of.timestamp() * 1000), keep=False) as (pool, events):
+    async with rebuilt(history, database, until_ms=int(as_of.timestamp() * 1000), keep=False,
+                       label="replay") as (pool, events):
         agreement_id = _agreement_id(subject)
         if agreement_id is not None:
             answer: dict[str, Any] = {"agreement": await store.compiled(pool, agreement_id)}

@@ -27,7 +27,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disa
 async def audit_report(history: History, subject: str, asked: auditing.Question,
                        since: Any = None) -> dict[str, Any] | None:
     """The report of an agreement (its id) or a region (its code), from the rebuilt read models."""
-    async with rebuilt(history, f"ksd_reporting_report_{uuid4().hex[:12]}", keep=False) as (pool, _), \
+    async with rebuilt(history, f"ksd_reporting_report_{uuid4().hex[:12]}", keep=False, label="report") as (pool, _), \
             pool.acquire() as conn:
         if region(subject) is not None:
             report: dict[str, Any] | None = await audit_api.region_report(conn, subject, asked)

@@ -39,13 +39,20 @@ class Finding:
         return f"{self.topic} partition {self.partition} offset {self.offset} (event {self.id}): {self.problem}"
 
 
+RECENT_LINKS = 64
+"""How many of a chain's latest links verify keeps to tell a redelivered copy from a duplicate. A
+relay republishes only the records of its last unacknowledged batch, so a copy is of a recent link;
+keeping every link of every chain made verify's memory grow with each event of the history."""
+
+
 @dataclass
 class Chains:
-    """The head (sequence, hash) of every subject's chain in one topic, and each link's hash (its
-    first 16 bytes) to tell a redelivered copy from a duplicate."""
+    """The head (sequence, hash) of every subject's chain in one topic, and the short hashes (first
+    16 bytes) of its latest `RECENT_LINKS` links, to tell a redelivered copy from a duplicate."""
 
     heads: dict[str, tuple[int, str]] = field(default_factory=dict)
-    links: dict[str, list[bytes]] = field(default_factory=dict)
+    recent: dict[str, bytes] = field(default_factory=dict)
+    """Per subject, the latest links' short hashes end to end, the head's last."""
     copies: int = 0
     """Records that are exactly an event already read (same id, content and hash): a relay that
     was stopped between Kafka's acknowledgement and its outbox delete publishes its last records
@@ -58,7 +65,7 @@ class Chains:
         sequence = event.sequence
         if sequence is None:
             return "no sequence: not a link of any chain"
-        if sequence <= last and self.links[event.subject][sequence - 1] == _short(event.hash):
+        if sequence <= last and self._recent_link(event.subject, last - sequence) == _short(event.hash):
             self.copies += 1
             return None
         if sequence <= last:
@@ -71,8 +78,14 @@ class Chains:
             return (f"prevhash does not link to sequence {last} of subject {event.subject}"
                     " (that event was replaced or re-hashed)")
         self.heads[event.subject] = (sequence, event.hash or "")
-        self.links.setdefault(event.subject, []).append(_short(event.hash))
+        self.recent[event.subject] = (self.recent.get(event.subject, b"") + _short(event.hash))[-16 * RECENT_LINKS:]
         return None
+
+    def _recent_link(self, subject: str, back: int) -> bytes | None:
+        """The short hash of the link `back` before the head, if it is still kept."""
+        links = self.recent.get(subject, b"")
+        end = len(links) - 16 * back
+        return links[end - 16:end] if back < RECENT_LINKS and end >= 16 else None
 
 
 def _short(hash: str | None) -> bytes:
