@@ -7,6 +7,7 @@ apart from when it was recorded, so old agreements can be back-filled.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -15,6 +16,7 @@ from uuid import UUID
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -23,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.config import JsonDict
+from pydantic_core import PydanticCustomError
 
 from ksd_contracts.regions import autonomous_codes, region
 from ksd_contracts.urusan import urusan
@@ -71,8 +74,24 @@ def _not_future(day: date, info: ValidationInfo) -> date:
 
 LegalDate = Annotated[date, AfterValidator(_not_future)]
 """The legal date of a step (a signing, a decision): never in the future; old steps may be back-filled."""
-Rupiah = Annotated[StrictInt, Field(ge=0, le=10**16, description="Whole rupiah (IDR), not negative.")]
+
+
+def _as_parsed(kind: str) -> Callable[[Any], Any]:
+    """Text where a JSON number or boolean belongs is refused with the code lax pydantic gave it
+    (`int_parsing`, `bool_parsing`: the codes machines already read); other wrong types meet the
+    strict type (JSON `false` is no amount, `1` is no yes)."""
+    def check(value: Any) -> Any:
+        if isinstance(value, str):
+            raise PydanticCustomError(f"{kind}_parsing", "harus {kind} JSON, bukan teks", {"kind": kind})
+        return value
+    return check
+
+
+Rupiah = Annotated[StrictInt, Field(ge=0, le=10**16, description="Whole rupiah (IDR), not negative."),
+                   BeforeValidator(_as_parsed("int"))]
 """Strict: JSON `false` is no amount (lax pydantic read it as 0)."""
+JsonBool = Annotated[StrictBool, BeforeValidator(_as_parsed("bool"))]
+"""`true` or `false` only (lax pydantic read `"yes"`, `1` and `"on"` as true)."""
 DocumentNumber = Annotated[str, Field(min_length=1, max_length=200)]
 
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{2}(\.[0-9]{2})?$"), AfterValidator(_known_region)]
@@ -217,7 +236,7 @@ class AgreementPropose(Strict):
         default=None, description="Set when the agreement already has an id (e.g. the other party's)."
     )
     kind: Kind
-    mandatory: StrictBool | None = Field(
+    mandatory: JsonBool | None = Field(
         default=None, description="KSDD only: wajib (true) or sukarela (false)."
     )
     title: Annotated[str, Field(min_length=5, max_length=500)]
@@ -262,8 +281,8 @@ class RecordTkksdReview(AgreementStep):
     """The TKKSD reviewed the initiation: layak (feasible) or tidak layak."""
 
     reviewed_on: LegalDate
-    feasible: StrictBool = Field(description="layak (true) or tidak layak (false).")
-    feasibility_study: StrictBool = Field(
+    feasible: JsonBool = Field(description="layak (true) or tidak layak (false).")
+    feasibility_study: JsonBool = Field(
         default=False, description="A studi kelayakan was attached (expected for KSDPK)."
     )
     document_number: DocumentNumber | None = None
@@ -280,7 +299,7 @@ class RecordOfferResponse(AgreementStep):
     """The partner accepted or declined the offer."""
 
     responded_on: LegalDate
-    accepted: StrictBool
+    accepted: JsonBool
     party: Name | None = Field(
         default=None, description="The partner that answers (a region code or the partner's name), when the offer "
         "went to several; left out, the answer is the recording region's.")
@@ -320,7 +339,7 @@ class RecordPks(AgreementStep):
     objects: list[Text] = Field(default_factory=list, max_length=50)
     rights_and_duties: Text | None = None
     funding: list[Funding] = Field(default_factory=list, max_length=20)
-    dprd_required: StrictBool = Field(
+    dprd_required: JsonBool = Field(
         default=False,
         description="It burdens the community or an APBD not yet budgeted, so DPRD approval is required first.",
     )

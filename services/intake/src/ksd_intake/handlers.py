@@ -331,7 +331,8 @@ async def _identify(conn: asyncpg.Connection, caller: Caller, keyed: list[import
                                                f"{clash.partition(':')[2]} sudah dipakai baris {seen[clash]}"
                                                " berkas ini: satu nomor untuk satu kerja sama"))
             row.submissions = []
-        seen.update(dict.fromkeys(row.row_keys, row.number))
+        for key in row.row_keys:
+            seen.setdefault(key, row.number)  # the first row that used it is the one named
     keyed = [row for row in keyed if row.submissions]
     known = await store.register_rows(conn, caller.region, {k for row in keyed for k in row.row_keys})
     adopted = await store.proposed_by(conn, caller.node, {row.legacy_id for row in keyed if row.legacy_id})
