@@ -3,12 +3,15 @@ driven by Playwright, as an analyst uses it: every indicator card opens the list
 agreements as it shows (nation, province, regency/city; today and a past day), every count of a
 table and bar does too, a drill-down reaches an agreement's timeline in Indonesian dates, the export
 of a list holds that list, and mapping shows each region's declarations and mapping's partner
-suggestions. It takes the screenshots the README shows (docs/screenshots)."""
+suggestions. With `KSD_SCREENSHOTS=1` it writes the screenshots the README shows (docs/screenshots);
+otherwise into a temporary folder, to look at without changing the tree."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,9 @@ from ksd_contracts.submissions import today_wib
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--lang=id-ID", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = (Path(__file__).resolve().parents[2] / "docs" / "screenshots" if os.environ.get("KSD_SCREENSHOTS") == "1"
+               else Path(tempfile.gettempdir()) / "ksd-screenshots")
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 DESKTOP = {"width": 1366, "height": 768}
 TABLET = {"width": 820, "height": 1180}
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (deploy/local/chromium.sh)")
@@ -213,10 +218,12 @@ async def test_drill_down_to_an_agreement_and_export_its_list(
     await _ready(page, "#/wilayah/65")
     assert not await page.locator("#tiles").is_visible()
     assert await page.locator("#region-table").is_visible()
+    assert await page.inner_text("#heading") == "Kerja Sama Daerah — Dasbor Kalimantan Utara"
     await page.screenshot(path=str(SCREENSHOTS / "provinsi.png"), full_page=True)
     await page.click("#region-table tr[data-code='65.71'] a[href='#/wilayah/65.71']")
     await _ready(page, "#/wilayah/65.71")
     assert not await page.locator("#map-section").is_visible()
+    assert await page.inner_text("#heading") == "Kerja Sama Daerah — Dasbor Kota Tarakan"
     await page.screenshot(path=str(SCREENSHOTS / "kabupaten-kota.png"), full_page=True)
     await page.click("a.card:has(#total)")
     await page.wait_for_function("location.hash.startsWith('#/daftar?')"

@@ -110,10 +110,13 @@ def _register(unique: str, rows: list[tuple[str, str, str, str]]) -> bytes:
     return (KEYED + "\n".join(lines) + "\n").encode()
 
 
-async def _reporting(platform: Platform, token: str, path: str, **params: Any) -> Any:
+async def _reporting(platform: Platform, token: str, path: str, *, not_yet: bool = False, **params: Any) -> Any:
+    """Reporting's answer; with `not_yet`, None while the record is not compiled yet (404)."""
     async with httpx.AsyncClient(timeout=60) as client:
         response = await client.get(f"{platform.url['reporting']}{path}", params=params,
                                     headers={"Authorization": f"Bearer {token}"})
+    if not_yet and response.status_code == 404:
+        return None
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -261,7 +264,7 @@ async def test_the_registers_columns_carry_what_the_rules_need(platform: Platfor
         "agreement.record_central_approval", "agreement.record_ksb", "agreement.record_pks"]
     deadline = time.monotonic() + 60
     while True:
-        found = [await _reporting_get(platform, ministry, f"/v1/agreements/{r['agreement_id']}") for r in rows]
+        found = [await _reporting(platform, ministry, f"/v1/agreements/{r['agreement_id']}", not_yet=True) for r in rows]
         if all(f is not None for f in found):
             break
         assert time.monotonic() < deadline
@@ -274,11 +277,6 @@ async def test_the_registers_columns_carry_what_the_rules_need(platform: Platfor
     assert [p["category"] for p in grant["parties"] if p["type"] == "third_party"] == ["perguruan_tinggi"]
     assert road["mandatory"] is True
 
-
-async def _reporting_get(platform: Platform, token: str, path: str) -> Any:
-    async with httpx.AsyncClient(timeout=60) as client:
-        response = await client.get(f"{platform.url['reporting']}{path}", headers={"Authorization": f"Bearer {token}"})
-    return response.json() if response.status_code == 200 else None
 
 # its own waits add up past the default 300 s on a loaded machine
 @pytest.mark.timeout(600)

@@ -514,11 +514,17 @@ def join_target(candidates: Iterable[AgreementState | None], region: str, propos
     number = proposal.get("document_number")
     if number and len(shared := [s for s in open_ if number in _numbers(s)]) == 1:
         return Match(shared[0])
-    window = param("reconciliation.ambiguous", "window_days")
-    near = [s for s in open_ if abs((date.fromisoformat(s.initiated_on) - day).days) <= window]
+    near = [s for s in open_ if near_in_time(s.initiated_on, day.isoformat())]
     if len(near) == 1:
         return Match(near[0])
     return Match(None, tuple(s.agreement_id for s in near))
+
+
+def near_in_time(one: str, other: str) -> bool:
+    """Whether two sides' initiation dates (ISO days) are close enough to be the same cooperation
+    dated from each side's own papers: within `reconciliation.ambiguous`'s `window_days`."""
+    days = abs((date.fromisoformat(one) - date.fromisoformat(other)).days)
+    return days <= param("reconciliation.ambiguous", "window_days")
 
 
 def _numbers(state: AgreementState) -> set[str]:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from datetime import date
 
-from ksd_agreement.domain import param, reconciliation_key
+from ksd_agreement.domain import near_in_time, reconciliation_key
 from ksd_common.settings import settings
 from ksd_tools.simulate.plan import Step, Track, Workload, workload
 from ksd_tools.simulate.runner import run
@@ -40,9 +39,8 @@ def would_join(step: Step, earlier: Step) -> bool:
     """Whether the agreement service could take `step` as the other side's report of `earlier`: one
     reconciliation key, another region, dated within the window (`join_target`)."""
     key = reconciliation_key(step.data)
-    days = abs((date.fromisoformat(step.data["initiated_on"]) - date.fromisoformat(earlier.data["initiated_on"])).days)
     return (key is not None and key == reconciliation_key(earlier.data) and step.node != earlier.node
-            and days <= param("reconciliation.ambiguous", "window_days"))
+            and near_in_time(step.data["initiated_on"], earlier.data["initiated_on"]))
 
 
 def run_command(args: argparse.Namespace) -> None:

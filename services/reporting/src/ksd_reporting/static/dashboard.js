@@ -1,4 +1,5 @@
-// The directorate's console reads the same API as everyone else, with the analyst's bearer token:
+// The directorate's console reads the same API as everyone else, with the analyst's bearer token (held by the
+// page only, never in the browser's storage: a reload asks for it again):
 // the nation or a region (#/, #/wilayah/CODE), the agreements behind any number (#/daftar?filters),
 // one agreement's compiled record (#/kerjasama/ID) and mapping (#/pemetaan, #/pemetaan/CODE).
 // Every number is a link to its list, scoped and dated as the page it stands on.
@@ -257,6 +258,9 @@ function crumbs(scope, extra, base = "#/wilayah/") {
   if (scope && scope.length > 2) parts.push(`<a href="${base}${esc(scope)}">${esc(regionName(scope))}</a>`);
   if (extra) parts.push(`<span>${esc(extra)}</span>`);
   $("crumbs").innerHTML = parts.join(" › ");
+  // the page is titled by the scope it shows: a province's or a regency's own dashboard is not "national"
+  const title = `Kerja Sama Daerah — ${scope ? `Dasbor ${regionName(scope)}` : "Dasbor Nasional"}`;
+  $("heading").textContent = document.title = title;
 }
 
 function selectOptions() {
@@ -533,7 +537,6 @@ const VIEWS = { kerjasama: "detail", daftar: "list", pemetaan: "mapping" };
 
 async function render() {
   if (!token()) { $("message").textContent = "Masukkan token akses."; return; }
-  localStorage.setItem("ksd-token", token());
   const mine = ++rendering;
   const live = () => mine === rendering;
   const { what, code } = route();
@@ -552,7 +555,6 @@ async function render() {
   } catch (error) { if (live()) show(error); }
 }
 
-$("token").value = localStorage.getItem("ksd-token") || "";
 $("login").addEventListener("submit", (event) => { event.preventDefault(); render(); });
 $("filters").addEventListener("submit", (event) => {
   event.preventDefault();
