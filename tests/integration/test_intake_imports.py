@@ -264,7 +264,8 @@ async def test_the_registers_columns_carry_what_the_rules_need(platform: Platfor
         "agreement.record_central_approval", "agreement.record_ksb", "agreement.record_pks"]
     deadline = time.monotonic() + 60
     while True:
-        found = [await _reporting(platform, ministry, f"/v1/agreements/{r['agreement_id']}", not_yet=True) for r in rows]
+        found = [await _reporting(platform, ministry, f"/v1/agreements/{r['agreement_id']}", not_yet=True)
+                 for r in rows]
         if all(f is not None for f in found):
             break
         assert time.monotonic() < deadline
