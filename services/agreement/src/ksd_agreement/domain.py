@@ -524,7 +524,7 @@ def near_in_time(one: str, other: str) -> bool:
     """Whether two sides' initiation dates (ISO days) are close enough to be the same cooperation
     dated from each side's own papers: within `reconciliation.ambiguous`'s `window_days`."""
     days = abs((date.fromisoformat(one) - date.fromisoformat(other)).days)
-    return days <= param("reconciliation.ambiguous", "window_days")
+    return days <= int(param("reconciliation.ambiguous", "window_days"))
 
 
 def _numbers(state: AgreementState) -> set[str]:
