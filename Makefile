@@ -14,9 +14,9 @@ DEMO_SEED ?= 1
 BENCH_ARGS ?=
 DASHBOARD := http://127.0.0.1:$${KSD_REPORTING_PORT:-8084}/
 
-.PHONY: install infra up down clean test demo bench lint schemas help
+.PHONY: install infra up down clean test demo bench lint schemas k8s help
 help:
-	@echo "make up | down | clean | test | demo | bench | lint | schemas"
+	@echo "make up | down | clean | test | demo | bench | lint | schemas | k8s"
 
 $(UV):
 	python3 -m venv .cache/bootstrap
@@ -64,6 +64,7 @@ test: infra
 	deploy/local/chromium.sh  # Debian's chromium for the dashboard's browser test, when missing
 	deploy/local/poppler.sh  # pdftoppm and pdftotext for the audit report's PDF test, when missing
 	deploy/local/asyncapi.sh  # the official AsyncAPI parser (npm, pinned by tests/asyncapi/package-lock.json)
+	deploy/local/k8s-tools.sh  # kustomize and the operators' CRDs, to render and validate deploy/k8s (once)
 	.venv/bin/python -m pytest
 
 # The 546 governments as simulated nodes submit realistic lifecycles through the public API. Loaded
@@ -90,3 +91,7 @@ lint: install
 
 schemas: install
 	.venv/bin/python -m ksd_contracts.schemas
+
+# deploy/k8s/generated/ from the code (topics, Kafka users, databases, the services), in production names.
+k8s: install
+	env -u KSD_TOPIC_PREFIX -u KSD_GROUP_PREFIX .venv/bin/python -m ksd_tools.k8s

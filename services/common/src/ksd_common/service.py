@@ -74,6 +74,17 @@ class ServiceSpec:
     the service consumes (`ksd_contracts.lifecycle.FOLD_VERSION`)."""
 
     @property
+    def consumed(self) -> list[Consumes]:
+        """Everything it consumes: its own topics, and the credentials when it authenticates."""
+        credentials = [Consumes(CREDENTIALS, apply_credentials, "Token hashes this service answers to.")]
+        return [*self.consumes, *(credentials if self.authenticates else [])]
+
+    def group(self, topic: Topic) -> str:
+        """Its consumer group on `topic`: one per (service, topic), so that the consumers of one
+        service do not rebalance each other (deploy/k8s scales each service on these groups' lag)."""
+        return f"{settings().group_prefix}-{self.name}-{topic.name}"
+
+    @property
     def database(self) -> str:
         return f"ksd_{self.name}"
 
@@ -97,12 +108,8 @@ class PoolHolder:
 def build(spec: ServiceSpec) -> FastAPI:
     broker = make_broker()
     holder = PoolHolder()
-    consumes = list(spec.consumes)
-    if spec.authenticates:
-        consumes.append(Consumes(CREDENTIALS, apply_credentials, "Token hashes this service answers to."))
-    # A group per (service, topic): the consumers of one service do not rebalance each other.
-    consumers = [BatchConsumer(spec.name, holder, c.topic, c.handle,
-                               group=f"{settings().group_prefix}-{spec.name}-{c.topic.name}", on_park=c.on_park)
+    consumes = spec.consumed
+    consumers = [BatchConsumer(spec.name, holder, c.topic, c.handle, group=spec.group(c.topic), on_park=c.on_park)
                  for c in consumes]
     for consumer in consumers:
         consumer.register(broker, max_records=settings().batch_max_records,
