@@ -27,7 +27,7 @@ from ksd_common.service import ServiceSpec
 from ksd_contracts.topics import NAMESPACE, all_topics
 
 ROOT = Path(__file__).resolve().parents[2]
-KUBERNETES = "1.35.0"  # the oldest release a new cluster runs under its providers' support today
+KUBERNETES = "1.35.0"  # the release the manifests are held to (kubernetes-validate carries 1.25 to 1.37)
 SERVICES = ("intake", "agreement", "mapping", "reporting")
 Object = dict[str, Any]
 
