@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from ksd_contracts.envelope import GENESIS_HASH, Envelope, EnvelopeError
 from ksd_contracts.topics import AUDIT_CHECKPOINTS, Topic
 from ksd_tools.audit.checkpoint import DayCheckpoint, DayDigests, on_topic, recorded, rewritten_days
-from ksd_tools.audit.log import History, Progress, Record, read, reader, span, total
+from ksd_tools.audit.log import CHECKING_FETCH_MIB, History, Progress, Record, read, reader, span, total
 from ksd_tools.audit.rules import RULES, Rule
 from ksd_tools.audit.signing import SignedCheckpoints
 
@@ -217,7 +217,7 @@ async def verify(history: History, topics: list[Topic], *, checkpoints: bool = F
     With `checkpoints`, also recompute each day checkpointed on the audit topic and compare; with
     `signed`, each day of a signed checkpoint file (which a rewrite of the topics cannot reach)."""
     verifier = Verifier(history, days=DayDigests() if checkpoints or signed else None)
-    consumer = reader(history)
+    consumer = reader(history, CHECKING_FETCH_MIB)
     await consumer.start()
     try:
         spans = await span(consumer, history, topics)
