@@ -234,7 +234,7 @@ def fold(draft: Draft, event: Envelope) -> Draft:
         return _folded_on(draft, _unrecorded(step), step, event.sequence or 1)
     if _foldable_on(record, step):
         return _folded_on(draft, record, step, event.sequence or len(record["timeline"]) + 1)
-    timeline = extend(record["timeline"] if record is not None else [], step)
+    timeline = extend(record["timeline"], step)
     return Draft(compile_record(timeline, event.sequence or len(timeline)))
 
 
