@@ -108,3 +108,13 @@ async def test_the_api_the_command_and_the_pdf_give_the_same_report(platform: Pl
     assert "DITOLAK agreement.record_offer_response: step.out_of_order:" in text
     assert f"step.out_of_order: {KUPANG} answered the offer already" in text
     assert answer["stage"] == "running", "a refused submission changes nothing"
+
+    # The nation's report: the command rebuilt from the history answers what the API answers.
+    nation = ksd("audit", "report", "--nation", "--recorded-as-of", recorded_as_of, "--in-force-on", "2022-01-01",
+                 "--limit", "50", "--json", str(tmp_path / "nasional.json"))
+    assert nation.returncode == 0 and nation.stdout.startswith("nation: recorded as of"), nation.stderr
+    async with httpx.AsyncClient(timeout=30) as client:
+        whole = (await client.get(f"{platform.url['reporting']}/v1/audit/nation", params={**params, "limit": 50},
+                                  headers=auditor)).json()
+    assert json.loads((tmp_path / "nasional.json").read_text()) == whole, "the command's nation is the API's"
+    assert whole["answer"]["by_stage"]["running"] >= 1 and whole["answer"]["total"] >= 1

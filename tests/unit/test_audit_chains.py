@@ -12,7 +12,7 @@ from ksd_contracts.envelope import Envelope
 from ksd_contracts.topics import AGREEMENT_EVENTS
 from ksd_tools.audit.rules import RULES
 from ksd_tools.audit.synthetic import agreement_events
-from ksd_tools.audit.verify import RECENT_LINKS, Chains, check_content
+from ksd_tools.audit.verify import Chains, Heads, check_content
 
 CHAIN = list(agreement_events(1, 5))
 
@@ -54,10 +54,25 @@ def test_dropping_any_but_the_last_breaks_the_chain(dropped: int) -> None:
 
 
 def test_a_copy_of_a_link_older_than_those_kept_is_a_duplicate() -> None:
-    """Verify keeps a chain's latest RECENT_LINKS links (its memory stays flat in the history's
+    """Verify keeps a partition's latest links (a window; its memory stays flat in the history's
     length): a copy of a recent link is a redelivery, one from further back is not one a relay makes."""
-    chain = list(agreement_events(1, RECENT_LINKS + 2))
-    chains = Chains()
+    window = 6
+    chain = list(agreement_events(1, window + 2))
+    chains = Chains(window=window)
     assert [p for e in chain if (p := chains.link(e))] == []
-    assert chains.link(chain[-RECENT_LINKS]) is None and chains.copies == 1
-    assert chains.link(chain[-RECENT_LINKS - 1]) is not None
+    assert chains.link(chain[-window]) is None and chains.copies == 1
+    assert chains.link(chain[-window - 1]) is not None
+
+
+def test_the_heads_spilled_out_of_memory_still_link() -> None:
+    """Heads beyond those held in memory wait in the scratch file: chains interleaved over more
+    subjects than are held link as they do in memory, and a break is still found."""
+    events = list(agreement_events(7, 3))  # round-robin: every subject comes back after the other six
+    chains = Chains(window=2, heads=Heads(held=3))
+    assert [p for e in events if (p := chains.link(e))] == []
+    assert chains.heads.spilled is not None and len(chains.heads.memory) < 3
+    assert chains.heads.chains == 7
+    # the heads came back from the file: subject 0's first link again, long after, breaks its chain
+    assert chains.link(events[0]) == (f"sequence 1 of subject {events[0].subject} again after 3: a duplicate"
+                                      " under another id or content, or a pair out of order")
+    chains.heads.close()

@@ -10,6 +10,7 @@ import asyncio
 import resource
 import sys
 import time
+from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
@@ -17,7 +18,7 @@ from ksd_common.db import drop_database
 from ksd_common.settings import settings
 from ksd_contracts.topics import AGREEMENT_EVENTS
 from ksd_tools.audit.log import History, create_topics, delete_topics, producer, read, reader, send_all, span
-from ksd_tools.audit.rebuild import rebuild
+from ksd_tools.audit.rebuild import rebuild, replay
 from ksd_tools.audit.synthetic import agreement_events
 from ksd_tools.audit.verify import verify
 from ksd_tools.benchkit import Context, figure
@@ -63,8 +64,8 @@ async def _raw_consume(history: History) -> tuple[int, float]:
 
 
 async def audit_figures(events: int = 20_000, per_agreement: int = 4) -> dict[str, Any]:
-    """Write `events` chained agreement events to a scratch topic, then time raw consume, verify
-    and rebuild over it; the scratch topic and database are removed afterwards."""
+    """Write `events` chained agreement events to a scratch topic, then time raw consume, verify,
+    rebuild and the nation's replay over it; the scratch topic and database are removed afterwards."""
     history = History(prefix=f"bench-audit-{uuid4().hex[:8]}.")
     database = f"ksd_reporting_bench_{uuid4().hex[:8]}"
     await create_topics(history, [AGREEMENT_EVENTS])
@@ -88,6 +89,9 @@ async def audit_figures(events: int = 20_000, per_agreement: int = 4) -> dict[st
         cpu = time.process_time()
         rebuilt = await rebuild(history, database)
         rebuild_cpu = time.process_time() - cpu
+        started = time.perf_counter()
+        nation = await replay(history, datetime.now(UTC), None)
+        replay_seconds = time.perf_counter() - started
         return {
             "events": consumed,
             "raw_consume_per_s": round(consumed / raw_seconds),
@@ -95,6 +99,7 @@ async def audit_figures(events: int = 20_000, per_agreement: int = 4) -> dict[st
             "verify_clean": verified.clean,
             "rebuild_per_s": round(rebuilt.events / rebuilt.seconds),
             "rebuild_per_cpu_s": round(rebuilt.events / rebuild_cpu),
+            "replay_nation_per_s": round(nation["events"] / replay_seconds),
             "verify_alone_peak_rss_mib": round(verify_alone),
             "peak_rss_mib_after_verify": round(verify_peak),
             "peak_rss_mib_after_rebuild": round(_peak_mib()),
@@ -109,7 +114,8 @@ SCALES = True
 
 
 async def figures(context: Context) -> dict[str, Any]:
-    """Verify and rebuild over `context.events` events, beside the raw consume of the same topic."""
+    """Verify, rebuild and the nation's replay over `context.events` events, beside the raw consume
+    of the same topic."""
     measured = await audit_figures(events=context.events)
     if not measured["verify_clean"]:
         raise RuntimeError("the synthetic history did not verify clean: its figures would mean nothing")
@@ -123,6 +129,8 @@ async def figures(context: Context) -> dict[str, Any]:
             measured["rebuild_per_s"], "events/s", raw, "raw consume"),
         "audit rebuild per CPU second of the bench process (PostgreSQL's work not counted)": figure(
             measured["rebuild_per_cpu_s"], "events/s"),
+        "audit replay of the nation (read models rebuilt to now, then the national summary)": figure(
+            measured["replay_nation_per_s"], "events/s", raw, "raw consume"),
         "audit peak memory of the process": figure(measured["peak_rss_mib_after_rebuild"], "MiB"),
         "audit verify's own peak memory (ksd audit verify in its own process)": figure(
             measured["verify_alone_peak_rss_mib"], "MiB"),

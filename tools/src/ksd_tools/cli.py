@@ -174,8 +174,13 @@ def _audit(subparsers: Subparsers) -> None:
     day.set_defaults(run=Command("ksd_tools.audit.commands:run_checkpoint"))
 
     told = commands.add_parser("report", parents=[common],
-                               help="the auditor's report of an agreement or a region: JSON, HTML, PDF")
-    told.add_argument("subject", help="an agreement id, or a region code (a province includes its regencies)")
+                               help="the auditor's report of an agreement, a region or the nation: JSON, HTML, PDF")
+    told.add_argument("subject", nargs="?",
+                      help="an agreement id, or a region code (a province includes its regencies)")
+    told.add_argument("--nation", action="store_true", help="the nation's report instead of one subject's")
+    told.add_argument("--limit", type=int, metavar="N",
+                      help="a region's or the nation's report lists N agreements (default: all; the counts per"
+                           " stage are always over the whole scope)")
     told.add_argument("--recorded-as-of", type=as_of, help="R: RFC 3339 time, or a date (its end, WIB); default now")
     told.add_argument("--in-force-on", type=date.fromisoformat, help="D: YYYY-MM-DD (default: R's day, WIB)")
     told.add_argument("--changes-since", type=as_of, help="also what was recorded after this time up to R")

@@ -9,9 +9,9 @@ is left out: the inbox, the outbox, the chain heads, the migrations applied and 
 from __future__ import annotations
 
 import hashlib
-import json
 
 import asyncpg
+from pydantic_core import from_json
 
 from ksd_contracts.envelope import canonical_json
 
@@ -43,5 +43,5 @@ async def digest(conn: asyncpg.Connection) -> str:
             hasher.update(canonical_json(["table", table]) + b"\n")
             async for row in conn.cursor(f'SELECT to_jsonb(t)::text AS row FROM "{table}" AS t ORDER BY {order}',
                                          prefetch=2000):
-                hasher.update(canonical_json(json.loads(row["row"])) + b"\n")
+                hasher.update(canonical_json(from_json(row["row"])) + b"\n")
     return hasher.hexdigest()

@@ -230,9 +230,11 @@ def fold(draft: Draft, event: Envelope) -> Draft:
     if short_type(event.type) not in FOLD:
         return replace(draft, record={**record, "version": event.sequence}) if record is not None else draft
     step = step_of(event)
-    if record is not None and _foldable_on(record, step):
+    if record is None:  # the proposal: folded onto no terms, its legal summary left to `settle`
+        return _folded_on(draft, _unrecorded(step), step, event.sequence or 1)
+    if _foldable_on(record, step):
         return _folded_on(draft, record, step, event.sequence or len(record["timeline"]) + 1)
-    timeline = extend(record["timeline"] if record is not None else [], step)
+    timeline = extend(record["timeline"], step)
     return Draft(compile_record(timeline, event.sequence or len(timeline)))
 
 
@@ -258,9 +260,17 @@ def _folded_on(draft: Draft, record: AgreementRecord, step: Step, version: int) 
     terms: Terms = {**record}
     FOLD[step["type"]](terms, effective_data(step))
     terms["flags"] = [*record["flags"], *({**f, "step": step["type"]} for f in step["flags"])]
-    facts = _legal_step(draft.facts or LegalFacts.from_json(record["facts"]), step)
+    known = draft.facts or (LegalFacts.from_json(record["facts"]) if record["timeline"] else None)
+    facts = _legal_step(known, step)
     assert facts is not None, "a record's facts start with its proposal"
     return Draft({**terms, "version": version, "timeline": [*record["timeline"], step]}, facts)
+
+
+def _unrecorded(first: Step) -> AgreementRecord:
+    """The record before its first step: no terms yet (the timeline folded from nothing, as
+    `compile_record` starts), so a batch that brings an agreement's proposal settles it once."""
+    return {**EMPTY_TERMS, "flags": [], "timeline": [], "fold_version": lifecycle.FOLD_VERSION,
+            "first_recorded_at": first["recorded_at"]}
 
 
 def extend(timeline: list[Step], step: Step) -> list[Step]:
@@ -326,14 +336,18 @@ CountKey = tuple[str, str, str]
 """(scope, dimension, key): scope `` is the nation, else a province or a region code."""
 
 
-def contributions(record: AgreementRecord | None) -> dict[CountKey, tuple[int, int]]:
-    """What the record adds to the counts, (n, value in IDR) by (scope, dimension, key), for the
-    nation, each of its provinces and each of its party regions. A change of a record is its new
-    contributions minus its old, so the counts never need a scan of the table."""
+Counted = tuple[tuple[str, str, int, int], ...]
+"""What of a record the counts read: (dimension, key, n, value in IDR) per item, and its scopes."""
+
+
+def counted(record: AgreementRecord | None) -> tuple[Counted, tuple[str, ...]]:
+    """The items a record adds to the counts and the scopes it adds them to (the nation, each of
+    its provinces and each of its party regions): the one reading of a record for the counts, so
+    that two records that read alike here count alike (`count_changes` compares these first)."""
     if record is None or record.get("withdrawn"):
-        return {}  # a withdrawn record counts nowhere
+        return (), ()  # a withdrawn record counts nowhere
     value = int(record["value_idr"])
-    keys: list[tuple[str, str, int, int]] = [
+    items: Counted = (
         ("kind", record["kind"], 1, value),
         ("month", str(record["initiated_on"])[:7], 1, value),
         *(("urusan", u, 1, value) for u in record["urusan"]),
@@ -342,18 +356,32 @@ def contributions(record: AgreementRecord | None) -> dict[CountKey, tuple[int, i
         *(("country", c, 1, value) for c in record["countries"]),
         *(("funding", f["source"], 1, int(f["amount_idr"])) for f in record["funding"]),
         *(("flag", rule, 1, 0) for rule in sorted({f["rule"] for f in record["flags"]})),  # agreements, not flags
-    ]
+    )
+    return items, ("", *sorted({*record["provinces"], *record["regions"]}))
+
+
+def contributions(record: AgreementRecord | None) -> dict[CountKey, tuple[int, int]]:
+    """What the record adds to the counts, (n, value in IDR) by (scope, dimension, key). A change of
+    a record is its new contributions minus its old, so the counts never need a scan of the table."""
+    return _added(*counted(record))
+
+
+def _added(items: Counted, scopes: tuple[str, ...]) -> dict[CountKey, tuple[int, int]]:
     counts: dict[CountKey, tuple[int, int]] = {}
-    for scope in ["", *sorted({*record["provinces"], *record["regions"]})]:
-        for dimension, key, n, amount in keys:
+    for scope in scopes:
+        for dimension, key, n, amount in items:
             old_n, old_value = counts.get((scope, dimension, key), (0, 0))
             counts[(scope, dimension, key)] = (old_n + n, old_value + amount)
     return counts
 
 
 def count_changes(before: AgreementRecord | None, after: AgreementRecord | None) -> dict[CountKey, tuple[int, int]]:
-    """after's contributions minus before's, without the keys that do not move."""
-    old, new = contributions(before), contributions(after)
+    """after's contributions minus before's, without the keys that do not move. Most events (a
+    party's report, a signing) change nothing the counts read: then nothing is summed at all."""
+    was, now = counted(before), counted(after)
+    if was == now:
+        return {}
+    old, new = _added(*was), _added(*now)
     changes = {k: (new.get(k, (0, 0))[0] - old.get(k, (0, 0))[0], new.get(k, (0, 0))[1] - old.get(k, (0, 0))[1])
                for k in {*old, *new}}
     return {k: v for k, v in changes.items() if v != (0, 0)}

@@ -21,7 +21,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from ksd_contracts.envelope import GENESIS_HASH, Envelope, canonical_json, event_type
 from ksd_contracts.events import HISTORY_VERIFIED, HistoryVerified
 from ksd_contracts.topics import AUDIT_CHECKPOINTS, HISTORY
-from ksd_tools.audit.log import History, Progress, Record, create_topics, producer, read, reader, send_all, span, total
+from ksd_tools.audit.log import (
+    CHECKING_FETCH_MIB,
+    History,
+    Progress,
+    Record,
+    create_topics,
+    producer,
+    read,
+    reader,
+    send_all,
+    span,
+    total,
+)
 
 CHECKPOINT_RECORDED = event_type("audit", "day_checkpointed")
 SOURCE = "/services/audit"
@@ -86,7 +98,7 @@ def checkpoint_event(checkpoint: DayCheckpoint) -> Envelope:
 async def recorded(history: History) -> dict[tuple[str, date], tuple[int, DayCheckpoint]]:
     """The checkpoints on the audit topic, with their offsets, by (topic, day); the first one wins."""
     found: dict[tuple[str, date], tuple[int, DayCheckpoint]] = {}
-    consumer = reader(history)
+    consumer = reader(history, CHECKING_FETCH_MIB)
     await consumer.start()
     try:
         async for batch in read(consumer, await span(consumer, history, [AUDIT_CHECKPOINTS])):
@@ -109,7 +121,7 @@ async def digest_days(history: History, day: date | None, *, until_ms: int) -> D
     """The digests of `day` (or of every day up to `until_ms`) of every data topic."""
     since_ms, last_ms = _day_bounds(day) if day else (None, until_ms)
     digests = DayDigests()
-    consumer = reader(history)
+    consumer = reader(history, CHECKING_FETCH_MIB)
     await consumer.start()
     try:
         spans = await span(consumer, history, DATA_TOPICS, since_ms=since_ms, until_ms=min(last_ms, until_ms))

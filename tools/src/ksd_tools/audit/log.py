@@ -74,11 +74,22 @@ async def span(consumer: AIOKafkaConsumer, history: History, topics: Sequence[To
     return {tp: (start[tp], stop[tp]) for tp in partitions if stop[tp] > start[tp]}
 
 
-def reader(history: History) -> AIOKafkaConsumer:
-    """A consumer of no group: reading the history commits nothing and disturbs no service."""
+FOLDING_FETCH_MIB = 64
+"""What a reader that folds (rebuild, replay, report) fetches at once, 8 MiB of it per partition:
+a batch holds one partition's fetch, and the more of an agreement's events one batch holds, the
+less each costs (its record is loaded, settled and saved once a batch)."""
+
+CHECKING_FETCH_MIB = 8
+"""What a reader that checks record by record (verify, checkpoints) fetches at once: its batches
+gain nothing from size, and the fetched bytes were most of verify's memory."""
+
+
+def reader(history: History, fetch_mib: int = FOLDING_FETCH_MIB) -> AIOKafkaConsumer:
+    """A consumer of no group: reading the history commits nothing and disturbs no service. It
+    fetches up to `fetch_mib` MiB at once, an eighth of that per partition."""
     return AIOKafkaConsumer(
         bootstrap_servers=history.bootstrap, enable_auto_commit=False, group_id=None,
-        fetch_max_bytes=64 * 1024 * 1024, max_partition_fetch_bytes=8 * 1024 * 1024,
+        fetch_max_bytes=fetch_mib * 1024 * 1024, max_partition_fetch_bytes=fetch_mib * 1024 * 1024 // 8,
     )
 
 

@@ -24,13 +24,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
 
-async def audit_report(history: History, subject: str, asked: auditing.Question,
-                       since: Any = None) -> dict[str, Any] | None:
-    """The report of an agreement (its id) or a region (its code), from the rebuilt read models."""
+async def audit_report(history: History, subject: str | None, asked: auditing.Question,
+                       since: Any = None, limit: int | None = None) -> dict[str, Any] | None:
+    """The report of an agreement (its id), a region (its code) or, without a subject, the nation,
+    from the rebuilt read models; a region's or the nation's lists `limit` agreements (all without)."""
     async with rebuilt(history, f"ksd_reporting_report_{uuid4().hex[:12]}", keep=False, label="report") as (pool, _), \
             pool.acquire() as conn:
-        if region(subject) is not None:
-            report: dict[str, Any] | None = await audit_api.region_report(conn, subject, asked)
+        if subject is None or region(subject) is not None:
+            report: dict[str, Any] | None = await audit_api.region_report(conn, subject, asked, limit=limit)
         else:
             report = await audit_api.agreement_report(conn, UUID(subject), asked, since)
     verified = await audit_api.last_verification(history.bootstrap, history.name(AUDIT_CHECKPOINTS))
@@ -66,10 +67,12 @@ async def print_pdf(html: str, out: Path) -> None:
 
 
 def run_report(args: argparse.Namespace) -> None:
-    if region(args.subject) is None and not _is_uuid(args.subject):
+    if args.nation == (args.subject is not None):
+        raise SystemExit("name one subject: an agreement id, a region code (NN or NN.NN), or --nation")
+    if args.subject is not None and region(args.subject) is None and not _is_uuid(args.subject):
         raise SystemExit(f"{args.subject} is neither an agreement id nor a region code (NN or NN.NN)")
     asked = audit_api.question(args.recorded_as_of, args.in_force_on)
-    report = asyncio.run(audit_report(history_of(args), args.subject, asked, args.changes_since))
+    report = asyncio.run(audit_report(history_of(args), args.subject, asked, args.changes_since, args.limit))
     if report is None:
         raise SystemExit(f"no agreement {args.subject} in the history")
     html = page(report)
@@ -80,7 +83,7 @@ def run_report(args: argparse.Namespace) -> None:
     if args.pdf:
         asyncio.run(print_pdf(html, args.pdf))
     answer = report["answer"]
-    print(f"{args.subject}: recorded as of {answer['recorded_as_of']}, in force on {answer['in_force_on']}")
+    print(f"{args.subject or 'nation'}: recorded as of {answer['recorded_as_of']}, in force on {answer['in_force_on']}")
     for written in (args.json, args.html, args.pdf):
         if written:
             print(f"wrote {written}")

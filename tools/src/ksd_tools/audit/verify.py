@@ -12,7 +12,8 @@ relay may publish after a crash and every consumer drops by id: counted, not fai
 
 from __future__ import annotations
 
-from collections import Counter
+import sqlite3
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -20,7 +21,7 @@ from pydantic import ValidationError
 from ksd_contracts.envelope import GENESIS_HASH, Envelope, EnvelopeError
 from ksd_contracts.topics import AUDIT_CHECKPOINTS, Topic
 from ksd_tools.audit.checkpoint import DayCheckpoint, DayDigests, on_topic, recorded, rewritten_days
-from ksd_tools.audit.log import History, Progress, Record, read, reader, span, total
+from ksd_tools.audit.log import CHECKING_FETCH_MIB, History, Progress, Record, read, reader, span, total
 from ksd_tools.audit.rules import RULES, Rule
 from ksd_tools.audit.signing import SignedCheckpoints
 
@@ -39,33 +40,81 @@ class Finding:
         return f"{self.topic} partition {self.partition} offset {self.offset} (event {self.id}): {self.problem}"
 
 
-RECENT_LINKS = 64
-"""How many of a chain's latest links verify keeps to tell a redelivered copy from a duplicate. A
-relay republishes only the records of its last unacknowledged batch, so a copy is of a recent link;
-keeping every link of every chain made verify's memory grow with each event of the history."""
+RECENT_LINKS = 4096
+"""How many of a partition's latest links verify keeps to tell a redelivered copy from a duplicate.
+A relay republishes only the records of its last unacknowledged batch (1,000 at most), into the
+partition of their subject, so a copy follows its original within a few of that partition's links."""
+
+HEADS_HELD = 50_000
+"""How many chains' heads verify holds in memory; the rest wait in a scratch SQLite file, so its
+memory does not grow with the number of agreements in the history (bench/notes-audit-scale.md)."""
+
+
+class Heads:
+    """Each chain's head, its (sequence, hash), as 8 + 32 bytes: the latest `held` chains written
+    in memory, all of them spilled to a private scratch SQLite file (deleted when closed) whenever
+    that many are held, and looked up there when not in memory."""
+
+    def __init__(self, held: int = HEADS_HELD) -> None:
+        self.held = held
+        self.memory: dict[str, bytes] = {}
+        self.spilled: sqlite3.Connection | None = None
+        self.chains = 0
+        """How many chains were started (subjects seen)."""
+
+    def get(self, subject: str) -> tuple[int, str] | None:
+        head = self.memory.get(subject)
+        if head is None and self.spilled is not None:
+            row = self.spilled.execute("SELECT head FROM heads WHERE subject = ?", (subject,)).fetchone()
+            head = row[0] if row else None
+        return None if head is None else (int.from_bytes(head[:8], "big"), head[8:].hex())
+
+    def put(self, subject: str, sequence: int, hash: str, *, new: bool) -> None:
+        self.chains += new
+        self.memory[subject] = sequence.to_bytes(8, "big") + bytes.fromhex(hash)
+        if len(self.memory) >= self.held:
+            self._spill()
+
+    def _spill(self) -> None:
+        if self.spilled is None:
+            self.spilled = sqlite3.connect("")  # "": a private temporary file, removed on close
+            self.spilled.executescript(
+                "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -4096;"
+                " CREATE TABLE heads (subject TEXT PRIMARY KEY, head BLOB NOT NULL) WITHOUT ROWID;")
+        self.spilled.executemany("INSERT OR REPLACE INTO heads VALUES (?, ?)", self.memory.items())
+        self.memory.clear()
+
+    def close(self) -> None:
+        if self.spilled is not None:
+            self.spilled.close()
+            self.spilled = None
 
 
 @dataclass
 class Chains:
-    """The head (sequence, hash) of every subject's chain in one topic, and the short hashes (first
-    16 bytes) of its latest `RECENT_LINKS` links, to tell a redelivered copy from a duplicate."""
+    """Every subject's chain in one topic: its head (`Heads`), and per partition the short hashes
+    (first 16 bytes) of its latest `window` links, to tell a redelivered copy from a duplicate."""
 
-    heads: dict[str, tuple[int, str]] = field(default_factory=dict)
-    recent: dict[str, bytes] = field(default_factory=dict)
-    """Per subject, the latest links' short hashes end to end, the head's last."""
+    window: int = RECENT_LINKS
+    heads: Heads = field(default_factory=Heads)
+    recent: dict[int, OrderedDict[tuple[str, int], bytes]] = field(default_factory=dict)
+    """Per partition, (subject, sequence) -> short hash of its latest links, the oldest first."""
     copies: int = 0
     """Records that are exactly an event already read (same id, content and hash): a relay that
     was stopped between Kafka's acknowledgement and its outbox delete publishes its last records
     again (at least once, ARCHITECTURE.md). Consumers drop them by event id, so they change no
     state; they are counted, not failed."""
 
-    def link(self, event: Envelope) -> str | None:
-        """Extend the subject's chain with `event`; what is wrong when it does not fit."""
-        last, last_hash = self.heads.get(event.subject, (0, GENESIS_HASH))
+    def link(self, event: Envelope, partition: int = 0) -> str | None:
+        """Extend the subject's chain with `event` (read from `partition`); what is wrong when it
+        does not fit."""
+        head = self.heads.get(event.subject)
+        last, last_hash = head or (0, GENESIS_HASH)
         sequence = event.sequence
         if sequence is None:
             return "no sequence: not a link of any chain"
-        if sequence <= last and self._recent_link(event.subject, last - sequence) == _short(event.hash):
+        recent = self.recent.setdefault(partition, OrderedDict())
+        if sequence <= last and recent.get((event.subject, sequence)) == _short(event.hash):
             self.copies += 1
             return None
         if sequence <= last:
@@ -77,15 +126,11 @@ class Chains:
         if event.prevhash != last_hash:
             return (f"prevhash does not link to sequence {last} of subject {event.subject}"
                     " (that event was replaced or re-hashed)")
-        self.heads[event.subject] = (sequence, event.hash or "")
-        self.recent[event.subject] = (self.recent.get(event.subject, b"") + _short(event.hash))[-16 * RECENT_LINKS:]
+        self.heads.put(event.subject, sequence, event.hash or "", new=head is None)
+        recent[(event.subject, sequence)] = _short(event.hash)
+        if len(recent) > self.window:
+            recent.popitem(last=False)
         return None
-
-    def _recent_link(self, subject: str, back: int) -> bytes | None:
-        """The short hash of the link `back` before the head, if it is still kept."""
-        links = self.recent.get(subject, b"")
-        end = len(links) - 16 * back
-        return links[end - 16:end] if back < RECENT_LINKS and end >= 16 else None
 
 
 def _short(hash: str | None) -> bytes:
@@ -132,7 +177,7 @@ class Verifier:
             return self._bad(record, event, f"key {record.key!r} is not the subject {event.subject}")
         chains = self.chains.setdefault(topic, Chains())
         copies = chains.copies
-        problem = check_content(RULES[topic], event) or chains.link(event)
+        problem = check_content(RULES[topic], event) or chains.link(event, record.partition)
         if problem:
             return self._bad(record, event, problem)
         self.counts[topic] += chains.copies == copies
@@ -172,7 +217,7 @@ async def verify(history: History, topics: list[Topic], *, checkpoints: bool = F
     With `checkpoints`, also recompute each day checkpointed on the audit topic and compare; with
     `signed`, each day of a signed checkpoint file (which a rewrite of the topics cannot reach)."""
     verifier = Verifier(history, days=DayDigests() if checkpoints or signed else None)
-    consumer = reader(history)
+    consumer = reader(history, CHECKING_FETCH_MIB)
     await consumer.start()
     try:
         spans = await span(consumer, history, topics)
@@ -184,6 +229,8 @@ async def verify(history: History, topics: list[Topic], *, checkpoints: bool = F
         progress.close()
     finally:
         await consumer.stop()
+        for chains in verifier.chains.values():
+            chains.heads.close()
     rewritten: list[str] = []
     if verifier.days is not None and verifier.finding is None:
         held: list[tuple[str, DayCheckpoint]] = []
@@ -193,5 +240,5 @@ async def verify(history: History, topics: list[Topic], *, checkpoints: bool = F
             held += [(f"the signed file {signed.path.name} ({signed.signed_at})", day) for day in signed.checkpoints]
         rewritten = rewritten_days(verifier.days, held, {t.name for t in topics if t is not AUDIT_CHECKPOINTS})
     rests_on = f"{signed.path.name}, signed {signed.signed_at}, last day {signed.last_day}" if signed else None
-    return Report(verifier.finding, dict(verifier.counts), sum(len(c.heads) for c in verifier.chains.values()),
+    return Report(verifier.finding, dict(verifier.counts), sum(c.heads.chains for c in verifier.chains.values()),
                   rewritten, progress.seconds, sum(c.copies for c in verifier.chains.values()), rests_on)
