@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uuid6 import uuid7
 
 from ksd_common import problems, telemetry
+from ksd_common.audience import Audience
 from ksd_common.auth import apply_credentials
 from ksd_common.broker import make_broker
 from ksd_common.consumer import BatchConsumer, Handler
@@ -142,6 +143,7 @@ def build(spec: ServiceSpec) -> FastAPI:
     app = FastAPI(title=f"ksd-{spec.name}", description=spec.description, lifespan=lifespan)
     app.state.broker = broker
     problems.install(app)
+    app.add_middleware(Audience)
     app.add_middleware(Observe, service=spec.name)
     app.include_router(_operations(spec.name, broker, asyncapi))
     for router in spec.routers:

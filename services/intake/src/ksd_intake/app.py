@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from ksd_common.auth import CallerDep, found_in_scope
 from ksd_common.problems import Problem
 from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
+from ksd_contracts.language import Words, say
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS, SUBMISSIONS
 from ksd_intake import accounts, handlers, imports, openapi, store
 from ksd_intake.domain import MAX_BATCH_BYTES, MAX_BODY_BYTES, check_idempotency_key
@@ -35,11 +36,15 @@ async def _json_body(request: Request, limit: int = MAX_BODY_BYTES) -> Any:
     try:
         return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
-        raise Problem(400, "malformed-json", "JSON rusak", f"Isi permintaan bukan JSON yang sah: {error}") from None
+        raise Problem(400, "malformed-json", say("JSON rusak", "Malformed JSON"),
+                      say(f"Isi permintaan bukan JSON yang sah: {error}",
+                          f"The body is not valid JSON: {error}")) from None
 
 
 def _too_large(limit: int) -> Problem:
-    return Problem(413, "too-large", "Isi terlalu besar", f"Isi permintaan ini paling besar {limit} byte.")
+    return Problem(413, "too-large", say("Isi terlalu besar", "Body too large"),
+                   say(f"Isi permintaan ini paling besar {limit} byte.",
+                       f"This request's body is at most {limit} bytes."))
 
 
 ANSWERS: dict[int | str, dict[str, Any]] = {
@@ -120,7 +125,8 @@ async def get_submission(submission_id: UUID, request: Request, caller: CallerDe
     in between when a service could not apply it yet (`reasons` says why; it is applied once fixed).
     A submission is its node's: another region's does not exist for the caller."""
     row = await store.submission(request.app.state.pool, submission_id)
-    found = found_in_scope(caller, row, lambda r: [r["region"]] if r["region"] else [], f"pengajuan {submission_id}")
+    found = found_in_scope(caller, row, lambda r: [r["region"]] if r["region"] else [],
+                           Words(f"pengajuan {submission_id}", f"submission {submission_id}"))
     return handlers.answer(found)
 
 

@@ -18,7 +18,7 @@ from ksd_common import outbox
 from ksd_common.consumer import consuming
 from ksd_common.credentials import Caller
 from ksd_common.db import unavailable
-from ksd_common.problems import Problem, database_unavailable, forbidden, invalid, outcome_uncertain
+from ksd_common.problems import Problem, database_unavailable, invalid, outcome_uncertain
 from ksd_contracts import labels
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import (
@@ -32,6 +32,7 @@ from ksd_contracts.events import (
     Submitted,
     submission_type,
 )
+from ksd_contracts.language import say
 from ksd_contracts.submissions import Correct
 from ksd_contracts.topics import SUBMISSIONS
 from ksd_intake import imports, store
@@ -42,6 +43,7 @@ from ksd_intake.domain import (
     authorize,
     check_correction,
     check_idempotency_key,
+    ensure_submits,
     idempotency_conflict,
     parse,
     request_hash,
@@ -106,11 +108,6 @@ async def submit_many(pool: asyncpg.Pool, caller: Caller, requests: list[Request
             outcomes[index] = Outcome(problem=problem)
     outcomes |= await submit_parsed(pool, caller, parsed)
     return [_answer(index, request, requests, first_of_key, outcomes) for index, request in enumerate(requests)]
-
-
-def ensure_submits(caller: Caller) -> None:
-    if not caller.submits:
-        raise forbidden(f"the {caller.role} role reads; it does not submit")
 
 
 async def submit_parsed(pool: asyncpg.Pool, caller: Caller,
@@ -217,10 +214,12 @@ def batch_requests(body: Any) -> list[Request]:
     items = body.get("submissions") if isinstance(body, dict) else None
     if not isinstance(body, dict) or not isinstance(items, list) or set(body) != {"submissions"}:
         raise invalid([{"loc": ["body", "submissions"], "code": "batch_shape",
-                        "msg": "must be {\"submissions\": [{\"idempotency_key\", \"type\", \"data\"}, ...]}"}])
+                        "msg": say("harus {\"submissions\": [{\"idempotency_key\", \"type\", \"data\"}, ...]}",
+                                   "must be {\"submissions\": [{\"idempotency_key\", \"type\", \"data\"}, ...]}")}])
     if not 1 <= len(items) <= MAX_BATCH_ITEMS:
         raise invalid([{"loc": ["body", "submissions"], "code": "batch_size",
-                        "msg": f"between 1 and {MAX_BATCH_ITEMS} submissions"}])
+                        "msg": say(f"antara 1 dan {MAX_BATCH_ITEMS} pengajuan",
+                                   f"between 1 and {MAX_BATCH_ITEMS} submissions")}])
     return [_batch_request(i, item) for i, item in enumerate(items)]
 
 
@@ -229,15 +228,16 @@ def _batch_request(index: int, item: Any) -> Request:
     own = f"\x00item-{index}"
     if not isinstance(item, dict):
         return Request(own, item, invalid([{"loc": ["body", "submissions", index], "code": "object_type",
-                                            "msg": "must be an object"}]))
+                                            "msg": say("harus objek", "must be an object")}]))
     key = item.get("idempotency_key")
     body = {k: v for k, v in item.items() if k != "idempotency_key"}
     try:
         return Request(check_idempotency_key(key if isinstance(key, str) else None), body)
     except Problem:
         return Request(own, body, invalid([{"loc": ["body", "submissions", index, "idempotency_key"],
-                                            "code": "idempotency_key", "msg": "a non-blank string of at most"
-                                            f" {IDEMPOTENCY_KEY_MAX} characters"}]))
+                                            "code": "idempotency_key", "msg": say(
+                                                f"teks tidak kosong, paling banyak {IDEMPOTENCY_KEY_MAX} karakter",
+                                                f"a non-blank string of at most {IDEMPOTENCY_KEY_MAX} characters")}]))
 
 
 def batch_answer(requests: list[Request], outcomes: list[Outcome]) -> list[dict[str, Any]]:
@@ -266,9 +266,12 @@ async def import_register(pool: asyncpg.Pool, caller: Caller, upload: IO[bytes],
                 raise
             # Earlier chunks are recorded: not "nothing was written". Rows derive their keys from
             # their content, so uploading the same file again records only what is missing.
-            raise outcome_uncertain(f"{len(report)} baris pertama sudah tercatat; sisanya belum pasti."
-                                    " Unggah ulang berkas yang sama: baris yang sudah tercatat tidak ditulis"
-                                    " dua kali.") from problem
+            raise outcome_uncertain(say(f"{len(report)} baris pertama sudah tercatat; sisanya belum pasti."
+                                        " Unggah ulang berkas yang sama: baris yang sudah tercatat tidak ditulis"
+                                        " dua kali.",
+                                        f"The first {len(report)} rows are recorded; the rest is uncertain. Upload"
+                                        " the same file again: rows already recorded are not written twice."),
+                                    ) from problem
     accepted = sum(1 for r in report if r["status"] == "accepted")
     return {"rows": len(report), "accepted": accepted, "refused": len(report) - accepted, "report": report}
 
@@ -327,9 +330,10 @@ async def _identify(conn: asyncpg.Connection, caller: Caller, keyed: list[import
     assert caller.region is not None
     for row in keyed:
         if clash := next((k for k in row.row_keys if k in seen), None):
-            row.errors.append(imports.RowError(imports.key_column(clash), "duplicate_row",
-                                               f"{clash.partition(':')[2]} sudah dipakai baris {seen[clash]}"
-                                               " berkas ini: satu nomor untuk satu kerja sama"))
+            number = clash.partition(':')[2]
+            row.errors.append(imports.RowError(imports.key_column(clash), "duplicate_row", say(
+                f"{number} sudah dipakai baris {seen[clash]} berkas ini: satu nomor untuk satu kerja sama",
+                f"{number} is used by row {seen[clash]} of this file already: one number for one agreement")))
             row.submissions = []
         for key in row.row_keys:
             seen.setdefault(key, row.number)  # the first row that used it is the one named
@@ -437,7 +441,10 @@ def _held_reason(held: SubmissionHeld) -> dict[str, str]:
     return {"rule": "submission.held",
             "detail": f"Pengajuan ditahan oleh layanan {held.held_by} karena belum dapat diproses"
                       f" ({held.error}); pengajuan akan diproses ulang setelah penyebabnya diperbaiki,"
-                      " tidak perlu dikirim ulang."}
+                      " tidak perlu dikirim ulang.",
+            "detail_en": f"The submission is held by the {held.held_by} service, which cannot process it yet"
+                         f" ({held.error}); it is processed again once the cause is fixed, no need to send it"
+                         " again."}
 
 
 def _region_parties(data: dict[str, Any]) -> list[str]:

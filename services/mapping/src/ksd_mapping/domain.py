@@ -20,6 +20,7 @@ from ksd_contracts.events import (
     Flag,
     Submitted,
 )
+from ksd_contracts.language import say
 from ksd_contracts.regions import Region, region
 from ksd_contracts.urusan import urusan
 from ksd_mapping.classification import classify_text
@@ -292,17 +293,21 @@ def rank(me: Region, wanted: list[str], candidates: Iterable[Candidate]) -> list
 
 
 def suggestion(me: Region, ranked: Ranked, shared: Shared) -> dict[str, Any]:
-    """A ranked partner as the API shows it: why it is suggested, and what the two already have."""
+    """A ranked partner as the API shows it: why it is suggested (in the reader's language), and what
+    the two already have."""
     other = ranked.region
-    reasons = [f"offers {u} {urusan()[u].name}" for u in ranked.matched]
+    reasons = [say(f"menawarkan {u} {urusan()[u].name}", f"offers {u} {urusan()[u].name}") for u in ranked.matched]
     if ranked.tier == 0:
-        reasons.append(f"confirmed neighbour: {me.code} and {other.code} both declared the border")
+        reasons.append(say(f"tetangga terkonfirmasi: {me.code} dan {other.code} sama-sama menyatakan perbatasannya",
+                           f"confirmed neighbour: {me.code} and {other.code} both declared the border"))
     elif ranked.tier == 1:
-        reasons.append(f"same province ({me.province_code})")
+        reasons.append(say(f"satu provinsi ({me.province_code})", f"same province ({me.province_code})"))
     if ranked.potentials:
-        reasons.append(f"{ranked.potentials} declared potential(s) in {', '.join(ranked.matched)}")
+        reasons.append(say(f"{ranked.potentials} potensi dinyatakan dalam {', '.join(ranked.matched)}",
+                           f"{ranked.potentials} declared potential(s) in {', '.join(ranked.matched)}"))
     if shared.total:
-        reasons.append(f"{shared.total} agreement(s) already between them")
+        reasons.append(say(f"sudah ada {shared.total} kerja sama di antara keduanya",
+                           f"{shared.total} agreement(s) already between them"))
     return {"code": other.code, "name": other.name, "level": other.level, "province_code": other.province_code,
             "tier": TIERS[ranked.tier], "urusan": ranked.matched, "potentials": ranked.potentials,
             "reasons": reasons, "agreements_total": shared.total, "agreements": shared.latest}

@@ -17,6 +17,7 @@ from ksd_common.auth import CallerDep, NationReader, RegionScope, found_in_scope
 from ksd_common.params import PRINTABLE, IsoDay, SearchText
 from ksd_common.service import Consumes, ServiceSpec, build, serve
 from ksd_contracts.events import Status
+from ksd_contracts.language import Words
 from ksd_contracts.regions import regions
 from ksd_contracts.submissions import FundingSource, Kind, today_wib
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
@@ -94,7 +95,8 @@ async def agreement(request: Request, caller: CallerDep, agreement_id: UUID) -> 
     """The compiled record: the current terms and the whole timeline, each step with who submitted
     it, its legal date and when it was recorded. Outside the caller's scope it does not exist."""
     found = await store.compiled(request.app.state.pool, agreement_id)
-    return found_in_scope(caller, found, lambda f: f["terms"]["regions"], f"kerja sama {agreement_id}")
+    return found_in_scope(caller, found, lambda f: f["terms"]["regions"],
+                          Words(f"kerja sama {agreement_id}", f"agreement {agreement_id}"))
 
 
 def _attachment(name: str) -> dict[str, str]:
