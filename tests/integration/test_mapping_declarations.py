@@ -292,7 +292,7 @@ async def test_partners_rank_confirmed_neighbours_then_the_province_then_the_res
         await _agreement(platform, reader, agreement_id)
     busy = (await _get(platform, reader, "/v1/regions/33.74/partners?urusan=2.11&limit=1")).json()["partners"][0]
     assert busy["code"] == "33.22" and busy["agreements_total"] >= 6 and len(busy["agreements"]) == 5
-    assert f"{busy['agreements_total']} agreement(s) already between them" in busy["reasons"]
+    assert f"sudah ada {busy['agreements_total']} kerja sama di antara keduanya" in busy["reasons"]
 
     by_needs = (await _get(platform, reader, "/v1/regions/33.74/partners")).json()
     assert by_needs["urusan"] == ["2.11"]

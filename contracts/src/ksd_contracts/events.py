@@ -91,7 +91,9 @@ class Flag(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     rule: str = Field(description="The named rule, e.g. `pks.without_ksb`.")
-    detail: str
+    detail: str = Field(description="How it did not hold, in Bahasa Indonesia (English in events of 2026-11 and"
+                                    " before).")
+    detail_en: str | None = Field(default=None, description="The same in English, for `Accept-Language: en`.")
 
 
 class Lifecycle(BaseModel):

@@ -100,7 +100,8 @@ both languages); the rules of our contract models say theirs through
 `ksd_contracts.language.rule_broken` (the English in the error's context)."""
 
 
-def _pesan(error: Any) -> str:
+def field_message(error: Any) -> str:
+    """One pydantic error as a person reads it, in the language of the answer being made."""
     context = error.get("ctx") or {}
     if error["type"] == "value_error" and "en" in context:  # a rule of our models, said in both languages
         return str(context["en"] if language() == ENGLISH else error["msg"])
@@ -124,7 +125,7 @@ def field_errors(
 
 def _field_error(error: Any, prefix: Sequence[str | int]) -> dict[str, Any]:
     item = {"loc": [*prefix, *[p for p in error["loc"] if not str(p).startswith("function-")]],
-            "msg": _pesan(error), "code": error["type"]}
+            "msg": field_message(error), "code": error["type"]}
     if see := (error.get("ctx") or {}).get("see"):
         item["see"] = link = catalogue(see)
         item["msg"] += say(f" (lihat {link})", f" (see {link})")

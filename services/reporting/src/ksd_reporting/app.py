@@ -17,7 +17,7 @@ from ksd_common.auth import CallerDep, NationReader, RegionScope, found_in_scope
 from ksd_common.params import PRINTABLE, IsoDay, SearchText
 from ksd_common.service import Consumes, ServiceSpec, build, serve
 from ksd_contracts.events import Status
-from ksd_contracts.language import Words
+from ksd_contracts.language import Words, localized
 from ksd_contracts.regions import regions
 from ksd_contracts.submissions import FundingSource, Kind, today_wib
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
@@ -95,8 +95,15 @@ async def agreement(request: Request, caller: CallerDep, agreement_id: UUID) -> 
     """The compiled record: the current terms and the whole timeline, each step with who submitted
     it, its legal date and when it was recorded. Outside the caller's scope it does not exist."""
     found = await store.compiled(request.app.state.pool, agreement_id)
-    return found_in_scope(caller, found, lambda f: f["terms"]["regions"],
-                          Words(f"kerja sama {agreement_id}", f"agreement {agreement_id}"))
+    return _in_reader_language(found_in_scope(caller, found, lambda f: f["terms"]["regions"],
+                                              Words(f"kerja sama {agreement_id}", f"agreement {agreement_id}")))
+
+
+def _in_reader_language(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with each flag's detail in the reader's language (the events carry both)."""
+    terms = {**record["terms"], "flags": [localized(f) for f in record["terms"].get("flags", [])]}
+    timeline = [{**step, "flags": [localized(f) for f in step.get("flags", [])]} for step in record["timeline"]]
+    return {**record, "terms": terms, "timeline": timeline}
 
 
 def _attachment(name: str) -> dict[str, str]:
