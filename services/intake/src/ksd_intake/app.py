@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from ksd_common.auth import CallerDep, found_in_scope
 from ksd_common.problems import Problem
@@ -54,10 +55,26 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/submissions", status_code=202, openapi_extra=openapi.body(openapi.SINGLE), responses={
-    202: {"description": "Accepted; follow it at GET /v1/submissions/{id}"},
-    409: {"description": "Idempotency-Key reused"}, **ANSWERS,
-})
+class SubmissionLinks(BaseModel):
+    status: str = Field(description="The submission's status (`GET /v1/submissions/{id}`), as a whole URL.")
+
+
+class Accepted(BaseModel):
+    """The answer to an accepted submission (the same again for a repeated Idempotency-Key)."""
+
+    id: UUID = Field(description="The submission's id.")
+    status: Literal["accepted"]
+    agreement_id: UUID | None = Field(description=(
+        "The agreement the submission is about. For `agreement.propose` without an `agreement_id`, the id"
+        " intake gives the new agreement: usable at once in the next steps' `agreement_id`. When the"
+        " agreement service joins the report to the other party's agreement, this id stays valid for it"
+        " (an alias) and `GET /v1/submissions/{id}` shows the id it was joined to. None for `region.*`."))
+    links: SubmissionLinks
+
+
+@router.post("/submissions", status_code=202, openapi_extra=openapi.body(openapi.SINGLE), response_model=Accepted,
+             responses={202: {"description": "Accepted; follow it at `links.status` (also in `Location`)"},
+                        409: {"description": "Idempotency-Key reused"}, **ANSWERS})
 async def post_submission(
     request: Request, caller: CallerDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
@@ -65,8 +82,8 @@ async def post_submission(
     """Submit `{"type": "<submission type>", "data": {...}}`; answered at once, applied asynchronously."""
     key = check_idempotency_key(idempotency_key)
     body = await _json_body(request)
-    accepted = await handlers.submit(request.app.state.pool, caller, key, body)
-    return JSONResponse({"id": str(accepted.id), "status": accepted.status}, status_code=202)
+    accepted = (await handlers.submit(request.app.state.pool, caller, key, body)).accepted()
+    return JSONResponse(accepted, status_code=202, headers={"Location": accepted["links"]["status"]})
 
 
 @router.post("/submissions/batch", openapi_extra=openapi.body(openapi.BATCH), responses={
@@ -127,7 +144,9 @@ async def get_submission(submission_id: UUID, request: Request, caller: CallerDe
     row = await store.submission(request.app.state.pool, submission_id)
     found = found_in_scope(caller, row, lambda r: [r["region"]] if r["region"] else [],
                            Words(f"pengajuan {submission_id}", f"submission {submission_id}"))
-    return handlers.answer(found)
+    agreement = found["agreement_id"]
+    return handlers.answer(found, agreement is not None and await store.agreement_known(request.app.state.pool,
+                                                                                         agreement))
 
 
 SPEC = ServiceSpec(

@@ -15,6 +15,7 @@ import asyncpg
 from uuid6 import uuid7
 
 from ksd_common import outbox
+from ksd_common.audience import served
 from ksd_common.consumer import consuming
 from ksd_common.credentials import Caller
 from ksd_common.db import unavailable
@@ -69,11 +70,24 @@ class Outcome:
     id: UUID | None = None
     status: str | None = None
     problem: Problem | None = None
+    agreement_id: UUID | None = None
+
+    def accepted(self) -> dict[str, Any]:
+        """The 202 answer: the submission's id, and the agreement's (a proposal's new agreement has
+        its id from intake at once, so the node can send its next steps without waiting), with a
+        link to follow the submission."""
+        return {"id": str(self.id), "status": self.status,
+                "agreement_id": str(self.agreement_id) if self.agreement_id else None,
+                "links": {"status": status_link(self.id)}}
 
     def json(self) -> dict[str, Any]:
         if self.problem is not None:
             return {"status": self.problem.status, "problem": self.problem.body()}
-        return {"status": 202, "result": {"id": str(self.id), "status": self.status}}
+        return {"status": 202, "result": self.accepted()}
+
+
+def status_link(submission: UUID | None) -> str:
+    return served("intake", f"/v1/submissions/{submission}")
 
 
 async def submit(pool: asyncpg.Pool, caller: Caller, key: str, body: Any) -> Outcome:
@@ -169,7 +183,7 @@ async def _record(conn: asyncpg.Connection, caller: Caller,
     outcomes: dict[int, Outcome] = {}
     for index, new in fresh.items():
         if new.id in created:
-            outcomes[index] = Outcome(new.id, "accepted")
+            outcomes[index] = Outcome(new.id, "accepted", agreement_id=new.agreement_id)
         else:
             outcomes[index] = _repeat(repeated[new.key], new.submission.request_hash)
     return outcomes
@@ -181,7 +195,7 @@ def _repeat(existing: asyncpg.Record, request_hash: str) -> Outcome:
     status is for `GET /v1/submissions/{id}`."""
     if existing["request_hash"] != request_hash:
         return Outcome(problem=idempotency_conflict(existing["id"]))
-    return Outcome(existing["id"], "accepted")
+    return Outcome(existing["id"], "accepted", agreement_id=existing["agreement_id"])
 
 
 def _answer(index: int, request: Request, requests: list[Request], first_of_key: dict[str, int],
@@ -458,10 +472,18 @@ def _uuid(text: str) -> UUID | None:
         return None
 
 
-def answer(row: asyncpg.Record) -> dict[str, Any]:
+def answer(row: asyncpg.Record, agreement_known: bool) -> dict[str, Any]:
+    """A submission's status, its reasons in the reader's language, and links to follow: the
+    submission itself and, once the agreement is on record, its compiled record (reporting) and
+    its mapping (mapping), each a whole URL of the service that serves it."""
     reasons = row["reasons"] if not isinstance(row["reasons"], str) else json.loads(row["reasons"])
+    agreement = row["agreement_id"]
+    links = {"self": status_link(row["id"])}
+    if agreement is not None and agreement_known:
+        links |= {"agreement": served("reporting", f"/v1/agreements/{agreement}"),
+                  "mapping": served("mapping", f"/v1/agreements/{agreement}/mapping")}
     return {
         "id": str(row["id"]), "type": row["type"], "status": row["status"],
         "reasons": [labels.explained(r) for r in reasons],
-        "agreement_id": str(row["agreement_id"]) if row["agreement_id"] else None, "actor": row["actor"],
+        "agreement_id": str(agreement) if agreement else None, "actor": row["actor"], "links": links,
     }
