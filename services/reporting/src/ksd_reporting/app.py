@@ -15,12 +15,12 @@ from starlette.types import Scope
 
 from ksd_common.auth import CallerDep, NationReader, RegionScope, found_in_scope, known_region, region_code
 from ksd_common.params import PRINTABLE, IsoDay, SearchText
-from ksd_common.service import Consumes, ServiceSpec, build, serve
+from ksd_common.service import Consumes, Reads, ServiceSpec, build, serve
 from ksd_contracts.events import Status
 from ksd_contracts.language import Words, localized
 from ksd_contracts.regions import regions
 from ksd_contracts.submissions import FundingSource, Kind, today_wib
-from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
+from ksd_contracts.topics import AGREEMENT_EVENTS, AUDIT_CHECKPOINTS, MAPPING_EVENTS
 from ksd_reporting import audit_api, exports, handlers, store
 from ksd_reporting.digest import digest as read_model_digest
 from ksd_reporting.regions import router as mapping_router
@@ -161,6 +161,7 @@ SPEC = ServiceSpec(
         Consumes(AGREEMENT_EVENTS, handlers.apply_agreement_events, "Lifecycle events for the read models."),
         Consumes(MAPPING_EVENTS, handlers.apply_mapping_events, "TKKSD decrees, mappings and flags of regions."),
     ],
+    reads=[Reads(AUDIT_CHECKPOINTS, "The latest `audit.history_verified`, which the audit report shows.")],
     routers=[router, audit_api.router, mapping_router],
     authenticates=True,
     refold=store.refold,
