@@ -22,6 +22,7 @@ from aiokafka import ConsumerRecord
 from conftest import SERVICES, Platform
 
 from ksd_contracts.asyncapi import TOPIC_EVENTS
+from ksd_contracts.topics import AUDIT_CHECKPOINTS, all_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 PARSER = ROOT / "tests" / "asyncapi"
@@ -72,6 +73,10 @@ async def test_each_topic_lists_one_message_per_event_type_with_its_payload_and_
         assert document["channels"], service
         for channel in document["channels"].values():
             messages = [_resolve(document, m["$ref"]) for m in channel["messages"].values()]
+            if channel["address"].endswith(".dlq"):  # what a consumer of the topic sets aside, as it was read
+                [dead] = messages
+                assert {"ksd_error", "ksd_origin_topic", "ksd_origin_offset"} <= set(dead["headers"]["required"])
+                continue
             types = [m["headers"]["properties"]["ce_type"]["const"] for m in messages]
             assert sorted(types) == sorted(TOPIC_EVENTS[channel["address"]]), (service, channel["address"])
             for message in messages:
@@ -80,6 +85,19 @@ async def test_each_topic_lists_one_message_per_event_type_with_its_payload_and_
                 assert message["correlationId"]["location"] == "$message.header#/ce_correlationid"
                 assert {"ce_id", "ce_source", "ce_subject", "ce_time", "ce_sequence", "ce_prevhash",
                         "ce_hash"} <= set(message["headers"]["required"])
+
+
+async def test_the_documents_name_every_topic_the_platform_writes(platform: Platform) -> None:
+    """Each topic of the registry is in some service's document: the history topics, the audit
+    checkpoints (written by `ksd audit`, read by reporting) and the dead-letter topic of each topic a
+    service consumes; `ksd.audit.checkpoints.dlq` is created but never written (no service consumes
+    the checkpoints with a group), so no document lists it."""
+    documented = {c["address"] for d in (await _documents(platform)).values() for c in d["channels"].values()}
+    assert documented == {name for name, _, _ in all_topics()} - {AUDIT_CHECKPOINTS.dlq}
+    reporting = (await _documents(platform))["reporting"]
+    checkpoints = reporting["channels"][AUDIT_CHECKPOINTS.name]
+    titles = {_resolve(reporting, m["$ref"])["title"] for m in checkpoints["messages"].values()}
+    assert titles == {"day_checkpointed", "history_verified"}
 
 
 async def test_a_consumer_written_from_the_document_reads_the_lifecycle_events(platform: Platform, tail: Any) -> None:
@@ -140,7 +158,8 @@ class DocumentConsumer:
 
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
-        [send] = [o for o in document["operations"].values() if o["action"] == "send"]
+        [send] = [o for o in document["operations"].values()
+                  if o["action"] == "send" and not o["channel"]["$ref"].endswith(".dlq")]
         channel = _resolve(document, send["channel"]["$ref"])
         self.topic: str = channel["address"]
         self.messages: dict[str, dict[str, Any]] = {}

@@ -106,7 +106,7 @@ async def test_the_api_the_command_and_the_pdf_give_the_same_report(platform: Pl
     assert (refused["refused"], refused["submission_type"], refused["reasons"][0]["rule"]) == (
         True, "agreement.record_offer_response", "step.out_of_order")
     assert "DITOLAK agreement.record_offer_response: step.out_of_order:" in text
-    assert f"step.out_of_order: {KUPANG} answered the offer already" in text
+    assert f"step.out_of_order: {KUPANG} sudah menjawab penawaran" in text  # the report is in Bahasa Indonesia
     assert answer["stage"] == "running", "a refused submission changes nothing"
 
     # The nation's report: the command rebuilt from the history answers what the API answers.

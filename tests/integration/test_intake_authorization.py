@@ -46,7 +46,7 @@ async def test_a_step_by_a_non_party_is_403_once_intake_knows_the_parties(platfo
     before = await written(platform)
     refused = await post(platform, bontang, {"type": step.type, "data": step.valid})
     assert refused.status_code == 403, refused.text
-    assert "not a party" in refused.json()["detail"]
+    assert "bukan pihak kerja sama" in refused.json()["detail"]
     assert await written(platform) == before
     assert (await post(platform, balikpapan, {"type": step.type, "data": step.valid})).status_code == 202
 

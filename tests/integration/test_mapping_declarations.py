@@ -87,9 +87,10 @@ async def _until(check: Callable[[], Awaitable[Any]], timeout: float = 30) -> An
     return result
 
 
-async def _get(platform: Platform, token: str, path: str) -> httpx.Response:
+async def _get(platform: Platform, token: str, path: str, language: str = "id") -> httpx.Response:
     async with httpx.AsyncClient(timeout=10) as client:
-        return await client.get(f"{platform.url['mapping']}{path}", headers={"Authorization": f"Bearer {token}"})
+        return await client.get(f"{platform.url['mapping']}{path}", headers={"Authorization": f"Bearer {token}",
+                                                                             "Accept-Language": language})
 
 
 async def _mapping(platform: Platform, token: str, code: str) -> dict[str, Any]:
@@ -278,7 +279,10 @@ async def test_partners_rank_confirmed_neighbours_then_the_province_then_the_res
         ("33.22", "confirmed neighbour"), ("33.75", "same province"), ("52.71", "elsewhere")]
     assert existing in [a["agreement_id"] for a in partners[0]["agreements"]]  # history may hold others
     assert not [a for p in partners[1:] for a in p["agreements"] if a["agreement_id"] == existing]
-    assert any("confirmed neighbour" in r for r in partners[0]["reasons"])
+    assert "tetangga terkonfirmasi: 33.74 dan 33.22 sama-sama menyatakan perbatasannya" in partners[0]["reasons"]
+    in_english = await _get(platform, semarang, "/v1/regions/33.74/partners?urusan=2.11&limit=546", "en")
+    assert "confirmed neighbour: 33.74 and 33.22 both declared the border" in next(
+        p for p in in_english.json()["partners"] if p["code"] == "33.22")["reasons"]
     assert partners[2]["potentials"] == 1
 
     async with httpx.AsyncClient(timeout=10) as client:  # a busy pair: the count, and the latest five
@@ -288,7 +292,7 @@ async def test_partners_rank_confirmed_neighbours_then_the_province_then_the_res
         await _agreement(platform, reader, agreement_id)
     busy = (await _get(platform, reader, "/v1/regions/33.74/partners?urusan=2.11&limit=1")).json()["partners"][0]
     assert busy["code"] == "33.22" and busy["agreements_total"] >= 6 and len(busy["agreements"]) == 5
-    assert f"{busy['agreements_total']} agreement(s) already between them" in busy["reasons"]
+    assert f"sudah ada {busy['agreements_total']} kerja sama di antara keduanya" in busy["reasons"]
 
     by_needs = (await _get(platform, reader, "/v1/regions/33.74/partners")).json()
     assert by_needs["urusan"] == ["2.11"]

@@ -183,7 +183,8 @@ def test_the_other_side_reports_and_disagreements_are_flagged() -> None:
                              document_number="KAB/77/2024")
     [(event_type, data)] = decision.events
     assert event_type == ev.PARTY_REPORTED and data["region"] == KAB_KUPANG
-    assert [f["detail"] for f in data["flags"]] == ["title differs from the register"]
+    assert [(f["detail"], f["detail_en"]) for f in data["flags"]] == [
+        ("title berbeda dari register", "title differs from the register")]
     assert stream.state and stream.state.reported_by == [KUPANG, KAB_KUPANG]
     assert stream.state.document_numbers == {KAB_KUPANG: ["KAB/77/2024"]}
     assert rejected_by(stream.submit("agreement.propose", region=KAB_KUPANG)) == ["agreement.already_reported"]

@@ -9,6 +9,7 @@ from typing import get_args
 
 from ksd_contracts import labels
 from ksd_contracts.events import Status
+from ksd_contracts.language import speaking
 from ksd_contracts.submissions import ForeignParty, FundingSource, Kind, ThirdParty
 from ksd_mapping import domain as mapping
 
@@ -47,7 +48,17 @@ def test_every_timeline_step_is_named() -> None:
 def test_every_rule_says_what_it_means_and_what_to_do() -> None:
     rules = json.loads(resources.files("ksd_agreement").joinpath("rules.json").read_text())
     assert set(rules) <= set(labels.RULES)
-    assert all(what.endswith(".") and todo.endswith(".") for what, todo in labels.RULES.values())
-    refused = labels.explained({"rule": "ksb.signed_by_head", "detail": "Sekda did not sign as kepala_daerah"})
-    assert refused["pesan"] == "KSB harus ditandatangani kepala daerah." and "kepala daerah" in refused["tindakan"]
+    assert all(said.endswith(".") for pair in labels.RULES.values() for words in pair for said in words)
+    refused = labels.explained({"rule": "ksb.signed_by_head", "detail": "Sekda tidak menandatangani sebagai"
+                                " kepala_daerah", "detail_en": "Sekda did not sign as kepala_daerah"})
+    assert refused == {"rule": "ksb.signed_by_head", "detail": "Sekda tidak menandatangani sebagai kepala_daerah",
+                       "pesan": "KSB harus ditandatangani kepala daerah.",
+                       "tindakan": "Periksa penandatangan KSB: jabatan kepala daerah (gubernur, bupati, wali kota)."}
+    with speaking("en"):
+        assert labels.explained(refused | {"detail_en": "Sekda did not sign as kepala_daerah"}) == {
+            "rule": "ksb.signed_by_head", "detail": "Sekda did not sign as kepala_daerah",
+            "pesan": "A KSB must be signed by the region's head.",
+            "tindakan": "Check the KSB's signatories: the region's head (governor, regent, mayor)."}
+        # an event of an earlier version stored one detail only: it is shown as it was written
+        assert labels.explained({"rule": "no.such_rule", "detail": "x"}) == {"rule": "no.such_rule", "detail": "x"}
     assert labels.explained({"rule": "no.such_rule"}) == {"rule": "no.such_rule"}

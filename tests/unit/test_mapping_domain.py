@@ -100,7 +100,8 @@ def test_a_wajib_ksdd_needs_confirmed_borders_or_a_province_and_its_region() -> 
     assert domain.wajib_flag(["53.71", "53.01"], borders) is None
     assert domain.wajib_flag(["53", "53.02"], domain.Borders()) is None
     chain = domain.wajib_flag(["53.71", "53.01", "53.03"], borders)
-    assert chain is not None and chain.detail.startswith("wajib KSDD: 53.03")
+    assert chain is not None and chain.detail.startswith("KSDD wajib: 53.03")
+    assert chain.detail_en is not None and chain.detail_en.startswith("wajib KSDD: 53.03")
 
 
 def test_a_party_that_mapped_its_affairs_is_flagged_for_an_affair_outside_them() -> None:

@@ -215,4 +215,4 @@ def test_only_the_region_that_alone_reported_a_record_may_withdraw_it() -> None:
     assert refused.rejected and refused.events[0][1]["reasons"][0]["rule"] == "withdraw.own_record"
     stream.submit("agreement.propose", region=KAB_KUPANG)
     refused = stream.submit("agreement.withdraw")
-    assert refused.rejected and "53.01 reported it too" in refused.events[0][1]["reasons"][0]["detail"]
+    assert refused.rejected and "53.01 reported it too" in refused.events[0][1]["reasons"][0]["detail_en"]

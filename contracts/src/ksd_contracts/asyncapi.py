@@ -19,11 +19,12 @@ from pydantic.json_schema import models_json_schema
 from ksd_contracts.envelope import SOURCE_PATTERN, TYPE_PATTERN
 from ksd_contracts.events import (
     AGREEMENT_EVENT_MODELS,
+    AUDIT_EVENT_MODELS,
     CREDENTIAL_EVENT_MODELS,
     MAPPING_EVENT_MODELS,
     SUBMISSION_EVENT_MODELS,
 )
-from ksd_contracts.topics import AGREEMENT_EVENTS, CREDENTIALS, MAPPING_EVENTS, SUBMISSIONS, Topic
+from ksd_contracts.topics import AGREEMENT_EVENTS, AUDIT_CHECKPOINTS, CREDENTIALS, MAPPING_EVENTS, SUBMISSIONS, Topic
 
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING = "0.5.0"
@@ -34,6 +35,7 @@ TOPIC_EVENTS: dict[str, dict[str, type[BaseModel]]] = {
     AGREEMENT_EVENTS.name: AGREEMENT_EVENT_MODELS,
     MAPPING_EVENTS.name: MAPPING_EVENT_MODELS,
     CREDENTIALS.name: CREDENTIAL_EVENT_MODELS,
+    AUDIT_CHECKPOINTS.name: AUDIT_EVENT_MODELS,
 }
 """The event types each topic a service reads or writes carries, with the model of their `data`."""
 
@@ -73,6 +75,41 @@ def headers_schema(event_type: str) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "required": required}
 
 
+DEAD_LETTER = "dead_letter"
+"""The one message of every `<topic>.dlq`."""
+
+DEAD_LETTER_HEADERS: dict[str, Any] = {
+    "type": "object",
+    "description": "The original record's headers, unchanged (for an event: its `ce_*`, see the origin topic's"
+                   " messages), and why and where from the consumer set it aside.",
+    "properties": {
+        "ksd_error": {"type": "string", "maxLength": 2000,
+                      "description": "Why the consumer could not apply it: not an envelope, or its handler's error"
+                                     " (the event is then parked: `ksd admin dlq list`, `redrive`)."},
+        "ksd_consumer": {"type": "string", "description": "The service whose consumer set it aside."},
+        "ksd_origin_topic": {"type": "string", "description": "The topic it was read from."},
+        "ksd_origin_partition": {"type": "string", "pattern": "^[0-9]+$"},
+        "ksd_origin_offset": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+    "required": ["ksd_error", "ksd_consumer", "ksd_origin_topic", "ksd_origin_partition", "ksd_origin_offset"],
+}
+
+
+def dead_letter_message() -> dict[str, Any]:
+    """A record a consumer could not apply, as it was read: the same key and bytes (not necessarily
+    JSON, nor an event), with its origin and the error in headers. Written through the consumer's
+    outbox, in the transaction that records why."""
+    return {
+        "name": DEAD_LETTER, "title": "dead letter",
+        "summary": "A record a consumer could not apply, with its origin and the error.",
+        "contentType": "application/octet-stream",
+        "headers": DEAD_LETTER_HEADERS,
+        "payload": {"description": "The original record's value, byte for byte (any content)."},
+        "bindings": {"kafka": {"key": {"type": "string", "description": "The original record's key."},
+                               "bindingVersion": KAFKA_BINDING}},
+    }
+
+
 KEY_SCHEMA: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 64,
                               "description": "The event's `ce_subject`: one stream per key, in order."}
 
@@ -99,6 +136,14 @@ def asyncapi_schema(schema: Any) -> Any:
     if isinstance(found.get("discriminator"), dict):
         found["discriminator"] = found["discriminator"]["propertyName"]
     return found
+
+
+def _binding(name: str, partitions: int, topic: Topic) -> dict[str, Any]:
+    """The Kafka binding of a channel: its topic, partitions and configuration (`all_topics`)."""
+    return {"kafka": {"topic": name, "partitions": partitions,
+                      "topicConfiguration": {"retention.ms": int(topic.config["retention.ms"]),
+                                             "cleanup.policy": topic.config["cleanup.policy"].split(",")},
+                      "bindingVersion": KAFKA_BINDING}}
 
 
 def document(title: str, description: str, server: str, uses: Sequence[Use]) -> dict[str, Any]:
@@ -130,10 +175,7 @@ def document(title: str, description: str, server: str, uses: Sequence[Use]) -> 
             "description": topic.description,
             "servers": [{"$ref": "#/servers/kafka"}],
             "messages": {t: {"$ref": f"#/components/messages/{t}"} for t in events},
-            "bindings": {"kafka": {"topic": topic.name, "partitions": topic.partitions,
-                                   "topicConfiguration": {"retention.ms": int(topic.config["retention.ms"]),
-                                                          "cleanup.policy": topic.config["cleanup.policy"].split(",")},
-                                   "bindingVersion": KAFKA_BINDING}},
+            "bindings": _binding(topic.name, topic.partitions, topic),
         }
         operation: dict[str, Any] = {
             "action": use.action,
@@ -145,6 +187,20 @@ def document(title: str, description: str, server: str, uses: Sequence[Use]) -> 
             operation["bindings"] = {"kafka": {"groupId": {"type": "string", "enum": [use.group]},
                                                "bindingVersion": KAFKA_BINDING}}
         operations[f"{use.action}.{topic.name}"] = operation
+        if use.group is not None:  # a consumer of the topic sets aside what it cannot apply
+            messages[DEAD_LETTER] = dead_letter_message()
+            channels[topic.dlq] = {
+                "address": topic.dlq, "title": topic.dlq,
+                "description": f"Records of {topic.name} a consumer could not apply (one partition, kept forever).",
+                "servers": [{"$ref": "#/servers/kafka"}],
+                "messages": {DEAD_LETTER: {"$ref": f"#/components/messages/{DEAD_LETTER}"}},
+                "bindings": _binding(topic.dlq, 1, topic),
+            }
+            operations[f"send.{topic.dlq}"] = {
+                "action": "send", "channel": {"$ref": f"#/channels/{topic.dlq}"},
+                "summary": f"What the {use.group} consumer cannot apply, set aside with its error.",
+                "messages": [{"$ref": f"#/channels/{topic.dlq}/messages/{DEAD_LETTER}"}],
+            }
     return {
         "asyncapi": ASYNCAPI_VERSION,
         "id": f"urn:id:go:kemendagri:ksd:{title}",

@@ -91,7 +91,9 @@ class Flag(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     rule: str = Field(description="The named rule, e.g. `pks.without_ksb`.")
-    detail: str
+    detail: str = Field(description="How it did not hold, in Bahasa Indonesia (English in events of 2026-11 and"
+                                    " before).")
+    detail_en: str | None = Field(default=None, description="The same in English, for `Accept-Language: en`.")
 
 
 class Lifecycle(BaseModel):
@@ -324,6 +326,17 @@ for `SUBMISSION_REJECTED` on the agreement side."""
 CREDENTIAL_ISSUED = event_type("admin", "credential_issued")
 CREDENTIAL_REVOKED = event_type("admin", "credential_revoked")
 HISTORY_VERIFIED = event_type("audit", "history_verified")
+CHECKPOINT_RECORDED = event_type("audit", "day_checkpointed")
+
+
+class DayCheckpoint(BaseModel):
+    """`data` of a checkpoint: how many records one topic received on one UTC day, and their digest."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    topic: str = Field(description="The registry's topic name.")
+    day: date
+    events: int = Field(ge=0)
+    digest: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class HistoryVerified(BaseModel):
@@ -441,3 +454,6 @@ SUBMISSION_EVENT_MODELS: dict[str, type[BaseModel]] = {submission_type(name): Su
 CREDENTIAL_EVENT_MODELS: dict[str, type[BaseModel]] = {
     CREDENTIAL_ISSUED: CredentialIssued, CREDENTIAL_REVOKED: CredentialRevoked}
 """Every event type on `ksd.admin.credentials` with the model of its `data`."""
+
+AUDIT_EVENT_MODELS: dict[str, type[BaseModel]] = {CHECKPOINT_RECORDED: DayCheckpoint, HISTORY_VERIFIED: HistoryVerified}
+"""Every event type on `ksd.audit.checkpoints` (written by `ksd audit`) with the model of its `data`."""

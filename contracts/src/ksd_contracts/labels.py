@@ -11,6 +11,7 @@ from typing import Any
 import pycountry
 
 from ksd_contracts.events import Status
+from ksd_contracts.language import Words, localized
 from ksd_contracts.submissions import Kind
 
 STATUSES: dict[str, str] = {
@@ -51,88 +52,176 @@ PARTNER_CATEGORIES: dict[str, str] = {
     "central": "Kementerian/lembaga pusat",
 }
 
-RULES: dict[str, tuple[str, str]] = {
+RULES: dict[str, tuple[Words, Words]] = {
     # the agreement service's rule book (rules.json): hard rules refuse a submission
-    "agreement.unknown": ("Kerja sama ini belum tercatat.", "Kirim dulu agreement.propose, lalu langkah ini."),
-    "agreement.not_a_party": ("Daerah Anda bukan pihak kerja sama ini.",
-                              "Periksa agreement_id; hanya daerah yang menjadi pihak yang mencatat langkahnya."),
-    "agreement.already_reported": ("Daerah Anda sudah melaporkan kerja sama ini.",
-                                   "Tidak perlu melapor lagi; ubah isi dengan agreement.correct bila keliru."),
-    "agreement.withdrawn": ("Catatan ini sudah ditarik.", "Catat kerja sama yang benar, bukan catatan yang ditarik."),
-    "withdraw.own_record": ("Hanya daerah yang mencatat sendiri dan satu-satunya pelapor yang dapat menarik catatan.",
-                            "Bila pihak lain sudah melaporkannya, perbaiki dengan agreement.correct."),
-    "agreement.closed": ("Kerja sama ini sudah berakhir atau kedaluwarsa.",
-                         "Setelah berakhir hanya laporan, koreksi, sengketa, atau penarikan yang dapat dicatat."),
-    "step.out_of_order": ("Langkah ini tidak sesuai urutan tahapan pada tanggalnya.",
-                          "Catat dulu tahap sebelumnya (mis. kajian TKKSD, KSB) atau periksa tanggal dokumennya."),
-    "ksb.signed_by_head": ("KSB harus ditandatangani kepala daerah.",
-                           "Periksa penandatangan KSB: jabatan kepala daerah (gubernur, bupati, wali kota)."),
-    "pks.signatory_authorised": ("PKS ditandatangani pejabat tanpa kewenangan.",
-                                 "PKS ditandatangani kepala daerah, atau pejabat dengan nomor surat kuasa."),
-    "pks.dprd_before_effect": ("PKS ini memerlukan persetujuan DPRD setiap daerah pihak lebih dahulu.",
-                               "Catat persetujuan DPRD (agreement.record_dprd_approval) tiap daerah, lalu PKS."),
-    "foreign.approvals_before_signing": ("KSDPL/KSDLL ditandatangani setelah persetujuan DPRD dan pusat.",
-                                         "Catat persetujuan DPRD, Kemendagri, dan Kemlu sebelum KSB/PKS."),
-    "amend.kind_and_parties_fixed": ("Adendum tidak dapat mengubah jenis atau para pihak.",
-                                     "Untuk jenis atau pihak lain, catat kerja sama baru."),
-    "extend.before_end": ("Perpanjangan ditandatangani sebelum masa kerja sama berakhir.",
-                          "Setelah berakhir, catat kerja sama baru."),
-    "report.period_started": ("Semester laporan ini belum dimulai.", "Laporkan setelah semester berjalan."),
-    "correct.known_submission": ("Koreksi harus menunjuk langkah kerja sama ini.",
-                                 "Pakai id pengajuan langkah yang dikoreksi (lihat riwayat kerja sama)."),
-    "correct.valid_data": ("Data koreksi tidak sah untuk langkah yang dikoreksi.",
-                           "Perbaiki data sesuai jenis langkah yang dikoreksi."),
-    "dispute.open": ("Penyelesaian harus menunjuk sengketa yang masih terbuka, sesudah tanggal pengajuannya.",
-                     "Periksa dispute_id dan tanggal penyelesaian."),
-    "dispute.settling_authority": ("Sengketa ini diselesaikan oleh pejabat lain.",
-                                   "Gubernur untuk kabupaten/kota dalam satu provinsi; menteri antarprovinsi atau bila"
-                                   " provinsi menjadi pihak; atau para pihak sendiri."),
+    "agreement.unknown": (
+        Words("Kerja sama ini belum tercatat.", "This agreement is not on record."),
+        Words("Kirim dulu agreement.propose, lalu langkah ini.", "Send agreement.propose first, then this step.")),
+    "agreement.not_a_party": (
+        Words("Daerah Anda bukan pihak kerja sama ini.", "Your region is not a party to this agreement."),
+        Words("Periksa agreement_id; hanya daerah yang menjadi pihak yang mencatat langkahnya.",
+              "Check agreement_id; only the regions that are parties record its steps.")),
+    "agreement.already_reported": (
+        Words("Daerah Anda sudah melaporkan kerja sama ini.", "Your region has reported this agreement already."),
+        Words("Tidak perlu melapor lagi; ubah isi dengan agreement.correct bila keliru.",
+              "No need to report it again; change its content with agreement.correct if it is wrong.")),
+    "agreement.withdrawn": (
+        Words("Catatan ini sudah ditarik.", "This record has been withdrawn."),
+        Words("Catat kerja sama yang benar, bukan catatan yang ditarik.",
+              "Record the right agreement, not the withdrawn record.")),
+    "withdraw.own_record": (
+        Words("Hanya daerah yang mencatat sendiri dan satu-satunya pelapor yang dapat menarik catatan.",
+              "Only the region that entered the record, as its only reporter, can withdraw it."),
+        Words("Bila pihak lain sudah melaporkannya, perbaiki dengan agreement.correct.",
+              "When another party has reported it too, correct it with agreement.correct.")),
+    "agreement.closed": (
+        Words("Kerja sama ini sudah berakhir atau kedaluwarsa.", "This agreement has ended or expired."),
+        Words("Setelah berakhir hanya laporan, koreksi, sengketa, atau penarikan yang dapat dicatat.",
+              "After its end only reports, corrections, disputes or a withdrawal can be recorded.")),
+    "step.out_of_order": (
+        Words("Langkah ini tidak sesuai urutan tahapan pada tanggalnya.",
+              "This step is out of the order of the stages at its date."),
+        Words("Catat dulu tahap sebelumnya (mis. kajian TKKSD, KSB) atau periksa tanggal dokumennya.",
+              "Record the earlier stage first (e.g. the TKKSD review, the KSB) or check the document's date.")),
+    "ksb.signed_by_head": (
+        Words("KSB harus ditandatangani kepala daerah.", "A KSB must be signed by the region's head."),
+        Words("Periksa penandatangan KSB: jabatan kepala daerah (gubernur, bupati, wali kota).",
+              "Check the KSB's signatories: the region's head (governor, regent, mayor).")),
+    "pks.signatory_authorised": (
+        Words("PKS ditandatangani pejabat tanpa kewenangan.", "The PKS was signed by an official without authority."),
+        Words("PKS ditandatangani kepala daerah, atau pejabat dengan nomor surat kuasa.",
+              "A PKS is signed by the region's head, or by an official with a power of attorney's number.")),
+    "pks.dprd_before_effect": (
+        Words("PKS ini memerlukan persetujuan DPRD setiap daerah pihak lebih dahulu.",
+              "This PKS needs the DPRD approval of every party region first."),
+        Words("Catat persetujuan DPRD (agreement.record_dprd_approval) tiap daerah, lalu PKS.",
+              "Record each region's DPRD approval (agreement.record_dprd_approval), then the PKS.")),
+    "foreign.approvals_before_signing": (
+        Words("KSDPL/KSDLL ditandatangani setelah persetujuan DPRD dan pusat.",
+              "A KSDPL/KSDLL is signed after the DPRD's and the central government's approvals."),
+        Words("Catat persetujuan DPRD, Kemendagri, dan Kemlu sebelum KSB/PKS.",
+              "Record the approvals of the DPRD, Kemendagri and Kemlu before the KSB/PKS.")),
+    "amend.kind_and_parties_fixed": (
+        Words("Adendum tidak dapat mengubah jenis atau para pihak.",
+              "An amendment cannot change the kind or the parties."),
+        Words("Untuk jenis atau pihak lain, catat kerja sama baru.",
+              "For another kind or other parties, record a new agreement.")),
+    "extend.before_end": (
+        Words("Perpanjangan ditandatangani sebelum masa kerja sama berakhir.",
+              "An extension is signed before the agreement ends."),
+        Words("Setelah berakhir, catat kerja sama baru.", "After its end, record a new agreement.")),
+    "report.period_started": (
+        Words("Semester laporan ini belum dimulai.", "This report's semester has not begun."),
+        Words("Laporkan setelah semester berjalan.", "Report once the semester is under way.")),
+    "correct.known_submission": (
+        Words("Koreksi harus menunjuk langkah kerja sama ini.", "A correction must name a step of this agreement."),
+        Words("Pakai id pengajuan langkah yang dikoreksi (lihat riwayat kerja sama).",
+              "Use the submission id of the step corrected (see the agreement's history).")),
+    "correct.valid_data": (
+        Words("Data koreksi tidak sah untuk langkah yang dikoreksi.",
+              "The correction's data is not valid for the step corrected."),
+        Words("Perbaiki data sesuai jenis langkah yang dikoreksi.",
+              "Fix the data to fit the kind of step corrected.")),
+    "dispute.open": (
+        Words("Penyelesaian harus menunjuk sengketa yang masih terbuka, sesudah tanggal pengajuannya.",
+              "A settlement must name a dispute still open, after the date it was raised."),
+        Words("Periksa dispute_id dan tanggal penyelesaian.", "Check dispute_id and the settlement's date.")),
+    "dispute.settling_authority": (
+        Words("Sengketa ini diselesaikan oleh pejabat lain.", "Another authority settles this dispute."),
+        Words("Gubernur untuk kabupaten/kota dalam satu provinsi; menteri antarprovinsi atau bila provinsi menjadi"
+              " pihak; atau para pihak sendiri.",
+              "The governor for regencies/cities of one province; the minister between provinces or when a"
+              " province is a party; or the parties themselves.")),
     # soft rules: the step is recorded with a flag
-    "pks.without_ksb": ("PKS tanpa KSB dan tanpa dasar hukum yang disebutkan.",
-                        "Sebutkan dasar hukumnya (legal_basis, kolom Dasar Hukum)."),
-    "ksb.without_tkksd": ("KSB ditandatangani tanpa kajian TKKSD daerah.", "Catat kajian TKKSD yang menyatakan layak."),
-    "pks.over_max_years": ("Jangka waktu PKS melebihi batas tahun yang lazim (5 tahun).",
-                           "Sebutkan dasar hukum jangka waktu yang lebih panjang."),
-    "pks.no_plan_reference": ("Pendanaan APBD tanpa rujukan program RKPD/RPJMD.",
-                              "Isi dokumen perencanaan dan programnya."),
-    "party.report_differs": ("Laporan kedua pihak KSDD berbeda (nomor, tanggal, atau isi).",
-                             "Samakan data dengan daerah mitra, lalu koreksi yang keliru."),
-    "reconciliation.ambiguous": ("Laporan ini bertanggal dekat dengan beberapa kerja sama yang dilaporkan pihak lain:"
-                                 " periksa mana yang sama.",
-                                 "Bila sama, tarik catatan ini dan laporkan lagi dengan agreement_id kerja sama itu."),
-    "classification.unclassifiable": ("Urusan tidak dapat ditentukan dari judul dan objek kerja sama.",
-                                      "Isi kode urusan."),
-    "ksdd.wajib_without_confirmed_border": ("KSDD wajib antara daerah yang perbatasannya belum dikonfirmasi.",
-                                            "Kedua daerah menyatakan tetangganya (region.declare_neighbours)."),
-    "urusan.outside_mapping": ("Urusan kerja sama di luar urusan yang dipetakan para pihak.",
-                               "Perbarui pemetaan urusan daerah (region.declare_cooperable_affairs)."),
+    "pks.without_ksb": (
+        Words("PKS tanpa KSB dan tanpa dasar hukum yang disebutkan.", "A PKS without a KSB and without a legal basis."),
+        Words("Sebutkan dasar hukumnya (legal_basis, kolom Dasar Hukum).",
+              "Name its legal basis (legal_basis, the Dasar Hukum column).")),
+    "ksb.without_tkksd": (
+        Words("KSB ditandatangani tanpa kajian TKKSD daerah.", "A KSB signed without the region's TKKSD review."),
+        Words("Catat kajian TKKSD yang menyatakan layak.", "Record the TKKSD review that found it feasible.")),
+    "pks.over_max_years": (
+        Words("Jangka waktu PKS melebihi batas tahun yang lazim (5 tahun).",
+              "The PKS runs longer than the usual limit (5 years)."),
+        Words("Sebutkan dasar hukum jangka waktu yang lebih panjang.", "Name the legal basis of the longer term.")),
+    "pks.no_plan_reference": (
+        Words("Pendanaan APBD tanpa rujukan program RKPD/RPJMD.", "APBD funding without an RKPD/RPJMD programme."),
+        Words("Isi dokumen perencanaan dan programnya.", "Give the planning document and its programme.")),
+    "party.report_differs": (
+        Words("Laporan kedua pihak KSDD berbeda (nomor, tanggal, atau isi).",
+              "The two parties' reports of a KSDD differ (number, date or content)."),
+        Words("Samakan data dengan daerah mitra, lalu koreksi yang keliru.",
+              "Agree the data with the partner region, then correct the wrong one.")),
+    "reconciliation.ambiguous": (
+        Words("Laporan ini bertanggal dekat dengan beberapa kerja sama yang dilaporkan pihak lain: periksa mana yang"
+              " sama.",
+              "This report is dated near several agreements the other side reported: check which is the same."),
+        Words("Bila sama, tarik catatan ini dan laporkan lagi dengan agreement_id kerja sama itu.",
+              "If it is the same, withdraw this record and report it again with that agreement's agreement_id.")),
+    "classification.unclassifiable": (
+        Words("Urusan tidak dapat ditentukan dari judul dan objek kerja sama.",
+              "No urusan can be told from the agreement's title and objects."),
+        Words("Isi kode urusan.", "Give the urusan codes.")),
+    "ksdd.wajib_without_confirmed_border": (
+        Words("KSDD wajib antara daerah yang perbatasannya belum dikonfirmasi.",
+              "A mandatory KSDD between regions whose border is not confirmed."),
+        Words("Kedua daerah menyatakan tetangganya (region.declare_neighbours).",
+              "Both regions declare their neighbours (region.declare_neighbours).")),
+    "urusan.outside_mapping": (
+        Words("Urusan kerja sama di luar urusan yang dipetakan para pihak.",
+              "The agreement's urusan are outside those the parties mapped."),
+        Words("Perbarui pemetaan urusan daerah (region.declare_cooperable_affairs).",
+              "Update the region's mapping of affairs (region.declare_cooperable_affairs).")),
     # mapping's answers to region declarations, and intake's own
-    "region.not_own": ("Daerah hanya menyatakan pemetaannya sendiri.", "Kirim dengan kode daerah Anda."),
-    "declaration.outdated": ("Pernyataan ini lebih lama dari yang sudah tercatat.",
-                             "Kirim pernyataan dengan tanggal terbaru."),
-    "tkksd.decree_after_declaration": ("Tanggal SK TKKSD sesudah tanggal pernyataannya.", "Periksa kedua tanggal."),
-    "tkksd.without_chair": ("TKKSD memerlukan ketua (Sekretaris Daerah).", "Cantumkan anggota berperan ketua."),
-    "neighbours.different_level": ("Tetangga harus setingkat: provinsi dengan provinsi, kabupaten/kota dengan"
-                                   " kabupaten/kota dalam satu provinsi.", "Periksa kode tetangga."),
-    "submission.unknown_type": ("Jenis pengajuan ini tidak dikenal.", "Pakai salah satu jenis di GET /openapi.json."),
-    "payload.invalid": ("Isi pernyataan tidak sah.", "Perbaiki kolom yang disebut, lalu kirim lagi."),
-    "submission.held": ("Pengajuan sedang ditahan karena layanan belum dapat menerapkannya.",
-                        "Tidak perlu mengirim ulang: pengajuan diterapkan setelah masalahnya diperbaiki."),
+    "region.not_own": (
+        Words("Daerah hanya menyatakan pemetaannya sendiri.", "A region declares only its own mapping."),
+        Words("Kirim dengan kode daerah Anda.", "Send it with your region's code.")),
+    "declaration.outdated": (
+        Words("Pernyataan ini lebih lama dari yang sudah tercatat.",
+              "This declaration is older than the one on record."),
+        Words("Kirim pernyataan dengan tanggal terbaru.", "Send the declaration with the latest date.")),
+    "tkksd.decree_after_declaration": (
+        Words("Tanggal SK TKKSD sesudah tanggal pernyataannya.", "The TKKSD decree is dated after its declaration."),
+        Words("Periksa kedua tanggal.", "Check both dates.")),
+    "tkksd.without_chair": (
+        Words("TKKSD memerlukan ketua (Sekretaris Daerah).", "A TKKSD needs its chair (the Regional Secretary)."),
+        Words("Cantumkan anggota berperan ketua.", "List the member who chairs it.")),
+    "neighbours.different_level": (
+        Words("Tetangga harus setingkat: provinsi dengan provinsi, kabupaten/kota dengan kabupaten/kota dalam satu"
+              " provinsi.",
+              "Neighbours are of one level: provinces with provinces, regencies/cities with regencies/cities."),
+        Words("Periksa kode tetangga.", "Check the neighbours' codes.")),
+    "submission.unknown_type": (
+        Words("Jenis pengajuan ini tidak dikenal.", "This kind of submission is unknown."),
+        Words("Pakai salah satu jenis di dokumen OpenAPI intake.",
+              "Use one of the kinds in intake's OpenAPI document.")),
+    "payload.invalid": (
+        Words("Isi pernyataan tidak sah.", "The declaration's content is not valid."),
+        Words("Perbaiki kolom yang disebut, lalu kirim lagi.", "Fix the fields named, then send it again.")),
+    "submission.held": (
+        Words("Pengajuan sedang ditahan karena layanan belum dapat menerapkannya.",
+              "The submission is held: the service cannot apply it yet."),
+        Words("Tidak perlu mengirim ulang: pengajuan diterapkan setelah masalahnya diperbaiki.",
+              "No need to send it again: it is applied once the fault is fixed.")),
 }
-"""What each rule means for a person, and what to do about it: intake adds both to a refusal's
-reasons (`pesan`, `tindakan`), the exports and the dashboard name a flag by its sentence."""
+"""What each rule means for a person, and what to do about it, in both languages: intake adds both to
+a refusal's reasons (`pesan`, `tindakan`, in the reader's language), the exports and the dashboard
+name a flag by its sentence."""
 
-FLAGS: dict[str, str] = {rule: RULES[rule][0] for rule in (
+FLAGS: dict[str, str] = {rule: RULES[rule][0].id for rule in (
     "pks.without_ksb", "ksb.without_tkksd", "pks.over_max_years", "pks.no_plan_reference", "party.report_differs",
     "reconciliation.ambiguous", "classification.unclassifiable", "ksdd.wajib_without_confirmed_border",
     "urusan.outside_mapping")}
-"""A sentence for each soft-rule flag (the agreement service's rules.json and mapping's flags)."""
+"""A sentence for each soft-rule flag (the agreement service's rules.json and mapping's flags), for
+the pages and files, which are in Bahasa Indonesia."""
 
 
 def explained(reason: dict[str, Any]) -> dict[str, Any]:
-    """A refusal's reason with what it means and what to do, in Bahasa Indonesia, when known."""
+    """A refusal's reason for the reader: its `detail` in the reader's language (as the event stored
+    it), with what the rule means and what to do (`pesan`, `tindakan`), when known."""
+    shown = localized(reason)
     known = RULES.get(str(reason.get("rule")))
-    return {**reason, "pesan": known[0], "tindakan": known[1]} if known else reason
+    return {**shown, "pesan": known[0].said(), "tindakan": known[1].said()} if known else shown
 
 SETTLED_BY: dict[str, str] = {"para_pihak": "para pihak (musyawarah)", "gubernur": "gubernur", "menteri": "menteri"}
 
@@ -166,6 +255,6 @@ def country(code: str) -> str:
 def names(countries: list[str]) -> dict[str, dict[str, str]]:
     """The tables a page needs to name every code it shows."""
     return {"statuses": {str(k): v for k, v in STATUSES.items()}, "kinds": {str(k): v for k, v in KINDS.items()},
-            "steps": STEPS, "rules": {rule: what for rule, (what, _) in RULES.items()},
+            "steps": STEPS, "rules": {rule: what.id for rule, (what, _) in RULES.items()},
             "funding": FUNDING, "partner_categories": PARTNER_CATEGORIES, "flags": FLAGS,
             "countries": {c: country(c) for c in sorted(set(countries))}}

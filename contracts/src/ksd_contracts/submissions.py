@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
+from ksd_contracts.language import rule_broken
 from ksd_contracts.regions import autonomous_codes, region
 from ksd_contracts.urusan import urusan
 
@@ -37,15 +38,17 @@ Name = Annotated[str, Field(min_length=2, max_length=300)]
 def _known_region(code: str) -> str:
     found = region(code)
     if found is None:
-        raise ValueError(f"kode wilayah {code!r} tidak dikenal (kode Kepmendagri: NN atau NN.NN)")
+        raise rule_broken(f"kode wilayah {code!r} tidak dikenal (kode Kepmendagri: NN atau NN.NN)",
+                          f"region code {code!r} is unknown (Kemendagri's codes: NN or NN.NN)", see="regions")
     if code not in autonomous_codes():
-        raise ValueError(f"{code} {found.name} adalah wilayah administratif, bukan daerah otonom")
+        raise rule_broken(f"{code} {found.name} adalah wilayah administratif, bukan daerah otonom",
+                          f"{code} {found.name} is an administrative area, not an autonomous region", see="regions")
     return code
 
 
 def _known_urusan(code: str) -> str:
     if code not in urusan():
-        raise ValueError(f"kode urusan {code!r} tidak dikenal (lihat GET /v1/urusan)")
+        raise rule_broken(f"kode urusan {code!r} tidak dikenal", f"urusan code {code!r} is unknown", see="urusan")
     return code
 
 
@@ -68,7 +71,8 @@ def _not_future(day: date, info: ValidationInfo) -> date:
         return day
     today = info.context["today"] or today_wib()
     if day > today:
-        raise ValueError(f"tanggal {day.isoformat()} ada di masa depan (hari ini {today.isoformat()})")
+        raise rule_broken(f"tanggal {day.isoformat()} ada di masa depan (hari ini {today.isoformat()})",
+                          f"the date {day.isoformat()} lies in the future (today is {today.isoformat()})")
     return day
 
 
@@ -132,8 +136,9 @@ class Strict(BaseModel):
     @classmethod
     def _typed_text(cls, value: Any) -> Any:
         if (at := control_characters_at(value)) is not None:
-            raise ValueError(f"{at or 'nama kolom'}: karakter kendali (selain tab dan ganti baris)"
-                             " are not allowed")
+            raise rule_broken(f"{at or 'nama kolom'}: karakter kendali (selain tab dan ganti baris) tidak diterima",
+                              f"{at or 'a field name'}: control characters (other than tab and newline) are not"
+                              " allowed")
         return value
 
 
@@ -202,7 +207,8 @@ class Signatory(Strict):
     @model_validator(mode="after")
     def _kuasa_has_letter(self) -> Signatory:
         if self.capacity == "kuasa" and not self.power_of_attorney:
-            raise ValueError("power_of_attorney: pejabat yang menandatangani atas kuasa perlu nomor surat kuasa")
+            raise rule_broken("power_of_attorney: pejabat yang menandatangani atas kuasa perlu nomor surat kuasa",
+                              "power_of_attorney: an official signing under a power of attorney needs its number")
         return self
 
 
@@ -254,16 +260,20 @@ class AgreementPropose(Strict):
     def _parties_fit_kind(self) -> AgreementPropose:
         regions = [p for p in self.parties if isinstance(p, RegionParty)]
         if not regions:
-            raise ValueError("parties: paling sedikit satu pihak harus daerah")
+            raise rule_broken("parties: paling sedikit satu pihak harus daerah",
+                              "parties: at least one must be a region")
         if len({p.code for p in regions}) != len(regions):
-            raise ValueError("parties: satu daerah tercantum dua kali")
+            raise rule_broken("parties: satu daerah tercantum dua kali", "parties: a region is listed twice")
         partner = _PARTNER_OF_KIND[self.kind]
         if partner == "region" and len(regions) < 2:
-            raise ValueError("parties: KSDD memerlukan paling sedikit dua daerah")
+            raise rule_broken("parties: KSDD memerlukan paling sedikit dua daerah",
+                              "parties: a KSDD needs at least two regions")
         if partner != "region" and not any(p.type == partner for p in self.parties):
-            raise ValueError(f"parties: {self.kind.value} memerlukan pihak berjenis {partner!r}")
+            raise rule_broken(f"parties: {self.kind.value} memerlukan pihak berjenis {partner!r}",
+                              f"parties: a {self.kind.value} needs a party of type {partner!r}")
         if self.mandatory is not None and self.kind is not Kind.KSDD:
-            raise ValueError("mandatory: hanya KSDD yang wajib atau sukarela")
+            raise rule_broken("mandatory: hanya KSDD yang wajib atau sukarela",
+                              "mandatory: only a KSDD is mandatory or voluntary")
         return self
 
     @property
@@ -351,7 +361,7 @@ class RecordPks(AgreementStep):
     @model_validator(mode="after")
     def _dates_in_order(self) -> RecordPks:
         if self.end_on < self.start_on:
-            raise ValueError("end_on: tanggal berakhir sebelum tanggal mulai")
+            raise rule_broken("end_on: tanggal berakhir sebelum tanggal mulai", "end_on: it ends before it starts")
         return self
 
 
@@ -369,7 +379,8 @@ class AmendmentChanges(Strict):
     @model_validator(mode="after")
     def _something(self) -> AmendmentChanges:
         if not self.model_fields_set:
-            raise ValueError("changes: sebutkan paling sedikit satu ketentuan yang berubah")
+            raise rule_broken("changes: sebutkan paling sedikit satu ketentuan yang berubah",
+                              "changes: name at least one term that changes")
         return self
 
 
@@ -392,7 +403,7 @@ class Extend(AgreementStep):
     @model_validator(mode="after")
     def _dates_in_order(self) -> Extend:
         if self.end_on < self.start_on:
-            raise ValueError("end_on: tanggal berakhir sebelum tanggal mulai")
+            raise rule_broken("end_on: tanggal berakhir sebelum tanggal mulai", "end_on: it ends before it starts")
         return self
 
 
@@ -515,7 +526,8 @@ class RegionDeclareCooperableAffairs(RegionStep):
     @model_validator(mode="after")
     def _something(self) -> RegionDeclareCooperableAffairs:
         if not self.offers and not self.needs:
-            raise ValueError("offers: nyatakan paling sedikit satu urusan yang ditawarkan atau dibutuhkan")
+            raise rule_broken("offers: nyatakan paling sedikit satu urusan yang ditawarkan atau dibutuhkan",
+                              "offers: declare at least one urusan offered or needed")
         return self
 
 
@@ -527,7 +539,8 @@ class RegionDeclareNeighbours(RegionStep):
     @model_validator(mode="after")
     def _not_itself(self) -> RegionDeclareNeighbours:
         if self.region in self.neighbours:
-            raise ValueError("neighbours: daerah tidak berbatasan dengan dirinya sendiri")
+            raise rule_broken("neighbours: daerah tidak berbatasan dengan dirinya sendiri",
+                              "neighbours: a region does not border itself")
         return self
 
 

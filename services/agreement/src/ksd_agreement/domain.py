@@ -19,9 +19,11 @@ from uuid import NAMESPACE_URL, uuid5
 
 from pydantic import ValidationError
 
+from ksd_common.problems import field_message
 from ksd_contracts import events as ev
 from ksd_contracts import lifecycle
 from ksd_contracts.events import Status, Submitted
+from ksd_contracts.language import ENGLISH, Words, speaking
 from ksd_contracts.lifecycle import LegalFacts
 from ksd_contracts.submissions import SUBMISSION_MODELS, AgreementPropose, Document
 
@@ -58,11 +60,15 @@ def param(rule: str, name: str) -> Any:
 
 @dataclass(frozen=True)
 class Reason:
+    """A rule a step broke, and how: `detail` in Bahasa Indonesia, `detail_en` in English (both
+    travel in the event, so intake answers in the reader's language)."""
+
     rule: str
     detail: str
+    detail_en: str
 
     def to_json(self) -> dict[str, str]:
-        return {"rule": self.rule, "detail": self.detail}
+        return {"rule": self.rule, "detail": self.detail, "detail_en": self.detail_en}
 
 
 @dataclass(frozen=True)
@@ -299,18 +305,23 @@ def _foreign_gate(state: AgreementState) -> list[Reason]:
     missing = [f"dprd {r}" for r in _dprd_missing(state)] + [
         a for a in lifecycle.CENTRAL_AUTHORITIES if a not in state.legal.central]
     return [Reason("foreign.approvals_before_signing",
+                   f"{state.kind} ditandatangani hanya setelah persetujuan DPRD dan pusat; belum ada:"
+                   f" {', '.join(missing)}",
                    f"a {state.kind} is signed only after DPRD and central approval; missing: {', '.join(missing)}")
             ] if missing else []
 
 
 def _check_ksb(state: AgreementState, step: Any, today: date) -> list[Reason]:
-    reasons = [Reason("ksb.signed_by_head", f"{name} did not sign as kepala_daerah")
+    reasons = [Reason("ksb.signed_by_head", f"{name} tidak menandatangani sebagai kepala_daerah",
+                      f"{name} did not sign as kepala_daerah")
                for name in _head_signed(step.document, state, kuasa=False)]
     if not any(s.party in state.region_codes for s in step.document.signatories):
-        reasons.append(Reason("ksb.signed_by_head", "no region head of a party signed the KSB"))
+        reasons.append(Reason("ksb.signed_by_head", "tidak ada kepala daerah pihak yang menandatangani KSB",
+                              "no region head of a party signed the KSB"))
     reviews = state.legal.reviews.values()
     if not reviews or not all(r["feasible"] for r in reviews):
-        reasons.append(Reason("ksb.without_tkksd", "no TKKSD review found the cooperation layak"))
+        reasons.append(Reason("ksb.without_tkksd", "tidak ada kajian TKKSD yang menyatakan kerja sama ini layak",
+                              "no TKKSD review found the cooperation layak"))
     return reasons + _foreign_gate(state)
 
 
@@ -319,58 +330,74 @@ def _years(start: date, end: date) -> float:
 
 
 def _check_pks(state: AgreementState, step: Any, today: date) -> list[Reason]:
-    reasons = [Reason("pks.signatory_authorised", f"{name} is neither kepala_daerah nor kuasa with a surat kuasa")
+    reasons = [Reason("pks.signatory_authorised", f"{name} bukan kepala_daerah dan bukan kuasa dengan surat kuasa",
+                      f"{name} is neither kepala_daerah nor kuasa with a surat kuasa")
                for name in _head_signed(step.document, state, kuasa=True)]
     if step.dprd_required and (missing := _dprd_missing(state)):
         reasons.append(Reason("pks.dprd_before_effect",
+                              f"persetujuan DPRD diperlukan sebelum PKS berlaku; belum ada: {', '.join(missing)}",
                               f"DPRD approval is required before the PKS takes effect; missing: {', '.join(missing)}"))
     reasons += _foreign_gate(state)
     if not state.legal.ksb and state.kind in param("pks.without_ksb", "kinds"):
         if step.legal_basis or not param("pks.without_ksb", "needs_legal_basis"):
-            reasons.append(Reason("pks.without_ksb", f"no prior KSB; legal basis: {step.legal_basis}"))
+            reasons.append(Reason("pks.without_ksb", f"tanpa KSB sebelumnya; dasar hukum: {step.legal_basis}",
+                                  f"no prior KSB; legal basis: {step.legal_basis}"))
         else:
-            return [*reasons, Reason("pks.without_ksb", "a PKS without a prior KSB needs a legal_basis")]
+            return [*reasons, Reason("pks.without_ksb", NO_LEGAL_BASIS.id, NO_LEGAL_BASIS.en)]
     max_years = param("pks.over_max_years", "max_years")
     if _years(step.start_on, step.end_on) > max_years and not step.legal_basis:
-        reasons.append(Reason("pks.over_max_years", f"runs over {max_years} years without a special legal basis"))
+        reasons.append(Reason("pks.over_max_years", f"berjalan lebih dari {max_years} tahun tanpa dasar hukum khusus",
+                              f"runs over {max_years} years without a special legal basis"))
     for f in step.funding:
         if f.source in param("pks.no_plan_reference", "sources") and not (f.plan and f.program):
-            reasons.append(Reason("pks.no_plan_reference", f"{f.source} funding with no RPJMD/RKPD plan and program"))
+            reasons.append(Reason("pks.no_plan_reference",
+                                  f"pendanaan {f.source} tanpa rencana dan program RPJMD/RKPD",
+                                  f"{f.source} funding with no RPJMD/RKPD plan and program"))
     return reasons
+
+
+NO_LEGAL_BASIS = Words("PKS tanpa KSB sebelumnya memerlukan legal_basis",
+                       "a PKS without a prior KSB needs a legal_basis")
 
 
 def _hard_pks_without_ksb(reasons: list[Reason]) -> list[Reason]:
     """`pks.without_ksb` with no legal basis rejects even though the rule is soft (DOMAIN.md default)."""
-    return [r for r in reasons if r.rule == "pks.without_ksb" and r.detail.endswith("needs a legal_basis")]
+    return [r for r in reasons if r.rule == "pks.without_ksb" and r.detail == NO_LEGAL_BASIS.id]
 
 
 def _check_amend(state: AgreementState, step: Any, today: date) -> list[Reason]:
     changes = step.changes
     parties = [p.model_dump(mode="json") for p in changes.parties] if changes.parties is not None else None
     if (changes.kind is not None and changes.kind != state.kind) or (parties is not None and parties != state.parties):
-        return [Reason("amend.kind_and_parties_fixed", "an amendment cannot change the kind or the parties")]
+        return [Reason("amend.kind_and_parties_fixed", "adendum tidak dapat mengubah jenis atau para pihak",
+                       "an amendment cannot change the kind or the parties")]
     return []
 
 
 def _check_extend(state: AgreementState, step: Any, today: date) -> list[Reason]:
     facts = state.legal
     if facts.successor_id:
-        return [Reason("step.out_of_order", f"already extended by {facts.successor_id}")]
+        return [Reason("step.out_of_order", f"sudah diperpanjang oleh {facts.successor_id}",
+                       f"already extended by {facts.successor_id}")]
     if facts.end_on and step.document.signed_on > date.fromisoformat(facts.end_on):
-        return [Reason("extend.before_end", f"signed {step.document.signed_on} after the end on {facts.end_on}")]
+        return [Reason("extend.before_end",
+                       f"ditandatangani {step.document.signed_on}, sesudah berakhir pada {facts.end_on}",
+                       f"signed {step.document.signed_on} after the end on {facts.end_on}")]
     return []
 
 
 def _check_report(state: AgreementState, step: Any, today: date) -> list[Reason]:
     if semester_start(step.period) > today:
-        return [Reason("report.period_started", f"the semester {step.period} has not begun")]
+        return [Reason("report.period_started", f"semester {step.period} belum dimulai",
+                       f"the semester {step.period} has not begun")]
     return []
 
 
 def _check_withdraw(state: AgreementState, step: Any, today: date) -> list[Reason]:
     others = [r for r in state.legal.reporters if r not in state.legal.proposers[:1]]
     if others:
-        return [Reason("withdraw.own_record", f"{', '.join(others)} reported it too: it is theirs as well")]
+        return [Reason("withdraw.own_record", f"{', '.join(others)} juga melaporkannya: catatan ini milik mereka juga",
+                       f"{', '.join(others)} reported it too: it is theirs as well")]
     return []
 
 
@@ -380,22 +407,29 @@ def _check_settle(state: AgreementState, step: Any, today: date) -> list[Reason]
     one province, the minister across provinces or where a province is a party."""
     dispute = state.legal.disputes.get(str(step.dispute_id))
     if dispute is None or dispute["settled_on"] is not None:
-        what = "was settled on " + dispute["settled_on"] if dispute else "is not a dispute of this agreement"
-        return [Reason("dispute.open", f"{step.dispute_id} {what}")]
+        if dispute:
+            return [Reason("dispute.open", f"{step.dispute_id} sudah diselesaikan pada {dispute['settled_on']}",
+                           f"{step.dispute_id} was settled on {dispute['settled_on']}")]
+        return [Reason("dispute.open", f"{step.dispute_id} bukan sengketa kerja sama ini",
+                       f"{step.dispute_id} is not a dispute of this agreement")]
     if step.settled_on.isoformat() < dispute["raised_on"]:
-        return [Reason("dispute.open", f"settled on {step.settled_on}, before it was raised on {dispute['raised_on']}")]
+        return [Reason("dispute.open",
+                       f"diselesaikan pada {step.settled_on}, sebelum diajukan pada {dispute['raised_on']}",
+                       f"settled on {step.settled_on}, before it was raised on {dispute['raised_on']}")]
     provinces = {code[:2] for code in state.region_codes}
     governor = len(provinces) == 1 and all(len(code) == 5 for code in state.region_codes)
     if step.settled_by == ("menteri" if governor else "gubernur"):
-        return [Reason("dispute.settling_authority", f"a dispute between {', '.join(state.region_codes)} is settled"
-                                                     f" by the {'gubernur' if governor else 'menteri'}, not the"
-                                                     f" {step.settled_by}")]
+        authority, parties = ("gubernur" if governor else "menteri"), ", ".join(state.region_codes)
+        return [Reason("dispute.settling_authority",
+                       f"sengketa antara {parties} diselesaikan oleh {authority}, bukan {step.settled_by}",
+                       f"a dispute between {parties} is settled by the {authority}, not the {step.settled_by}")]
     return []
 
 
 def _check_central(state: AgreementState, step: Any, today: date) -> list[Reason]:
     if state.kind not in lifecycle.FOREIGN_KINDS:
-        return [Reason("step.out_of_order", f"a {state.kind} has no central approval step")]
+        return [Reason("step.out_of_order", f"{state.kind} tidak memiliki tahap persetujuan pusat",
+                       f"a {state.kind} has no central approval step")]
     return []
 
 
@@ -405,11 +439,14 @@ def _acted_already(state: AgreementState, submitted: Submitted, step: Any) -> li
     facts, region = state.legal, str(submitted.region)
     match submitted.submission_type:
         case "agreement.record_tkksd_review" if facts.reviews.get(region, {}).get("feasible"):
-            return [Reason("step.out_of_order", f"the TKKSD of {region} found it layak already")]
+            return [Reason("step.out_of_order", f"TKKSD {region} sudah menyatakannya layak",
+                           f"the TKKSD of {region} found it layak already")]
         case "agreement.record_dprd_approval" if region in facts.dprd:
-            return [Reason("step.out_of_order", f"the DPRD approval of {region} was recorded already")]
+            return [Reason("step.out_of_order", f"persetujuan DPRD {region} sudah tercatat",
+                           f"the DPRD approval of {region} was recorded already")]
         case "agreement.record_offer_response" if str(step.party or region) in facts.responses:
-            return [Reason("step.out_of_order", f"{step.party or region} answered the offer already")]
+            return [Reason("step.out_of_order", f"{step.party or region} sudah menjawab penawaran",
+                           f"{step.party or region} answered the offer already")]
     return []
 
 
@@ -441,10 +478,11 @@ def _order(state: AgreementState, kind: str, step: Any, today: date) -> list[Rea
     day = lifecycle.legal_date(step.model_dump(mode="json"))
     status = state.stage_on(min(date.fromisoformat(day), today) if day else today)
     if status in (Status.ENDED, Status.EXPIRED) and kind not in _STILL_OPEN:
-        return [Reason("agreement.closed", f"the agreement is {status}")]
+        return [Reason("agreement.closed", f"status kerja sama ini {status}", f"the agreement is {status}")]
     allowed = _ALLOWED_FROM.get(kind)
     if allowed is not None and status not in allowed:
-        return [Reason("step.out_of_order", f"{kind} cannot follow status {status}")]
+        return [Reason("step.out_of_order", f"{kind} tidak dapat mengikuti status {status}",
+                       f"{kind} cannot follow status {status}")]
     return []
 
 
@@ -466,11 +504,13 @@ def _propose(state: AgreementState | None, submitted: Submitted) -> Decision:
         }
         return Decision([(ev.AGREEMENT_PROPOSED, data)])
     if submitted.region not in state.region_codes:
-        return Decision.reject(submitted, Reason("agreement.not_a_party", f"{submitted.region} is not a party"))
+        return Decision.reject(submitted, _not_a_party(submitted))
     if state.legal.withdrawn:
         return Decision.reject(submitted, _withdrawn(state))
     if submitted.region in state.legal.proposers:
-        return Decision.reject(submitted, Reason("agreement.already_reported", f"{submitted.region} reported it"))
+        return Decision.reject(submitted, Reason("agreement.already_reported",
+                                                 f"{submitted.region} sudah melaporkannya",
+                                                 f"{submitted.region} reported it"))
     flags = _differences(state, proposal)
     data = _lifecycle(state, submitted, flags) | {
         "region": submitted.region, "submission_type": submitted.submission_type,
@@ -542,7 +582,8 @@ def _differences(state: AgreementState, proposal: AgreementPropose) -> list[Reas
         ("kind", theirs["kind"] == state.kind), ("title", theirs["title"] == state.title),
         ("parties", sorted(map(key, theirs["parties"])) == sorted(map(key, state.parties))),
     ) if not same]
-    return [Reason("party.report_differs", f"{name} differs from the register") for name in differ]
+    return [Reason("party.report_differs", f"{name} berbeda dari register", f"{name} differs from the register")
+            for name in differ]
 
 
 def _copies(state: AgreementState, kind: str) -> dict[str, dict[str, Any]]:
@@ -557,11 +598,13 @@ def _own_copy(state: AgreementState, submitted: Submitted, step: Any) -> Decisio
     kind = submitted.submission_type
     copies = {r: c["signed_on"] for r, c in _copies(state, kind).items()}
     if submitted.region in copies:
-        already = Reason("step.out_of_order", f"{submitted.region} recorded its {kind} already")
+        already = Reason("step.out_of_order", f"{submitted.region} sudah mencatat {kind} miliknya",
+                         f"{submitted.region} recorded its {kind} already")
         return Decision.reject(submitted, already)
     signed_on = step.document.signed_on.isoformat()
     first = next(iter(copies.values()))
-    flags = [Reason("party.report_differs", f"its copy is dated {signed_on}, the register's {first}")
+    flags = [Reason("party.report_differs", f"salinannya bertanggal {signed_on}, register {first}",
+                    f"its copy is dated {signed_on}, the register's {first}")
              ] if signed_on != first else []
     data = _lifecycle(state, submitted, flags) | {
         "region": submitted.region, "submission_type": kind, "document_number": step.document.number,
@@ -591,19 +634,27 @@ def _correct(state: AgreementState, submitted: Submitted, step: Any) -> Reason |
     """The superseded step's type and the corrected data, checked as that step's submission."""
     superseded = state.legal.steps.get(str(step.supersedes), [None])[0]
     if superseded not in _SUBMISSION_OF_EVENT:  # unknown, a correction, or another side's own report
-        return Reason("correct.known_submission", f"{step.supersedes} is no step of this agreement")
+        return Reason("correct.known_submission", f"{step.supersedes} bukan langkah kerja sama ini",
+                      f"{step.supersedes} is no step of this agreement")
     model = SUBMISSION_MODELS[_SUBMISSION_OF_EVENT[superseded]]
     try:
         own_id = {} if superseded == ev.AGREEMENT_PROPOSED else {"agreement_id": state.agreement_id}
         model.model_validate(step.data | own_id)
     except ValidationError as e:
-        return Reason("correct.valid_data", str(e.errors()[0]["msg"]))
+        with speaking(ENGLISH):
+            english = field_message(e.errors()[0])
+        return Reason("correct.valid_data", field_message(e.errors()[0]), english)
     return {"superseded_type": superseded}
 
 
 def _withdrawn(state: AgreementState) -> Reason:
     withdrawal = state.legal.withdrawn or {}
-    return Reason("agreement.withdrawn", f"{withdrawal.get('by')} withdrew the record: {withdrawal.get('reason')}")
+    by, reason = withdrawal.get("by"), withdrawal.get("reason")
+    return Reason("agreement.withdrawn", f"{by} menarik catatan ini: {reason}", f"{by} withdrew the record: {reason}")
+
+
+def _not_a_party(submitted: Submitted) -> Reason:
+    return Reason("agreement.not_a_party", f"{submitted.region} bukan pihak", f"{submitted.region} is not a party")
 
 
 def decide(state: AgreementState | None, submitted: Submitted, today: date) -> Decision:
@@ -612,13 +663,15 @@ def decide(state: AgreementState | None, submitted: Submitted, today: date) -> D
     if kind == "agreement.propose":
         return _propose(state, submitted)
     if state is None:
-        return Decision.reject(submitted, Reason("agreement.unknown", f"no agreement {submitted.agreement_id}"))
+        return Decision.reject(submitted, Reason("agreement.unknown", f"tidak ada kerja sama {submitted.agreement_id}",
+                                                 f"no agreement {submitted.agreement_id}"))
     if submitted.region not in state.region_codes:
-        return Decision.reject(submitted, Reason("agreement.not_a_party", f"{submitted.region} is not a party"))
+        return Decision.reject(submitted, _not_a_party(submitted))
     if state.legal.withdrawn:
         return Decision.reject(submitted, _withdrawn(state))
     if kind == "agreement.withdraw" and state.legal.proposers[:1] != [submitted.region]:
-        return Decision.reject(submitted, Reason("withdraw.own_record", f"{submitted.region} did not enter it"))
+        return Decision.reject(submitted, Reason("withdraw.own_record", f"{submitted.region} tidak mencatatnya",
+                                                 f"{submitted.region} did not enter it"))
     step = SUBMISSION_MODELS[kind].model_validate(submitted.payload)
     if _copies(state, kind):
         return _own_copy(state, submitted, step)

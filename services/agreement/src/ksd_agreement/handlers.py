@@ -126,9 +126,12 @@ async def apply_submissions(conn: asyncpg.Connection, submissions: list[Envelope
                 if submitted is not sent and event_type == PARTY_REPORTED:
                     data["reported_as"] = str(sent.agreement_id)
                 if event_type == AGREEMENT_PROPOSED and (maybe := joins.ambiguous.get(data["agreement_id"])):
-                    data["flags"] = [*data["flags"], Reason("reconciliation.ambiguous", (
-                        "dated near several reports of the same kind and regions by the other side: "
-                        + ", ".join(maybe))).to_json()]
+                    candidates = ", ".join(maybe)
+                    data["flags"] = [*data["flags"], Reason(
+                        "reconciliation.ambiguous",
+                        f"bertanggal dekat dengan beberapa laporan pihak lain (jenis dan daerah sama): {candidates}",
+                        f"dated near several reports of the same kind and regions by the other side: {candidates}",
+                    ).to_json()]
                 subject = data.get("agreement_id") or str(submitted.agreement_id)
                 pending.append(Pending(event, event_type, subject, data, current_traceparent()))
                 current[subject] = evolve(current.get(subject), event_type, data)

@@ -21,12 +21,14 @@ from typing import Annotated, Any, TypeVar
 import asyncpg
 from fastapi import Depends, Path, Query, Request
 
+from ksd_common.audience import catalogue
 from ksd_common.credentials import ROLES, Caller, token_actor, token_hash
 from ksd_common.oidc import OidcVerifier, looks_like_jwt
-from ksd_common.problems import Problem, forbidden, invalid
+from ksd_common.problems import Problem, forbidden, invalid, not_found
 from ksd_common.settings import settings
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import CREDENTIAL_ISSUED, CREDENTIAL_REVOKED, CredentialIssued, CredentialRevoked
+from ksd_contracts.language import Words, say
 from ksd_contracts.regions import region, regions
 
 
@@ -54,8 +56,10 @@ async def authenticate(request: Request) -> Caller:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Problem(401, "unauthenticated", "Authentication required",
-                      "Send Authorization: Bearer <token> (from Keycloak, or issued by `ksd admin token create`).",
+        raise Problem(401, "unauthenticated", say("Perlu token", "Authentication required"),
+                      say("Kirim Authorization: Bearer <token> (dari Keycloak, atau diterbitkan `ksd admin token"
+                          " create`).",
+                          "Send Authorization: Bearer <token> (from Keycloak, or issued by `ksd admin token create`)."),
                       headers={"WWW-Authenticate": "Bearer"})
     if looks_like_jwt(token.strip()):
         return await oidc_verifier(request).caller(token.strip())
@@ -65,10 +69,12 @@ async def authenticate(request: Request) -> Caller:
         token_hash(token.strip()),
     )
     if row is None:
-        raise Problem(401, "unauthenticated", "Unknown token", "The token is unknown or revoked.",
+        raise Problem(401, "unauthenticated", say("Token tidak dikenal", "Unknown token"),
+                      say("Token ini tidak dikenal atau sudah dicabut.", "The token is unknown or revoked."),
                       headers={"WWW-Authenticate": "Bearer"})
     if row["role"] not in ROLES:  # a role this version does not know reads and submits nothing
-        raise forbidden(f"a {row['role']} token may not call this service")
+        raise forbidden(say(f"token {row['role']} tidak dapat memakai layanan ini",
+                            f"a {row['role']} token may not call this service"))
     return Caller(row["role"], row["region"], token_actor(row["token_hash"]))
 
 
@@ -95,8 +101,10 @@ T = TypeVar("T")
 def known_region(code: str, loc: tuple[str, str]) -> str:
     """A region code (at `loc`) that names a region of Kemendagri's catalogue, else 422."""
     if region(code) is None:
-        raise invalid([{"loc": list(loc), "code": "region.unknown",
-                        "msg": f"{code} bukan kode wilayah Kemendagri (lihat GET /v1/regions)"}])
+        link = catalogue("regions")
+        raise invalid([{"loc": list(loc), "code": "region.unknown", "see": link,
+                        "msg": say(f"{code} bukan kode wilayah Kemendagri (lihat {link})",
+                                   f"{code} is no region code of Kemendagri (see {link})")}])
     return code
 
 
@@ -105,7 +113,8 @@ def readable_region(caller: Caller, code: str, loc: tuple[str, str]) -> str:
     403 when its role may not read it. The catalogue of regions is public, so neither says more
     than `GET /v1/regions` does."""
     if not caller.may_read(known_region(code, loc)):
-        raise forbidden(f"token {caller.role} wilayah {caller.region} tidak dapat membaca wilayah {code}")
+        raise forbidden(say(f"token {caller.role} wilayah {caller.region} tidak dapat membaca wilayah {code}",
+                            f"a {caller.role} token of region {caller.region} cannot read region {code}"))
     return code
 
 
@@ -129,7 +138,10 @@ async def nation_reader(caller: CallerDep) -> Caller:
     """A caller who reads the whole nation (the directorate, auditors), for an answer that covers
     every region at once."""
     if caller.region is not None:
-        raise forbidden(f"token {caller.role} wilayah {caller.region} membaca wilayahnya sendiri, bukan data nasional")
+        raise forbidden(say(f"token {caller.role} wilayah {caller.region} membaca wilayahnya sendiri, bukan data"
+                            " nasional",
+                            f"a {caller.role} token of region {caller.region} reads its own region, not the"
+                            " nation's data"))
     return caller
 
 
@@ -138,7 +150,8 @@ async def auditor(caller: CallerDep) -> Caller:
     refused ones included, with who acted; the regions and the directorate read their records
     through the other endpoints."""
     if caller.role != "auditor":
-        raise forbidden(f"laporan audit hanya untuk token auditor, bukan token {caller.role}")
+        raise forbidden(say(f"laporan audit hanya untuk token auditor, bukan token {caller.role}",
+                            f"the audit report is for auditor tokens only, not a {caller.role} token"))
     return caller
 
 
@@ -148,9 +161,9 @@ NationReader = Annotated[Caller, Depends(nation_reader)]
 Auditor = Annotated[Caller, Depends(auditor)]
 
 
-def found_in_scope(caller: Caller, found: T | None, regions: Callable[[T], Iterable[str]], what: str) -> T:
+def found_in_scope(caller: Caller, found: T | None, regions: Callable[[T], Iterable[str]], what: Words) -> T:
     """`found` (looked up by an id) when the caller may read one of its `regions`; otherwise the
     404 an unknown id gets, word for word, so an answer never tells that it exists elsewhere."""
     if found is None or not caller.may_read_any(regions(found)):
-        raise Problem(404, "not-found", "Not found", f"Tidak ada {what} dalam cakupan Anda.")
+        raise not_found(say(f"Tidak ada {what.id} dalam cakupan Anda.", f"There is no {what.en} in your scope."))
     return found

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from ksd_contracts.language import say
 from ksd_contracts.regions import in_scope, region
 
 Role = Literal["regency", "province", "directorate", "auditor", "region_admin"]
@@ -67,16 +68,18 @@ def token_actor(digest: str) -> str:
 def check_binding(role: str, region_code: str | None) -> str | None:
     """Why a role cannot be bound to that region, or None when it can."""
     if role not in ROLES:
-        return f"role must be one of {', '.join(ROLES)}"
+        return say(f"peran harus salah satu dari {', '.join(ROLES)}", f"role must be one of {', '.join(ROLES)}")
     if role in ("directorate", "auditor"):
-        return "the directorate and auditors are not bound to a region" if region_code else None
+        return say("direktorat dan auditor tidak terikat pada wilayah",
+                   "the directorate and auditors are not bound to a region") if region_code else None
     found = region(region_code or "")
     if found is None:
-        return f"a {role} token needs the code of its region"
+        return say(f"token {role} memerlukan kode wilayahnya", f"a {role} token needs the code of its region")
     if role == "province" and not found.is_province:
-        return f"{region_code} is not a province"
+        return say(f"{region_code} bukan provinsi", f"{region_code} is not a province")
     if role == "regency" and (found.is_province or not found.autonomous):
-        return f"{region_code} is not an autonomous regency/city"
+        return say(f"{region_code} bukan kabupaten/kota otonom", f"{region_code} is not an autonomous regency/city")
     if role == "region_admin" and not (found.is_province or found.autonomous):
-        return f"{region_code} is not a province or an autonomous regency/city"
+        return say(f"{region_code} bukan provinsi atau kabupaten/kota otonom",
+                   f"{region_code} is not a province or an autonomous regency/city")
     return None

@@ -28,6 +28,7 @@ import jwt
 from ksd_common.credentials import ROLES, Caller, Role, check_binding
 from ksd_common.problems import Problem, forbidden
 from ksd_common.settings import Settings
+from ksd_contracts.language import say
 
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256"]
 KEY_REFETCH_SECONDS = 30.0
@@ -43,7 +44,8 @@ def looks_like_jwt(token: str) -> bool:
 
 
 def unauthenticated(code: str, detail: str) -> Problem:
-    return Problem(401, "unauthenticated", "Token tidak dapat diterima", detail, code=code,
+    return Problem(401, "unauthenticated", say("Token tidak dapat diterima", "The token is not accepted"), detail,
+                   code=code,
                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
@@ -54,11 +56,14 @@ def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
     realm_roles = claims.get("realm_access", {}).get("roles", [])
     roles: list[Role] = [r for r in ROLES if r in realm_roles]
     if len(roles) != 1:
-        raise forbidden("akun ini harus memiliki tepat satu peran KSD (regency, province, directorate, auditor,"
-                        f" region_admin); ia memiliki {len(roles)}")
+        raise forbidden(say("akun ini harus memiliki tepat satu peran KSD (regency, province, directorate, auditor,"
+                            f" region_admin); ia memiliki {len(roles)}",
+                            "this account must have exactly one KSD role (regency, province, directorate, auditor,"
+                            f" region_admin); it has {len(roles)}"))
     role, region = roles[0], claims.get("region") or None
     if (problem := check_binding(role, region)) is not None:
-        raise forbidden(f"akun {role} wilayah {region or '-'} tidak sah: {problem}")
+        raise forbidden(say(f"akun {role} wilayah {region or '-'} tidak sah: {problem}",
+                            f"the {role} account of region {region or '-'} is not valid: {problem}"))
     username = str(claims.get("preferred_username") or claims.get("sub"))
     client = str(claims.get("azp") or claims.get("client_id") or "")
     if client and username == MACHINE_PREFIX + client:
@@ -86,27 +91,35 @@ class OidcVerifier:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError:
-            raise unauthenticated("auth.token_malformed", "Token bukan JWT yang dapat dibaca.") from None
+            raise unauthenticated("auth.token_malformed", say("Token bukan JWT yang dapat dibaca.",
+                                                              "The token is no readable JWT.")) from None
         key = await self._key(str(kid))
         try:
             claims: dict[str, Any] = jwt.decode(
                 token, key, algorithms=ALGORITHMS, audience=self.settings.oidc_audience,
                 issuer=self.settings.oidc_issuer, leeway=5, options={"require": ["exp", "iat", "iss", "aud", "sub"]})
         except jwt.ExpiredSignatureError:
-            raise unauthenticated("auth.token_expired", "Token sudah kedaluwarsa; minta token baru.") from None
+            raise unauthenticated("auth.token_expired", say("Token sudah kedaluwarsa; minta token baru.",
+                                                            "The token has expired; ask for a new one.")) from None
         except jwt.InvalidAudienceError:
             raise unauthenticated("auth.token_audience",
-                                  f"Token tidak diterbitkan untuk {self.settings.oidc_audience}.") from None
+                                  say(f"Token tidak diterbitkan untuk {self.settings.oidc_audience}.",
+                                      f"The token was not issued for {self.settings.oidc_audience}.")) from None
         except jwt.InvalidIssuerError:
             raise unauthenticated("auth.token_issuer",
-                                  f"Token tidak diterbitkan oleh {self.settings.oidc_issuer}.") from None
+                                  say(f"Token tidak diterbitkan oleh {self.settings.oidc_issuer}.",
+                                      f"The token was not issued by {self.settings.oidc_issuer}.")) from None
         except jwt.PyJWTError as error:
-            raise unauthenticated("auth.token_invalid", f"Token tidak sah: {error}.") from None
+            raise unauthenticated("auth.token_invalid", say(f"Token tidak sah: {error}.",
+                                                            f"The token is not valid: {error}.")) from None
         if claims.get("typ") != "Bearer":  # an ID or refresh token is no access token
-            raise unauthenticated("auth.token_type", "Yang dikirim bukan access token; kirim access token Keycloak.")
+            raise unauthenticated("auth.token_type", say(
+                "Yang dikirim bukan access token; kirim access token Keycloak.",
+                "This is no access token; send a Keycloak access token."))
         if not await self._active(token):
             raise unauthenticated("auth.token_revoked",
-                                  "Sesi atau kredensial token ini sudah dicabut atau dinonaktifkan.")
+                                  say("Sesi atau kredensial token ini sudah dicabut atau dinonaktifkan.",
+                                      "The session or credentials of this token were revoked or disabled."))
         return caller_from_claims(claims)
 
     async def _key(self, kid: str) -> jwt.PyJWK:
@@ -115,7 +128,8 @@ class OidcVerifier:
             self.keys = {k.key_id: k for k in jwt.PyJWKSet.from_dict(document).keys if k.key_id}
             self.keys_fetched_at = time.monotonic()
         if kid not in self.keys:
-            raise unauthenticated("auth.token_key", "Token ditandatangani dengan kunci yang tidak dikenal realm.")
+            raise unauthenticated("auth.token_key", say("Token ditandatangani dengan kunci yang tidak dikenal realm.",
+                                                        "The token is signed with a key the realm does not know."))
         return self.keys[kid]
 
     async def _active(self, token: str) -> bool:
@@ -140,11 +154,14 @@ class OidcVerifier:
             answer: dict[str, Any] = response.json()
             return answer
         except (httpx.HTTPError, ValueError) as error:
-            raise identity_provider_unavailable(error, "kirim ulang permintaan yang sama sebentar lagi") from None
+            raise identity_provider_unavailable(error) from None
 
 
-def identity_provider_unavailable(error: Exception, remedy: str) -> Problem:
+def identity_provider_unavailable(error: Exception) -> Problem:
     """503 while Keycloak does not answer (or refuses the platform's own client): nothing was done."""
-    return Problem(503, "identity-provider-unavailable", "Penyedia identitas sedang tidak tersedia",
-                   f"Keycloak tidak dapat ditanya ({type(error).__name__}); {remedy}.",
+    return Problem(503, "identity-provider-unavailable",
+                   say("Penyedia identitas sedang tidak tersedia", "The identity provider is unavailable"),
+                   say(f"Keycloak tidak dapat ditanya ({type(error).__name__}); kirim ulang permintaan yang sama"
+                       " sebentar lagi.",
+                       f"Keycloak cannot be asked ({type(error).__name__}); send the same request again shortly."),
                    code="auth.identity_provider_unavailable", headers={"Retry-After": "5"})

@@ -17,7 +17,9 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ksd_common.audience import catalogue, reading
 from ksd_common.db import unavailable
+from ksd_contracts.language import ENGLISH, Words, language, say
 
 log = logging.getLogger(__name__)
 
@@ -49,65 +51,101 @@ class Problem(Exception):
         return body
 
     def response(self) -> JSONResponse:
-        return JSONResponse(self.body(), status_code=self.status, media_type=MEDIA_TYPE, headers=self.headers)
+        """The answer, declaring the language its texts were made in."""
+        headers = {**(self.headers or {}), "Content-Language": language(), "Vary": "Accept-Language"}
+        return JSONResponse(self.body(), status_code=self.status, media_type=MEDIA_TYPE, headers=headers)
 
 
-PESAN: dict[str, str] = {
-    "missing": "wajib diisi",
-    "extra_forbidden": "kolom ini tidak dikenal",
-    "string_type": "harus teks", "int_type": "harus bilangan bulat", "int_parsing": "harus bilangan bulat",
-    "int_from_float": "harus bilangan bulat", "float_parsing": "harus angka", "bool_type": "harus true atau false",
-    "bool_parsing": "harus true atau false", "list_type": "harus daftar", "dict_type": "harus objek",
-    "model_type": "harus objek", "model_attributes_type": "harus objek",
-    "uuid_type": "harus UUID", "uuid_parsing": "bukan UUID yang sah",
-    "date_type": "harus tanggal YYYY-MM-DD", "date_parsing": "bukan tanggal YYYY-MM-DD yang ada di kalender",
-    "date_from_datetime_parsing": "bukan tanggal YYYY-MM-DD yang ada di kalender",
-    "date_from_datetime_inexact": "tanggal saja, tanpa jam", "datetime_parsing": "bukan waktu RFC 3339",
-    "string_too_short": "paling sedikit {min_length} karakter",
-    "string_too_long": "paling banyak {max_length} karakter",
-    "too_short": "paling sedikit {min_length} butir", "too_long": "paling banyak {max_length} butir",
-    "string_pattern_mismatch": "tidak sesuai pola {pattern}",
-    "literal_error": "harus salah satu dari: {expected}", "enum": "harus salah satu dari: {expected}",
-    "greater_than": "harus lebih dari {gt}", "greater_than_equal": "paling kecil {ge}",
-    "less_than": "harus kurang dari {lt}", "less_than_equal": "paling besar {le}",
-    "union_tag_invalid": "jenis {tag} tidak dikenal; salah satu dari: {expected_tags}",
-    "union_tag_not_found": "tentukan jenisnya ({discriminator})",
-    "json_invalid": "bukan JSON yang sah",
+PESAN: dict[str, Words] = {
+    "missing": Words("wajib diisi", "required"),
+    "extra_forbidden": Words("kolom ini tidak dikenal", "unknown field"),
+    "string_type": Words("harus teks", "must be text"),
+    "int_type": Words("harus bilangan bulat", "must be a whole number"),
+    "int_parsing": Words("harus bilangan bulat", "must be a whole number"),
+    "int_from_float": Words("harus bilangan bulat", "must be a whole number"),
+    "float_parsing": Words("harus angka", "must be a number"),
+    "bool_type": Words("harus true atau false", "must be true or false"),
+    "bool_parsing": Words("harus true atau false", "must be true or false"),
+    "list_type": Words("harus daftar", "must be a list"),
+    "dict_type": Words("harus objek", "must be an object"),
+    "model_type": Words("harus objek", "must be an object"),
+    "model_attributes_type": Words("harus objek", "must be an object"),
+    "uuid_type": Words("harus UUID", "must be a UUID"),
+    "uuid_parsing": Words("bukan UUID yang sah", "is not a valid UUID"),
+    "date_type": Words("harus tanggal YYYY-MM-DD", "must be a date YYYY-MM-DD"),
+    "date_parsing": Words("bukan tanggal YYYY-MM-DD yang ada di kalender",
+                          "is not a calendar date YYYY-MM-DD"),
+    "date_from_datetime_parsing": Words("bukan tanggal YYYY-MM-DD yang ada di kalender",
+                                        "is not a calendar date YYYY-MM-DD"),
+    "date_from_datetime_inexact": Words("tanggal saja, tanpa jam", "a date only, without a time"),
+    "datetime_parsing": Words("bukan waktu RFC 3339", "is not an RFC 3339 time"),
+    "string_too_short": Words("paling sedikit {min_length} karakter", "at least {min_length} characters"),
+    "string_too_long": Words("paling banyak {max_length} karakter", "at most {max_length} characters"),
+    "too_short": Words("paling sedikit {min_length} butir", "at least {min_length} items"),
+    "too_long": Words("paling banyak {max_length} butir", "at most {max_length} items"),
+    "string_pattern_mismatch": Words("tidak sesuai pola {pattern}", "does not match the pattern {pattern}"),
+    "literal_error": Words("harus salah satu dari: {expected}", "must be one of: {expected}"),
+    "enum": Words("harus salah satu dari: {expected}", "must be one of: {expected}"),
+    "greater_than": Words("harus lebih dari {gt}", "must be greater than {gt}"),
+    "greater_than_equal": Words("paling kecil {ge}", "at least {ge}"),
+    "less_than": Words("harus kurang dari {lt}", "must be less than {lt}"),
+    "less_than_equal": Words("paling besar {le}", "at most {le}"),
+    "union_tag_invalid": Words("jenis {tag} tidak dikenal; salah satu dari: {expected_tags}",
+                               "unknown kind {tag}; one of: {expected_tags}"),
+    "union_tag_not_found": Words("tentukan jenisnya ({discriminator})", "say which kind it is ({discriminator})"),
+    "json_invalid": Words("bukan JSON yang sah", "is not valid JSON"),
 }
-"""pydantic's own errors in Bahasa Indonesia, by their `type` (the `code` a machine reads); the
-rules of our models already say theirs in Bahasa Indonesia (`ValueError` texts)."""
+"""pydantic's own errors for a person, by their `type` (the `code` a machine reads, the same in
+both languages); the rules of our contract models say theirs through
+`ksd_contracts.language.rule_broken` (the English in the error's context)."""
 
 
-def _pesan(error: Any) -> str:
+def field_message(error: Any) -> str:
+    """One pydantic error as a person reads it, in the language of the answer being made."""
+    context = error.get("ctx") or {}
+    if error["type"] == "value_error" and "en" in context:  # a rule of our models, said in both languages
+        return str(context["en"] if language() == ENGLISH else error["msg"])
     template = PESAN.get(error["type"])
     if template is None:
         return str(error["msg"]).removeprefix("Value error, ")
     try:
-        return template.format(**(error.get("ctx") or {})).replace("' or '", "' atau '")
+        said = template.said().format(**context)
     except (KeyError, IndexError):
         return str(error["msg"])
+    return said.replace("' or '", say("' atau '", "' or '"))
 
 
 def field_errors(
     error: ValidationError | RequestValidationError, prefix: Sequence[str | int] = ()
 ) -> list[dict[str, Any]]:
-    """Each pydantic error as {loc, msg, code}, its message in Bahasa Indonesia, without pydantic's
-    internal noise."""
-    return [
-        {"loc": [*prefix, *[p for p in e["loc"] if not str(p).startswith("function-")]],
-         "msg": _pesan(e), "code": e["type"]}
-        for e in error.errors()
-    ]
+    """Each pydantic error as {loc, msg, code}, its message in the reader's language, without
+    pydantic's internal noise; a rule whose values are listed in a catalogue links to it (`see`)."""
+    return [_field_error(e, prefix) for e in error.errors()]
+
+
+def _field_error(error: Any, prefix: Sequence[str | int]) -> dict[str, Any]:
+    item = {"loc": [*prefix, *[p for p in error["loc"] if not str(p).startswith("function-")]],
+            "msg": field_message(error), "code": error["type"]}
+    if see := (error.get("ctx") or {}).get("see"):
+        item["see"] = link = catalogue(see)
+        item["msg"] += say(f" (lihat {link})", f" (see {link})")
+    return item
 
 
 def invalid(errors: list[dict[str, Any]]) -> Problem:
-    fields = ", ".join(sorted({".".join(map(str, e["loc"])) for e in errors})) or "permintaan"
-    return Problem(422, "validation", "Permintaan tidak valid", f"Periksa {fields}: `errors` menyebut aturannya.",
+    fields = ", ".join(sorted({".".join(map(str, e["loc"])) for e in errors})) or say("permintaan", "the request")
+    return Problem(422, "validation", say("Permintaan tidak valid", "Invalid request"),
+                   say(f"Periksa {fields}: `errors` menyebut aturannya.", f"Check {fields}: `errors` names the rules."),
                    errors)
 
 
+def not_found(detail: str) -> Problem:
+    """404, the same for a resource that does not exist and for one outside the caller's scope."""
+    return Problem(404, "not-found", say("Tidak ditemukan", "Not found"), detail)
+
+
 def forbidden(detail: str) -> Problem:
-    return Problem(403, "forbidden", "Tidak diizinkan", detail)
+    return Problem(403, "forbidden", say("Tidak diizinkan", "Forbidden"), detail)
 
 
 RETRY_AFTER_SECONDS = 5
@@ -115,19 +153,24 @@ RETRY_AFTER_SECONDS = 5
 
 def database_unavailable(detail: str | None = None) -> Problem:
     """503 for a database that failed before anything was committed: resending is the remedy."""
-    return Problem(503, "database-unavailable", "Basis data sedang tidak tersedia",
-                   detail or "Tidak ada yang tercatat dari permintaan ini. Kirim ulang permintaan yang sama"
-                   " dengan Idempotency-Key yang sama setelah beberapa detik.",
+    return Problem(503, "database-unavailable", say("Basis data sedang tidak tersedia", "The database is unavailable"),
+                   detail or say("Tidak ada yang tercatat dari permintaan ini. Kirim ulang permintaan yang sama"
+                                 " dengan Idempotency-Key yang sama setelah beberapa detik.",
+                                 "Nothing of this request was recorded. Send the same request again with the same"
+                                 " Idempotency-Key after a few seconds."),
                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)}, code="database_unavailable")
 
 
 def outcome_uncertain(detail: str | None = None) -> Problem:
     """503 for a database that failed while committing: the write may have happened. Resending with
     the same Idempotency-Key is safe either way (answered as the first request, or recorded now)."""
-    return Problem(503, "outcome-uncertain", "Hasil pencatatan belum pasti",
-                   detail or "Koneksi ke basis data terputus saat pencatatan: pengajuan mungkin sudah tercatat."
-                   " Kirim ulang permintaan yang sama dengan Idempotency-Key yang sama; pengajuan tidak"
-                   " akan tercatat dua kali.",
+    return Problem(503, "outcome-uncertain", say("Hasil pencatatan belum pasti", "The outcome is uncertain"),
+                   detail or say("Koneksi ke basis data terputus saat pencatatan: pengajuan mungkin sudah tercatat."
+                                 " Kirim ulang permintaan yang sama dengan Idempotency-Key yang sama; pengajuan tidak"
+                                 " akan tercatat dua kali.",
+                                 "The connection to the database broke while recording: the submission may have"
+                                 " been recorded. Send the same request again with the same Idempotency-Key; it"
+                                 " will not be recorded twice."),
                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)}, code="outcome_uncertain")
 
 
@@ -139,7 +182,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "errors": {"type": "array", "items": {
             "type": "object", "required": ["loc", "msg", "code"],
             "properties": {"loc": {"type": "array", "items": {"type": ["string", "integer"]}},
-                           "msg": {"type": "string"}, "code": {"type": "string"}}}},
+                           "msg": {"type": "string"}, "code": {"type": "string"},
+                           "see": {"type": "string", "format": "uri"}}}},
     },
 }
 """RFC 9457 problem+json, as `Problem.body` writes it."""
@@ -188,10 +232,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        docs = f"{request.base_url}docs"  # this service's own reference, as a link that works
         kind, title, said = {
-            404: ("not-found", "Tidak ditemukan", "Alamat ini tidak ada (lihat /docs)."),
-            405: ("method-not-allowed", "Metode tidak diizinkan", "Metode ini tidak diterima di sini (lihat Allow)."),
-        }.get(error.status_code, ("request-failed", "Permintaan gagal", str(error.detail)))
+            404: ("not-found", say("Tidak ditemukan", "Not found"),
+                  say(f"Alamat ini tidak ada (lihat {docs}).", f"There is nothing at this address (see {docs}).")),
+            405: ("method-not-allowed", say("Metode tidak diizinkan", "Method not allowed"),
+                  say("Metode ini tidak diterima di sini (lihat Allow).",
+                      "This method is not taken here (see Allow).")),
+        }.get(error.status_code, ("request-failed", say("Permintaan gagal", "Request failed"), str(error.detail)))
         # The headers too: a 405 names the methods that are allowed (RFC 9110 `Allow`), of every
         # route of the path (Starlette names only the first route's).
         headers = dict(error.headers) if error.headers else {}
@@ -205,12 +253,19 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        if unavailable(error):  # say, reading a token while PostgreSQL restarts
-            log.warning("database unavailable in %s %s: %r", request.method, request.url.path, error)
-            return database_unavailable("Basis data sedang tidak tersedia. Coba lagi setelah beberapa detik;"
-                                        " kirim ulang pengajuan dengan Idempotency-Key yang sama.").response()
-        log.exception("unexpected error in %s %s", request.method, request.url.path, exc_info=error)
-        # Not "nothing was written": an error after a commit cannot know that (README, "Intake").
-        return Problem(500, "internal", "Kesalahan internal",
-                       "Kesalahan telah dicatat. Permintaan dengan Idempotency-Key aman dikirim ulang dengan"
-                       " kunci yang sama: tidak akan tercatat dua kali.", code="internal").response()
+        # Answered outside the other middleware (Starlette's outermost layer): the language again.
+        with reading(request.headers.get("accept-language")):
+            if unavailable(error):  # say, reading a token while PostgreSQL restarts
+                log.warning("database unavailable in %s %s: %r", request.method, request.url.path, error)
+                return database_unavailable(say(
+                    "Basis data sedang tidak tersedia. Coba lagi setelah beberapa detik; kirim ulang pengajuan"
+                    " dengan Idempotency-Key yang sama.",
+                    "The database is unavailable. Try again after a few seconds; send a submission again with"
+                    " the same Idempotency-Key.")).response()
+            log.exception("unexpected error in %s %s", request.method, request.url.path, exc_info=error)
+            # Not "nothing was written": an error after a commit cannot know that (README, "Intake").
+            return Problem(500, "internal", say("Kesalahan internal", "Internal error"), say(
+                "Kesalahan telah dicatat. Permintaan dengan Idempotency-Key aman dikirim ulang dengan kunci yang"
+                " sama: tidak akan tercatat dua kali.",
+                "The error was logged. A request with an Idempotency-Key is safe to send again with the same key:"
+                " it will not be recorded twice."), code="internal").response()

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uuid6 import uuid7
 
 from ksd_common import problems, telemetry
+from ksd_common.audience import Audience
 from ksd_common.auth import apply_credentials
 from ksd_common.broker import make_broker
 from ksd_common.consumer import BatchConsumer, Handler
@@ -60,6 +61,14 @@ class Publishes:
 
 
 @dataclass
+class Reads:
+    """A topic read now and then without a consumer group (nothing is applied, no offset kept)."""
+
+    topic: Topic
+    description: str
+
+
+@dataclass
 class ServiceSpec:
     """What makes one service different from another; everything else is shared."""
 
@@ -67,6 +76,7 @@ class ServiceSpec:
     description: str
     consumes: list[Consumes] = field(default_factory=list)
     publishes: list[Publishes] = field(default_factory=list)
+    reads: list[Reads] = field(default_factory=list)
     routers: list[APIRouter] = field(default_factory=list)
     authenticates: bool = False  # serves callers with bearer tokens: keeps the credential hashes
     refold: Callable[[asyncpg.Pool], Awaitable[int]] | None = None
@@ -118,6 +128,7 @@ def build(spec: ServiceSpec) -> FastAPI:
     uses = [Use(c.topic, "receive", c.description, consumer.group)
             for consumer, c in zip(consumers, consumes, strict=True)]
     uses += [Use(p.topic, "send", p.description) for p in spec.publishes]
+    uses += [Use(r.topic, "receive", r.description) for r in spec.reads]
     asyncapi = asyncapi_document(f"ksd-{spec.name}", spec.description, settings().kafka_bootstrap, uses)
 
     @asynccontextmanager
@@ -149,6 +160,7 @@ def build(spec: ServiceSpec) -> FastAPI:
     app = FastAPI(title=f"ksd-{spec.name}", description=spec.description, lifespan=lifespan)
     app.state.broker = broker
     problems.install(app)
+    app.add_middleware(Audience)
     app.add_middleware(Observe, service=spec.name)
     app.include_router(_operations(spec.name, broker, asyncapi))
     for router in spec.routers:

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # Where a browser reaches mapping's API (the dashboard's partner suggestions, served by mapping
     # itself); unset: the dashboard's own host at mapping_port.
     mapping_public_url: str | None = None
+    # Where a reader reaches intake and reporting, for the links in answers (ksd_common.audience.served);
+    # unset: the host the reader reached the answering service at, on that service's port.
+    intake_public_url: str | None = None
+    reporting_public_url: str | None = None
     # Consumer group prefix: tests run a second platform beside a live one under another prefix.
     group_prefix: str = "ksd"
     # Batch consumers: how many records at most, and how long to wait to fill a batch.

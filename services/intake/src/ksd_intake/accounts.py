@@ -22,8 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from ksd_common.auth import CallerDep
 from ksd_common.credentials import Caller
 from ksd_common.oidc import identity_provider_unavailable
-from ksd_common.problems import Problem, forbidden
+from ksd_common.problems import Problem, forbidden, not_found
 from ksd_common.settings import settings
+from ksd_contracts.language import say
 from ksd_contracts.regions import region
 
 USERNAME = r"^[a-z0-9][a-z0-9._-]{2,59}$"
@@ -61,7 +62,8 @@ def operator_role(code: str) -> Literal["province", "regency"]:
 async def administrator(caller: CallerDep) -> Caller:
     """Only a region administrator manages accounts, and only their region's."""
     if caller.role != "region_admin" or caller.region is None:
-        raise forbidden(f"peran {caller.role} tidak mengelola akun; hanya administrator daerah (region_admin)")
+        raise forbidden(say(f"peran {caller.role} tidak mengelola akun; hanya administrator daerah (region_admin)",
+                            f"the {caller.role} role does not manage accounts; only a region administrator does"))
     return caller
 
 
@@ -118,7 +120,7 @@ class KeycloakAdmin:
 
 
 def _unavailable(error: Exception) -> Problem:
-    return identity_provider_unavailable(error, "tidak ada akun yang berubah, kirim ulang sebentar lagi")
+    return identity_provider_unavailable(error)
 
 
 KEYCLOAK = KeycloakAdmin()
@@ -154,11 +156,14 @@ async def create_operator(admin: Administrator, new: NewOperator) -> Operator:
         "email": new.email, "emailVerified": False, "attributes": {"region": [admin.region]},
         "credentials": [{"type": "password", "value": new.password, "temporary": new.temporary}]})
     if created.status_code == 409:
-        raise Problem(409, "account-exists", "Akun sudah ada",
-                      f"Nama pengguna atau surel {new.username} sudah dipakai; pilih yang lain.",
+        raise Problem(409, "account-exists", say("Akun sudah ada", "The account exists"),
+                      say(f"Nama pengguna atau surel {new.username} sudah dipakai; pilih yang lain.",
+                          f"The username or email {new.username} is taken; choose another."),
                       code="account.username_taken")
     if created.status_code != 201:
-        raise Problem(422, "validation", "Akun tidak dapat dibuat", f"Keycloak menolak akun ini: {created.text[:200]}",
+        raise Problem(422, "validation", say("Akun tidak dapat dibuat", "The account cannot be made"),
+                      say(f"Keycloak menolak akun ini: {created.text[:200]}",
+                          f"Keycloak refused this account: {created.text[:200]}"),
                       code="account.refused")
     user = f"/users/{created.headers['location'].rsplit('/', 1)[-1]}"
     try:
@@ -180,7 +185,8 @@ async def revoke_operator(admin: Administrator, username: Annotated[str, Path(pa
     assert admin.region is not None
     found = [user for user in await KEYCLOAK.operators(admin.region) if user["username"] == username]
     if not found:
-        raise Problem(404, "not-found", "Not found", f"Tidak ada akun operator {username} di wilayah {admin.region}.")
+        raise not_found(say(f"Tidak ada akun operator {username} di wilayah {admin.region}.",
+                            f"There is no operator account {username} in region {admin.region}."))
     user = found[0]
     await KEYCLOAK.request("PUT", f"/users/{user['id']}", json=user | {"enabled": False})
     await KEYCLOAK.request("POST", f"/users/{user['id']}/logout")

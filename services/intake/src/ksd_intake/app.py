@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from ksd_common.auth import CallerDep, found_in_scope
 from ksd_common.problems import Problem
 from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
+from ksd_contracts.language import Words, say
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS, SUBMISSIONS
 from ksd_intake import accounts, handlers, imports, openapi, store
 from ksd_intake.domain import MAX_BATCH_BYTES, MAX_BODY_BYTES, check_idempotency_key
@@ -35,11 +37,15 @@ async def _json_body(request: Request, limit: int = MAX_BODY_BYTES) -> Any:
     try:
         return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
-        raise Problem(400, "malformed-json", "JSON rusak", f"Isi permintaan bukan JSON yang sah: {error}") from None
+        raise Problem(400, "malformed-json", say("JSON rusak", "Malformed JSON"),
+                      say(f"Isi permintaan bukan JSON yang sah: {error}",
+                          f"The body is not valid JSON: {error}")) from None
 
 
 def _too_large(limit: int) -> Problem:
-    return Problem(413, "too-large", "Isi terlalu besar", f"Isi permintaan ini paling besar {limit} byte.")
+    return Problem(413, "too-large", say("Isi terlalu besar", "Body too large"),
+                   say(f"Isi permintaan ini paling besar {limit} byte.",
+                       f"This request's body is at most {limit} bytes."))
 
 
 ANSWERS: dict[int | str, dict[str, Any]] = {
@@ -49,10 +55,26 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/submissions", status_code=202, openapi_extra=openapi.body(openapi.SINGLE), responses={
-    202: {"description": "Accepted; follow it at GET /v1/submissions/{id}"},
-    409: {"description": "Idempotency-Key reused"}, **ANSWERS,
-})
+class SubmissionLinks(BaseModel):
+    status: str = Field(description="The submission's status (`GET /v1/submissions/{id}`), as a whole URL.")
+
+
+class Accepted(BaseModel):
+    """The answer to an accepted submission (the same again for a repeated Idempotency-Key)."""
+
+    id: UUID = Field(description="The submission's id.")
+    status: Literal["accepted"]
+    agreement_id: UUID | None = Field(description=(
+        "The agreement the submission is about. For `agreement.propose` without an `agreement_id`, the id"
+        " intake gives the new agreement: usable at once in the next steps' `agreement_id`. When the"
+        " agreement service joins the report to the other party's agreement, this id stays valid for it"
+        " (an alias) and `GET /v1/submissions/{id}` shows the id it was joined to. None for `region.*`."))
+    links: SubmissionLinks
+
+
+@router.post("/submissions", status_code=202, openapi_extra=openapi.body(openapi.SINGLE), response_model=Accepted,
+             responses={202: {"description": "Accepted; follow it at `links.status` (also in `Location`)"},
+                        409: {"description": "Idempotency-Key reused"}, **ANSWERS})
 async def post_submission(
     request: Request, caller: CallerDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
@@ -60,8 +82,8 @@ async def post_submission(
     """Submit `{"type": "<submission type>", "data": {...}}`; answered at once, applied asynchronously."""
     key = check_idempotency_key(idempotency_key)
     body = await _json_body(request)
-    accepted = await handlers.submit(request.app.state.pool, caller, key, body)
-    return JSONResponse({"id": str(accepted.id), "status": accepted.status}, status_code=202)
+    accepted = (await handlers.submit(request.app.state.pool, caller, key, body)).accepted()
+    return JSONResponse(accepted, status_code=202, headers={"Location": accepted["links"]["status"]})
 
 
 @router.post("/submissions/batch", openapi_extra=openapi.body(openapi.BATCH), responses={
@@ -120,8 +142,11 @@ async def get_submission(submission_id: UUID, request: Request, caller: CallerDe
     in between when a service could not apply it yet (`reasons` says why; it is applied once fixed).
     A submission is its node's: another region's does not exist for the caller."""
     row = await store.submission(request.app.state.pool, submission_id)
-    found = found_in_scope(caller, row, lambda r: [r["region"]] if r["region"] else [], f"pengajuan {submission_id}")
-    return handlers.answer(found)
+    found = found_in_scope(caller, row, lambda r: [r["region"]] if r["region"] else [],
+                           Words(f"pengajuan {submission_id}", f"submission {submission_id}"))
+    agreement = found["agreement_id"]
+    return handlers.answer(found, agreement is not None and await store.agreement_known(request.app.state.pool,
+                                                                                         agreement))
 
 
 SPEC = ServiceSpec(

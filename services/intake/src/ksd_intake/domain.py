@@ -12,8 +12,9 @@ from pydantic import BaseModel, ValidationError
 from uuid6 import uuid7
 
 from ksd_common.credentials import Caller
-from ksd_common.problems import Problem, field_errors, forbidden, invalid
+from ksd_common.problems import PESAN, Problem, field_errors, forbidden, invalid
 from ksd_contracts.envelope import canonical_json
+from ksd_contracts.language import say
 from ksd_contracts.submissions import (
     AT_SUBMISSION,
     SUBMISSION_MODELS,
@@ -77,18 +78,20 @@ def request_hash(body: Any) -> str:
 def parse(body: Any) -> Submission:
     """The submission in `body`, or a 422 naming each field and rule that failed."""
     if not isinstance(body, dict):
-        raise invalid([{"loc": ["body"], "msg": "must be an object {\"type\": ..., \"data\": {...}}",
-                        "code": "object_type"}])
+        raise invalid([{"loc": ["body"], "code": "object_type",
+                        "msg": say("harus objek {\"type\": ..., \"data\": {...}}",
+                                   "must be an object {\"type\": ..., \"data\": {...}}")}])
     unknown = sorted(set(body) - {"type", "data"})
-    errors = [{"loc": ["body", k], "msg": "unknown field", "code": "extra_forbidden"} for k in unknown]
+    errors = [{"loc": ["body", k], "msg": PESAN["extra_forbidden"].said(), "code": "extra_forbidden"} for k in unknown]
     kind = body.get("type")
     kind = kind if isinstance(kind, str) else ""
     model = SUBMISSION_MODELS.get(kind)
     if model is None:
         errors.append({"loc": ["body", "type"], "code": "submission_type",
-                       "msg": f"must be one of {', '.join(SUBMISSION_MODELS)}"})
+                       "msg": say(f"harus salah satu dari: {', '.join(SUBMISSION_MODELS)}",
+                                  f"must be one of: {', '.join(SUBMISSION_MODELS)}")})
     if "data" not in body:
-        errors.append({"loc": ["body", "data"], "msg": "Field required", "code": "missing"})
+        errors.append({"loc": ["body", "data"], "msg": PESAN["missing"].said(), "code": "missing"})
     if errors or model is None:
         raise invalid(errors)
     return Submission(kind, _validated(model, body["data"], ("body", "data")), request_hash(body))
@@ -100,7 +103,8 @@ def _validated(model: type[BaseModel], data: Any, loc: tuple[str, ...]) -> BaseM
     except ValidationError as error:
         raise invalid(field_errors(error, loc)) from None
     except RecursionError:  # absurdly deep nesting: a rule failed, not the service
-        raise invalid([{"loc": list(loc), "msg": "nested too deeply", "code": "too_deep"}]) from None
+        raise invalid([{"loc": list(loc), "msg": say("bersarang terlalu dalam", "nested too deeply"),
+                        "code": "too_deep"}]) from None
 
 
 def authorize(caller: Caller, submission: Submission, parties: Mapping[UUID, list[str]]) -> None:
@@ -108,17 +112,27 @@ def authorize(caller: Caller, submission: Submission, parties: Mapping[UUID, lis
     region is a party. `parties` holds the agreements intake has seen proposed: one it has not
     seen yet passes here, and the agreement service rejects it by the same rule
     (`agreement.not_a_party`) when the node is not a party after all."""
-    if not caller.submits:
-        raise forbidden(f"the {caller.role} role reads; it does not submit")
+    ensure_submits(caller)
     if submission.region_code is not None and submission.region_code != caller.region:
-        raise forbidden(f"region {caller.region} may declare only for itself, not for {submission.region_code}")
+        raise forbidden(say(f"wilayah {caller.region} hanya menyatakan untuk dirinya sendiri, bukan untuk"
+                            f" {submission.region_code}",
+                            f"region {caller.region} may declare only for itself, not for {submission.region_code}"))
     if isinstance(submission.data, AgreementPropose):
         if caller.region not in submission.data.region_codes:
-            raise forbidden(f"region {caller.region} is not a party to this agreement")
+            raise forbidden(say(f"wilayah {caller.region} bukan pihak kerja sama ini",
+                                f"region {caller.region} is not a party to this agreement"))
         return
     known = parties.get(submission.agreement_id) if submission.agreement_id else None
     if known is not None and caller.region not in known:
-        raise forbidden(f"region {caller.region} is not a party to agreement {submission.agreement_id}")
+        raise forbidden(say(f"wilayah {caller.region} bukan pihak kerja sama {submission.agreement_id}",
+                            f"region {caller.region} is not a party to agreement {submission.agreement_id}"))
+
+
+def ensure_submits(caller: Caller) -> None:
+    """Only the regions' roles submit; the directorate and auditors read."""
+    if not caller.submits:
+        raise forbidden(say(f"peran {caller.role} membaca; peran ini tidak mengajukan",
+                            f"the {caller.role} role reads; it does not submit"))
 
 
 def check_correction(submission: Submission, superseded: Mapping[UUID, Superseded]) -> Submission:
@@ -131,30 +145,34 @@ def check_correction(submission: Submission, superseded: Mapping[UUID, Supersede
     loc = ["body", "data", "supersedes"]
     if earlier is None:
         raise invalid([{"loc": loc, "code": "supersedes_unknown",
-                        "msg": f"no submission {correction.supersedes} was accepted here"}])
+                        "msg": say(f"tidak ada pengajuan {correction.supersedes} yang diterima di sini",
+                                   f"no submission {correction.supersedes} was accepted here")}])
     if earlier.agreement_id != correction.agreement_id:
         raise invalid([{"loc": loc, "code": "supersedes_other_agreement",
-                        "msg": f"submission {correction.supersedes} belongs to another agreement"}])
+                        "msg": say(f"pengajuan {correction.supersedes} milik kerja sama lain",
+                                   f"submission {correction.supersedes} belongs to another agreement")}])
     corrected = _validated(SUBMISSION_MODELS[earlier.type], correction.data, ("body", "data", "data"))
     own = getattr(corrected, "agreement_id", None)
     if own is not None and own != correction.agreement_id:
         raise invalid([{"loc": ["body", "data", "data", "agreement_id"], "code": "supersedes_other_agreement",
-                        "msg": "the corrected data names another agreement"}])
+                        "msg": say("data koreksi menyebut kerja sama lain",
+                                   "the corrected data names another agreement")}])
     return submission
 
 
 def check_idempotency_key(key: str | None) -> str:
     if not key or not key.strip():
-        raise invalid([{"loc": ["header", "Idempotency-Key"], "msg": "Field required", "code": "missing"}])
+        raise invalid([{"loc": ["header", "Idempotency-Key"], "msg": PESAN["missing"].said(), "code": "missing"}])
     if len(key) > IDEMPOTENCY_KEY_MAX:
         raise invalid([{"loc": ["header", "Idempotency-Key"], "code": "string_too_long",
-                        "msg": f"at most {IDEMPOTENCY_KEY_MAX} characters"}])
+                        "msg": PESAN["string_too_long"].said().format(max_length=IDEMPOTENCY_KEY_MAX)}])
     if control_characters_at(key) is not None:
         raise invalid([{"loc": ["header", "Idempotency-Key"], "code": "control_characters",
-                        "msg": "printable characters only"}])
+                        "msg": say("hanya karakter yang dapat dicetak", "printable characters only")}])
     return key.strip()
 
 
 def idempotency_conflict(existing_id: UUID) -> Problem:
-    return Problem(409, "idempotency-conflict", "Idempotency-Key sudah dipakai",
-                   f"Kunci ini sudah dipakai untuk permintaan lain (pengajuan {existing_id}); pakai kunci baru.")
+    return Problem(409, "idempotency-conflict", say("Idempotency-Key sudah dipakai", "Idempotency-Key used already"),
+                   say(f"Kunci ini sudah dipakai untuk permintaan lain (pengajuan {existing_id}); pakai kunci baru.",
+                       f"This key was used for another request (submission {existing_id}); use a new key."))

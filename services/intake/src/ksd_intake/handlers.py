@@ -15,10 +15,11 @@ import asyncpg
 from uuid6 import uuid7
 
 from ksd_common import outbox
+from ksd_common.audience import served
 from ksd_common.consumer import consuming
 from ksd_common.credentials import Caller
 from ksd_common.db import unavailable
-from ksd_common.problems import Problem, database_unavailable, forbidden, invalid, outcome_uncertain
+from ksd_common.problems import Problem, database_unavailable, invalid, outcome_uncertain
 from ksd_contracts import labels
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import (
@@ -32,6 +33,7 @@ from ksd_contracts.events import (
     Submitted,
     submission_type,
 )
+from ksd_contracts.language import say
 from ksd_contracts.submissions import Correct
 from ksd_contracts.topics import SUBMISSIONS
 from ksd_intake import imports, store
@@ -42,6 +44,7 @@ from ksd_intake.domain import (
     authorize,
     check_correction,
     check_idempotency_key,
+    ensure_submits,
     idempotency_conflict,
     parse,
     request_hash,
@@ -67,11 +70,24 @@ class Outcome:
     id: UUID | None = None
     status: str | None = None
     problem: Problem | None = None
+    agreement_id: UUID | None = None
+
+    def accepted(self) -> dict[str, Any]:
+        """The 202 answer: the submission's id, and the agreement's (a proposal's new agreement has
+        its id from intake at once, so the node can send its next steps without waiting), with a
+        link to follow the submission."""
+        return {"id": str(self.id), "status": self.status,
+                "agreement_id": str(self.agreement_id) if self.agreement_id else None,
+                "links": {"status": status_link(self.id)}}
 
     def json(self) -> dict[str, Any]:
         if self.problem is not None:
             return {"status": self.problem.status, "problem": self.problem.body()}
-        return {"status": 202, "result": {"id": str(self.id), "status": self.status}}
+        return {"status": 202, "result": self.accepted()}
+
+
+def status_link(submission: UUID | None) -> str:
+    return served("intake", f"/v1/submissions/{submission}")
 
 
 async def submit(pool: asyncpg.Pool, caller: Caller, key: str, body: Any) -> Outcome:
@@ -106,11 +122,6 @@ async def submit_many(pool: asyncpg.Pool, caller: Caller, requests: list[Request
             outcomes[index] = Outcome(problem=problem)
     outcomes |= await submit_parsed(pool, caller, parsed)
     return [_answer(index, request, requests, first_of_key, outcomes) for index, request in enumerate(requests)]
-
-
-def ensure_submits(caller: Caller) -> None:
-    if not caller.submits:
-        raise forbidden(f"the {caller.role} role reads; it does not submit")
 
 
 async def submit_parsed(pool: asyncpg.Pool, caller: Caller,
@@ -172,7 +183,7 @@ async def _record(conn: asyncpg.Connection, caller: Caller,
     outcomes: dict[int, Outcome] = {}
     for index, new in fresh.items():
         if new.id in created:
-            outcomes[index] = Outcome(new.id, "accepted")
+            outcomes[index] = Outcome(new.id, "accepted", agreement_id=new.agreement_id)
         else:
             outcomes[index] = _repeat(repeated[new.key], new.submission.request_hash)
     return outcomes
@@ -184,7 +195,7 @@ def _repeat(existing: asyncpg.Record, request_hash: str) -> Outcome:
     status is for `GET /v1/submissions/{id}`."""
     if existing["request_hash"] != request_hash:
         return Outcome(problem=idempotency_conflict(existing["id"]))
-    return Outcome(existing["id"], "accepted")
+    return Outcome(existing["id"], "accepted", agreement_id=existing["agreement_id"])
 
 
 def _answer(index: int, request: Request, requests: list[Request], first_of_key: dict[str, int],
@@ -217,10 +228,12 @@ def batch_requests(body: Any) -> list[Request]:
     items = body.get("submissions") if isinstance(body, dict) else None
     if not isinstance(body, dict) or not isinstance(items, list) or set(body) != {"submissions"}:
         raise invalid([{"loc": ["body", "submissions"], "code": "batch_shape",
-                        "msg": "must be {\"submissions\": [{\"idempotency_key\", \"type\", \"data\"}, ...]}"}])
+                        "msg": say("harus {\"submissions\": [{\"idempotency_key\", \"type\", \"data\"}, ...]}",
+                                   "must be {\"submissions\": [{\"idempotency_key\", \"type\", \"data\"}, ...]}")}])
     if not 1 <= len(items) <= MAX_BATCH_ITEMS:
         raise invalid([{"loc": ["body", "submissions"], "code": "batch_size",
-                        "msg": f"between 1 and {MAX_BATCH_ITEMS} submissions"}])
+                        "msg": say(f"antara 1 dan {MAX_BATCH_ITEMS} pengajuan",
+                                   f"between 1 and {MAX_BATCH_ITEMS} submissions")}])
     return [_batch_request(i, item) for i, item in enumerate(items)]
 
 
@@ -229,15 +242,16 @@ def _batch_request(index: int, item: Any) -> Request:
     own = f"\x00item-{index}"
     if not isinstance(item, dict):
         return Request(own, item, invalid([{"loc": ["body", "submissions", index], "code": "object_type",
-                                            "msg": "must be an object"}]))
+                                            "msg": say("harus objek", "must be an object")}]))
     key = item.get("idempotency_key")
     body = {k: v for k, v in item.items() if k != "idempotency_key"}
     try:
         return Request(check_idempotency_key(key if isinstance(key, str) else None), body)
     except Problem:
         return Request(own, body, invalid([{"loc": ["body", "submissions", index, "idempotency_key"],
-                                            "code": "idempotency_key", "msg": "a non-blank string of at most"
-                                            f" {IDEMPOTENCY_KEY_MAX} characters"}]))
+                                            "code": "idempotency_key", "msg": say(
+                                                f"teks tidak kosong, paling banyak {IDEMPOTENCY_KEY_MAX} karakter",
+                                                f"a non-blank string of at most {IDEMPOTENCY_KEY_MAX} characters")}]))
 
 
 def batch_answer(requests: list[Request], outcomes: list[Outcome]) -> list[dict[str, Any]]:
@@ -266,9 +280,12 @@ async def import_register(pool: asyncpg.Pool, caller: Caller, upload: IO[bytes],
                 raise
             # Earlier chunks are recorded: not "nothing was written". Rows derive their keys from
             # their content, so uploading the same file again records only what is missing.
-            raise outcome_uncertain(f"{len(report)} baris pertama sudah tercatat; sisanya belum pasti."
-                                    " Unggah ulang berkas yang sama: baris yang sudah tercatat tidak ditulis"
-                                    " dua kali.") from problem
+            raise outcome_uncertain(say(f"{len(report)} baris pertama sudah tercatat; sisanya belum pasti."
+                                        " Unggah ulang berkas yang sama: baris yang sudah tercatat tidak ditulis"
+                                        " dua kali.",
+                                        f"The first {len(report)} rows are recorded; the rest is uncertain. Upload"
+                                        " the same file again: rows already recorded are not written twice."),
+                                    ) from problem
     accepted = sum(1 for r in report if r["status"] == "accepted")
     return {"rows": len(report), "accepted": accepted, "refused": len(report) - accepted, "report": report}
 
@@ -327,9 +344,10 @@ async def _identify(conn: asyncpg.Connection, caller: Caller, keyed: list[import
     assert caller.region is not None
     for row in keyed:
         if clash := next((k for k in row.row_keys if k in seen), None):
-            row.errors.append(imports.RowError(imports.key_column(clash), "duplicate_row",
-                                               f"{clash.partition(':')[2]} sudah dipakai baris {seen[clash]}"
-                                               " berkas ini: satu nomor untuk satu kerja sama"))
+            number = clash.partition(':')[2]
+            row.errors.append(imports.RowError(imports.key_column(clash), "duplicate_row", say(
+                f"{number} sudah dipakai baris {seen[clash]} berkas ini: satu nomor untuk satu kerja sama",
+                f"{number} is used by row {seen[clash]} of this file already: one number for one agreement")))
             row.submissions = []
         for key in row.row_keys:
             seen.setdefault(key, row.number)  # the first row that used it is the one named
@@ -437,7 +455,10 @@ def _held_reason(held: SubmissionHeld) -> dict[str, str]:
     return {"rule": "submission.held",
             "detail": f"Pengajuan ditahan oleh layanan {held.held_by} karena belum dapat diproses"
                       f" ({held.error}); pengajuan akan diproses ulang setelah penyebabnya diperbaiki,"
-                      " tidak perlu dikirim ulang."}
+                      " tidak perlu dikirim ulang.",
+            "detail_en": f"The submission is held by the {held.held_by} service, which cannot process it yet"
+                         f" ({held.error}); it is processed again once the cause is fixed, no need to send it"
+                         " again."}
 
 
 def _region_parties(data: dict[str, Any]) -> list[str]:
@@ -451,10 +472,18 @@ def _uuid(text: str) -> UUID | None:
         return None
 
 
-def answer(row: asyncpg.Record) -> dict[str, Any]:
+def answer(row: asyncpg.Record, agreement_known: bool) -> dict[str, Any]:
+    """A submission's status, its reasons in the reader's language, and links to follow: the
+    submission itself and, once the agreement is on record, its compiled record (reporting) and
+    its mapping (mapping), each a whole URL of the service that serves it."""
     reasons = row["reasons"] if not isinstance(row["reasons"], str) else json.loads(row["reasons"])
+    agreement = row["agreement_id"]
+    links = {"self": status_link(row["id"])}
+    if agreement is not None and agreement_known:
+        links |= {"agreement": served("reporting", f"/v1/agreements/{agreement}"),
+                  "mapping": served("mapping", f"/v1/agreements/{agreement}/mapping")}
     return {
         "id": str(row["id"]), "type": row["type"], "status": row["status"],
         "reasons": [labels.explained(r) for r in reasons],
-        "agreement_id": str(row["agreement_id"]) if row["agreement_id"] else None, "actor": row["actor"],
+        "agreement_id": str(agreement) if agreement else None, "actor": row["actor"], "links": links,
     }

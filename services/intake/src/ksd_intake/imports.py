@@ -23,9 +23,11 @@ from functools import cache
 from typing import IO, Any
 from uuid import UUID, uuid5
 
+from ksd_common.audience import served
 from ksd_common.problems import Problem
 from ksd_contracts import labels
 from ksd_contracts.envelope import canonical_json
+from ksd_contracts.language import say
 from ksd_contracts.regions import autonomous_codes, regions
 from ksd_intake.domain import Submission, parse
 
@@ -209,10 +211,14 @@ def _rows(raw: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, dict[str,
         if header is None:
             header = [header_field(c) for c in cells]
             if "title" not in header:
-                raise Problem(422, "validation", "Bukan register",
-                              "Baris pertama tidak memuat kolom `Judul Kerja Sama`.",
-                              [{"loc": ["file", "header"], "code": "header", "msg": "baris pertama yang berisi harus"
-                                " judul kolom (unduh templat: GET /v1/imports/template.xlsx)"}])
+                template = served("intake", "/v1/imports/template.xlsx")
+                raise Problem(422, "validation", say("Bukan register", "Not a register"),
+                              say("Baris pertama tidak memuat kolom `Judul Kerja Sama`.",
+                                  "The first row has no column `Judul Kerja Sama`."),
+                              [{"loc": ["file", "header"], "code": "header", "see": template, "msg": say(
+                                  f"baris pertama yang berisi harus judul kolom (unduh templat: {template})",
+                                  f"the first row with content must be the column titles (the template: {template})",
+                              )}])
             continue
         yield number, {name: value for name, value in zip(header, cells, strict=False) if name and not _blank(value)}
 
@@ -228,8 +234,10 @@ def _csv_rows(upload: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
         delimiter = ";" if first.count(";") > first.count(",") else ","
         yield from enumerate(csv.reader(_chain([first], text), delimiter=delimiter), start=1)
     except UnicodeDecodeError as error:
-        raise Problem(422, "validation", "Bukan UTF-8", f"Simpan CSV sebagai UTF-8: {error}",
-                      [{"loc": ["file"], "code": "encoding", "msg": "CSV harus UTF-8"}]) from None
+        raise Problem(422, "validation", say("Bukan UTF-8", "Not UTF-8"),
+                      say(f"Simpan CSV sebagai UTF-8: {error}", f"Save the CSV as UTF-8: {error}"),
+                      [{"loc": ["file"], "code": "encoding", "msg": say("CSV harus UTF-8", "a CSV must be UTF-8")}],
+                      ) from None
 
 
 def _chain(first: list[str], rest: Iterable[str]) -> Iterator[str]:
@@ -243,9 +251,11 @@ def _xlsx_rows(upload: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
     try:
         workbook = load_workbook(upload, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
-        raise Problem(422, "validation", "Bukan buku kerja", f"Berkas ini bukan CSV maupun XLSX: {error}",
+        raise Problem(422, "validation", say("Bukan buku kerja", "Not a workbook"),
+                      say(f"Berkas ini bukan CSV maupun XLSX: {error}", f"This file is neither CSV nor XLSX: {error}"),
                       [{"loc": ["file"], "code": "file_type",
-                        "msg": "register harus berkas .csv atau .xlsx"}]) from None
+                        "msg": say("register harus berkas .csv atau .xlsx", "a register is a .csv or .xlsx file")}],
+                      ) from None
     try:
         for number, cells in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
             yield number, list(cells)
@@ -270,11 +280,13 @@ def parse_date(value: Any) -> date:
     elif (match := re.fullmatch(r"(\d{1,2})\s+([a-z]+)\.?\s+(\d{4})", text)) and match.group(2) in MONTHS:
         day, month, year = int(match.group(1)), MONTHS[match.group(2)], int(match.group(3))
     else:
-        raise ValueError(f"{value!r} is not a date (e.g. 12/12/2018, 2 Juli 2024, 2024-07-02)")
+        raise ValueError(say(f"{value!r} bukan tanggal (mis. 12/12/2018, 2 Juli 2024, 2024-07-02)",
+                             f"{value!r} is not a date (e.g. 12/12/2018, 2 Juli 2024, 2024-07-02)"))
     try:
         return date(year, month, day)
     except ValueError as error:  # 31/02/2024
-        raise ValueError(f"{value!r} is not a date: {error}") from None
+        raise ValueError(say(f"{value!r} bukan tanggal yang ada di kalender", f"{value!r} is not a date: {error}"),
+                         ) from None
 
 
 def parse_rupiah(value: Any) -> int:
@@ -284,7 +296,8 @@ def parse_rupiah(value: Any) -> int:
     text = re.sub(r"(?i)^rp\.?|\s", "", str(value))
     text = re.sub(r",\d{1,2}$", "", text).replace(".", "").replace(",", "")
     if not re.fullmatch(r"-?\d{1,20}", text):
-        raise ValueError(f"{value!r} is not an amount in rupiah (e.g. 1.500.000.000)")
+        raise ValueError(say(f"{value!r} bukan jumlah rupiah (mis. 1.500.000.000)",
+                             f"{value!r} is not an amount in rupiah (e.g. 1.500.000.000)"))
     return int(text)
 
 
@@ -330,7 +343,8 @@ def _parties(value: Any, kind: str, own: str, country: Any, category: Any = None
             if code != own:
                 parties.append({"type": "region", "code": code})
         elif kind == "KSDD":
-            raise ValueError(f"{name!r} is not a region code or name (a KSDD is between regions)")
+            raise ValueError(say(f"{name!r} bukan kode atau nama daerah (KSDD adalah kerja sama antardaerah)",
+                                 f"{name!r} is not a region code or name (a KSDD is between regions)"))
         elif kind == "KSDPK":
             parties.append({"type": "third_party", "name": name, "category": _category(category) or "lainnya"})
         elif kind in ("KSDPL", "KSDLL"):
@@ -355,7 +369,8 @@ def _kind(value: Any) -> str:
     text = normalize_header(value)
     found = KINDS.get(text) or next((k for phrase, k in KINDS.items() if phrase in text), None)
     if found is None:
-        raise ValueError(f"{value!r} is not a kind of cooperation: one of KSDD, KSDPK, KSDPL, KSDLL, Sinergi")
+        raise ValueError(say(f"{value!r} bukan jenis kerja sama: salah satu dari KSDD, KSDPK, KSDPL, KSDLL, Sinergi",
+                             f"{value!r} is not a kind of cooperation: one of KSDD, KSDPK, KSDPL, KSDLL, Sinergi"))
     return found
 
 
@@ -401,10 +416,12 @@ def plan_row(number: int, row: dict[str, Any], own: str, node: str) -> PlannedRo
     agreement_id = uuid5(NAMESPACE, f"{own}|{planned.row_keys[0]}") if planned.row_keys else planned.legacy_id
     bodies = _bodies(row, own, kind, parties, dates, amount, agreement_id)
     if "kind" not in row:
-        cells.errors.append(RowError(COLUMNS["kind"], "missing", "the kind of cooperation is required"))
+        cells.errors.append(RowError(COLUMNS["kind"], "missing", say("jenis kerja sama wajib diisi",
+                                                                     "the kind of cooperation is required")))
     if not any(name in row for name in ("initiated_on", "ksb_date", "pks_date", "start_on", "end_on")):
-        cells.errors.append(RowError(COLUMNS["ksb_date"], "missing", "a date is needed: Tanggal Inisiasi,"
-                                     " Tanggal KSB, Tanggal PKS or Tanggal Mulai"))
+        cells.errors.append(RowError(COLUMNS["ksb_date"], "missing", say(
+            "perlu satu tanggal: Tanggal Inisiasi, Tanggal KSB, Tanggal PKS, atau Tanggal Mulai",
+            "a date is needed: Tanggal Inisiasi, Tanggal KSB, Tanggal PKS or Tanggal Mulai")))
     if cells.errors:
         planned.errors = cells.errors
         return planned

@@ -97,6 +97,12 @@ async def parties(conn: asyncpg.Connection, agreements: Collection[UUID]) -> dic
     return {r["agreement_id"]: list(r["regions"]) for r in rows}
 
 
+async def agreement_known(pool: asyncpg.Pool, agreement: UUID) -> bool:
+    """Whether intake has seen the agreement proposed (so the other services have it on record)."""
+    return bool(await pool.fetchval("SELECT EXISTS (SELECT 1 FROM agreement_parties WHERE agreement_id = $1)",
+                                    agreement))
+
+
 async def record_parties(conn: asyncpg.Connection, parties: dict[UUID, list[str]]) -> None:
     if parties:
         await conn.execute(

@@ -9,10 +9,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
+from ksd_common.audience import catalogue as catalogue_link
 from ksd_common.auth import CallerDep, RegionInPath, found_in_scope
 from ksd_common.parking import announce_held
 from ksd_common.problems import Problem, invalid
 from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
+from ksd_contracts.language import Words, say
 from ksd_contracts.regions import SOURCE as REGIONS_SOURCE
 from ksd_contracts.regions import autonomous_codes, regions
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS, SUBMISSIONS
@@ -47,8 +49,9 @@ async def get_region(code: str) -> dict[str, Any]:
     """One region with its hierarchy and lineage; a retired code says which code carries it on."""
     detail = region_detail(code)
     if detail is None:
-        raise Problem(404, "not-found", "Wilayah tidak dikenal",
-                      f"{code} bukan kode wilayah Kemendagri, sekarang maupun sebelumnya.")
+        raise Problem(404, "not-found", say("Wilayah tidak dikenal", "Unknown region"),
+                      say(f"{code} bukan kode wilayah Kemendagri, sekarang maupun sebelumnya.",
+                          f"{code} is no region code of Kemendagri, now or before."))
     return detail
 
 
@@ -56,8 +59,9 @@ def _autonomous(code: str) -> None:
     """Only the 546 autonomous governments declare a mapping and take partners: an administrative
     city or regency (of DKI Jakarta) has none, as an id that exists nowhere has none."""
     if code not in autonomous_codes():
-        raise Problem(404, "not-found", "Tidak ada pemetaan",
-                      f"{code} bukan daerah otonom: hanya 546 pemerintah daerah otonom yang memetakan kerja sama.",
+        raise Problem(404, "not-found", say("Tidak ada pemetaan", "No mapping"),
+                      say(f"{code} bukan daerah otonom: hanya 546 pemerintah daerah otonom yang memetakan kerja sama.",
+                          f"{code} is not an autonomous region: only the 546 autonomous governments map cooperation."),
                       code="region.not_autonomous")
 
 
@@ -80,8 +84,10 @@ async def get_partners(
     (how many, and the latest five)."""
     _autonomous(code)
     if urusan_code is not None and urusan_code not in urusan():
-        raise invalid([{"loc": ["query", "urusan"], "code": "urusan.unknown",
-                        "msg": f"{urusan_code!r} bukan kode urusan (lihat GET /v1/urusan)"}])
+        link = catalogue_link("urusan")
+        raise invalid([{"loc": ["query", "urusan"], "code": "urusan.unknown", "see": link,
+                        "msg": say(f"{urusan_code!r} bukan kode urusan (lihat {link})",
+                                   f"{urusan_code!r} is no urusan code (see {link})")}])
     pool = request.app.state.pool
     me = domain.region_of(code)
     wanted = [urusan_code] if urusan_code else await store.needs_of(pool, code)
@@ -100,7 +106,8 @@ async def get_agreement_mapping(agreement_id: UUID, request: Request, caller: Ca
     raised. Outside the caller's scope it does not exist."""
     found = await store.agreement_mapping(request.app.state.pool, agreement_id)
     return found_in_scope(caller, found, lambda f: f["regions"],
-                          f"kerja sama {agreement_id} (mungkin belum sampai ke layanan pemetaan)")
+                          Words(f"kerja sama {agreement_id} (mungkin belum sampai ke layanan pemetaan)",
+                                f"agreement {agreement_id} (it may not have reached the mapping service yet)"))
 
 
 SPEC = ServiceSpec(

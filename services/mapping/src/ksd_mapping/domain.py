@@ -11,6 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ksd_common.problems import field_message
 from ksd_contracts import submissions as s
 from ksd_contracts.events import (
     BORDER_CONFIRMED,
@@ -20,6 +21,7 @@ from ksd_contracts.events import (
     Flag,
     Submitted,
 )
+from ksd_contracts.language import ENGLISH, Words, say, speaking
 from ksd_contracts.regions import Region, region
 from ksd_contracts.urusan import urusan
 from ksd_mapping.classification import classify_text
@@ -28,8 +30,14 @@ Reason = dict[str, str]
 Pair = tuple[str, str]
 
 
-def reason(rule: str, detail: str) -> Reason:
-    return {"rule": rule, "detail": detail}
+def reason(rule: str, detail: str, detail_en: str) -> Reason:
+    """A rule a declaration broke, said in both languages (intake answers in the reader's)."""
+    return {"rule": rule, "detail": detail, "detail_en": detail_en}
+
+
+def flag(rule: str, detail: str, detail_en: str) -> Flag:
+    """A soft rule an agreement did not meet, said in both languages."""
+    return Flag(rule=rule, detail=detail, detail_en=detail_en)
 
 
 @dataclass
@@ -80,24 +88,38 @@ def read_declaration(submitted: Submitted) -> Declaration | list[Reason]:
     without the submission-time context: a date that was not in the future then stays valid."""
     model = s.SUBMISSION_MODELS.get(submitted.submission_type)
     if model is None:
-        return [reason("submission.unknown_type", f"{submitted.submission_type} is not a submission type")]
+        return [reason("submission.unknown_type", f"{submitted.submission_type} bukan jenis pengajuan",
+                       f"{submitted.submission_type} is not a submission type")]
     try:
         step = model.model_validate(submitted.payload)
     except ValidationError as error:
-        return [reason("payload.invalid", f"{'.'.join(map(str, e['loc']))}: {e['msg']}") for e in error.errors()]
+        return [_invalid(e) for e in error.errors()]
     assert isinstance(step, s.RegionStep)
     return Declaration(submitted, step)
+
+
+def _invalid(error: Any) -> Reason:
+    where = ".".join(map(str, error["loc"]))
+    with speaking(ENGLISH):
+        english = field_message(error)
+    return reason("payload.invalid", f"{where}: {field_message(error)}", f"{where}: {english}")
 
 
 def check(declaration: Declaration, last_declared_on: date | None) -> list[Reason]:
     """The rules a declaration must meet before mapping records it."""
     step, reasons = declaration.step, []
     if step.region != declaration.submitted.region:
-        reasons.append(reason("region.not_own", f"the node of {declaration.submitted.region or 'no region'}"
-                                                f" declared for {step.region}; a region declares only for itself"))
+        node = declaration.submitted.region or "-"
+        reasons.append(reason("region.not_own",
+                              f"simpul {node} menyatakan untuk {step.region}; daerah hanya menyatakan untuk dirinya"
+                              " sendiri",
+                              f"the node of {node} declared for {step.region}; a region declares only for itself"))
     if last_declared_on is not None and step.declared_on < last_declared_on:
-        reasons.append(reason("declaration.outdated", f"declared_on {step.declared_on} is before the declaration"
-                                                      f" on record ({last_declared_on}), which stays"))
+        reasons.append(reason("declaration.outdated",
+                              f"declared_on {step.declared_on} sebelum pernyataan yang tercatat ({last_declared_on}),"
+                              " yang tetap berlaku",
+                              f"declared_on {step.declared_on} is before the declaration on record"
+                              f" ({last_declared_on}), which stays"))
     if isinstance(step, s.RegionRecordTkksd):
         reasons += _check_tkksd(step)
     if isinstance(step, s.RegionDeclareNeighbours):
@@ -109,9 +131,11 @@ def _check_tkksd(step: s.RegionRecordTkksd) -> list[Reason]:
     reasons = []
     if step.decree_date > step.declared_on:
         reasons.append(reason("tkksd.decree_after_declaration",
+                              f"decree_date {step.decree_date} sesudah declared_on {step.declared_on}",
                               f"decree_date {step.decree_date} is after declared_on {step.declared_on}"))
     if not any(m.role == "ketua" for m in step.members):
-        reasons.append(reason("tkksd.without_chair", "members: the TKKSD needs its ketua (the Sekda)"))
+        reasons.append(reason("tkksd.without_chair", "members: TKKSD memerlukan ketua (Sekda)",
+                              "members: the TKKSD needs its ketua (the Sekda)"))
     return reasons
 
 
@@ -123,9 +147,11 @@ def _check_neighbours(step: s.RegionDeclareNeighbours) -> list[Reason]:
     other_level = [n for n in step.neighbours if (found := region(n)) and found.is_province != me.is_province]
     if not other_level:
         return []
-    kinds = "provinces" if me.is_province else "regencies/cities"
+    kinds = Words("provinsi", "provinces") if me.is_province else Words("kabupaten/kota", "regencies/cities")
+    others = ", ".join(other_level)
     return [reason("neighbours.different_level",
-                   f"{', '.join(other_level)}: {step.region} can border only other {kinds}")]
+                   f"{others}: {step.region} hanya dapat berbatasan dengan {kinds.id} lain",
+                   f"{others}: {step.region} can border only other {kinds.en}")]
 
 
 def apply(declaration: Declaration, borders: Borders) -> Outcome:
@@ -187,8 +213,11 @@ def classify(proposed: Proposal) -> dict[str, Any] | None:
 
 
 def unclassifiable_flag(proposed: Proposal) -> Flag:
-    return Flag(rule=UNCLASSIFIABLE, detail=f"no urusan codes were submitted and no rule names an urusan in"
-                                            f" the title {proposed.title!r} or its objects")
+    return flag(UNCLASSIFIABLE,
+                f"tidak ada kode urusan yang diajukan dan tidak ada aturan yang menemukan urusan dalam judul"
+                f" {proposed.title!r} atau objeknya",
+                f"no urusan codes were submitted and no rule names an urusan in the title {proposed.title!r} or its"
+                " objects")
 
 
 def related_without_border(a: Region, b: Region) -> bool:
@@ -213,9 +242,11 @@ def wajib_flag(parties: list[str], borders: Borders) -> Flag | None:
     apart = [r.code for r in found if r.code not in joined]
     if not apart:
         return None
-    return Flag(rule=WAJIB_WITHOUT_BORDER,
-                detail=f"wajib KSDD: {', '.join(apart)} share no confirmed border (declared by both sides)"
-                       f" with {', '.join(sorted(joined))}")
+    apart_codes, joined_codes = ", ".join(apart), ", ".join(sorted(joined))
+    return flag(WAJIB_WITHOUT_BORDER,
+                f"KSDD wajib: {apart_codes} tidak berbatasan terkonfirmasi (dinyatakan kedua pihak) dengan"
+                f" {joined_codes}",
+                f"wajib KSDD: {apart_codes} share no confirmed border (declared by both sides) with {joined_codes}")
 
 
 def region_of(code: str) -> Region:
@@ -227,8 +258,10 @@ def region_of(code: str) -> Region:
 def outside_mapping_flags(codes: list[str], affairs: dict[str, set[str]]) -> list[Flag]:
     """A party that has mapped its cooperable affairs, but none of this agreement's."""
     return [
-        Flag(rule=OUTSIDE_MAPPING, detail=f"{party} declared the affairs it offers and needs, and none of"
-                                          f" {', '.join(codes)} is among them")
+        flag(OUTSIDE_MAPPING,
+             f"{party} sudah menyatakan urusan yang ditawarkan dan dibutuhkan, dan tidak satu pun dari"
+             f" {', '.join(codes)} ada di antaranya",
+             f"{party} declared the affairs it offers and needs, and none of {', '.join(codes)} is among them")
         for party, declared in sorted(affairs.items()) if declared and not declared & set(codes)
     ]
 
@@ -292,17 +325,21 @@ def rank(me: Region, wanted: list[str], candidates: Iterable[Candidate]) -> list
 
 
 def suggestion(me: Region, ranked: Ranked, shared: Shared) -> dict[str, Any]:
-    """A ranked partner as the API shows it: why it is suggested, and what the two already have."""
+    """A ranked partner as the API shows it: why it is suggested (in the reader's language), and what
+    the two already have."""
     other = ranked.region
-    reasons = [f"offers {u} {urusan()[u].name}" for u in ranked.matched]
+    reasons = [say(f"menawarkan {u} {urusan()[u].name}", f"offers {u} {urusan()[u].name}") for u in ranked.matched]
     if ranked.tier == 0:
-        reasons.append(f"confirmed neighbour: {me.code} and {other.code} both declared the border")
+        reasons.append(say(f"tetangga terkonfirmasi: {me.code} dan {other.code} sama-sama menyatakan perbatasannya",
+                           f"confirmed neighbour: {me.code} and {other.code} both declared the border"))
     elif ranked.tier == 1:
-        reasons.append(f"same province ({me.province_code})")
+        reasons.append(say(f"satu provinsi ({me.province_code})", f"same province ({me.province_code})"))
     if ranked.potentials:
-        reasons.append(f"{ranked.potentials} declared potential(s) in {', '.join(ranked.matched)}")
+        reasons.append(say(f"{ranked.potentials} potensi dinyatakan dalam {', '.join(ranked.matched)}",
+                           f"{ranked.potentials} declared potential(s) in {', '.join(ranked.matched)}"))
     if shared.total:
-        reasons.append(f"{shared.total} agreement(s) already between them")
+        reasons.append(say(f"sudah ada {shared.total} kerja sama di antara keduanya",
+                           f"{shared.total} agreement(s) already between them"))
     return {"code": other.code, "name": other.name, "level": other.level, "province_code": other.province_code,
             "tier": TIERS[ranked.tier], "urusan": ranked.matched, "potentials": ranked.potentials,
             "reasons": reasons, "agreements_total": shared.total, "agreements": shared.latest}

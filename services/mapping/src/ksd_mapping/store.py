@@ -11,6 +11,7 @@ import asyncpg
 
 from ksd_contracts import submissions as s
 from ksd_contracts.events import Flag
+from ksd_contracts.language import localized
 from ksd_mapping.domain import Borders, Candidate, Declaration, Proposal, Shared
 
 
@@ -51,9 +52,10 @@ async def save_agreements(conn: asyncpg.Connection, proposed: list[Proposal]) ->
 async def save_flags(conn: asyncpg.Connection, flagged: list[tuple[UUID, Flag]]) -> None:
     if flagged:
         await conn.execute(
-            "INSERT INTO agreement_flags (agreement_id, rule, detail)"
-            " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING",
+            "INSERT INTO agreement_flags (agreement_id, rule, detail, detail_en)"
+            " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING",
             [a for a, _ in flagged], [f.rule for _, f in flagged], [f.detail for _, f in flagged],
+            [f.detail_en for _, f in flagged],
         )
 
 
@@ -66,10 +68,10 @@ async def agreement_mapping(pool: asyncpg.Pool, agreement_id: UUID) -> dict[str,
             return None
         urusan = await conn.fetch("SELECT urusan, method FROM agreement_urusan WHERE agreement_id = $1"
                                   " ORDER BY urusan", agreement_id)
-        flags = await conn.fetch("SELECT rule, detail FROM agreement_flags WHERE agreement_id = $1 ORDER BY rule",
-                                 agreement_id)
+        flags = await conn.fetch("SELECT rule, detail, detail_en FROM agreement_flags WHERE agreement_id = $1"
+                                 " ORDER BY rule", agreement_id)
     return {"agreement_id": str(agreement_id), "title": known["title"], "regions": known["regions"],
-            "urusan": [dict(r) for r in urusan], "flags": [dict(r) for r in flags]}
+            "urusan": [dict(r) for r in urusan], "flags": [localized(dict(r)) for r in flags]}
 
 
 async def borders_of(conn: asyncpg.Connection, codes: set[str]) -> Borders:

@@ -15,11 +15,12 @@ from starlette.types import Scope
 
 from ksd_common.auth import CallerDep, NationReader, RegionScope, found_in_scope, known_region, region_code
 from ksd_common.params import PRINTABLE, IsoDay, SearchText
-from ksd_common.service import Consumes, ServiceSpec, build, serve
+from ksd_common.service import Consumes, Reads, ServiceSpec, build, serve
 from ksd_contracts.events import Status
+from ksd_contracts.language import Words, localized
 from ksd_contracts.regions import regions
 from ksd_contracts.submissions import FundingSource, Kind, today_wib
-from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
+from ksd_contracts.topics import AGREEMENT_EVENTS, AUDIT_CHECKPOINTS, MAPPING_EVENTS
 from ksd_reporting import audit_api, exports, handlers, store
 from ksd_reporting.digest import digest as read_model_digest
 from ksd_reporting.regions import router as mapping_router
@@ -94,7 +95,15 @@ async def agreement(request: Request, caller: CallerDep, agreement_id: UUID) -> 
     """The compiled record: the current terms and the whole timeline, each step with who submitted
     it, its legal date and when it was recorded. Outside the caller's scope it does not exist."""
     found = await store.compiled(request.app.state.pool, agreement_id)
-    return found_in_scope(caller, found, lambda f: f["terms"]["regions"], f"kerja sama {agreement_id}")
+    return _in_reader_language(found_in_scope(caller, found, lambda f: f["terms"]["regions"],
+                                              Words(f"kerja sama {agreement_id}", f"agreement {agreement_id}")))
+
+
+def _in_reader_language(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with each flag's detail in the reader's language (the events carry both)."""
+    terms = {**record["terms"], "flags": [localized(f) for f in record["terms"].get("flags", [])]}
+    timeline = [{**step, "flags": [localized(f) for f in step.get("flags", [])]} for step in record["timeline"]]
+    return {**record, "terms": terms, "timeline": timeline}
 
 
 def _attachment(name: str) -> dict[str, str]:
@@ -152,6 +161,7 @@ SPEC = ServiceSpec(
         Consumes(AGREEMENT_EVENTS, handlers.apply_agreement_events, "Lifecycle events for the read models."),
         Consumes(MAPPING_EVENTS, handlers.apply_mapping_events, "TKKSD decrees, mappings and flags of regions."),
     ],
+    reads=[Reads(AUDIT_CHECKPOINTS, "The latest `audit.history_verified`, which the audit report shows.")],
     routers=[router, audit_api.router, mapping_router],
     authenticates=True,
     refold=store.refold,

@@ -17,10 +17,11 @@ from fastapi.responses import HTMLResponse
 
 from ksd_common.auth import Auditor, readable_region
 from ksd_common.params import IsoDay, IsoInstant
-from ksd_common.problems import Problem, invalid
+from ksd_common.problems import invalid, not_found
 from ksd_common.settings import settings
 from ksd_contracts.envelope import Envelope, format_time
 from ksd_contracts.events import HISTORY_VERIFIED
+from ksd_contracts.language import say
 from ksd_contracts.topics import AUDIT_CHECKPOINTS
 from ksd_reporting import audit_page, auditing, store
 from ksd_reporting.domain import AgreementRecord
@@ -115,7 +116,8 @@ async def _position(conn: asyncpg.Connection, cursor: UUID | None) -> tuple[str,
                                  cursor)
     if number is None:
         raise invalid([{"loc": ["query", "cursor"], "code": "invalid_cursor",
-                        "msg": f"{cursor} bukan kerja sama dalam register: gunakan next_cursor halaman sebelumnya."}])
+                        "msg": say(f"{cursor} bukan kerja sama dalam register: gunakan next_cursor halaman sebelumnya.",
+                                   f"{cursor} is no agreement of the register: use the previous page's next_cursor.")}])
     return number, str(cursor)
 
 
@@ -127,7 +129,8 @@ async def audit_agreement(request: Request, caller: Auditor, agreement_id: UUID,
     async with request.app.state.pool.acquire() as conn:
         report = await agreement_report(conn, agreement_id, question(recorded_as_of, in_force_on), changes_since)
     if report is None:
-        raise Problem(404, "not-found", "Not found", f"Tidak ada kerja sama {agreement_id} dalam register.")
+        raise not_found(say(f"Tidak ada kerja sama {agreement_id} dalam register.",
+                            f"There is no agreement {agreement_id} in the register."))
     return report | {"verification": await last_verification(settings().kafka_bootstrap, AUDIT_CHECKPOINTS.name)}
 
 

@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID, uuid4, uuid5
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from ksd_contracts.envelope import GENESIS_HASH, Envelope, canonical_json, event_type
-from ksd_contracts.events import HISTORY_VERIFIED, HistoryVerified
+from ksd_contracts.envelope import GENESIS_HASH, Envelope, canonical_json
+from ksd_contracts.events import CHECKPOINT_RECORDED, HISTORY_VERIFIED, DayCheckpoint, HistoryVerified
 from ksd_contracts.topics import AUDIT_CHECKPOINTS, HISTORY
 from ksd_tools.audit.log import (
     CHECKING_FETCH_MIB,
@@ -35,20 +33,9 @@ from ksd_tools.audit.log import (
     total,
 )
 
-CHECKPOINT_RECORDED = event_type("audit", "day_checkpointed")
 SOURCE = "/services/audit"
 NAMESPACE = UUID("6f1d3c1e-5a0b-4c57-9d0e-7a3b1f4e2c10")
 DATA_TOPICS = tuple(t for t in HISTORY if t is not AUDIT_CHECKPOINTS)
-
-
-class DayCheckpoint(BaseModel):
-    """`data` of a checkpoint: how many records one topic received on one UTC day, and their digest."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    topic: str = Field(description="The registry's topic name.")
-    day: date
-    events: int = Field(ge=0)
-    digest: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 def day_of(record: Record) -> date:

@@ -15,13 +15,11 @@ from pydantic import BaseModel
 from ksd_contracts import events
 from ksd_contracts.events import (
     AGREEMENT_EVENT_MODELS,
+    AUDIT_EVENT_MODELS,
     CREDENTIAL_EVENT_MODELS,
-    HISTORY_VERIFIED,
     SUBMISSION_EVENT_MODELS,
-    HistoryVerified,
 )
 from ksd_contracts.topics import AGREEMENT_EVENTS, AUDIT_CHECKPOINTS, CREDENTIALS, MAPPING_EVENTS, SUBMISSIONS
-from ksd_tools.audit.checkpoint import CHECKPOINT_RECORDED, DayCheckpoint
 from ksd_tools.audit.checkpoint import SOURCE as AUDIT_SOURCE
 
 
@@ -41,8 +39,7 @@ RULES: dict[str, Rule] = {
     AGREEMENT_EVENTS.name: Rule(AGREEMENT_EVENT_MODELS, re.compile(r"/services/agreement")),
     MAPPING_EVENTS.name: Rule(events.MAPPING_EVENT_MODELS, re.compile(r"/services/mapping")),
     CREDENTIALS.name: Rule(CREDENTIAL_EVENT_MODELS, re.compile(r"/admin/[a-z]+")),
-    AUDIT_CHECKPOINTS.name: Rule({CHECKPOINT_RECORDED: DayCheckpoint, HISTORY_VERIFIED: HistoryVerified},
-                                 re.compile(re.escape(AUDIT_SOURCE))),
+    AUDIT_CHECKPOINTS.name: Rule(AUDIT_EVENT_MODELS, re.compile(re.escape(AUDIT_SOURCE))),
 }
 """By registry topic name. `/services/agreement` may not write submissions, a node may not write
 lifecycle events, and nobody but `ksd admin` announces credentials."""

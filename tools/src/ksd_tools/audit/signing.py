@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from ksd_contracts.envelope import canonical_json, format_time
-from ksd_tools.audit.checkpoint import DayCheckpoint
+from ksd_contracts.events import DayCheckpoint
 
 FORMAT = "ksd-audit-checkpoints/1"
 DEV_KEY = Path(".data/audit/ministry-dev.key")

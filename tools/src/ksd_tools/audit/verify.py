@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from ksd_contracts.envelope import GENESIS_HASH, Envelope, EnvelopeError
+from ksd_contracts.events import DayCheckpoint
 from ksd_contracts.topics import AUDIT_CHECKPOINTS, Topic
-from ksd_tools.audit.checkpoint import DayCheckpoint, DayDigests, on_topic, recorded, rewritten_days
+from ksd_tools.audit.checkpoint import DayDigests, on_topic, recorded, rewritten_days
 from ksd_tools.audit.log import CHECKING_FETCH_MIB, History, Progress, Record, read, reader, span, total
 from ksd_tools.audit.rules import RULES, Rule
 from ksd_tools.audit.signing import SignedCheckpoints
