@@ -23,6 +23,7 @@ from ksd_contracts import events as ev
 from ksd_contracts import lifecycle
 from ksd_contracts.events import Status, Submitted
 from ksd_contracts.lifecycle import LegalFacts
+from ksd_contracts.regions import verifies
 from ksd_contracts.submissions import SUBMISSION_MODELS, AgreementPropose, Document
 
 Event = tuple[str, dict[str, Any]]
@@ -600,6 +601,20 @@ def _withdrawn(state: AgreementState) -> Reason:
     return Reason("agreement.withdrawn", f"{withdrawal.get('by')} withdrew the record: {withdrawal.get('reason')}")
 
 
+def _verdict(state: AgreementState, submitted: Submitted) -> Decision:
+    """A province's verification or return of a record: only the province of a party regency/city
+    gives one (`verify.province_of_regency`), on a record still on the register, at any stage."""
+    if not verifies(submitted.role, submitted.region, state.region_codes):
+        return Decision.reject(submitted, Reason(
+            "verify.province_of_regency", f"{submitted.region} ({submitted.role}) is not the province of a party"
+            f" regency/city of {', '.join(state.region_codes)}"))
+    if state.legal.withdrawn:
+        return Decision.reject(submitted, _withdrawn(state))
+    step = SUBMISSION_MODELS[submitted.submission_type].model_validate(submitted.payload)
+    data = step.model_dump(mode="json", exclude_none=True) | _lifecycle(state, submitted, [])
+    return Decision([(ev.VERIFICATION_EVENTS[submitted.submission_type], data)])
+
+
 def decide(state: AgreementState | None, submitted: Submitted, today: date) -> Decision:
     """What a submission does to an agreement, under the rules of PP 28/2018."""
     kind = submitted.submission_type
@@ -607,6 +622,8 @@ def decide(state: AgreementState | None, submitted: Submitted, today: date) -> D
         return _propose(state, submitted)
     if state is None:
         return Decision.reject(submitted, Reason("agreement.unknown", f"no agreement {submitted.agreement_id}"))
+    if kind in ev.VERIFICATION_EVENTS:
+        return _verdict(state, submitted)
     if submitted.region not in state.region_codes:
         return Decision.reject(submitted, Reason("agreement.not_a_party", f"{submitted.region} is not a party"))
     if state.legal.withdrawn:

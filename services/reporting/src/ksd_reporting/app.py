@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from enum import Enum
 from pathlib import Path
 from typing import IO, Annotated, Any
 from uuid import UUID
@@ -29,6 +30,10 @@ AsOf = Annotated[IsoDay | None, Query(description=(
     "The day measured at, YYYY-MM-DD (default: today, WIB): the agreements on the register that day, at the"
     " stage they had then."))]
 DormantMonths = Annotated[int, Query(ge=1, le=120, description="A KSB without PKS this long is dormant.")]
+VerificationState = Enum("VerificationState", {s: s for s in store.VERIFICATION_STATES}, type=str)  # type: ignore[misc]
+Verification = Annotated[VerificationState | None, Query(description=(
+    "Only the records in this state of the province's verification (as it stands today): `verified`,"
+    " `unverified` (never verified, or changed since), `returned` (sent back for correction)."))]
 
 
 def filters(
@@ -52,6 +57,7 @@ def filters(
                                                 json_schema_extra={"pattern": PRINTABLE})] = None,
     funding: Annotated[FundingSource | None, Query(description="A funding source.")] = None,
     flag: Annotated[str | None, Query(pattern=r"^[a-z_]+\.[a-z_]+$", description="A flag's rule.")] = None,
+    verification: Verification = None,
 ) -> store.Filters:
     """The filters of the list and the exports: each breakdown and indicator of `/v1/summary` has
     one, so a figure opens the agreements behind it."""
@@ -60,7 +66,8 @@ def filters(
         as_of=as_of, indicator=indicator.value if indicator else None, dormant_months=dormant_months,
         party=party and known_region(party, ("query", "party")),
         province=province and known_region(province, ("query", "province")),
-        month=month, country=country, partner=partner, funding=funding, flag=flag)
+        month=month, country=country, partner=partner, funding=funding, flag=flag,
+        verification=verification.value if verification else None)
 
 
 FiltersDep = Annotated[store.Filters, Depends(filters)]
@@ -69,12 +76,13 @@ FiltersDep = Annotated[store.Filters, Depends(filters)]
 @router.get("/v1/summary")
 async def summary(
     request: Request, scope: RegionScope,
-    as_of: AsOf = None, dormant_months: DormantMonths = 12,
+    as_of: AsOf = None, dormant_months: DormantMonths = 12, verification: Verification = None,
 ) -> dict[str, Any]:
     """Counts by kind, status, urusan, province, region and month, and the indicators of the
-    ministry, for the nation or one region (a province includes its regencies/cities)."""
+    ministry, for the nation or one region (a province includes its regencies/cities); with
+    `verification`, of the records in that state only."""
     horizon = store.Horizon(as_of or today_wib(), dormant_months)
-    return await store.summary(request.app.state.pool, scope, horizon)
+    return await store.summary(request.app.state.pool, scope, horizon, verification.value if verification else None)
 
 
 @router.get("/v1/agreements")
