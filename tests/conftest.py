@@ -202,6 +202,8 @@ def _environment(traces: Path, extra: dict[str, str] | None = None) -> dict[str,
     # The agreement scheduler ticks once at start and then not during a run: an hourly tick would
     # expire simulated agreements under the simulator's feet (tests drive `tick` themselves).
     env["KSD_AGREEMENT_SCHEDULE_SECONDS"] = str(7 * 24 * 3600)
+    # Reminders run when a test says (`ksd admin remind --as-of`), never on reporting's own clock.
+    env["KSD_REMINDER_SCHEDULE_SECONDS"] = "0"
     return env | (extra or {})
 
 

@@ -329,6 +329,7 @@ def _figures(summary: dict[str, Any]) -> list[tuple[dict[str, str], int]]:
                 ({"indicator": "dormant"}, summary["ksb_pks"]["dormant"]),
                 ({"indicator": "expired_unattended"}, summary["expired_without_extension_or_evaluation"]),
                 ({"indicator": "overdue_reports"}, summary["overdue_reports"]["agreements"]),
+                ({"indicator": "reports_due"}, summary["reports_due"]["agreements"]),
                 ({"indicator": "one_sided"}, summary["ksdd_reports"]["one_sided"]),
                 ({"indicator": "disagreeing"}, summary["ksdd_reports"]["disagreeing"]),
                 ({"indicator": "mandatory_not_carried_out"}, summary["mandatory_not_carried_out"]),

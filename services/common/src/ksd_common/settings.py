@@ -50,6 +50,15 @@ class Settings(BaseSettings):
     # How long a token's introspection answer is reused: a revoked session or disabled client stops
     # working everywhere within this many seconds.
     oidc_recheck_seconds: float = 5.0
+    # Reminders (ksd_reporting.reminders): the SMTP server they are mailed through (locally the Mailpit
+    # sink of deploy/local/mail.sh, whose messages are read on its web page and API at 8025), the
+    # sender, addresses of a region beside its operators' accounts ("53.71=a@x.go.id b@y.go.id;74=c@z.go.id"),
+    # and how often reporting runs them (0: only `ksd admin remind`).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    mail_from: str = "Kerja Sama Daerah <pengingat@kerjasama.kemendagri.go.id>"
+    reminder_recipients: str = ""
+    reminder_schedule_seconds: float = 3600.0
     # Fault-injection switch, for tests only: comma-separated event types whose handler fails in
     # this service (ksd_common.parking.with_faults), to act out a bad release. Empty in production.
     fault_event_types: str = ""

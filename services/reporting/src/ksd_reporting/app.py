@@ -21,7 +21,7 @@ from ksd_contracts.events import Status
 from ksd_contracts.regions import regions
 from ksd_contracts.submissions import FundingSource, Kind, today_wib
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
-from ksd_reporting import audit_api, exports, handlers, store
+from ksd_reporting import audit_api, exports, handlers, inbox, reminders, store
 from ksd_reporting.digest import digest as read_model_digest
 from ksd_reporting.regions import router as mapping_router
 
@@ -160,9 +160,10 @@ SPEC = ServiceSpec(
         Consumes(AGREEMENT_EVENTS, handlers.apply_agreement_events, "Lifecycle events for the read models."),
         Consumes(MAPPING_EVENTS, handlers.apply_mapping_events, "TKKSD decrees, mappings and flags of regions."),
     ],
-    routers=[router, audit_api.router, mapping_router],
+    routers=[router, audit_api.router, mapping_router, inbox.router],
     authenticates=True,
     refold=store.refold,
+    periodic=[reminders.every],
 )
 app = build(SPEC)
 

@@ -161,8 +161,12 @@ class Horizon:
     dormant_months: int = 12
 
 
-EXPIRING_DAYS = (30, 60, 90)
-"""The horizons of the "expiring within N days" indicators."""
+EXPIRING_DAYS = (0, 7, 30, 60, 90)
+"""The horizons of the "expiring within N days" indicators, ascending (0: ends today); the
+reminders' thresholds too (`reminders`)."""
+
+REPORT_NOTICE_DAYS = 30
+"""A semester report falling due within this many days is "due" (`reports_due`)."""
 
 VERIFICATION_STATES = ("unverified", "verified", "returned")
 """A record's verification by its province (`domain.verification`): each is an indicator, and the
@@ -183,6 +187,8 @@ INDICATORS: dict[str, str] = {
     "expired_unattended": "stage = 'expired' AND successor_id IS NULL"
                           " AND (last_report_on IS NULL OR last_report_on < end_on)",
     "overdue_reports": "owed > 0",
+    "reports_due": "EXISTS (SELECT 1 FROM unnest(report_due, report_sent) AS r(due, sent) WHERE r.due > {as_of}"
+                   f" AND r.due <= {{as_of}}::date + {REPORT_NOTICE_DAYS} AND r.sent > {{as_of}})",
     "one_sided": "one_sided",
     "disagreeing": "disagreements > 0",
     "disputed": "disputes > 0",
@@ -351,6 +357,7 @@ async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) 
         "expiring": {str(d): row[f"expiring_{d}"] for d in EXPIRING_DAYS},
         "expired_without_extension_or_evaluation": row["expired_unattended"],
         "overdue_reports": {"agreements": row["overdue_reports"], "periods": int(row["overdue_periods"])},
+        "reports_due": {"agreements": row["reports_due"], "days": REPORT_NOTICE_DAYS},
         "ksdd_reports": {"one_sided": row["one_sided"], "disagreeing": row["disagreeing"]},
         "mandatory_not_carried_out": row["mandatory_not_carried_out"],
         "disputes_open": {"agreements": row["disputed"], "disputes": int(row["disputes_open"])},
