@@ -155,3 +155,39 @@ async def test_each_threshold_and_kind_is_reminded_once_in_the_inbox_and_by_mail
     assert after["unread"] == before - 1 and ninety["id"] not in {i["id"] for i in after["items"]}
     assert ninety["id"] in {i["id"] for i in (await inbox(maluku))["items"]}
     assert ninety["id"] not in {i["id"] for i in (await inbox(tual))["items"]}
+
+
+async def test_a_mail_the_server_refused_is_sent_on_a_later_run_and_only_once(
+        platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    buru = Node(platform, await platform.token("regency", "81.04"))
+    address = f"kerjasama-buru-{SLOT}-{uuid4().hex[:8]}@uji.ksd.go.id"
+    monkeypatch.setenv("KSD_REMINDER_RECIPIENTS", f"81.04={address}")
+    proposed = await applied(buru, {"type": "agreement.propose", "data": {
+        "kind": "KSDPK", "title": f"Pengelolaan hutan rakyat Buru {uuid4().hex[:6]}", "initiated_on": "2025-01-02",
+        "urusan": ["2.17"], "parties": [{"type": "region", "code": "81.04"},
+                                         {"type": "third_party", "name": "CV Buru Lestari", "category": "swasta"}]}})
+    head = {"name": "Bupati Buru", "position": "Bupati", "party": "81.04", "capacity": "kepala_daerah"}
+    await applied(buru, {"type": "agreement.record_pks", "data": {
+        "agreement_id": proposed["agreement_id"], "start_on": "2025-07-01", "end_on": "2025-07-01",
+        "legal_basis": "Perbup Buru 5/2025", "document": {"number": f"PKS/{uuid4().hex[:6]}", "signed_on": "2025-05-02",
+                                                           "signatories": [head, PARTNER]}}})
+
+    async def reminded() -> list[dict[str, Any]]:
+        return [i for i in (await inbox(buru))["items"] if i["agreement_id"] == proposed["agreement_id"]]
+
+    monkeypatch.setenv("KSD_SMTP_PORT", "9")  # nothing listens: the server refuses every mail
+    deadline = asyncio.get_running_loop().time() + 30
+    while not (failed := remind())["reminders"]:  # until reporting has folded the PKS
+        assert asyncio.get_running_loop().time() < deadline, failed
+        await asyncio.sleep(0.5)
+    assert failed["mails_failed"] >= 1 and failed["mails_sent"] == 0, failed
+    assert [(i["kind"], i["threshold"]) for i in await reminded()] == [("expiring", "30")]
+    assert await mails_to(address) == []
+
+    monkeypatch.delenv("KSD_SMTP_PORT")
+    retried = remind()
+    assert retried["reminders"] == 0 and retried["mails_sent"] >= 1, retried
+    [mail] = await mails_to(address)
+    assert mail["Subject"] == "[Kerja sama akan berakhir] Kerja sama berakhir dalam 30 hari, pada 1 Jul 2025"
+    assert remind()["mails_sent"] == 0
+    assert len(await mails_to(address)) == 1

@@ -196,16 +196,19 @@ def _send(message: EmailMessage) -> None:
 
 async def send_mails(pool: asyncpg.Pool, limit: int = 1000) -> tuple[int, int]:
     """Send queued mails one by one, each locked and marked sent (or its failure counted) in one
-    transaction; (sent, failed). A failed one is tried again on the next run."""
+    transaction; (sent, failed). Each is tried once a run (in id order): a failed one is tried again
+    on the next run."""
     sent = failed = 0
+    last = 0
     for _ in range(limit):
         async with pool.acquire() as conn, conn.transaction():
             mail = await conn.fetchrow(
                 "SELECT m.id, m.recipient, r.subject, r.body FROM reminder_mails m JOIN reminders r"
-                " ON r.id = m.reminder_id WHERE m.sent_at IS NULL AND m.attempts < $1"
-                " ORDER BY m.id LIMIT 1 FOR UPDATE OF m SKIP LOCKED", MAX_ATTEMPTS)
+                " ON r.id = m.reminder_id WHERE m.sent_at IS NULL AND m.attempts < $1 AND m.id > $2"
+                " ORDER BY m.id LIMIT 1 FOR UPDATE OF m SKIP LOCKED", MAX_ATTEMPTS, last)
             if mail is None:
                 break
+            last = mail["id"]
             message = EmailMessage()
             message["From"], message["To"] = settings().mail_from, mail["recipient"]
             message["Subject"] = mail["subject"]
