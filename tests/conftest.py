@@ -58,6 +58,7 @@ class Account:
     name: str  # username or client id
     id: str  # Keycloak's id of the user or the client
     token: str
+    password: str = ""  # a person's, to sign in through Keycloak's login page (tests/browser/test_workspace.py)
 
     @property
     def actor(self) -> str:
@@ -103,7 +104,7 @@ class Keycloak:
         self.made.append(("users", user["id"]))
         await self._admin("POST", f"/users/{user['id']}/role-mappings/realm", json=await self._roles(role))
         token = await self.sign_in(name, password)
-        self.accounts.append(Account("person", name, user["id"], token))
+        self.accounts.append(Account("person", name, user["id"], token, password))
         return self.accounts[-1]
 
     async def machine(self, role: str, region: str | None) -> Account:

@@ -277,7 +277,7 @@ async def forward(request: Request, service: str, path: str, session: SessionCoo
             headers[name] = request.headers[name]
     client = _client(request, service)
     try:
-        upstream = await client.request(request.method, f"/{path}", params=request.query_params.multi_items(),
+        upstream = await client.request(request.method, f"/{path}", params=str(request.query_params),
                                         content=await request.body() if request.method != "GET" else None,
                                         headers=headers)
     except httpx.HTTPError as error:

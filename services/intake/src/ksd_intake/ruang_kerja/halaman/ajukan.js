@@ -34,21 +34,23 @@
         location.hash = `#/ajukan/${event.target.value}`;
       });
       const result = body.querySelector("#hasil");
-      const form = await Formulir.form(type, await prefill(type, at), async (data) => {
-        const answer = await RuangKerja.submit(type, data);
-        if (answer.queued) {
-          result.innerHTML = `<p class="notice">Luring: pengajuan disimpan di antrean dan dikirim begitu koneksi kembali
-            (kunci ${esc(answer.item.key)}).</p>`;
-          form.reset();
+      const draw = async (value) => {
+        const form = await Formulir.form(type, value, async (data) => {
+          const answer = await RuangKerja.submit(type, data);
+          if (answer.queued) {
+            const waiting = (await RuangKerja.queued()).filter((i) => i.state === "menunggu").length;
+            result.innerHTML = `<p class="notice">Luring: pengajuan disimpan di antrean (kunci ${esc(answer.item.key)});
+              ${waiting} pengajuan menunggu di antrean dan dikirim begitu koneksi kembali.</p>`;
+            await draw(await prefill(type, at));  // a fresh form for the next one
+            return null;
+          }
+          if (answer.status !== 202) return answer.data;
+          location.hash = `#/pengajuan?baru=${answer.data.id}`;
           return null;
-        }
-        if (answer.status !== 202) return answer.data;
-        result.innerHTML = `<p class="notice">Pengajuan diterima (${esc(answer.data.id)}); hasilnya tampil di
-          <a href="#/pengajuan">Pengajuan</a>.</p>`;
-        location.hash = `#/pengajuan?baru=${answer.data.id}`;
-        return null;
-      });
-      body.querySelector("#formulir").replaceChildren(form);
+        });
+        body.querySelector("#formulir").replaceChildren(form);
+      };
+      await draw(await prefill(type, at));
     },
   });
 })();

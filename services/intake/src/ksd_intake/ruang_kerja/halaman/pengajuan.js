@@ -26,8 +26,17 @@
     id: "pengajuan",
     title: "Pengajuan",
     async render(body) {
-      const [list, queued] = await Promise.all([load("intake", "v1/submissions?limit=100"), outbox()]);
+      const queued = await outbox();
       const described = await RuangKerja.forms();
+      let list;
+      try {
+        list = await load("intake", "v1/submissions?limit=100");
+      } catch (error) {
+        if (error instanceof RuangKerja.SessionEnded) throw error;
+        body.innerHTML = `${queued}<h2>Pengajuan daerah</h2><p class="error">Daftar pengajuan tidak dapat dimuat
+          ${navigator.onLine ? `(${esc(error.message)})` : "selama luring"}.</p>`;
+        return;
+      }
       body.innerHTML = `${queued}<h2>Pengajuan daerah</h2><p><button id="muat">Muat ulang</button></p>
         ${list.items.length ? `<table class="list submissions"><thead><tr><th>Diterima</th><th>Jenis</th><th>Oleh</th>
         <th>Status</th><th>Keterangan</th></tr></thead><tbody>${list.items.map((s) => `<tr data-id="${esc(s.id)}"
