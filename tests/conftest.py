@@ -13,6 +13,8 @@ os.environ["KSD_TOPIC_PREFIX"] = f"test{SLOT}."  # before ksd_contracts.topics i
 
 import asyncio
 import hashlib
+import html
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -162,6 +164,11 @@ class Keycloak:
         self.made.clear()
 
 
+WORKSPACE = "/ruang-kerja"
+SESSION = "ksd_sesi"
+"""The regions' workspace on intake, and its session cookie (ksd_intake.workspace)."""
+
+
 class Platform:
     """Addresses of the running services, and ways to act as their users."""
 
@@ -188,6 +195,29 @@ class Platform:
             return token, f"token:{hashlib.sha256(token.encode()).hexdigest()[:12]}"
         account = await (self.keycloak.person if kind == "person" else self.keycloak.machine)(role, region)
         return account.token, account.actor
+
+    async def workspace_login(self, client: httpx.AsyncClient, account: Account) -> str:
+        """Where Keycloak sends the person back with the code, after the workspace's *Masuk* and
+        Keycloak's login form (`client` keeps the pre-login cookie, as a browser would)."""
+        start = await client.get(f"{self.url['intake']}{WORKSPACE}/masuk")
+        login = await client.get(start.headers["location"])
+        action = re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', login.text)
+        assert action, login.text[:500]
+        # Keycloak's cookies are Secure: a browser sends them to 127.0.0.1 over http, httpx's jar does not.
+        keycloak = "; ".join(f"{name}={value}" for name, value in login.cookies.items())
+        back = await client.post(html.unescape(action.group(1)), headers={"Cookie": keycloak},
+                                 data={"username": account.name, "password": account.password})
+        assert back.status_code == 302, back.text[:500]
+        return back.headers["location"]
+
+    async def workspace_session(self, account: Account) -> str:
+        """A person's workspace session cookie, signed in as a browser does."""
+        async with httpx.AsyncClient(timeout=30) as client:
+            signed_in = await client.get(await self.workspace_login(client, account))
+            assert signed_in.status_code == 200, signed_in.text[:500]
+            cookie = client.cookies.get(SESSION)
+            assert cookie, "no session cookie"
+            return cookie
 
     def log(self, service: str) -> Path:
         return self.folder / f"{service}.log"

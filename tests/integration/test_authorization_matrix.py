@@ -21,15 +21,13 @@ kind, no session, an unknown one, or a revoked person's, gets a 401 there and no
 from __future__ import annotations
 
 import asyncio
-import html
-import re
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from conftest import SERVICES, Account, Platform, ksd
+from conftest import SERVICES, SESSION, WORKSPACE, Platform, ksd
 
 from ksd_tools.admin import wait_until_known
 
@@ -183,31 +181,6 @@ def _expected(role: str, endpoint: Endpoint,
     raise AssertionError(f"{endpoint.name}: the matrix does not know how to scope it; place it here")
 
 
-WORKSPACE = "/ruang-kerja"
-SESSION = "ksd_sesi"
-
-
-async def workspace_session(platform: Platform, account: Account) -> str:
-    """A person's workspace session cookie, signed in as a browser does: the workspace's *Masuk*,
-    Keycloak's login form, and back to the workspace with the code."""
-    async with httpx.AsyncClient(timeout=30) as client:  # one cookie jar: the pre-login cookie comes back
-        start = await client.get(f"{platform.url['intake']}{WORKSPACE}/masuk")
-        login = await client.get(start.headers["location"])
-        action = re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', login.text) or re.search(
-            r'<form[^>]*action="([^"]+)"', login.text)
-        assert action, login.text[:500]
-        # Keycloak's cookies are Secure; a browser sends them to 127.0.0.1 over http, httpx's jar does not.
-        keycloak = "; ".join(f"{name}={value}" for name, value in login.cookies.items())
-        back = await client.post(html.unescape(action.group(1)), headers={"Cookie": keycloak},
-                                 data={"username": account.name, "password": account.password})
-        assert back.status_code == 302, back.text[:500]
-        signed_in = await client.get(back.headers["location"])
-        assert signed_in.status_code == 200, signed_in.text[:500]
-        cookie = client.cookies.get(SESSION)
-        assert cookie, "no session cookie"
-        return cookie
-
-
 def _cookie(session: str | None) -> dict[str, str]:
     return {"Cookie": f"{SESSION}={session}"} if session else {}
 
@@ -253,7 +226,7 @@ async def test_each_role_reads_its_scope_and_nothing_outside(
                 wrong.append(f"workspace {endpoint.name} with a {kind} bearer token: {response.status_code}")
     if kind == "person":  # the same person through the workspace: exactly what their own token gets
         account = next(a for a in platform.keycloak.accounts if a.token == token)
-        session = await workspace_session(platform, account)
+        session = await platform.workspace_session(account)
         workspace = {s: through_workspace(platform, s) for s in SERVICES}
         async with httpx.AsyncClient(timeout=60, headers=_cookie(session)) as client:
             me = (await client.get(f"{platform.url['intake']}{WORKSPACE}/api/saya")).json()
@@ -303,7 +276,7 @@ async def _revoked(platform: Platform, kind: str) -> tuple[str, str | None]:
     token, actor = await platform.bearer(kind, "regency", "74.71")
     session = None
     if kind == "person":
-        session = await workspace_session(platform, next(a for a in platform.keycloak.accounts if a.token == token))
+        session = await platform.workspace_session(next(a for a in platform.keycloak.accounts if a.token == token))
     if kind == "platform":
         assert ksd("admin", "token", "revoke", actor.removeprefix("token:")).returncode == 0
     else:
