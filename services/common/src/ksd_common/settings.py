@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # Where a browser reaches mapping's API (the dashboard's partner suggestions, served by mapping
     # itself); unset: the dashboard's own host at mapping_port.
     mapping_public_url: str | None = None
+    # Where intake's workspace (ksd_intake.workspace) calls reporting and mapping for a person;
+    # unset: this host at their ports.
+    reporting_url: str | None = None
+    mapping_url: str | None = None
     # Consumer group prefix: tests run a second platform beside a live one under another prefix.
     group_prefix: str = "ksd"
     # Batch consumers: how many records at most, and how long to wait to fill a batch.
@@ -84,6 +88,11 @@ class Settings(BaseSettings):
     def oidc_realm_url(self) -> str:
         """Where this process reaches the realm (its token, certificate and introspection endpoints)."""
         return (self.oidc_url or self.oidc_issuer).rstrip("/")
+
+    def url_of(self, service: str) -> str:
+        """Where another service's API is reached from this process."""
+        url: str | None = getattr(self, f"{service}_url", None)
+        return url or f"http://127.0.0.1:{self.port_of(service)}"
 
     def port_of(self, service: str) -> int:
         port: int = getattr(self, f"{service}_port")

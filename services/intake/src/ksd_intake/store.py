@@ -72,6 +72,27 @@ async def submission(pool: asyncpg.Pool, id: UUID) -> asyncpg.Record | None:
     return await pool.fetchrow(f"SELECT {SUBMISSION_COLUMNS}, region FROM submissions WHERE id = $1", id)
 
 
+async def submissions_of(pool: asyncpg.Pool, scope: str | None, status: str | None, cursor: UUID | None,
+                         limit: int) -> list[asyncpg.Record]:
+    """The submissions of a region (a province's with its regencies'/cities'; every region's for
+    None), newest first, after `cursor` (the last id of the previous page)."""
+    where: list[str] = ["true"]
+    args: list[Any] = [limit]
+    if scope is not None:
+        args.append(scope)
+        where.append("(region = $2 OR region LIKE $2 || '.%')" if len(scope) == 2 else "region = $2")
+    if status is not None:
+        args.append(status)
+        where.append(f"status = ${len(args)}")
+    if cursor is not None:
+        args.append(cursor)
+        where.append(f"(accepted_at, id) < (SELECT accepted_at, id FROM submissions WHERE id = ${len(args)})")
+    rows: list[asyncpg.Record] = await pool.fetch(
+        f"SELECT {SUBMISSION_COLUMNS}, region, idempotency_key, accepted_at, answered_at FROM submissions"
+        f" WHERE {' AND '.join(where)} ORDER BY accepted_at DESC, id DESC LIMIT $1", *args)
+    return rows
+
+
 async def superseded(conn: asyncpg.Connection, ids: Collection[UUID]) -> dict[UUID, Superseded]:
     """The submissions that corrections name, by id."""
     if not ids:

@@ -14,7 +14,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
-from ksd_common.auth import CallerDep, NationReader, RegionScope, found_in_scope, known_region, region_code
+from ksd_common.auth import (
+    CallerDep,
+    NationReader,
+    RegionScope,
+    found_in_scope,
+    known_region,
+    readable_region,
+    region_code,
+)
 from ksd_common.params import PRINTABLE, IsoDay, SearchText
 from ksd_common.service import Consumes, ServiceSpec, build, serve
 from ksd_contracts.events import Status
@@ -37,7 +45,7 @@ Verification = Annotated[VerificationState | None, Query(description=(
 
 
 def filters(
-    scope: RegionScope, kind: Kind | None = None, status: Status | None = None,
+    caller: CallerDep, scope: RegionScope, kind: Kind | None = None, status: Status | None = None,
     urusan: Annotated[str | None, Query(pattern=r"^[1-3]\.[0-9]{2}$")] = None,
     q: Annotated[SearchText | None, Query(min_length=2, max_length=200, description="Words of the title.",
                                           json_schema_extra={"pattern": PRINTABLE})] = None,
@@ -58,6 +66,9 @@ def filters(
     funding: Annotated[FundingSource | None, Query(description="A funding source.")] = None,
     flag: Annotated[str | None, Query(pattern=r"^[a-z_]+\.[a-z_]+$", description="A flag's rule.")] = None,
     verification: Verification = None,
+    awaiting_report_of: Annotated[str | None, Query(**region_code(
+        "A party that has not reported the agreement itself: the KSDD a partner reported that await this"
+        " region's own report (`agreement.propose` with the same `agreement_id`)."))] = None,
 ) -> store.Filters:
     """The filters of the list and the exports: each breakdown and indicator of `/v1/summary` has
     one, so a figure opens the agreements behind it."""
@@ -67,7 +78,9 @@ def filters(
         party=party and known_region(party, ("query", "party")),
         province=province and known_region(province, ("query", "province")),
         month=month, country=country, partner=partner, funding=funding, flag=flag,
-        verification=verification.value if verification else None)
+        verification=verification.value if verification else None,
+        awaiting_report_of=awaiting_report_of and readable_region(caller, awaiting_report_of,
+                                                                  ("query", "awaiting_report_of")))
 
 
 FiltersDep = Annotated[store.Filters, Depends(filters)]

@@ -244,6 +244,8 @@ class Filters:
     flag: str | None = None
     verification: str | None = None
     """Only the records in this verification state (`VERIFICATION_STATES`)."""
+    awaiting_report_of: str | None = None
+    """A party region that has not reported the agreement itself (a one-sided KSDD, its side)."""
 
     @property
     def horizon(self) -> Horizon:
@@ -276,6 +278,9 @@ class Filters:
             base.add("funding @> jsonb_build_array(jsonb_build_object('source', ?::text))", self.funding)
         if self.flag:
             base.add(f"({FLAGGED.replace('$rule', '?::text')})", self.flag)
+        if self.awaiting_report_of:
+            code = base.param(self.awaiting_report_of)
+            base.clauses.append(f"regions @> ARRAY[{code}::text] AND NOT reporters @> ARRAY[{code}::text]")
         cte, indicators = measured(base, horizon)
         chosen = Where()
         chosen.args = base.args
