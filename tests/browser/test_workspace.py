@@ -10,6 +10,8 @@ Kafka and PostgreSQL.
 - A region administrator creates an operator's account and revokes it: the operator's open
   session stops working within seconds.
 - An operator goes offline, prepares two submissions, comes back online: each is applied once.
+- A province operator returns one record of its regency with a note and verifies another; the
+  regency's operator sees the returned one in the list with the note and the reminder in the inbox.
 
 `KSD_SCREENSHOTS=1` writes the main pages' screenshots to docs/screenshots/ (the README shows them);
 otherwise a run writes nothing into the tree."""
@@ -24,7 +26,8 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from conftest import SLOT, Account, Platform
+from conftest import SLOT, Account, Platform, ksd
+from nodes import Node, verification_of
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from ksd_contracts.submissions import today_wib
@@ -260,5 +263,67 @@ async def test_offline_submissions_are_sent_once_when_the_connection_returns(
     finally:
         await intake.close()
     assert sorted((r["idempotency_key"], r["status"]) for r in rows) == sorted((k, "applied") for k in keys)
+    await context.close()
+    assert not errors, errors
+
+
+async def test_a_province_returns_one_record_and_verifies_another_and_the_regency_sees_it(
+        platform: Platform, browser: Browser) -> None:
+    """A province operator (Sulawesi Tenggara) finds two new records of Kota Kendari in its queue,
+    returns one with a note and verifies the other; Kendari's operator finds the returned one in
+    the list as Dikembalikan with the note, and the reminder in the inbox, which they mark read."""
+    errors: list[str] = []
+    regency = Node(platform, await platform.token("regency", KENDARI))
+    titles = [f"Verifikasi {name} Kendari-Konawe {uuid4().hex[:6]}" for name in ("dikembalikan", "disetujui")]
+    ids = []
+    for title in titles:
+        answer = await regency.outcome({"type": "agreement.propose", "data": {
+            "kind": "KSDD", "title": title, "initiated_on": "2025-04-07", "urusan": ["2.11"],
+            "parties": [{"type": "region", "code": KENDARI}, {"type": "region", "code": KONAWE}]}})
+        assert answer["status"] == "applied", answer
+        ids.append(answer["agreement_id"])
+    returned, verified = ids
+    note = "Lampirkan nomor surat inisiasi yang benar."
+
+    province = await _person(platform, "province", "74")
+    context = await _context(browser, errors)
+    page = await _sign_in(context, platform, province.name, province.password)
+    await _visit(page, "verifikasi")
+    row = page.locator(f"tr[data-agreement='{returned}']")
+    await expect(row.locator(".state")).to_contain_text("Belum diverifikasi")
+    await expect(row.locator(".state")).to_contain_text("Catatan baru")
+    await row.locator("button[data-verdict='agreement.return']").click()
+    await expect(row.locator(".answer")).to_contain_text("Tulis catatan")  # a return says what to correct
+    await row.locator("textarea").fill(note)
+    await row.locator("button[data-verdict='agreement.return']").click()
+    await expect(row.locator(".answer")).to_contain_text("Terkirim")
+    other = page.locator(f"tr[data-agreement='{verified}']")
+    await other.locator("button[data-verdict='agreement.verify']").click()
+    await expect(other.locator(".answer")).to_contain_text("Terkirim")
+    await _screenshot(page, "verifikasi")
+
+    for agreement, state in ((returned, "returned"), (verified, "verified")):
+        await verification_of(regency, agreement, state)
+    await _visit(page, "verifikasi?status=verified")
+    await expect(page.locator(f"tr[data-agreement='{verified}'] .state")).to_contain_text("Terverifikasi")
+    await context.close()
+
+    reminded = ksd("admin", "remind", "--as-of", today_wib().isoformat())
+    assert reminded.returncode == 0, reminded.stderr
+    operator = await _person(platform, "regency", KENDARI)
+    context = await _context(browser, errors)
+    page = await _sign_in(context, platform, operator.name, operator.password)
+    listed = page.locator(f"tr[data-agreement='{returned}'] .verification")
+    await expect(listed).to_contain_text("Dikembalikan")
+    await expect(listed).to_contain_text(note)
+    await _visit(page, "kotak-masuk")
+    item = page.locator(f"li[data-agreement='{returned}']")
+    await expect(item.locator("h2")).to_contain_text("Catatan kerja sama dikembalikan provinsi")
+    await expect(item).to_contain_text(note)
+    unread = int(await page.locator("#belum-dibaca").inner_text())
+    await _screenshot(page, "kotak-masuk")
+    await item.locator("button.mark").click()
+    await expect(page.locator("#belum-dibaca")).to_have_text(str(unread - 1))
+    await expect(page.locator(f"li[data-agreement='{returned}']")).to_have_class("read")
     await context.close()
     assert not errors, errors

@@ -15,7 +15,7 @@ from uuid import uuid4
 import httpx
 import pytest
 from conftest import SLOT, Platform, ksd
-from test_verification import Node
+from nodes import Node
 
 AMBON, TUAL, MALUKU = "81.71", "81.72", "81"
 AS_OF = date(2025, 6, 10)

@@ -48,8 +48,9 @@ LOGIN_SECONDS = 600
 REFRESH_MARGIN = timedelta(seconds=30)
 """An access token this close to its expiry is refreshed before it is used."""
 SERVICES = ("intake", "reporting", "mapping")
-WRITES = {"intake": {"POST", "DELETE"}}
-"""What the page may do besides reading: submit and manage accounts, at intake only."""
+WRITES = {"intake": {"POST", "DELETE"}, "reporting": {"POST"}}
+"""What the page may do besides reading: submit and manage accounts at intake, mark a reminder of
+its inbox read at reporting."""
 FORWARDED = ("content-type", "content-disposition", "retry-after", "x-correlation-id")
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -319,4 +320,6 @@ FORMS = {
     "choices": forms.CHOICES,
     "rules": {rule: {"pesan": what, "tindakan": todo} for rule, (what, todo) in labels.RULES.items()},
     "statuses": {str(k): v for k, v in labels.STATUSES.items()},
+    "verification": labels.VERIFICATION,
+    "steps": labels.STEPS,
 }

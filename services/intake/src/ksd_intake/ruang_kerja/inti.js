@@ -234,5 +234,5 @@ const RuangKerja = (() => {
   }
 
   return { page, start, api, load, submit, flush, queued, problemText, esc, dateText, momentText, rupiah, today,
-    forms, route, get me() { return state.me; }, SessionEnded };
+    forms, formsNow: () => state.forms, route, get me() { return state.me; }, SessionEnded };
 })();

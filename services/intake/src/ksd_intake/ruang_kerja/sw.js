@@ -3,10 +3,10 @@
 // workspace and prepare submissions (they wait in the outbox, inti.js). Network first: a new
 // version is taken as soon as it is reachable. The platform's data (api/...) is never cached.
 "use strict";
-const CACHE = "ruang-kerja-1";
+const CACHE = "ruang-kerja-2";
 const SHELL = ["./", "index.html", "ruang-kerja.css", "inti.js", "formulir.js", "mulai.js", "api/formulir",
   "halaman/kerja-sama.js", "halaman/ajukan.js", "halaman/pengajuan.js", "halaman/menunggu.js", "halaman/unggah.js",
-  "halaman/pemetaan.js", "halaman/akun.js"];
+  "halaman/pemetaan.js", "halaman/akun.js", "halaman/verifikasi.js", "halaman/kotak-masuk.js"];
 const KEPT = new Set([...SHELL.map((p) => new URL(p, self.registration.scope).href),
   new URL("api/saya", self.registration.scope).href]);
 

@@ -18,10 +18,16 @@
   const partners = (codes, own) => codes.filter((c) => c !== own).map((c) => names.regions[c] || c).join(", ");
 
   // One table of agreements, shared with the page of agreements awaiting this region's report.
+  // The province's verification as it stands: returned with its note, so the regency sees what to correct.
+  const verification = (v) => {
+    const words = RuangKerja.formsNow().verification;
+    return `${esc(words[v.state] || v.state)}${v.state === "returned" && v.note ? `<br><small>“${esc(v.note)}”</small>` : ""}`;
+  };
   RuangKerja.agreementTable = (items, statuses, action) => `<table class="list"><thead><tr><th>Judul</th><th>Jenis</th>
-    <th>Tahap</th><th>Pihak lain</th><th>Inisiasi</th><th>Berakhir</th><th>Nilai</th>${action ? "<th></th>" : ""}</tr></thead>
+    <th>Tahap</th><th>Verifikasi</th><th>Pihak lain</th><th>Inisiasi</th><th>Berakhir</th><th>Nilai</th>${action ? "<th></th>" : ""}</tr></thead>
     <tbody>${items.map((a) => `<tr data-agreement="${esc(a.agreement_id)}"><td>${esc(a.title)}<br><small>${esc(a.registry_number || "")}</small></td>
     <td>${esc(a.kind)}</td><td class="stage">${esc(statuses[a.status] || a.status)}</td>
+    <td class="verification">${verification(a.verification)}</td>
     <td>${esc(partners(a.regions, RuangKerja.me.region))}</td><td>${dateText(a.initiated_on)}</td><td>${dateText(a.end_on)}</td>
     <td class="number">${rupiah(a.value_idr)}</td>${action ? `<td>${action(a)}</td>` : ""}</tr>`).join("")}</tbody></table>`;
 
