@@ -34,11 +34,12 @@ $(UV):
 install: .venv/.synced
 	.venv/bin/python -m compileall -q -j 0 contracts/src services/*/src tools/src
 
-# Kafka, PostgreSQL and Keycloak (the identity provider): Docker Compose when a Docker engine
-# answers, local processes otherwise.
+# Kafka, PostgreSQL, Keycloak (the identity provider) and Mailpit (the mail server reminders go
+# through): Docker Compose when a Docker engine answers, local processes otherwise.
 infra: install
-	if docker info >/dev/null 2>&1; then docker compose up -d --wait kafka postgres keycloak; \
-	else deploy/local/kafka.sh start && deploy/local/postgres.sh start && deploy/local/keycloak.sh start; fi
+	if docker info >/dev/null 2>&1; then docker compose up -d --wait kafka postgres keycloak mailpit; \
+	else deploy/local/kafka.sh start && deploy/local/postgres.sh start && deploy/local/keycloak.sh start \
+	  && deploy/local/mail.sh start; fi
 
 up: infra
 	if docker info >/dev/null 2>&1; then docker compose up -d --build --wait; else deploy/local/services.sh start; fi
@@ -47,12 +48,14 @@ up: infra
 	echo "Dashboard: $(DASHBOARD)"
 	echo "Demo token (directorate): $$(cat .data/demo-token)"
 	echo "Keycloak (accounts and machine clients, realm ksd): http://127.0.0.1:8180/admin/ (local admin: admin/admin)"
+	echo "Mail sent by the platform (reminders), local Mailpit: http://127.0.0.1:8025/"
 
 down:
 	if docker info >/dev/null 2>&1; then docker compose stop; fi
 	deploy/local/services.sh stop
 	deploy/local/kafka.sh stop
 	deploy/local/keycloak.sh stop
+	deploy/local/mail.sh stop
 	deploy/local/postgres.sh stop
 
 clean: down

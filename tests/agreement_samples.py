@@ -58,6 +58,8 @@ STEPS: dict[str, dict[str, Any]] = {
                                 "subject": "Pembagian biaya operasional TPA"},
     "agreement.settle_dispute": {"dispute_id": DISPUTE, "settled_on": "2025-05-20", "settled_by": "gubernur",
                                  "outcome": "Dibagi rata"},
+    "agreement.verify": {"note": "Sesuai dokumen"},
+    "agreement.return": {"note": "Nomor KSB tidak sesuai dokumen"},
     "agreement.report_progress": {"period": "2025-S1", "reported_on": "2025-07-05", "achievements": "Berjalan",
                                   "recommendation": "dilanjutkan"},
 }
@@ -77,7 +79,8 @@ class Stream:
                    else STEPS.get(kind, {})) | changes
         if kind != "agreement.propose":
             payload = payload | {"agreement_id": str(self.agreement_id)}
-        submission = Submitted(submission_id=uuid4(), submission_type=kind, role="regency", region=region,
+        role = "province" if region is not None and len(region) == 2 else "regency"
+        submission = Submitted(submission_id=uuid4(), submission_type=kind, role=role, region=region,
                                agreement_id=self.agreement_id, payload=payload)
         self.submitted[kind] = submission.submission_id
         decision = decide(self.state, submission, TODAY)

@@ -13,6 +13,8 @@ os.environ["KSD_TOPIC_PREFIX"] = f"test{SLOT}."  # before ksd_contracts.topics i
 
 import asyncio
 import hashlib
+import html
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -58,6 +60,7 @@ class Account:
     name: str  # username or client id
     id: str  # Keycloak's id of the user or the client
     token: str
+    password: str = ""  # a person's, to sign in through Keycloak's login page (tests/browser/test_workspace.py)
 
     @property
     def actor(self) -> str:
@@ -103,7 +106,7 @@ class Keycloak:
         self.made.append(("users", user["id"]))
         await self._admin("POST", f"/users/{user['id']}/role-mappings/realm", json=await self._roles(role))
         token = await self.sign_in(name, password)
-        self.accounts.append(Account("person", name, user["id"], token))
+        self.accounts.append(Account("person", name, user["id"], token, password))
         return self.accounts[-1]
 
     async def machine(self, role: str, region: str | None) -> Account:
@@ -161,6 +164,11 @@ class Keycloak:
         self.made.clear()
 
 
+WORKSPACE = "/ruang-kerja"
+SESSION = "ksd_sesi"
+"""The regions' workspace on intake, and its session cookie (ksd_intake.workspace)."""
+
+
 class Platform:
     """Addresses of the running services, and ways to act as their users."""
 
@@ -188,6 +196,29 @@ class Platform:
         account = await (self.keycloak.person if kind == "person" else self.keycloak.machine)(role, region)
         return account.token, account.actor
 
+    async def workspace_login(self, client: httpx.AsyncClient, account: Account) -> str:
+        """Where Keycloak sends the person back with the code, after the workspace's *Masuk* and
+        Keycloak's login form (`client` keeps the pre-login cookie, as a browser would)."""
+        start = await client.get(f"{self.url['intake']}{WORKSPACE}/masuk")
+        login = await client.get(start.headers["location"])
+        action = re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', login.text)
+        assert action, login.text[:500]
+        # Keycloak's cookies are Secure: a browser sends them to 127.0.0.1 over http, httpx's jar does not.
+        keycloak = "; ".join(f"{name}={value}" for name, value in login.cookies.items())
+        back = await client.post(html.unescape(action.group(1)), headers={"Cookie": keycloak},
+                                 data={"username": account.name, "password": account.password})
+        assert back.status_code == 302, back.text[:500]
+        return back.headers["location"]
+
+    async def workspace_session(self, account: Account) -> str:
+        """A person's workspace session cookie, signed in as a browser does."""
+        async with httpx.AsyncClient(timeout=30) as client:
+            signed_in = await client.get(await self.workspace_login(client, account))
+            assert signed_in.status_code == 200, signed_in.text[:500]
+            cookie = client.cookies.get(SESSION)
+            assert cookie, "no session cookie"
+            return cookie
+
     def log(self, service: str) -> Path:
         return self.folder / f"{service}.log"
 
@@ -202,6 +233,8 @@ def _environment(traces: Path, extra: dict[str, str] | None = None) -> dict[str,
     # The agreement scheduler ticks once at start and then not during a run: an hourly tick would
     # expire simulated agreements under the simulator's feet (tests drive `tick` themselves).
     env["KSD_AGREEMENT_SCHEDULE_SECONDS"] = str(7 * 24 * 3600)
+    # Reminders run when a test says (`ksd admin remind --as-of`), never on reporting's own clock.
+    env["KSD_REMINDER_SCHEDULE_SECONDS"] = "0"
     return env | (extra or {})
 
 

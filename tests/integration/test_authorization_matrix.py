@@ -11,6 +11,11 @@ exist, and no answer carries an outside agreement's id or title.
 Every role is asked three times, as each kind of caller: a platform token (`ksd admin token
 create`), a person signed in to Keycloak, and a machine client of Keycloak on the
 client-credentials grant. Revoked ones of each kind are asked too, and are refused everywhere.
+
+The regions' workspace (`/ruang-kerja/`) is asked the same questions: a person signed in through
+it (the authorization-code flow, its session cookie) reads every endpoint through its forwarder
+(`/ruang-kerja/api/{service}/...`) and gets exactly what their own token gets; a bearer token of any
+kind, no session, an unknown one, or a revoked person's, gets a 401 there and nothing else.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from conftest import SERVICES, Platform, ksd
+from conftest import SERVICES, SESSION, WORKSPACE, Platform, ksd
 
 from ksd_tools.admin import wait_until_known
 
@@ -176,6 +181,35 @@ def _expected(role: str, endpoint: Endpoint,
     raise AssertionError(f"{endpoint.name}: the matrix does not know how to scope it; place it here")
 
 
+def _cookie(session: str | None) -> dict[str, str]:
+    return {"Cookie": f"{SESSION}={session}"} if session else {}
+
+
+def through_workspace(platform: Platform, service: str) -> str:
+    """Where the workspace's page reads `service`'s API."""
+    return f"{platform.url['intake']}{WORKSPACE}/api/{service}"
+
+
+async def _asked(client: httpx.AsyncClient, base: dict[str, str], endpoints: list[Endpoint], role: str,
+                 agreements: tuple[Proposed, ...]) -> list[str]:
+    """Every endpoint asked as `role` for inside and outside regions and ids (at `base[service]`):
+    what was answered that should not have been."""
+    outside = _outside(role, agreements)
+    wrong: list[str] = []
+    for endpoint in endpoints:
+        for path, query, status in _expected(role, endpoint, agreements):
+            if status == 0:
+                wrong += await _by_id(client, base[endpoint.service], endpoint, role, agreements)
+                continue
+            response = await client.get(f"{base[endpoint.service]}{path}", params=query)
+            asked = f"{endpoint.service} GET {path} {query}"
+            if response.status_code != status:
+                wrong.append(f"{asked}: {response.status_code}, expected {status}: {response.text[:200]}")
+            if leaked := _leaks(response.text, outside):
+                wrong.append(f"{asked}: shows {leaked}")
+    return wrong
+
+
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("role", list(READS))
 async def test_each_role_reads_its_scope_and_nothing_outside(
@@ -183,20 +217,26 @@ async def test_each_role_reads_its_scope_and_nothing_outside(
 ) -> None:
     token, _ = await platform.bearer(kind, role, BOUND[role])
     await wait_until_known(f"{platform.url['mapping']}/v1/agreements/{UNKNOWN}/mapping", token)
-    outside = _outside(role, agreements)
-    wrong: list[str] = []
     async with httpx.AsyncClient(timeout=60, headers={"Authorization": f"Bearer {token}"}) as client:
+        wrong = await _asked(client, platform.url, endpoints, role, agreements)
+        # A bearer token of any kind opens nothing through the workspace: it answers its session only.
         for endpoint in endpoints:
-            for path, query, status in _expected(role, endpoint, agreements):
-                if status == 0:
-                    wrong += await _by_id(client, platform.url[endpoint.service], endpoint, role, agreements)
-                    continue
-                response = await client.get(f"{platform.url[endpoint.service]}{path}", params=query)
-                asked = f"{endpoint.service} GET {path} {query}"
-                if response.status_code != status:
-                    wrong.append(f"{asked}: {response.status_code}, expected {status}: {response.text[:200]}")
-                if leaked := _leaks(response.text, outside):
-                    wrong.append(f"{asked}: shows {leaked}")
+            response = await client.get(f"{through_workspace(platform, endpoint.service)}{endpoint.path}")
+            if response.status_code != 401:
+                wrong.append(f"workspace {endpoint.name} with a {kind} bearer token: {response.status_code}")
+    if kind == "person":  # the same person through the workspace: exactly what their own token gets
+        account = next(a for a in platform.keycloak.accounts if a.token == token)
+        session = await platform.workspace_session(account)
+        workspace = {s: through_workspace(platform, s) for s in SERVICES}
+        async with httpx.AsyncClient(timeout=60, headers=_cookie(session)) as client:
+            me = (await client.get(f"{platform.url['intake']}{WORKSPACE}/api/saya")).json()
+            if (me["role"], me["region"]) != (role, BOUND[role]):
+                wrong.append(f"workspace api/saya: {me}")
+            wrong += [f"workspace: {w}" for w in await _asked(client, workspace, endpoints, role, agreements)]
+            awaiting = await client.get(f"{workspace['reporting']}/v1/agreements",
+                                        params={"awaiting_report_of": "53.01"})
+            if awaiting.status_code != (200 if "53.01" in READS[role] else 403):
+                wrong.append(f"workspace awaiting_report_of=53.01: {awaiting.status_code}")
     assert not wrong, f"{kind} {role} {BOUND[role]}:\n" + "\n".join(wrong)
 
 
@@ -229,10 +269,14 @@ def _as_for(unknown: dict[str, Any], the_id: str) -> dict[str, Any]:
     return {k: v.replace(UNKNOWN, the_id) if isinstance(v, str) else v for k, v in unknown.items()}
 
 
-async def _revoked(platform: Platform, kind: str) -> str:
+async def _revoked(platform: Platform, kind: str) -> tuple[str, str | None]:
     """A token of `kind` for Kendari's regency that worked and was revoked: the platform's by
-    `ksd admin token revoke`, a person's by ending their sessions, a machine's by disabling it."""
+    `ksd admin token revoke`, a person's by ending their sessions (their workspace session too,
+    also returned), a machine's by disabling it."""
     token, actor = await platform.bearer(kind, "regency", "74.71")
+    session = None
+    if kind == "person":
+        session = await platform.workspace_session(next(a for a in platform.keycloak.accounts if a.token == token))
     if kind == "platform":
         assert ksd("admin", "token", "revoke", actor.removeprefix("token:")).returncode == 0
     else:
@@ -243,17 +287,24 @@ async def _revoked(platform: Platform, kind: str) -> str:
         while (await client.get(probe, headers={"Authorization": f"Bearer {token}"})).status_code != 401:
             assert asyncio.get_running_loop().time() < deadline, f"a revoked {kind} token still answered"
             await asyncio.sleep(0.2)
-    return token
+        while session and (await client.get(f"{platform.url['intake']}{WORKSPACE}/api/saya",
+                                             headers=_cookie(session))).status_code != 401:
+            assert asyncio.get_running_loop().time() < deadline, "a revoked person's workspace session still answered"
+            await asyncio.sleep(0.2)
+    return token, session
 
 
 @pytest.mark.parametrize("who", [None, "unknown", *(f"revoked {kind}" for kind in KINDS)])
 async def test_every_read_needs_a_known_token(
     platform: Platform, agreements: tuple[Proposed, ...], endpoints: list[Endpoint], who: str | None
 ) -> None:
+    session = None
     if who is None:
         headers = {}
+    elif who == "unknown":
+        headers, session = {"Authorization": "Bearer ksd_unknown-token"}, "unknown-session"
     else:
-        token = "ksd_unknown-token" if who == "unknown" else await _revoked(platform, who.removeprefix("revoked "))
+        token, session = await _revoked(platform, who.removeprefix("revoked "))
         headers = {"Authorization": f"Bearer {token}"}
     ids = {"{code}": "74.71", "{agreement_id}": agreements[0].agreement_id,
            "{submission_id}": agreements[0].submission_id}
@@ -263,11 +314,13 @@ async def test_every_read_needs_a_known_token(
             path = endpoint.path
             for field, value in ids.items():
                 path = path.replace(field, value)
-            response = await client.get(f"{platform.url[endpoint.service]}{path}")
-            if response.status_code != 401 or response.headers["content-type"] != "application/problem+json":
-                wrong.append(f"{endpoint.name}: {response.status_code} {response.text[:200]}")
-            elif _leaks(response.text, list(agreements)):
-                wrong.append(f"{endpoint.name}: a 401 that shows an agreement")
+            for base, cookie in ((platform.url[endpoint.service], {}),
+                                 (through_workspace(platform, endpoint.service), _cookie(session))):
+                response = await client.get(f"{base}{path}", headers=cookie)
+                if response.status_code != 401 or response.headers["content-type"] != "application/problem+json":
+                    wrong.append(f"{base} {endpoint.name}: {response.status_code} {response.text[:200]}")
+                elif _leaks(response.text, list(agreements)):
+                    wrong.append(f"{base} {endpoint.name}: a 401 that shows an agreement")
     assert not wrong, "\n".join(wrong)
     assert {e.name for e in endpoints} >= {"mapping GET /v1/agreements/{agreement_id}/mapping",
                                            "mapping GET /v1/regions/{code}/partners",

@@ -329,11 +329,13 @@ def _figures(summary: dict[str, Any]) -> list[tuple[dict[str, str], int]]:
                 ({"indicator": "dormant"}, summary["ksb_pks"]["dormant"]),
                 ({"indicator": "expired_unattended"}, summary["expired_without_extension_or_evaluation"]),
                 ({"indicator": "overdue_reports"}, summary["overdue_reports"]["agreements"]),
+                ({"indicator": "reports_due"}, summary["reports_due"]["agreements"]),
                 ({"indicator": "one_sided"}, summary["ksdd_reports"]["one_sided"]),
                 ({"indicator": "disagreeing"}, summary["ksdd_reports"]["disagreeing"]),
                 ({"indicator": "mandatory_not_carried_out"}, summary["mandatory_not_carried_out"]),
                 ({"indicator": "disputed"}, summary["disputes_open"]["agreements"])]
     figures += [({"indicator": f"expiring_{d}"}, n) for d, n in summary["expiring"].items()]
+    figures += [({"indicator": state}, n) for state, n in summary["verification"].items()]
     for breakdown, parameter in (("by_status", "status"), ("by_kind", "kind"), ("by_urusan", "urusan"),
                                  ("by_province", "province"), ("by_region", "party"), ("by_month", "month"),
                                  ("foreign_by_country", "country"), ("foreign_by_partner", "partner"),

@@ -75,6 +75,30 @@ def test_a_hard_rule_rejects_naming_itself_and_the_allowed_path_applies(
     assert stream.state == before
 
 
+@pytest.mark.parametrize("kind", ["agreement.verify", "agreement.return"])
+def test_only_the_province_of_a_party_regency_gives_a_verdict(kind: str) -> None:
+    stream = Stream().through(*KSB)
+    before = stream.state
+    assert before is not None
+    for region in (KUPANG, KAB_KUPANG, "35", MOJOKERTO):  # the parties themselves, another province, a stranger
+        assert rejected_by(stream.submit(kind, region=region)) == ["verify.province_of_regency"]
+    assert stream.state == before
+    [(event_type, data)] = stream.submit(kind, region="53").events
+    assert event_type == ev.VERIFICATION_EVENTS[kind] and data["submitted_by"] == "53"
+    assert data["note"] == STEPS[kind]["note"]
+    assert stream.state is not None and stream.state.status == before.status  # a verdict is no step of the lifecycle
+
+
+def test_a_verdict_is_not_corrected_and_a_withdrawn_record_gets_none() -> None:
+    stream = Stream().through()
+    stream.submit("agreement.verify", region="53")
+    verdict = stream.submitted["agreement.verify"]
+    assert rejected_by(stream.submit("agreement.correct", supersedes=str(verdict), reason="salah",
+                                     data={"note": "lain"})) == ["correct.known_submission"]
+    stream.submit("agreement.withdraw")
+    assert rejected_by(stream.submit("agreement.return", region="53")) == ["agreement.withdrawn"]
+
+
 def test_a_ksb_after_declined_is_out_of_order() -> None:
     stream = Stream().through(*REVIEWED, "agreement.record_offer")
     stream.submit("agreement.record_offer_response", accepted=False)

@@ -59,6 +59,7 @@ def test_every_command_finds_its_function() -> None:
     assert set(commands) == {("admin", "token", "create"), ("admin", "token", "list"), ("admin", "token", "revoke"),
                              ("admin", "token", "rotate"), ("admin", "topics"), ("admin", "dlq", "list"),
                              ("admin", "dlq", "show"), ("admin", "dlq", "redrive"), ("admin", "refold"),
+                             ("admin", "remind"),
                              ("simulate",), ("bench",),
                              ("audit", "verify"), ("audit", "rebuild"), ("audit", "replay"), ("audit", "checkpoint"),
                              ("audit", "keygen"), ("audit", "report")}

@@ -203,6 +203,14 @@ class DisputeSettled(Lifecycle, s.SettleDispute):
     """The dispute `dispute_id` was settled."""
 
 
+class Verified(Lifecycle, s.Verify):
+    """The province (`submitted_by`) verified the record as it stood: every step before this one."""
+
+
+class Returned(Lifecycle, s.ReturnForCorrection):
+    """The province (`submitted_by`) returned the record to its regency for correction, with a note."""
+
+
 class Corrected(Lifecycle):
     """Supersedes the event caused by submission `supersedes`; that event stays in the log."""
 
@@ -252,6 +260,8 @@ DISPUTE_SETTLED = event_type("agreement", "dispute_settled")
 STARTED = event_type("agreement", "started")
 EXPIRED = event_type("agreement", "expired")
 REPORT_OVERDUE = event_type("agreement", "report_overdue")
+VERIFIED = event_type("agreement", "verified")
+RETURNED = event_type("agreement", "returned")
 SUBMISSION_REJECTED = event_type("agreement", "submission_rejected")
 
 # --- held submissions (ksd.agreement.events, ksd.mapping.events) ---------------------------------
@@ -295,6 +305,8 @@ AGREEMENT_EVENT_MODELS: dict[str, type[BaseModel]] = {
     STARTED: Started,
     EXPIRED: Expired,
     REPORT_OVERDUE: ReportOverdue,
+    VERIFIED: Verified,
+    RETURNED: Returned,
     SUBMISSION_REJECTED: SubmissionRejected,
     SUBMISSION_HELD: SubmissionHeld,
 }
@@ -319,6 +331,10 @@ STEP_EVENTS: dict[str, str] = {
     "agreement.settle_dispute": DISPUTE_SETTLED,
 }
 """The event a valid step submission becomes (`agreement.propose` becomes `proposed` or `party_reported`)."""
+
+VERIFICATION_EVENTS: dict[str, str] = {"agreement.verify": VERIFIED, "agreement.return": RETURNED}
+"""The event a province's verdict becomes. Not in STEP_EVENTS: a verdict is no step of the
+cooperation, so no correction supersedes it (a new verdict follows instead)."""
 URUSAN_CLASSIFIED = event_type("mapping", "urusan_classified")
 REGION_SUBMISSION_REJECTED = event_type("mapping", "submission_rejected")
 """A `region.*` submission that mapping could not apply: intake shows the rule to the node, as

@@ -31,7 +31,8 @@ STEPS: dict[str, str] = {
     "terminated": "Pengakhiran", "progress_reported": "Laporan/evaluasi", "corrected": "Koreksi",
     "started": "Mulai berlaku", "expired": "Kedaluwarsa", "report_overdue": "Laporan terlambat",
     "withdrawn": "Penarikan catatan", "dispute_raised": "Sengketa diajukan", "dispute_settled": "Sengketa diselesaikan",
-    "submission_rejected": "Pengajuan ditolak",
+    "submission_rejected": "Pengajuan ditolak", "verified": "Diverifikasi provinsi",
+    "returned": "Dikembalikan provinsi untuk perbaikan",
 }
 """The steps of a compiled record's timeline, by event name."""
 
@@ -69,6 +70,12 @@ RULES: dict[str, tuple[Words, Words]] = {
         Words("Catatan ini sudah ditarik.", "This record has been withdrawn."),
         Words("Catat kerja sama yang benar, bukan catatan yang ditarik.",
               "Record the right agreement, not the withdrawn record.")),
+    "verify.province_of_regency": (
+        Words("Hanya provinsi dari kabupaten/kota pihak kerja sama ini yang dapat memverifikasi atau"
+              " mengembalikannya.",
+              "Only the province of a party regency/city of this agreement can verify or return it."),
+        Words("Verifikasi dilakukan operator provinsi tempat kabupaten/kota pihak berada.",
+              "The operator of the province where the party regency/city lies verifies it.")),
     "withdraw.own_record": (
         Words("Hanya daerah yang mencatat sendiri dan satu-satunya pelapor yang dapat menarik catatan.",
               "Only the region that entered the record, as its only reporter, can withdraw it."),
@@ -223,6 +230,21 @@ def explained(reason: dict[str, Any]) -> dict[str, Any]:
     known = RULES.get(str(reason.get("rule")))
     return {**shown, "pesan": known[0].said(), "tindakan": known[1].said()} if known else shown
 
+
+VERIFICATION: dict[str, str] = {
+    "unverified": "Belum diverifikasi (menunggu verifikasi)", "verified": "Terverifikasi",
+    "returned": "Dikembalikan untuk perbaikan",
+}
+"""A record's verification by the province of its regency/city (reporting's `verification`)."""
+
+REMINDERS: dict[str, str] = {
+    "expiring": "Kerja sama akan berakhir", "expired": "Kerja sama berakhir hari ini",
+    "report_overdue": "Laporan kerja sama terlambat", "report_due": "Laporan kerja sama jatuh tempo",
+    "dormant": "KSB belum ditindaklanjuti PKS", "awaiting_report": "Menunggu laporan daerah Anda",
+    "returned": "Dikembalikan provinsi untuk perbaikan",
+}
+"""The kinds of reminder in a region's inbox (reporting's `ksd_reporting.reminders`)."""
+
 SETTLED_BY: dict[str, str] = {"para_pihak": "para pihak (musyawarah)", "gubernur": "gubernur", "menteri": "menteri"}
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
@@ -257,4 +279,5 @@ def names(countries: list[str]) -> dict[str, dict[str, str]]:
     return {"statuses": {str(k): v for k, v in STATUSES.items()}, "kinds": {str(k): v for k, v in KINDS.items()},
             "steps": STEPS, "rules": {rule: what.id for rule, (what, _) in RULES.items()},
             "funding": FUNDING, "partner_categories": PARTNER_CATEGORIES, "flags": FLAGS,
+            "verification": VERIFICATION, "reminders": REMINDERS,
             "countries": {c: country(c) for c in sorted(set(countries))}}

@@ -15,6 +15,7 @@ lokal; regenerate it with
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -81,6 +82,14 @@ def autonomous_codes() -> frozenset[str]:
 def in_scope(scope: str, code: str) -> bool:
     """Whether `code` is `scope` itself or, for a province, one of its regencies/cities."""
     return code == scope or (len(scope) == 2 and code.startswith(scope + "."))
+
+
+def verifies(role: str, region_code: str | None, parties: Iterable[str]) -> bool:
+    """Whether a node verifies (or returns) a record with these party regions: a province, for a
+    record one of its own regencies/cities is a party to (DHIS2's approval by the level above).
+    Intake and the agreement service both ask it, so they refuse the same verdicts."""
+    return (role == "province" and region_code is not None and len(region_code) == 2
+            and any(len(code) > 2 and in_scope(region_code, code) for code in parties))
 
 
 if __name__ == "__main__":

@@ -472,6 +472,21 @@ class ReportProgress(AgreementStep):
     realized_idr: Rupiah | None = None
 
 
+class Verify(AgreementStep):
+    """The province verifies a record of its regency/city as it now stands (DHIS2's data approval):
+    the ministry can count it apart from records no province has checked. A later change by a party
+    makes it unverified again. Only the province of a party regency/city may verify."""
+
+    note: Text | None = Field(default=None, description="What the province checked, if it says.")
+
+
+class ReturnForCorrection(AgreementStep):
+    """The province returns a record of its regency/city for correction, saying what is wrong: the
+    record is open again for the regency, which corrects it (then it awaits verification again)."""
+
+    note: Text = Field(description="What the regency must correct.")
+
+
 class Correct(AgreementStep):
     """Supersedes an earlier submission of this agreement with corrected data, with a reason; the
     earlier one is kept. `data` is checked against the type of the submission it supersedes."""
@@ -561,6 +576,8 @@ SUBMISSION_MODELS: dict[str, type[Strict]] = {
     "agreement.withdraw": Withdraw,
     "agreement.raise_dispute": RaiseDispute,
     "agreement.settle_dispute": SettleDispute,
+    "agreement.verify": Verify,
+    "agreement.return": ReturnForCorrection,
     "region.record_tkksd": RegionRecordTkksd,
     "region.declare_potential": RegionDeclarePotential,
     "region.declare_cooperable_affairs": RegionDeclareCooperableAffairs,
@@ -568,3 +585,7 @@ SUBMISSION_MODELS: dict[str, type[Strict]] = {
 }
 """Every submission type of INTERFACES.md with its model. `agreement.*` ones belong to the stream of
 their agreement (keyed by agreement id); `region.*` ones to the stream of their region (keyed by code)."""
+
+VERIFICATION_SUBMISSIONS = ("agreement.verify", "agreement.return")
+"""A province's verdict on a regency's record, not a step of the cooperation itself: only the
+province of a party regency/city submits them (intake and the agreement service check it)."""

@@ -64,6 +64,11 @@ def _admin(subparsers: Subparsers) -> None:
     refold.add_argument("--service", choices=["agreement", "reporting", "all"], default="all")
     refold.add_argument("--all", action="store_true", help="every agreement, not only those an older fold wrote")
     refold.set_defaults(run=Command("ksd_tools.refold:run"))
+    remind = commands.add_parser("remind", help="put the reminders due into the regions' inboxes and mail them"
+                                 " (reporting does it every KSD_REMINDER_SCHEDULE_SECONDS too)")
+    remind.add_argument("--as-of", type=date.fromisoformat, help="the day they are due on (default today, WIB)")
+    remind.add_argument("--dormant-months", type=int, default=12, help="a KSB without PKS this long is dormant")
+    remind.set_defaults(run=Command("ksd_tools.remind:run"))
 
 
 def _dlq(dlq: argparse.ArgumentParser) -> None:

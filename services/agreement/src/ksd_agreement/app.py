@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-from fastapi import FastAPI
-
 from ksd_agreement import handlers, scheduler, store
 from ksd_common.parking import announce_held
 from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
@@ -21,25 +14,9 @@ SPEC = ServiceSpec(
                        on_park=announce_held(AGREEMENT_EVENTS, "agreement", "agreement."))],
     publishes=[Publishes(AGREEMENT_EVENTS, "Lifecycle events and rejections, keyed by agreement id.")],
     refold=store.refold,
+    periodic=[scheduler.run],
 )
 app = build(SPEC)
-_service_lifespan = app.router.lifespan_context
-
-
-@asynccontextmanager
-async def _with_scheduler(app: FastAPI) -> AsyncIterator[None]:
-    """The shared bootstrap's lifespan, plus the scheduler while the pool is open."""
-    async with _service_lifespan(app):
-        task = asyncio.create_task(scheduler.run(app.state.pool))
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
-app.router.lifespan_context = _with_scheduler
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from ksd_contracts import lifecycle
 from ksd_contracts.events import Status, Submitted
 from ksd_contracts.language import ENGLISH, Words, speaking
 from ksd_contracts.lifecycle import LegalFacts
+from ksd_contracts.regions import verifies
 from ksd_contracts.submissions import SUBMISSION_MODELS, AgreementPropose, Document
 
 Event = tuple[str, dict[str, Any]]
@@ -657,6 +658,22 @@ def _not_a_party(submitted: Submitted) -> Reason:
     return Reason("agreement.not_a_party", f"{submitted.region} bukan pihak", f"{submitted.region} is not a party")
 
 
+def _verdict(state: AgreementState, submitted: Submitted) -> Decision:
+    """A province's verification or return of a record: only the province of a party regency/city
+    gives one (`verify.province_of_regency`), on a record still on the register, at any stage."""
+    if not verifies(submitted.role, submitted.region, state.region_codes):
+        parties = ", ".join(state.region_codes)
+        return Decision.reject(submitted, Reason(
+            "verify.province_of_regency",
+            f"{submitted.region} ({submitted.role}) bukan provinsi dari kabupaten/kota pihak {parties}",
+            f"{submitted.region} ({submitted.role}) is not the province of a party regency/city of {parties}"))
+    if state.legal.withdrawn:
+        return Decision.reject(submitted, _withdrawn(state))
+    step = SUBMISSION_MODELS[submitted.submission_type].model_validate(submitted.payload)
+    data = step.model_dump(mode="json", exclude_none=True) | _lifecycle(state, submitted, [])
+    return Decision([(ev.VERIFICATION_EVENTS[submitted.submission_type], data)])
+
+
 def decide(state: AgreementState | None, submitted: Submitted, today: date) -> Decision:
     """What a submission does to an agreement, under the rules of PP 28/2018."""
     kind = submitted.submission_type
@@ -665,6 +682,8 @@ def decide(state: AgreementState | None, submitted: Submitted, today: date) -> D
     if state is None:
         return Decision.reject(submitted, Reason("agreement.unknown", f"tidak ada kerja sama {submitted.agreement_id}",
                                                  f"no agreement {submitted.agreement_id}"))
+    if kind in ev.VERIFICATION_EVENTS:
+        return _verdict(state, submitted)
     if submitted.region not in state.region_codes:
         return Decision.reject(submitted, _not_a_party(submitted))
     if state.legal.withdrawn:

@@ -28,7 +28,7 @@ import jwt
 from ksd_common.credentials import ROLES, Caller, Role, check_binding
 from ksd_common.problems import Problem, forbidden
 from ksd_common.settings import Settings
-from ksd_contracts.language import say
+from ksd_contracts.language import Words, say
 
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256"]
 KEY_REFETCH_SECONDS = 30.0
@@ -157,11 +157,15 @@ class OidcVerifier:
             raise identity_provider_unavailable(error) from None
 
 
-def identity_provider_unavailable(error: Exception) -> Problem:
-    """503 while Keycloak does not answer (or refuses the platform's own client): nothing was done."""
+RESEND = Words("kirim ulang permintaan yang sama sebentar lagi", "send the same request again shortly")
+
+
+def identity_provider_unavailable(error: Exception, remedy: Words = RESEND) -> Problem:
+    """503 while Keycloak does not answer (or refuses the platform's own client): nothing was done,
+    and `remedy` says what the reader does about it."""
+    name = type(error).__name__
     return Problem(503, "identity-provider-unavailable",
                    say("Penyedia identitas sedang tidak tersedia", "The identity provider is unavailable"),
-                   say(f"Keycloak tidak dapat ditanya ({type(error).__name__}); kirim ulang permintaan yang sama"
-                       " sebentar lagi.",
-                       f"Keycloak cannot be asked ({type(error).__name__}); send the same request again shortly."),
+                   say(f"Keycloak tidak dapat ditanya ({name}); {remedy.id}.",
+                       f"Keycloak cannot be asked ({name}); {remedy.en}."),
                    code="auth.identity_provider_unavailable", headers={"Retry-After": "5"})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +82,9 @@ class ServiceSpec:
     refold: Callable[[asyncpg.Pool], Awaitable[int]] | None = None
     """Brings state written by an older fold up to the current one, after the migrations and before
     the service consumes (`ksd_contracts.lifecycle.FOLD_VERSION`)."""
+    periodic: list[Callable[[asyncpg.Pool], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    """Loops that run for the life of the service while its pool is open (the agreement scheduler,
+    reporting's reminders); each is cancelled at stop."""
 
     @property
     def consumed(self) -> list[Consumes]:
@@ -146,9 +149,13 @@ def build(spec: ServiceSpec) -> FastAPI:
         redriver = Redriver(holder.pool, consumers)
         await redriver.start()
         await broker.start()
+        loops: list[asyncio.Task[None]] = [asyncio.create_task(loop(holder.pool)) for loop in spec.periodic]
         try:
             yield
         finally:
+            for task in loops:
+                task.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
             await broker.stop()
             await redriver.stop()
             await relay.stop()

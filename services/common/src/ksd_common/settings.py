@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     # unset: the host the reader reached the answering service at, on that service's port.
     intake_public_url: str | None = None
     reporting_public_url: str | None = None
+    # Where intake's workspace (ksd_intake.workspace) calls reporting and mapping for a person;
+    # unset: this host at their ports.
+    reporting_url: str | None = None
+    mapping_url: str | None = None
     # Consumer group prefix: tests run a second platform beside a live one under another prefix.
     group_prefix: str = "ksd"
     # Batch consumers: how many records at most, and how long to wait to fill a batch.
@@ -54,6 +58,15 @@ class Settings(BaseSettings):
     # How long a token's introspection answer is reused: a revoked session or disabled client stops
     # working everywhere within this many seconds.
     oidc_recheck_seconds: float = 5.0
+    # Reminders (ksd_reporting.reminders): the SMTP server they are mailed through (locally the Mailpit
+    # sink of deploy/local/mail.sh, whose messages are read on its web page and API at 8025), the
+    # sender, addresses of a region beside its operators' accounts ("53.71=a@x.go.id b@y.go.id;74=c@z.go.id"),
+    # and how often reporting runs them (0: only `ksd admin remind`).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    mail_from: str = "Kerja Sama Daerah <pengingat@kerjasama.kemendagri.go.id>"
+    reminder_recipients: str = ""
+    reminder_schedule_seconds: float = 3600.0
     # Fault-injection switch, for tests only: comma-separated event types whose handler fails in
     # this service (ksd_common.parking.with_faults), to act out a bad release. Empty in production.
     fault_event_types: str = ""
@@ -79,6 +92,11 @@ class Settings(BaseSettings):
     def oidc_realm_url(self) -> str:
         """Where this process reaches the realm (its token, certificate and introspection endpoints)."""
         return (self.oidc_url or self.oidc_issuer).rstrip("/")
+
+    def url_of(self, service: str) -> str:
+        """Where another service's API is reached from this process."""
+        url: str | None = getattr(self, f"{service}_url", None)
+        return url or f"http://127.0.0.1:{self.port_of(service)}"
 
     def port_of(self, service: str) -> int:
         port: int = getattr(self, f"{service}_port")

@@ -12,20 +12,16 @@ so its tokens are refused everywhere within `oidc_recheck_seconds`.
 
 from __future__ import annotations
 
-import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ksd_common.auth import CallerDep
 from ksd_common.credentials import Caller
-from ksd_common.oidc import identity_provider_unavailable
+from ksd_common.keycloak import KeycloakAdmin, operator_role
 from ksd_common.problems import Problem, forbidden, not_found
-from ksd_common.settings import settings
-from ksd_contracts.language import say
-from ksd_contracts.regions import region
+from ksd_contracts.language import Words, say
 
 USERNAME = r"^[a-z0-9][a-z0-9._-]{2,59}$"
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
@@ -53,12 +49,6 @@ class Operator(BaseModel):
     enabled: bool
 
 
-def operator_role(code: str) -> Literal["province", "regency"]:
-    """The role of a region's operators: its region's kind."""
-    found = region(code)
-    return "province" if found is not None and found.is_province else "regency"
-
-
 async def administrator(caller: CallerDep) -> Caller:
     """Only a region administrator manages accounts, and only their region's."""
     if caller.role != "region_admin" or caller.region is None:
@@ -70,60 +60,8 @@ async def administrator(caller: CallerDep) -> Caller:
 Administrator = Annotated[Caller, Depends(administrator)]
 
 
-class KeycloakAdmin:
-    """Keycloak's admin API for the realm, as the platform's client (its token cached until near expiry)."""
-
-    def __init__(self) -> None:
-        self.client = httpx.AsyncClient(timeout=10)
-        self.token: tuple[float, str] | None = None
-
-    @property
-    def base(self) -> str:
-        return settings().oidc_realm_url.replace("/realms/", "/admin/realms/", 1)
-
-    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = await self.client.request(method, self.base + path, headers=await self._headers(), **kwargs)
-        except httpx.HTTPError as error:
-            raise _unavailable(error) from None
-        if response.status_code >= 500 or response.status_code in (401, 403):
-            raise _unavailable(RuntimeError(f"{response.status_code} {response.text[:200]}"))
-        return response
-
-    async def _headers(self) -> dict[str, str]:
-        if self.token is None or self.token[0] < time.monotonic():
-            s = settings()
-            try:
-                response = await self.client.post(
-                    f"{s.oidc_realm_url}/protocol/openid-connect/token", data={"grant_type": "client_credentials"},
-                    auth=(s.oidc_client_id, s.oidc_client_secret))
-                response.raise_for_status()
-            except httpx.HTTPError as error:
-                raise _unavailable(error) from None
-            answer = response.json()
-            self.token = (time.monotonic() + answer["expires_in"] - 30, answer["access_token"])
-        return {"Authorization": f"Bearer {self.token[1]}"}
-
-    async def operators(self, code: str) -> list[dict[str, Any]]:
-        """The accounts of `code`'s operators (its region's operator role), administrators left out."""
-        users = (await self.request("GET", "/users", params={"q": f"region:{code}", "max": 500,
-                                                             "briefRepresentation": "false"})).json()
-        wanted = operator_role(code)
-        found: list[dict[str, Any]] = []
-        for user in users:
-            if (user.get("attributes") or {}).get("region") != [code]:
-                continue  # `q` matches by substring on some versions: 74.7 would find 74.71
-            roles = {r["name"] for r in (await self.request("GET", f"/users/{user['id']}/role-mappings/realm")).json()}
-            if wanted in roles and "region_admin" not in roles:
-                found.append(user)
-        return found
-
-
-def _unavailable(error: Exception) -> Problem:
-    return identity_provider_unavailable(error)
-
-
-KEYCLOAK = KeycloakAdmin()
+KEYCLOAK = KeycloakAdmin(Words("tidak ada akun yang berubah; kirim ulang sebentar lagi",
+                               "no account was changed; send it again shortly"))
 
 
 def _operator(user: dict[str, Any], code: str) -> Operator:

@@ -8,14 +8,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from ksd_common.auth import CallerDep, found_in_scope
+from ksd_common.auth import CallerDep, RegionScope, found_in_scope
 from ksd_common.problems import Problem
 from ksd_common.service import Consumes, Publishes, ServiceSpec, build, serve
 from ksd_contracts.language import Words, say
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS, SUBMISSIONS
-from ksd_intake import accounts, handlers, imports, openapi, store
+from ksd_intake import accounts, handlers, imports, openapi, store, workspace
 from ksd_intake.domain import MAX_BATCH_BYTES, MAX_BODY_BYTES, check_idempotency_key
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
@@ -144,9 +145,28 @@ async def get_submission(submission_id: UUID, request: Request, caller: CallerDe
     row = await store.submission(request.app.state.pool, submission_id)
     found = found_in_scope(caller, row, lambda r: [r["region"]] if r["region"] else [],
                            Words(f"pengajuan {submission_id}", f"submission {submission_id}"))
-    agreement = found["agreement_id"]
-    return handlers.answer(found, agreement is not None and await store.agreement_known(request.app.state.pool,
-                                                                                         agreement))
+    known = await store.agreements_known(request.app.state.pool, [found["agreement_id"]])
+    return handlers.answer(found, found["agreement_id"] in known)
+
+
+@router.get("/submissions")
+async def list_submissions(
+    request: Request, scope: RegionScope,
+    status: Literal["accepted", "held", "applied", "rejected"] | None = None,
+    cursor: Annotated[UUID | None, Query(description="The last `id` of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """The submissions of the caller's region (or of `region`, when the caller may read it), newest
+    first, each with its status and, when refused, its rules with what they mean and what to do
+    (`pesan`, `tindakan`); `next_cursor` fetches the next page."""
+    rows = await store.submissions_of(request.app.state.pool, scope, status, cursor, limit)
+    known = await store.agreements_known(request.app.state.pool, [r["agreement_id"] for r in rows])
+    items = [handlers.answer(r, r["agreement_id"] in known)
+             | {"region": r["region"], "idempotency_key": r["idempotency_key"],
+                "accepted_at": r["accepted_at"].isoformat(),
+                "answered_at": r["answered_at"].isoformat() if r["answered_at"] else None}
+             for r in rows]
+    return {"items": items, "next_cursor": items[-1]["id"] if len(items) == limit else None}
 
 
 SPEC = ServiceSpec(
@@ -158,11 +178,13 @@ SPEC = ServiceSpec(
               Consumes(MAPPING_EVENTS, handlers.apply_answers,
                        "Answers to region declarations: applied, or rejected with the rule.")],
     publishes=[Publishes(SUBMISSIONS, "Every accepted submission, keyed by agreement id or region code.")],
-    routers=[router, accounts.router],
+    routers=[router, accounts.router, workspace.router],
     authenticates=True,
 )
 app = build(SPEC)
 app.openapi = openapi.with_models(app)  # type: ignore[method-assign,unused-ignore]
+# The workspace's pages; its API routes (workspace.router) come first.
+app.mount(workspace.PREFIX, StaticFiles(directory=workspace.PAGES, html=True), name="ruang-kerja")
 
 
 def main() -> None:

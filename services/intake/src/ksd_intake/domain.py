@@ -15,9 +15,11 @@ from ksd_common.credentials import Caller
 from ksd_common.problems import PESAN, Problem, field_errors, forbidden, invalid
 from ksd_contracts.envelope import canonical_json
 from ksd_contracts.language import say
+from ksd_contracts.regions import verifies
 from ksd_contracts.submissions import (
     AT_SUBMISSION,
     SUBMISSION_MODELS,
+    VERIFICATION_SUBMISSIONS,
     AgreementPropose,
     Correct,
     Extend,
@@ -109,9 +111,10 @@ def _validated(model: type[BaseModel], data: Any, loc: tuple[str, ...]) -> BaseM
 
 def authorize(caller: Caller, submission: Submission, parties: Mapping[UUID, list[str]]) -> None:
     """A node declares only for its own region; it submits a step of an agreement only where its
-    region is a party. `parties` holds the agreements intake has seen proposed: one it has not
-    seen yet passes here, and the agreement service rejects it by the same rule
-    (`agreement.not_a_party`) when the node is not a party after all."""
+    region is a party, and a verdict (verify, return) only as the province of a party regency/city.
+    `parties` holds the agreements intake has seen proposed: one it has not seen yet passes here,
+    and the agreement service rejects it by the same rule (`agreement.not_a_party`,
+    `verify.province_of_regency`) when the node is not a party after all."""
     ensure_submits(caller)
     if submission.region_code is not None and submission.region_code != caller.region:
         raise forbidden(say(f"wilayah {caller.region} hanya menyatakan untuk dirinya sendiri, bukan untuk"
@@ -123,6 +126,13 @@ def authorize(caller: Caller, submission: Submission, parties: Mapping[UUID, lis
                                 f"region {caller.region} is not a party to this agreement"))
         return
     known = parties.get(submission.agreement_id) if submission.agreement_id else None
+    if submission.type in VERIFICATION_SUBMISSIONS:
+        if caller.role != "province" or (known is not None and not verifies(caller.role, caller.region, known)):
+            raise forbidden(say(f"hanya provinsi dari kabupaten/kota pihak kerja sama {submission.agreement_id} yang"
+                                f" memverifikasi atau mengembalikannya ({caller.role} {caller.region} bukan)",
+                                f"only the province of a party regency/city of agreement {submission.agreement_id}"
+                                f" verifies or returns it ({caller.role} {caller.region} is not)"))
+        return
     if known is not None and caller.region not in known:
         raise forbidden(say(f"wilayah {caller.region} bukan pihak kerja sama {submission.agreement_id}",
                             f"region {caller.region} is not a party to agreement {submission.agreement_id}"))

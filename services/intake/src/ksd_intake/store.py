@@ -72,6 +72,27 @@ async def submission(pool: asyncpg.Pool, id: UUID) -> asyncpg.Record | None:
     return await pool.fetchrow(f"SELECT {SUBMISSION_COLUMNS}, region FROM submissions WHERE id = $1", id)
 
 
+async def submissions_of(pool: asyncpg.Pool, scope: str | None, status: str | None, cursor: UUID | None,
+                         limit: int) -> list[asyncpg.Record]:
+    """The submissions of a region (a province's with its regencies'/cities'; every region's for
+    None), newest first, after `cursor` (the last id of the previous page)."""
+    where: list[str] = ["true"]
+    args: list[Any] = [limit]
+    if scope is not None:
+        args.append(scope)
+        where.append("(region = $2 OR region LIKE $2 || '.%')" if len(scope) == 2 else "region = $2")
+    if status is not None:
+        args.append(status)
+        where.append(f"status = ${len(args)}")
+    if cursor is not None:
+        args.append(cursor)
+        where.append(f"(accepted_at, id) < (SELECT accepted_at, id FROM submissions WHERE id = ${len(args)})")
+    rows: list[asyncpg.Record] = await pool.fetch(
+        f"SELECT {SUBMISSION_COLUMNS}, region, idempotency_key, accepted_at, answered_at FROM submissions"
+        f" WHERE {' AND '.join(where)} ORDER BY accepted_at DESC, id DESC LIMIT $1", *args)
+    return rows
+
+
 async def superseded(conn: asyncpg.Connection, ids: Collection[UUID]) -> dict[UUID, Superseded]:
     """The submissions that corrections name, by id."""
     if not ids:
@@ -97,10 +118,14 @@ async def parties(conn: asyncpg.Connection, agreements: Collection[UUID]) -> dic
     return {r["agreement_id"]: list(r["regions"]) for r in rows}
 
 
-async def agreement_known(pool: asyncpg.Pool, agreement: UUID) -> bool:
-    """Whether intake has seen the agreement proposed (so the other services have it on record)."""
-    return bool(await pool.fetchval("SELECT EXISTS (SELECT 1 FROM agreement_parties WHERE agreement_id = $1)",
-                                    agreement))
+async def agreements_known(pool: asyncpg.Pool, agreements: Collection[UUID | None]) -> set[UUID]:
+    """Those of `agreements` intake has seen proposed (so the other services have them on record)."""
+    wanted = [a for a in set(agreements) if a is not None]
+    if not wanted:
+        return set()
+    rows = await pool.fetch("SELECT DISTINCT agreement_id FROM agreement_parties WHERE agreement_id = ANY($1::uuid[])",
+                            wanted)
+    return {r["agreement_id"] for r in rows}
 
 
 async def record_parties(conn: asyncpg.Connection, parties: dict[UUID, list[str]]) -> None:

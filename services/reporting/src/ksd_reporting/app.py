@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from enum import Enum
 from pathlib import Path
 from typing import IO, Annotated, Any
 from uuid import UUID
@@ -13,7 +14,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
-from ksd_common.auth import CallerDep, NationReader, RegionScope, found_in_scope, known_region, region_code
+from ksd_common.auth import (
+    CallerDep,
+    NationReader,
+    RegionScope,
+    found_in_scope,
+    known_region,
+    readable_region,
+    region_code,
+)
 from ksd_common.params import PRINTABLE, IsoDay, SearchText
 from ksd_common.service import Consumes, Reads, ServiceSpec, build, serve
 from ksd_contracts.events import Status
@@ -21,7 +30,7 @@ from ksd_contracts.language import Words, localized
 from ksd_contracts.regions import regions
 from ksd_contracts.submissions import FundingSource, Kind, today_wib
 from ksd_contracts.topics import AGREEMENT_EVENTS, AUDIT_CHECKPOINTS, MAPPING_EVENTS
-from ksd_reporting import audit_api, exports, handlers, store
+from ksd_reporting import audit_api, exports, handlers, inbox, reminders, store
 from ksd_reporting.digest import digest as read_model_digest
 from ksd_reporting.regions import router as mapping_router
 
@@ -30,10 +39,14 @@ AsOf = Annotated[IsoDay | None, Query(description=(
     "The day measured at, YYYY-MM-DD (default: today, WIB): the agreements on the register that day, at the"
     " stage they had then."))]
 DormantMonths = Annotated[int, Query(ge=1, le=120, description="A KSB without PKS this long is dormant.")]
+VerificationState = Enum("VerificationState", {s: s for s in store.VERIFICATION_STATES}, type=str)  # type: ignore[misc]
+Verification = Annotated[VerificationState | None, Query(description=(
+    "Only the records in this state of the province's verification (as it stands today): `verified`,"
+    " `unverified` (never verified, or changed since), `returned` (sent back for correction)."))]
 
 
 def filters(
-    scope: RegionScope, kind: Kind | None = None, status: Status | None = None,
+    caller: CallerDep, scope: RegionScope, kind: Kind | None = None, status: Status | None = None,
     urusan: Annotated[str | None, Query(pattern=r"^[1-3]\.[0-9]{2}$")] = None,
     q: Annotated[SearchText | None, Query(min_length=2, max_length=200, description="Words of the title.",
                                           json_schema_extra={"pattern": PRINTABLE})] = None,
@@ -53,6 +66,10 @@ def filters(
                                                 json_schema_extra={"pattern": PRINTABLE})] = None,
     funding: Annotated[FundingSource | None, Query(description="A funding source.")] = None,
     flag: Annotated[str | None, Query(pattern=r"^[a-z_]+\.[a-z_]+$", description="A flag's rule.")] = None,
+    verification: Verification = None,
+    awaiting_report_of: Annotated[str | None, Query(**region_code(
+        "A party that has not reported the agreement itself: the KSDD a partner reported that await this"
+        " region's own report (`agreement.propose` with the same `agreement_id`)."))] = None,
 ) -> store.Filters:
     """The filters of the list and the exports: each breakdown and indicator of `/v1/summary` has
     one, so a figure opens the agreements behind it."""
@@ -61,7 +78,10 @@ def filters(
         as_of=as_of, indicator=indicator.value if indicator else None, dormant_months=dormant_months,
         party=party and known_region(party, ("query", "party")),
         province=province and known_region(province, ("query", "province")),
-        month=month, country=country, partner=partner, funding=funding, flag=flag)
+        month=month, country=country, partner=partner, funding=funding, flag=flag,
+        verification=verification.value if verification else None,
+        awaiting_report_of=awaiting_report_of and readable_region(caller, awaiting_report_of,
+                                                                  ("query", "awaiting_report_of")))
 
 
 FiltersDep = Annotated[store.Filters, Depends(filters)]
@@ -70,12 +90,13 @@ FiltersDep = Annotated[store.Filters, Depends(filters)]
 @router.get("/v1/summary")
 async def summary(
     request: Request, scope: RegionScope,
-    as_of: AsOf = None, dormant_months: DormantMonths = 12,
+    as_of: AsOf = None, dormant_months: DormantMonths = 12, verification: Verification = None,
 ) -> dict[str, Any]:
     """Counts by kind, status, urusan, province, region and month, and the indicators of the
-    ministry, for the nation or one region (a province includes its regencies/cities)."""
+    ministry, for the nation or one region (a province includes its regencies/cities); with
+    `verification`, of the records in that state only."""
     horizon = store.Horizon(as_of or today_wib(), dormant_months)
-    return await store.summary(request.app.state.pool, scope, horizon)
+    return await store.summary(request.app.state.pool, scope, horizon, verification.value if verification else None)
 
 
 @router.get("/v1/agreements")
@@ -162,9 +183,10 @@ SPEC = ServiceSpec(
         Consumes(MAPPING_EVENTS, handlers.apply_mapping_events, "TKKSD decrees, mappings and flags of regions."),
     ],
     reads=[Reads(AUDIT_CHECKPOINTS, "The latest `audit.history_verified`, which the audit report shows.")],
-    routers=[router, audit_api.router, mapping_router],
+    routers=[router, audit_api.router, mapping_router, inbox.router],
     authenticates=True,
     refold=store.refold,
+    periodic=[reminders.every],
 )
 app = build(SPEC)
 

@@ -3,7 +3,8 @@ compute it, and an auditor compares the two (ARCHITECTURE.md: a rebuild gives id
 
 Rows are taken in primary-key order, each as canonical JSON (sorted keys, timestamps in UTC), one
 table after another by name. Bookkeeping that says how the rows were delivered, not what they say,
-is left out: the inbox, the outbox, the chain heads, the migrations applied and the credentials.
+is left out: the inbox, the outbox, the chain heads, the migrations applied and the credentials;
+and so are the regions' reminders and their mails, which record what was sent when.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pydantic_core import from_json
 
 from ksd_contracts.envelope import canonical_json
 
-BOOKKEEPING = ("inbox", "outbox", "schema_migrations", "credentials", "chain_heads")
+BOOKKEEPING = ("inbox", "outbox", "schema_migrations", "credentials", "chain_heads", "reminders", "reminder_mails")
 
 
 async def _tables(conn: asyncpg.Connection) -> list[tuple[str, list[str]]]:

@@ -133,11 +133,33 @@ FOLD: dict[str, Callable[[Terms, dict[str, Any]], None]] = {
     **{step: _no_change for step in ("tkksd_reviewed", "offered", "offer_responded", "ksb_signed", "dprd_approved",
                                      "central_approved", "extended", "started", "expired", "report_overdue",
                                      "corrected", "withdrawn", "dispute_raised", "dispute_settled",
-                                     "submission_rejected")},
+                                     "submission_rejected", "verified", "returned")},
 }
 
+UNVERIFIED: Terms = {"state": "unverified", "verdict": None, "note": None, "by": None, "at": None, "changes": []}
+"""A record no province has given a verdict on yet."""
+
 EMPTY_TERMS: Terms = {"end_reason": None, "funding": [], "value_idr": 0, "reports": [], "last_report_on": None,
-                      "disagreements": 0}
+                      "disagreements": 0, "verification": UNVERIFIED}
+
+VERDICTS = ("verified", "returned")
+"""The steps of a province's verdict (`agreement.verify`, `agreement.return`): a verification state."""
+
+
+def verification(current: Terms | None, step: Step) -> Terms:
+    """The record's verification by its province after one more step (DHIS2's data approval): a
+    verdict sets it (`verified`, or `returned` with what to correct); any later step a party submits
+    (a new report, a correction, a signed PKS) makes it `unverified` again, keeping the last verdict
+    and its note and listing what changed since. Steps of the scheduler and refused ones change
+    nothing a province checked."""
+    current = current or UNVERIFIED
+    if refused(step) or not step.get("submitted_by"):
+        return current
+    if step["type"] in VERDICTS:
+        return {"state": step["type"], "verdict": step["type"], "note": step["data"].get("note"),
+                "by": step["submitted_by"], "at": step["recorded_at"], "changes": []}
+    change = {"step": step["type"], "by": step["submitted_by"], "at": step["recorded_at"]}
+    return {**current, "state": "unverified", "changes": [*current["changes"], change]}
 
 
 def _legal(timeline: list[Step]) -> Terms:
@@ -189,6 +211,7 @@ def compile_terms(timeline: list[Step]) -> Terms:
     terms: Terms = {**EMPTY_TERMS}
     for step in timeline:
         FOLD[step["type"]](terms, effective_data(step))
+        terms["verification"] = verification(terms["verification"], step)
     terms["flags"] = [{**f, "step": s["type"]} for s in timeline for f in s["flags"]]
     return terms | _legal(timeline)
 
@@ -259,6 +282,7 @@ def _folded_on(draft: Draft, record: AgreementRecord, step: Step, version: int) 
     (held by the property test in tests/unit/test_one_lifecycle.py)."""
     terms: Terms = {**record}
     FOLD[step["type"]](terms, effective_data(step))
+    terms["verification"] = verification(record.get("verification"), step)
     terms["flags"] = [*record["flags"], *({**f, "step": step["type"]} for f in step["flags"])]
     known = draft.facts or (LegalFacts.from_json(record["facts"]) if record["timeline"] else None)
     facts = _legal_step(known, step)

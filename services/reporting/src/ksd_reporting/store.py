@@ -52,7 +52,9 @@ _COLUMNS = {
                        " WITH ORDINALITY AS t(v, i) ORDER BY i)",
     "value_idr": "(r->>'value_idr')::bigint", "funding": "r->'funding'", "flags": "r->'flags'",
     "one_sided": "(r->>'one_sided')::boolean",
-    "withdrawn": "coalesce((r->>'withdrawn')::boolean, false)", "disagreements": "(r->>'disagreements')::int",
+    "withdrawn": "coalesce((r->>'withdrawn')::boolean, false)",
+    "disagreements": "(r->>'disagreements')::int",
+    "verification": "coalesce(r->'verification'->>'state', 'unverified')",
 }
 _SAVE = (
     f"INSERT INTO agreements (agreement_id, {', '.join(_COLUMNS)})"
@@ -159,8 +161,16 @@ class Horizon:
     dormant_months: int = 12
 
 
-EXPIRING_DAYS = (30, 60, 90)
-"""The horizons of the "expiring within N days" indicators."""
+EXPIRING_DAYS = (0, 7, 30, 60, 90)
+"""The horizons of the "expiring within N days" indicators, ascending (0: ends today); the
+reminders' thresholds too (`reminders`)."""
+
+REPORT_NOTICE_DAYS = 30
+"""A semester report falling due within this many days is "due" (`reports_due`)."""
+
+VERIFICATION_STATES = ("unverified", "verified", "returned")
+"""A record's verification by its province (`domain.verification`): each is an indicator, and the
+`verification` filter of the summary, the list and the exports."""
 
 
 INDICATORS: dict[str, str] = {
@@ -177,11 +187,14 @@ INDICATORS: dict[str, str] = {
     "expired_unattended": "stage = 'expired' AND successor_id IS NULL"
                           " AND (last_report_on IS NULL OR last_report_on < end_on)",
     "overdue_reports": "owed > 0",
+    "reports_due": "EXISTS (SELECT 1 FROM unnest(report_due, report_sent) AS r(due, sent) WHERE r.due > {as_of}"
+                   f" AND r.due <= {{as_of}}::date + {REPORT_NOTICE_DAYS} AND r.sent > {{as_of}})",
     "one_sided": "one_sided",
     "disagreeing": "disagreements > 0",
     "disputed": "disputes > 0",
     "mandatory_not_carried_out": "kind = 'KSDD' AND mandatory AND NOT pks AND (stage IN ('declined', 'not_feasible')"
                                  " OR initiated_on <= {as_of}::date - make_interval(months => dormant_months))",
+    **{state: f"verification = '{state}'" for state in VERIFICATION_STATES},
 }
 """Each indicator of DOMAIN.md as one SQL condition on an agreement measured on a day (`measured`):
 the summary counts the agreements that meet it, the list and the exports (`?indicator=`) list
@@ -229,6 +242,10 @@ class Filters:
     """A foreign partner, by name."""
     funding: str | None = None
     flag: str | None = None
+    verification: str | None = None
+    """Only the records in this verification state (`VERIFICATION_STATES`)."""
+    awaiting_report_of: str | None = None
+    """A party region that has not reported the agreement itself (a one-sided KSDD, its side)."""
 
     @property
     def horizon(self) -> Horizon:
@@ -238,7 +255,8 @@ class Filters:
         """`WITH a AS (...)` and the condition on `a` that select the agreements; statuses,
         indicators and flags are read on the horizon's day."""
         horizon = self.horizon
-        base = on_register(self.scope, horizon.as_of, withdrawn=self.status == "withdrawn")
+        base = on_register(self.scope, horizon.as_of, withdrawn=self.status == "withdrawn",
+                           verification=self.verification)
         if self.party:
             base.add("regions @> ARRAY[?::text]", self.party)
         if self.province:
@@ -260,6 +278,9 @@ class Filters:
             base.add("funding @> jsonb_build_array(jsonb_build_object('source', ?::text))", self.funding)
         if self.flag:
             base.add(f"({FLAGGED.replace('$rule', '?::text')})", self.flag)
+        if self.awaiting_report_of:
+            code = base.param(self.awaiting_report_of)
+            base.clauses.append(f"regions @> ARRAY[{code}::text] AND NOT reporters @> ARRAY[{code}::text]")
         cte, indicators = measured(base, horizon)
         chosen = Where()
         chosen.args = base.args
@@ -277,25 +298,30 @@ FLAGGED = ("flags @> jsonb_build_array(jsonb_build_object('rule', $rule))"
 record) or by mapping (its own table)."""
 
 
-def on_register(scope: str | None, as_of: date, withdrawn: bool = False) -> Where:
+def on_register(scope: str | None, as_of: date, withdrawn: bool = False, verification: str | None = None) -> Where:
     """The agreements in scope that are on the register on `as_of`: initiated by then, and not
-    withdrawn (a record entered by mistake), unless the `withdrawn` ones are asked for."""
+    withdrawn (a record entered by mistake), unless the `withdrawn` ones are asked for; only those
+    in one verification state when asked (the indicator's condition: one definition)."""
     where = scoped(Where(), scope)
     where.add("initiated_on <= ?", as_of)
     if not withdrawn:
         where.clauses.append("NOT withdrawn")
+    if verification is not None:
+        where.clauses.append(INDICATORS[verification])
     return where
 
 
-async def summary(pool: asyncpg.Pool, scope: str | None, horizon: Horizon) -> dict[str, Any]:
+async def summary(pool: asyncpg.Pool, scope: str | None, horizon: Horizon,
+                  verification: str | None = None) -> dict[str, Any]:
     """Counts and the indicators of DOMAIN.md for the nation, a province (with its regions) or a
     region, as they stood on `horizon.as_of`: every figure counts the agreements initiated by then,
-    at the stage they had then."""
+    at the stage they had then; with `verification`, only the records in that state (the verified
+    figures apart from the unverified ones; the state is today's)."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        indicators = await _indicators(conn, on_register(scope, horizon.as_of), horizon)
+        indicators = await _indicators(conn, on_register(scope, horizon.as_of, verification=verification), horizon)
         result: dict[str, Any] = {
-            "region": scope, "as_of": horizon.as_of.isoformat(), "total": indicators.pop("total"),
-            **await _counted(conn, scope, horizon.as_of), **indicators,
+            "region": scope, "as_of": horizon.as_of.isoformat(), "verification_filter": verification,
+            "total": indicators.pop("total"), **await _counted(conn, scope, horizon.as_of, verification), **indicators,
         }
         result["regions"] = await _completeness(conn, scope, set(result["by_region"]))
     result["names"] = {**_names([*governments(scope), *result["by_region"], *result["by_province"]]),
@@ -336,9 +362,11 @@ async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) 
         "expiring": {str(d): row[f"expiring_{d}"] for d in EXPIRING_DAYS},
         "expired_without_extension_or_evaluation": row["expired_unattended"],
         "overdue_reports": {"agreements": row["overdue_reports"], "periods": int(row["overdue_periods"])},
+        "reports_due": {"agreements": row["reports_due"], "days": REPORT_NOTICE_DAYS},
         "ksdd_reports": {"one_sided": row["one_sided"], "disagreeing": row["disagreeing"]},
         "mandatory_not_carried_out": row["mandatory_not_carried_out"],
         "disputes_open": {"agreements": row["disputed"], "disputes": int(row["disputes_open"])},
+        "verification": {state: row[state] for state in VERIFICATION_STATES},
         "party_reports": int(row["party_reports"]),
         "value_idr": int(row["value_idr"]),
     }
@@ -349,15 +377,18 @@ COUNTED = {"kind": "by_kind", "month": "by_month", "urusan": "by_urusan",
 VALUED = {"urusan": "value_by_urusan_idr", "funding": "value_by_funding_source_idr"}
 
 
-async def _counted(conn: asyncpg.Connection, scope: str | None, as_of: date) -> dict[str, dict[str, int]]:
+async def _counted(conn: asyncpg.Connection, scope: str | None, as_of: date,
+                   verification: str | None = None) -> dict[str, dict[str, int]]:
     """The counts and values of the scope on `as_of`, with the flags mapping raised on agreements in
     scope: from the `counts` table (no scan of agreements) when every agreement in scope was
-    initiated by then, else counted from the agreements on the register that day."""
+    initiated by then and no verification state is asked for, else counted from the agreements on
+    the register that day (in that state)."""
     result: dict[str, dict[str, int]] = {name: {} for name in [*COUNTED.values(), *VALUED.values()]}
-    where = on_register(scope, as_of)
+    where = on_register(scope, as_of, verification=verification)
     later = scoped(Where(), scope)
     later.add("initiated_on > ?", as_of)
-    if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM agreements WHERE {later.sql})", *later.args):
+    if verification is not None or await conn.fetchval(
+            f"SELECT EXISTS (SELECT 1 FROM agreements WHERE {later.sql})", *later.args):
         counted = await conn.fetch(
             f"WITH s AS (SELECT a.*, '' AS scope FROM agreements a WHERE {where.sql}), {_ITEMS}"
             " SELECT d AS dimension, k AS key, count(*) AS n, sum(v) AS value_idr FROM items"
@@ -472,8 +503,10 @@ async def _completeness(conn: asyncpg.Connection, scope: str | None, cooperating
 
 
 LIST_COLUMNS = ("agreement_id, registry_number, kind, mandatory, stage AS status, title, regions, provinces, urusan,"
-                " countries, initiated_on, ksb_on, pks_on, start_on, end_on, ended_on, value_idr, funding, version")
-"""The columns of the list; the status is the stage on the filters' day."""
+                " countries, initiated_on, ksb_on, pks_on, start_on, end_on, ended_on, value_idr, funding, version,"
+                " coalesce(record->'verification', jsonb_build_object('state', verification)) AS verification")
+"""The columns of the list; the status is the stage on the filters' day, the verification as it
+stands (state, the last verdict with its note, and what changed since)."""
 
 
 async def page(pool: asyncpg.Pool, filters: Filters, after: UUID | None,

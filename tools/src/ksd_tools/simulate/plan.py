@@ -204,6 +204,20 @@ class _Lifecycle:
         self.draft.add(self.initiator, "agreement.withdraw", {
             "agreement_id": duplicate, "reason": "Tercatat dua kali oleh operator; catatan yang benar tetap berlaku"})
 
+    def verdict(self) -> None:
+        """The province of a regency/city initiator checks the record as it now stands: most are
+        verified, some returned with a note (drawn apart from the plan's own draws, so the rest of a
+        seed's plan stays as it was)."""
+        own = region(self.initiator)
+        if own is None or own.is_province:
+            return
+        draw = random.Random(self.id).random()
+        if draw < 0.3:
+            self.draft.add(own.province_code, "agreement.verify", {"agreement_id": self.id})
+        elif draw < 0.35:
+            self.draft.add(own.province_code, "agreement.return", {
+                "agreement_id": self.id, "note": "Lampirkan dokumen KSB dan periksa tanggal penandatanganannya"})
+
     def partner_propose(self) -> None:
         """The other region reports the same agreement, under the same id, often with its own number."""
         assert self.partner_region
@@ -549,6 +563,7 @@ def _run_lifecycle(life: _Lifecycle) -> None:
                 life.after_pks(*life.pks())
     if 0.7 <= timing < 0.85:  # reported late: after the initiator's whole history
         life.partner_propose()
+    life.verdict()
 
 
 def _ksdd_partner(rng: random.Random, initiator: str) -> str:

@@ -1,0 +1,3 @@
+// Last of the scripts: every page has registered itself; start the workspace.
+"use strict";
+RuangKerja.start();
