@@ -23,10 +23,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from uuid import uuid4
 
+import httpx
 import pytest
 from conftest import SLOT, Account, Platform
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, FilePayload, Page, async_playwright, expect
 
+from ksd_contracts.forms import SUBMISSION_TYPES
+from ksd_contracts.labels import day
 from ksd_contracts.submissions import today_wib
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -77,9 +80,10 @@ async def _sign_in(context: BrowserContext, platform: Platform, username: str, p
 
 
 async def _visit(page: Page, route: str) -> None:
-    """Go to a page of the workspace and wait until it has drawn."""
+    """Go to a page of the workspace (again, when it is there already) and wait until it has drawn."""
     renders = await page.evaluate("Number(document.body.dataset.renders || 0)")
-    await page.evaluate("hash => { location.hash = hash; }", f"#/{route}")
+    await page.evaluate("hash => { if (location.hash === hash) RuangKerja.route(); else location.hash = hash; }",
+                        f"#/{route}")
     await page.wait_for_function(
         "([id, n]) => document.body.dataset.ready === id && Number(document.body.dataset.renders) > n",
         arg=[route.split("?")[0].split("/")[0], renders])
@@ -109,7 +113,8 @@ async def test_propose_refused_fixed_applied_then_reported_by_the_partner(platfo
     await page.click("form.submission button[type=submit]")
     await expect(page.locator("[data-path=title] .field-error")).to_contain_text("wajib diisi (missing)")
     await page.fill("[name=title]", title)
-    await page.fill("[name=initiated_on]", today_wib().isoformat())
+    await page.fill("[name=initiated_on]", today_wib().strftime("%d/%m/%Y"))  # as people here write it
+    await expect(page.locator("[data-path=initiated_on] .as-read")).to_have_text(day(today_wib().isoformat()))
     await page.fill("[name=urusan]", "2.11")
     # The partner as a third party: the schema allows it, intake's rule for a KSDD does not.
     await page.select_option("[name='parties.1.type']", "third_party")
@@ -260,5 +265,53 @@ async def test_offline_submissions_are_sent_once_when_the_connection_returns(
     finally:
         await intake.close()
     assert sorted((r["idempotency_key"], r["status"]) for r in rows) == sorted((k, "applied") for k in keys)
+    await context.close()
+    assert not errors, errors
+
+
+REGISTER = ("No;Judul Kerja Sama;Jenis;Pihak/Mitra;Urusan;Nomor KSB;Tanggal KSB;Nomor PKS;Tanggal PKS;"
+            "Tanggal Mulai;Tanggal Berakhir;Nilai (Rp);Sumber Dana\n")
+
+
+async def test_a_register_upload_and_the_regions_mapping(platform: Platform, browser: Browser) -> None:
+    errors: list[str] = []
+    operator, partner = await _person(platform, "regency", KENDARI), await _person(platform, "regency", KONAWE)
+    unique = uuid4().hex[:6]
+    register = (REGISTER + f"1;Pengelolaan sampah {unique};KSDD;Kabupaten Konawe;2.11;KSB/{unique};12/12/2023;;;;;;\n"
+                f"2;Pelatihan aparatur {unique};KSDPK;Universitas Halu Oleo;;KSB/2/{unique};31/02/2020;;;;;;\n")
+    context = await _context(browser, errors)
+    page = await _sign_in(context, platform, operator.name, operator.password)
+    await _visit(page, "unggah")
+    upload: FilePayload = {"name": "register.csv", "mimeType": "text/csv", "buffer": register.encode()}
+    await page.set_input_files("#unggah [name=file]", files=[upload])
+    await page.click("#unggah button")
+    await expect(page.locator(".summary")).to_have_text("2 baris: 1 diterima, 1 ditolak.", timeout=60_000)
+    await expect(page.locator("tr[data-row='3']")).to_contain_text("Tanggal KSB")
+    proposed = f"{SUBMISSION_TYPES['agreement.propose']}: diterapkan"
+    await expect(page.locator("tr[data-row='2']")).to_contain_text(proposed)
+    await _screenshot(page, "unggah")
+    async with page.expect_download() as downloading:
+        await page.click("text=Unduh baris yang perlu diperbaiki")
+    rows = Path(await (await downloading.value).path()).read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0] == REGISTER.strip() + ";Perbaikan yang diperlukan"
+    assert len(rows) == 2 and rows[1].startswith(f"2;Pelatihan aparatur {unique};") and "Tanggal KSB" in rows[1]
+
+    # Konawe offers waste management (through the API, as its own system would); Kendari's mapping
+    # page then suggests it as a partner for that affair, as mapping ranks it.
+    async with httpx.AsyncClient(timeout=30) as client:
+        declared = await client.post(f"{platform.url['intake']}/v1/submissions", headers={
+            "Authorization": f"Bearer {partner.token}", "Idempotency-Key": str(uuid4())}, json={
+            "type": "region.declare_cooperable_affairs",
+            "data": {"region": KONAWE, "declared_on": today_wib().isoformat(), "offers": ["2.11"]}})
+        assert declared.status_code == 202, declared.text
+    suggested = page.locator("table.partners tr[data-code='74.02']")
+    for _ in range(60):
+        await _visit(page, "pemetaan?urusan=2.11")
+        if await suggested.count():
+            break
+        await asyncio.sleep(1)
+    await expect(suggested).to_contain_text("Kabupaten Konawe")
+    await expect(suggested).to_contain_text("2.11")
+    await _screenshot(page, "pemetaan")
     await context.close()
     assert not errors, errors
