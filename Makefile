@@ -46,6 +46,7 @@ up: infra
 	$(MAKE) --no-print-directory demo
 	echo
 	echo "Dashboard: $(DASHBOARD)"
+	echo "Ruang Kerja (the regions' workspace; sign in with a Keycloak account): http://127.0.0.1:$${KSD_INTAKE_PORT:-8081}/ruang-kerja/"
 	echo "Demo token (directorate): $$(cat .data/demo-token)"
 	echo "Keycloak (accounts and machine clients, realm ksd): http://127.0.0.1:8180/admin/ (local admin: admin/admin)"
 	echo "Mail sent by the platform (reminders), local Mailpit: http://127.0.0.1:8025/"

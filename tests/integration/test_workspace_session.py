@@ -60,6 +60,15 @@ async def test_a_session_holds_the_tokens_server_side_and_signing_out_ends_keycl
         assert refresh.status_code == 400, refresh.text
 
 
+async def test_the_pages_run_only_their_own_scripts(platform: Platform) -> None:
+    async with httpx.AsyncClient(timeout=30) as browser:
+        page = await browser.get(f"{platform.url['intake']}{WORKSPACE}/")
+    assert page.status_code == 200 and "Ruang Kerja" in page.text
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "<script>" not in page.text  # every script is a file of its own: no inline script to allow
+
+
 async def test_a_login_finished_in_another_browser_opens_nothing(platform: Platform) -> None:
     person = await platform.keycloak.person("regency", "74.71")
     async with httpx.AsyncClient(timeout=30) as started, httpx.AsyncClient(timeout=30) as other:

@@ -8,7 +8,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
-from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from ksd_common.auth import CallerDep, RegionScope, found_in_scope
@@ -184,7 +183,7 @@ SPEC = ServiceSpec(
 app = build(SPEC)
 app.openapi = openapi.with_models(app)  # type: ignore[method-assign,unused-ignore]
 # The workspace's pages; its API routes (workspace.router) come first.
-app.mount(workspace.PREFIX, StaticFiles(directory=workspace.PAGES, html=True), name="ruang-kerja")
+app.mount(workspace.PREFIX, workspace.Pages(directory=workspace.PAGES, html=True), name="ruang-kerja")
 
 
 def main() -> None:

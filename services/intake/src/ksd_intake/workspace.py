@@ -29,6 +29,8 @@ import httpx
 import jwt
 from fastapi import APIRouter, Cookie, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from ksd_common.auth import oidc_verifier
 from ksd_common.credentials import Caller
@@ -55,6 +57,22 @@ its inbox read at reporting."""
 FORWARDED = ("content-type", "content-disposition", "retry-after", "x-correlation-id")
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+
+PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none';"
+                                           " base-uri 'none'; form-action 'self'",
+                "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "Cache-Control": "no-cache"}
+
+
+class Pages(StaticFiles):
+    """The workspace's files, with what a page that holds a person's session needs: only its own
+    scripts run (no inline or foreign script), no other site frames it, and a new version is
+    asked for each time (the service worker keeps a copy for when the network is gone)."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers.update(PAGE_HEADERS)
+        return response
 
 
 def _digest(value: str) -> str:
@@ -317,7 +335,7 @@ async def form_schemas() -> JSONResponse:
 
 
 FORMS = {
-    "types": {name: {"title": forms.SUBMISSION_TYPES[name], "schema": schema["properties"]["data"]}
+    "types": {name: {"title": forms.SUBMISSION_TYPES.get(name, name), "schema": schema["properties"]["data"]}
               for name, schema in ((s["title"], s) for s in openapi.SINGLE["oneOf"])},
     "components": forms.described(openapi.COMPONENTS),
     "choices": forms.CHOICES,

@@ -93,6 +93,20 @@ const Formulir = (() => {
       default:
     }
   }
+  const MONTHS = { jan: 1, januari: 1, feb: 2, februari: 2, mar: 3, maret: 3, apr: 4, april: 4, mei: 5, jun: 6, juni: 6,
+    jul: 7, juli: 7, agu: 8, agt: 8, agustus: 8, sep: 9, september: 9, okt: 10, oktober: 10, nov: 11, november: 11,
+    des: 12, desember: 12 };
+  // A date as typed (2026-11-28, 28/11/2026, 28-11-2026, 28 Nov 2026, 28 November 2026): ISO, or null.
+  function isoDate(text) {
+    const t = text.trim().toLowerCase();
+    let m = /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$/.exec(t);
+    if (m) return `${m[1]}-${m[2].padStart(2, "0")}-${m[3].padStart(2, "0")}`;
+    m = /^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})$/.exec(t);
+    if (m) return `${m[3]}-${m[2].padStart(2, "0")}-${m[1].padStart(2, "0")}`;
+    m = /^([0-9]{1,2})\s+([a-z]+)\s+([0-9]{4})$/.exec(t);
+    if (m && MONTHS[m[2]]) return `${m[3]}-${String(MONTHS[m[2]]).padStart(2, "0")}-${m[1].padStart(2, "0")}`;
+    return null;
+  }
   const join = (path, name) => (path === "" ? String(name) : `${path}.${name}`);
   function realDate(text) {
     if (!/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(text)) return false;
@@ -174,8 +188,28 @@ const Formulir = (() => {
           return control.value;
         }
       };
+    } else if (schema.format === "date") {
+      // Typed as people here write a date (28/11/2026, 28 Nov 2026), sent as ISO; the date as read
+      // is shown beside it, so a day and a month are never swapped unseen.
+      control = document.createElement("input");
+      control.type = "text";
+      control.placeholder = "hh/bb/tttt, mis. 28/11/2026";
+      control.value = value ? value.split("-").reverse().join("/") : "";
+      const shown = document.createElement("output");
+      shown.className = "as-read";
+      const update = () => {
+        const iso = isoDate(control.value);
+        shown.textContent = iso && realDate(iso) ? RuangKerja.dateText(iso) : "";
+      };
+      control.addEventListener("input", update);
+      update();
+      read = () => (control.value.trim() === "" ? undefined : isoDate(control.value) || control.value.trim());
+      control.name = path;
+      const box = wrap(path, title, schema.description, control, false);
+      box.querySelector("label").append(shown);
+      return { el: box, read };
     } else {
-      const long = (schema.maxLength || 0) > 300 && schema.format !== "date";
+      const long = (schema.maxLength || 0) > 300;
       control = document.createElement(long ? "textarea" : "input");
       if (!long) control.type = schema.format === "date" ? "date" : "text";
       if (long) control.rows = 2;
@@ -226,7 +260,8 @@ const Formulir = (() => {
     const show = () => {
       const target = resolve({ $ref: schema.discriminator.mapping[select.value] });
       current = object(target, path, value && value[tag] === select.value ? value : undefined, title);
-      current.el.querySelector(`[data-path="${join(path, tag)}"]`)?.remove();
+      current.el.querySelector(":scope > legend")?.remove();  // the list numbers its items already
+      current.el.classList.add("plain");
       holder.replaceChildren(current.el);
     };
     select.addEventListener("change", show);
@@ -294,12 +329,13 @@ const Formulir = (() => {
       const path = error.path || (named ? named[1] : "");
       const box = path && form.querySelector(`[data-path="${CSS.escape(path)}"]`);
       const label = box ? box.querySelector(".name, legend")?.firstChild?.textContent : "";
+      const said = named && box ? error.msg.slice(named[0].length) : error.msg;
       if (box) {
         const p = box.querySelector(":scope > .field-error");
         p.hidden = false;
-        p.textContent = [p.textContent, `${error.msg} (${error.code})`].filter(Boolean).join("; ");
+        p.textContent = [p.textContent, `${said} (${error.code})`].filter(Boolean).join("; ");
       }
-      lines.push(`<li><strong>${esc(label || path || "Pengajuan")}</strong>: ${esc(error.msg)} <code>${esc(error.code)}</code></li>`);
+      lines.push(`<li><strong>${esc(label || path || "Pengajuan")}</strong>: ${esc(said)} <code>${esc(error.code)}</code></li>`);
     }
     summary.hidden = !lines.length;
     summary.innerHTML = lines.length ? `<p>Periksa isian berikut:</p><ul>${lines.join("")}</ul>` : "";

@@ -25,7 +25,7 @@
       body.innerHTML = `<section><h2>TKKSD</h2>${tkksd ? `<p>SK ${esc(tkksd.decree_number)} tanggal ${dateText(tkksd.decree_date)},
         ${(tkksd.members || []).length} anggota.</p>` : "<p>Belum ada SK TKKSD tercatat.</p>"}
         ${declare("region.record_tkksd", "Catat SK TKKSD")}</section>
-        <section><h2>Urusan</h2><table class="list"><tr><th>Ditawarkan</th><td>${urusan(affairs.offers)}</td></tr>
+        <section><h2>Urusan</h2><table class="list compact"><tr><th>Ditawarkan</th><td>${urusan(affairs.offers)}</td></tr>
         <tr><th>Dibutuhkan</th><td>${urusan(affairs.needs)}</td></tr></table>
         ${declare("region.declare_cooperable_affairs", "Nyatakan urusan")}</section>
         <section><h2>Potensi</h2>${potentials.length ? `<table class="list"><thead><tr><th>Potensi</th><th>Urusan</th>

@@ -12,12 +12,12 @@
       ${r.detail ? `— ${esc(r.detail)}` : ""}</small></div>`).join("");
   }
 
-  async function outbox() {
+  async function outbox(types) {
     const items = (await RuangKerja.queued()).sort((a, b) => b.prepared_at.localeCompare(a.prepared_at));
     if (!items.length) return "";
     return `<h2>Antrean luring</h2><table class="list outbox"><thead><tr><th>Disiapkan</th><th>Jenis</th>
       <th>Kunci (Idempotency-Key)</th><th>Keadaan</th></tr></thead><tbody>${items.map((i) => `<tr data-key="${esc(i.key)}">
-      <td>${momentText(i.prepared_at)}</td><td>${esc(i.type)}</td><td><code>${esc(i.key)}</code></td>
+      <td>${momentText(i.prepared_at)}</td><td>${esc((types[i.type] || {}).title || i.type)}</td><td><code>${esc(i.key)}</code></td>
       <td class="state">${esc(OUTBOX[i.state])}${i.problem ? `: ${esc(RuangKerja.problemText(i.problem))}` : ""}</td></tr>`)
       .join("")}</tbody></table>`;
   }
@@ -26,8 +26,8 @@
     id: "pengajuan",
     title: "Pengajuan",
     async render(body) {
-      const queued = await outbox();
       const described = await RuangKerja.forms();
+      const queued = await outbox(described.types);
       let list;
       try {
         list = await load("intake", "v1/submissions?limit=100");

@@ -4,7 +4,8 @@
 "use strict";
 (() => {
   const { esc } = RuangKerja;
-  const OUTCOME = { applied: "diterapkan", rejected: "ditolak", pending: "masih diproses" };
+  const OUTCOME = { applied: "diterapkan", rejected: "ditolak", pending: "masih diproses", accepted: "diterima, diproses",
+    held: "ditahan" };
 
   // RFC 4180 with `,` or `;` (the delimiters intake reads): the rows as arrays of cells.
   function parseCsv(text) {
@@ -43,12 +44,13 @@
     return URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" }));
   }
 
-  function table(report) {
+  function table(report, types) {
     return `<table class="list rows"><thead><tr><th>Baris</th><th>Hasil</th><th>Keterangan</th></tr></thead><tbody>
       ${report.report.map((r) => `<tr class="${esc(r.status)}" data-row="${r.row}"><td>${r.row}</td>
       <td>${r.status === "accepted" ? "Diterima" : "Ditolak"}</td><td>${r.status === "refused"
         ? r.errors.map((e) => `${e.column ? `<strong>${esc(e.column)}</strong>: ` : ""}${esc(e.msg)} <code>${esc(e.code)}</code>`).join("<br>")
-        : (r.submissions || []).map((s) => `${esc(s.type)}: ${esc(OUTCOME[(r.outcome || {})[s.type]] || s.status)}`).join("<br>")}</td></tr>`)
+        : (r.submissions || []).map((s) => `${esc((types[s.type] || {}).title || s.type)}: ${esc(OUTCOME[s.status] || s.status)}${(s.reasons || [])
+          .map((x) => ` — ${esc(x.pesan || x.rule)}${x.tindakan ? ` ${esc(x.tindakan)}` : ""}`).join("")}`).join("<br>")}</td></tr>`)
       .join("")}</tbody></table>`;
   }
 
@@ -79,7 +81,7 @@
         const text = file.name.toLowerCase().endsWith(".csv") ? await file.text() : null;
         out.innerHTML = `<p class="summary">${report.rows} baris: ${report.accepted} diterima, ${report.refused} ditolak.</p>
           ${report.refused ? `<p><a class="button" download="baris-perlu-diperbaiki.csv" href="${rowsToFix(report, file, text)}">
-          Unduh baris yang perlu diperbaiki</a></p>` : ""}${table(report)}`;
+          Unduh baris yang perlu diperbaiki</a></p>` : ""}${table(report, (await RuangKerja.forms()).types)}`;
       });
     },
   });
