@@ -131,7 +131,7 @@ async def test_replay_as_of_gives_what_reporting_answered_then(platform: Platfor
 
 
 async def _committed(group: str, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=History().bootstrap)
+    admin = AIOKafkaAdminClient(**History().kafka())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group, partitions=partitions)

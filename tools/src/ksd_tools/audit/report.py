@@ -33,7 +33,7 @@ async def audit_report(history: History, subject: str, asked: auditing.Question,
             report: dict[str, Any] | None = await audit_api.region_report(conn, subject, asked)
         else:
             report = await audit_api.agreement_report(conn, UUID(subject), asked, since)
-    verified = await audit_api.last_verification(history.bootstrap, history.name(AUDIT_CHECKPOINTS))
+    verified = await audit_api.last_verification(history.kafka(), history.name(AUDIT_CHECKPOINTS))
     return None if report is None else report | {"verification": verified}
 
 
