@@ -68,6 +68,8 @@ class ServiceSpec:
     publishes: list[Publishes] = field(default_factory=list)
     routers: list[APIRouter] = field(default_factory=list)
     authenticates: bool = False  # serves callers with bearer tokens: keeps the credential hashes
+    reads: list[Topic] = field(default_factory=list)
+    """Topics it reads directly, with no consumer group (the broker's ACLs must allow it too)."""
     refold: Callable[[asyncpg.Pool], Awaitable[int]] | None = None
     """Brings state written by an older fold up to the current one, after the migrations and before
     the service consumes (`ksd_contracts.lifecycle.FOLD_VERSION`)."""

@@ -19,7 +19,7 @@ from ksd_common.service import Consumes, ServiceSpec, build, serve
 from ksd_contracts.events import Status
 from ksd_contracts.regions import regions
 from ksd_contracts.submissions import FundingSource, Kind, today_wib
-from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
+from ksd_contracts.topics import AGREEMENT_EVENTS, AUDIT_CHECKPOINTS, MAPPING_EVENTS
 from ksd_reporting import audit_api, exports, handlers, store
 from ksd_reporting.digest import digest as read_model_digest
 from ksd_reporting.regions import router as mapping_router
@@ -154,6 +154,7 @@ SPEC = ServiceSpec(
     ],
     routers=[router, audit_api.router, mapping_router],
     authenticates=True,
+    reads=[AUDIT_CHECKPOINTS],  # the last verification, in the audit answer (audit_api)
     refold=store.refold,
 )
 app = build(SPEC)
