@@ -35,10 +35,12 @@ install: .venv/.synced
 	.venv/bin/python -m compileall -q -j 0 contracts/src services/*/src tools/src
 
 # Kafka, PostgreSQL and Keycloak (the identity provider): Docker Compose when a Docker engine
-# answers, local processes otherwise.
+# answers, local processes otherwise. Then who may do what (ksd_common.access): a PostgreSQL role
+# per service owning its database, Kafka's topics and ACLs (idempotent).
 infra: install
 	if docker info >/dev/null 2>&1; then docker compose up -d --wait kafka postgres keycloak; \
 	else deploy/local/kafka.sh start && deploy/local/postgres.sh start && deploy/local/keycloak.sh start; fi
+	.venv/bin/python -m ksd_common.access setup
 
 up: infra
 	if docker info >/dev/null 2>&1; then docker compose up -d --build --wait; else deploy/local/services.sh start; fi

@@ -10,7 +10,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/deploy/local/kafka"
 libs="$root/.cache/kafka/libs"
-data="$root/.data/kafka"
+data=${KSD_KAFKA_DATA:-$root/.data/kafka}  # another folder: a second broker beside this one
 pidfile="$data/kafka.pid"
 port=${KSD_KAFKA_PORT:-9092}
 controller_port=${KSD_KAFKA_CONTROLLER_PORT:-9093}
