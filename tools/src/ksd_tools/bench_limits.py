@@ -14,7 +14,6 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from ksd_common.access import SETUP
 from ksd_common.settings import settings
 from ksd_tools.audit.rebuild import create_database
 from ksd_tools.benchkit import Context, figure
@@ -33,7 +32,7 @@ PG_COPY = "postgres COPY"
 
 async def raw_kafka(messages: int, size: int = RECORD_BYTES) -> tuple[float, float]:
     """Records/s produced (not waiting per record) and consumed, on a fresh 6-partition topic."""
-    kafka = settings().kafka_options(SETUP)  # a scratch topic of its own: the setup user's
+    kafka = settings().kafka_options()
     topic = f"ksd.bench.raw.{uuid.uuid4().hex[:8]}"
     admin = AIOKafkaAdminClient(**kafka)
     await admin.start()

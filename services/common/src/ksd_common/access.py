@@ -135,7 +135,7 @@ async def setup_postgres(config: Settings | None = None) -> None:
     each owned by its service and closed to every other role (CONNECT revoked from PUBLIC); a
     database made before the roles existed is handed to its service, with everything in it."""
     config = config or settings()
-    await ensure_roles(config)
+    await ensure_roles(config, passwords=True)
     conn = await asyncpg.connect(config.server_dsn())
     try:
         for service in SERVICES:
@@ -148,15 +148,18 @@ async def setup_postgres(config: Settings | None = None) -> None:
         await conn.close()
 
 
-async def ensure_roles(config: Settings) -> None:
+async def ensure_roles(config: Settings, *, passwords: bool = False) -> None:
     """Each service's login role, with its password; the bootstrap role a member of each, so that
-    it may create (and drop) databases they own. Roles are the server's: every test slot shares them."""
+    it may create (and drop) databases they own. Roles are the server's: every test slot shares
+    them, so an existing role's password is set again only when asked (`setup`: ALTER ROLE from
+    two test runs at once could collide)."""
     conn = await asyncpg.connect(config.server_dsn())
     try:
         for role in (principal(s) for s in SERVICES):
             password = config.pg_password(role).replace("'", "''")
             exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
-            await conn.execute(f"{'ALTER' if exists else 'CREATE'} ROLE \"{role}\" LOGIN PASSWORD '{password}'")
+            if not exists or passwords:
+                await conn.execute(f"{'ALTER' if exists else 'CREATE'} ROLE \"{role}\" LOGIN PASSWORD '{password}'")
             if not await conn.fetchval("SELECT pg_has_role(current_user, $1, 'MEMBER')", role):
                 await conn.execute(f'GRANT "{role}" TO current_user')
     finally:
