@@ -20,4 +20,6 @@ def make_broker(principal: str) -> KafkaBroker:
     return KafkaBroker(
         options["bootstrap_servers"], security=security, ack_policy=AckPolicy.NACK_ON_ERROR, graceful_timeout=15,
         enable_idempotence=True, acks="all", logger=logging.getLogger("ksd.broker"),
+        # The set-up makes the topics (`ksd_common.access`); a service may not create any.
+        allow_auto_create_topics=False,
     )
