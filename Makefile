@@ -35,11 +35,14 @@ install: .venv/.synced
 	.venv/bin/python -m compileall -q -j 0 contracts/src services/*/src tools/src
 
 # Kafka, PostgreSQL, Keycloak (the identity provider) and Mailpit (the mail server reminders go
-# through): Docker Compose when a Docker engine answers, local processes otherwise.
+# through): Docker Compose when a Docker engine answers, local processes otherwise. Then who may do
+# what (ksd_common.access): a PostgreSQL role per service owning its database, Kafka's topics and
+# ACLs (idempotent).
 infra: install
 	if docker info >/dev/null 2>&1; then docker compose up -d --wait kafka postgres keycloak mailpit; \
 	else deploy/local/kafka.sh start && deploy/local/postgres.sh start && deploy/local/keycloak.sh start \
 	  && deploy/local/mail.sh start; fi
+	.venv/bin/python -m ksd_common.access setup
 
 up: infra
 	if docker info >/dev/null 2>&1; then docker compose up -d --build --wait; else deploy/local/services.sh start; fi
@@ -86,8 +89,9 @@ demo: install
 
 # Default scale: under 30 minutes on 2 cores. The full scale:
 #   make bench BENCH_ARGS="--burst-per-node 200 --curve 10k,100k,1M"
+# The benchmarks make scratch topics and act as any service: as Kafka's setup user (README, "Who may touch what inside").
 bench: infra
-	.venv/bin/ksd bench $(BENCH_ARGS)
+	KSD_KAFKA_USER=$${KSD_KAFKA_USER:-ksd_setup} .venv/bin/ksd bench $(BENCH_ARGS)
 
 lint: install
 	.venv/bin/ruff check .

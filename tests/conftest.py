@@ -10,6 +10,9 @@ SLOT = int(os.environ.get("KSD_TEST_SLOT", "0"))
 """Two test runs on one machine (say, two work trees) take different slots: their own ports,
 databases, consumer groups and topics, on the same Kafka and PostgreSQL."""
 os.environ["KSD_TOPIC_PREFIX"] = f"test{SLOT}."  # before ksd_contracts.topics is imported
+# The tests' own Kafka clients (tails, forged records, the slot's topics) are the setup user's; the
+# services are their own principals, and the `ksd` command run by `ksd()` is `ksd_admin`.
+os.environ["KSD_KAFKA_USER"] = "ksd_setup"
 
 import asyncio
 import hashlib
@@ -31,6 +34,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from ksd_common.access import ensure_roles, setup_kafka
 from ksd_common.db import recreate_database
 from ksd_common.settings import Settings
 from ksd_contracts.topics import NAMESPACE, all_topics
@@ -229,7 +233,8 @@ class Platform:
 def _environment(traces: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update({f"KSD_{s.upper()}_PORT": str(p) for s, p in TEST_PORTS.items()})
-    env.update({"KSD_DB_SUFFIX": SUFFIX, "KSD_GROUP_PREFIX": GROUP_PREFIX, "KSD_TRACES_FILE": str(traces)})
+    env.update({"KSD_DB_SUFFIX": SUFFIX, "KSD_GROUP_PREFIX": GROUP_PREFIX, "KSD_TRACES_FILE": str(traces),
+                "KSD_KAFKA_USER": "ksd_admin"})
     # The agreement scheduler ticks once at start and then not during a run: an hourly tick would
     # expire simulated agreements under the simulator's feet (tests drive `tick` themselves).
     env["KSD_AGREEMENT_SCHEDULE_SECONDS"] = str(7 * 24 * 3600)
@@ -239,8 +244,9 @@ def _environment(traces: Path, extra: dict[str, str] | None = None) -> dict[str,
 
 
 async def _fresh_history(settings: Settings) -> None:
-    """Delete this slot's topics, so the run starts from an empty log (the services create them)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    """Delete this slot's topics, so the run starts from an empty log; then create them again, with
+    the ACLs of the slot's consumer groups (`ksd_common.access`)."""
+    admin = AIOKafkaAdminClient(**settings.kafka_options())
     await admin.start()
     try:
         ours = [t for t in await admin.list_topics() if t.startswith(NAMESPACE)]
@@ -250,9 +256,12 @@ async def _fresh_history(settings: Settings) -> None:
             await asyncio.sleep(0.2)
     finally:
         await admin.close()
+    await setup_kafka(settings.model_copy(update={"group_prefix": GROUP_PREFIX}))
 
 
 async def _recreate_databases() -> None:
+    """This slot's four databases, empty, each owned by its service's role."""
+    await ensure_roles(Settings())
     for service in SERVICES:
         await recreate_database(f"ksd_{service}{SUFFIX}")
 
@@ -325,7 +334,7 @@ class TopicTail:
 
     def __init__(self, topic: str) -> None:
         self.topic = topic
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=Settings().kafka_bootstrap, enable_auto_commit=False)
+        self.consumer = AIOKafkaConsumer(**Settings().kafka_options(), enable_auto_commit=False)
         self.records: list[ConsumerRecord[bytes, bytes]] = []
 
     async def start(self) -> TopicTail:

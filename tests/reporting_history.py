@@ -244,7 +244,7 @@ EXPECTED_MEDIAN_DAYS = 60.0
 
 async def publish(history: History, settings: Settings | None = None) -> None:
     """Produce every stream in order (keyed by subject, so each stream keeps its order)."""
-    producer = AIOKafkaProducer(bootstrap_servers=(settings or Settings()).kafka_bootstrap,
+    producer = AIOKafkaProducer(**(settings or Settings()).kafka_options(),
                                 enable_idempotence=True, acks="all")
     await producer.start()
     try:
@@ -261,8 +261,8 @@ async def caught_up(group_prefix: str, timeout: float = 120) -> None:
     """Until reporting's consumer groups have committed every record the two topics hold now: other
     runs share the topics, and a summary read before this may still be missing some of their past."""
     settings = Settings()
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    consumer = AIOKafkaConsumer(**settings.kafka_options())
+    admin = AIOKafkaAdminClient(**settings.kafka_options())
     await consumer.start()
     await admin.start()
     try:

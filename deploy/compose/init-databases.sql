@@ -1,8 +1,4 @@
--- Run once by the postgres image, on an empty data volume: one database per service
--- (ARCHITECTURE.md). Each service applies its own migrations at start.
-CREATE DATABASE ksd_intake;
-CREATE DATABASE ksd_agreement;
-CREATE DATABASE ksd_mapping;
-CREATE DATABASE ksd_reporting;
--- Keycloak's own (the identity provider, deploy/keycloak/ksd-realm.json).
+-- Run once by the postgres image, on an empty data volume. The services' roles and databases are
+-- made by the `setup` job (`python -m ksd_common.access setup`: a role per service, owning its
+-- database); only Keycloak's own database is made here (deploy/keycloak/ksd-realm.json).
 CREATE DATABASE ksd_keycloak;

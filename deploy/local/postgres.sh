@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # PostgreSQL without Docker: use the server on 127.0.0.1:5432 when one answers; otherwise start
 # Debian's packaged cluster (installing the package when missing). Then make sure the platform's
-# role and its databases exist (the four services' and Keycloak's).  Usage: postgres.sh start|stop|wait|status|drop
+# bootstrap role may create databases and roles, and that Keycloak's database exists (the services'
+# roles and databases are `python -m ksd_common.access setup`'s, run by `make infra` after this).
+# Usage: postgres.sh start|stop|wait|status|drop
 set -euo pipefail
 dsn=${KSD_PG_DSN:-postgresql://ksd:ksd@127.0.0.1:5432}
-databases=(ksd_intake ksd_agreement ksd_mapping ksd_reporting ksd_keycloak)
+databases=(ksd_keycloak)
+services=(ksd_intake ksd_agreement ksd_mapping ksd_reporting)  # created by ksd_common.access; dropped here
 marker="$(cd "$(dirname "$0")/../.." && pwd)/.data/postgres-started-by-ksd"
 
 answering() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
@@ -35,10 +38,16 @@ start() {
     # the operator's: they give KSD_PG_DSN with a role that may create databases).
     as_postgres psql -q -v ON_ERROR_STOP=1 -c "DO \$\$ BEGIN
       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ksd') THEN
-        CREATE ROLE ksd LOGIN PASSWORD 'ksd' CREATEDB;
+        CREATE ROLE ksd LOGIN PASSWORD 'ksd' CREATEDB CREATEROLE;
       END IF; END \$\$;"
   fi
   wait_ready
+  # A `ksd` made before the services had roles of their own may create databases only: on this
+  # machine's own cluster (we may act as its superuser), it may now create roles too.
+  if [ "$(psql "$dsn/postgres" -tAc "SELECT rolcreaterole FROM pg_roles WHERE rolname = current_user")" = f ] \
+      && as_postgres psql -tAc "SELECT 1" >/dev/null 2>&1; then
+    as_postgres psql -q -c "ALTER ROLE \"$(psql "$dsn/postgres" -tAc "SELECT current_user")\" CREATEROLE"
+  fi
   for db in "${databases[@]}"; do
     if [ -z "$(psql "$dsn/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
       psql -q "$dsn/postgres" -c "CREATE DATABASE $db"
@@ -63,8 +72,8 @@ stop() {  # only a cluster this script started
 
 drop() {
   answering || start
-  for db in "${databases[@]}"; do psql -q "$dsn/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"; done
-  echo "postgres: dropped ${databases[*]}"
+  for db in "${services[@]}" "${databases[@]}"; do psql -q "$dsn/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"; done
+  echo "postgres: dropped ${services[*]} ${databases[*]}"
 }
 
 case "${1:-}" in

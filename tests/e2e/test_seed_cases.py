@@ -157,7 +157,7 @@ async def test_a_step_delivered_twice_changes_nothing(platform: Platform, tail: 
                                                           "7/KSB/2024", "2024-03-01")}
     first = _submitted(agreement, "agreement.propose", proposal)
     twice = _submitted(agreement, "agreement.record_ksb", ksb)
-    producer = AIOKafkaProducer(bootstrap_servers=Settings().kafka_bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(**Settings().kafka_options(), enable_idempotence=True, acks="all")
     await producer.start()
     try:
         for envelope in (first, twice, twice):

@@ -19,7 +19,8 @@ from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from conftest import SLOT, Platform
 
-from ksd_common.db import drop_database
+from ksd_common.access import setup_kafka
+from ksd_common.db import drop_database, recreate_database
 from ksd_contracts.envelope import KafkaRecord
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
 from ksd_reporting import app as reporting_app
@@ -131,7 +132,7 @@ async def test_replay_as_of_gives_what_reporting_answered_then(platform: Platfor
 
 
 async def _committed(group: str, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=History().bootstrap)
+    admin = AIOKafkaAdminClient(**History().kafka())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group, partitions=partitions)
@@ -175,17 +176,15 @@ async def test_rebuild_gives_the_live_services_digest(platform: Platform) -> Non
     as a live service does; the rebuild up to the offsets it stood at has the same digest."""
     suffix, group = f"_auditlive{SLOT}", f"ksd-audit-{uuid4().hex[:8]}"
     database = f"ksd_reporting{suffix}"
-    await drop_database(database)
-    admin = await asyncpg.connect(f"{platform.settings.pg_dsn}/postgres")
-    await admin.execute(f"CREATE DATABASE {database}")
-    await admin.close()
+    await recreate_database(database)  # reporting's own, as its role
+    await setup_kafka(platform.settings.model_copy(update={"group_prefix": group}))  # its groups' ACLs
     env = {**os.environ, "KSD_DB_SUFFIX": suffix, "KSD_GROUP_PREFIX": group,
            "KSD_REPORTING_PORT": str(18099 + 10 * SLOT)}
     with (platform.folder / "reporting-audit.log").open("wb") as out:
         live = subprocess.Popen([sys.executable, "-m", "ksd_reporting"], env=env, stdout=out, stderr=subprocess.STDOUT)
     rebuilt = f"ksd_reporting_rebuild_{uuid4().hex[:8]}"
     try:
-        stops, live_digest = await _settled(group, f"{platform.settings.pg_dsn}/{database}")
+        stops, live_digest = await _settled(group, platform.settings.database_dsn(database))
         result = await rebuild(History(), rebuilt, stops=stops)
         assert result.events == sum(stops.values()) - sum((await _beginnings(list(stops))).values())
         assert result.digest == live_digest

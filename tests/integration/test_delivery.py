@@ -34,7 +34,7 @@ def _proposal(agreement_id: str) -> Envelope:
 
 
 async def _produce(records: list[Produced]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=Settings().kafka_bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(**Settings().kafka_options(), enable_idempotence=True, acks="all")
     await producer.start()
     try:
         for key, value, headers, partition in records:

@@ -23,7 +23,7 @@ from ksd_contracts.topics import MAPPING_EVENTS
 
 async def _publish(*events: Envelope) -> None:
     """The events in one produce request, in order: intake's consumer then reads them in one batch."""
-    producer = AIOKafkaProducer(bootstrap_servers=Settings().kafka_bootstrap, enable_idempotence=True, acks="all",
+    producer = AIOKafkaProducer(**Settings().kafka_options(), enable_idempotence=True, acks="all",
                                 linger_ms=100)
     await producer.start()
     try:

@@ -49,7 +49,7 @@ Declare = Callable[..., Awaitable[str]]
 async def declare() -> AsyncIterator[Declare]:
     """`await declare(kind, region, payload, by=...)`: a `region.*` submission as intake would publish
     it; returns its id."""
-    producer = AIOKafkaProducer(bootstrap_servers=Settings().kafka_bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(**Settings().kafka_options(), enable_idempotence=True, acks="all")
     await producer.start()
 
     async def send(kind: str, region: str, payload: dict[str, Any], by: str | None = None) -> str:

@@ -37,7 +37,7 @@ async def issue_tokens(bindings: list[tuple[str, str | None, str | None]]) -> li
     for role, region, _ in bindings:
         if problem := check_binding(role, region):
             raise ValueError(problem)
-    producer = AIOKafkaProducer(bootstrap_servers=settings().kafka_bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(**settings().kafka_options(), enable_idempotence=True, acks="all")
     await producer.start()
     tokens = []
     try:
@@ -101,7 +101,7 @@ class IssuedToken:
 async def issued_tokens() -> list[IssuedToken]:
     """Every platform token ever issued, oldest first, with its revocation if any: the topic read
     from its beginning to its end as it is now."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings().kafka_bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**settings().kafka_options(), enable_auto_commit=False)
     await consumer.start()
     tokens: dict[str, IssuedToken] = {}
     try:
@@ -141,7 +141,7 @@ def find_token(tokens: list[IssuedToken], prefix: str) -> IssuedToken:
 async def revoke_tokens(revocations: list[tuple[IssuedToken, str]]) -> None:
     """Announce that these tokens stop working (reason `revoked` or `rotated`); every service
     refuses them once it has read the announcement, within a second or so."""
-    producer = AIOKafkaProducer(bootstrap_servers=settings().kafka_bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(**settings().kafka_options(), enable_idempotence=True, acks="all")
     await producer.start()
     try:
         sent = []

@@ -32,13 +32,13 @@ PG_COPY = "postgres COPY"
 
 async def raw_kafka(messages: int, size: int = RECORD_BYTES) -> tuple[float, float]:
     """Records/s produced (not waiting per record) and consumed, on a fresh 6-partition topic."""
-    bootstrap = settings().kafka_bootstrap
+    kafka = settings().kafka_options()
     topic = f"ksd.bench.raw.{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka)
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, 6, 1)])
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=2)
+        producer = AIOKafkaProducer(**kafka, enable_idempotence=True, acks="all", linger_ms=2)
         await producer.start()
         payload = os.urandom(size)
         started = time.perf_counter()
@@ -48,7 +48,7 @@ async def raw_kafka(messages: int, size: int = RECORD_BYTES) -> tuple[float, flo
             produce = messages / (time.perf_counter() - started)
         finally:
             await producer.stop()
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(**kafka, enable_auto_commit=False)
         await consumer.start()
         try:
             partitions = [TopicPartition(topic, p) for p in range(6)]

@@ -70,7 +70,7 @@ Sent = dict[tuple[str, str], tuple[str, str]]
 
 async def publish(declared: list[tuple[str, str, dict[str, Any]]]) -> Sent:
     """Put the declarations on ksd.intake.submissions as intake would."""
-    producer = AIOKafkaProducer(bootstrap_servers=settings().kafka_bootstrap, enable_idempotence=True,
+    producer = AIOKafkaProducer(**settings().kafka_options(), enable_idempotence=True,
                                 acks="all", linger_ms=5)
     await producer.start()
     sent: Sent = {}
@@ -109,8 +109,8 @@ async def caught_up(group_prefix: str, timeout: float = 900) -> float:
     """Wait until mapping's consumers have read everything on the topics they consume (a fresh
     platform first reads their whole history); returns the seconds waited."""
     started = time.perf_counter()
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings().kafka_bootstrap)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings().kafka_bootstrap)
+    consumer = AIOKafkaConsumer(**settings().kafka_options())
+    admin = AIOKafkaAdminClient(**settings().kafka_options())
     await consumer.start()
     await admin.start()
     try:

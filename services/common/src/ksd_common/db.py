@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 from pydantic_core import from_json, to_json
 
+from ksd_common import access
 from ksd_common.settings import settings
 
 DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
@@ -79,11 +80,11 @@ async def drop_database(name: str, attempts: int = 50) -> None:
 
 async def recreate_database(name: str) -> None:
     """A fresh, empty database under `name` (a test's, a bench's): one left by an earlier run is
-    dropped first."""
+    dropped first. A service's (by its name) is owned by the service's role (`ksd_common.access`)."""
     await drop_database(name)
     conn = await asyncpg.connect(settings().server_dsn())
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await access.create_database(conn, name)
     finally:
         await conn.close()
 

@@ -163,11 +163,12 @@ class RelayHealth:
 class OutboxRelay:
     """Publishes outbox rows in id order, in batches, and deletes what Kafka acknowledged."""
 
-    def __init__(self, pool: asyncpg.Pool, bootstrap: str, *, batch: int = 1000,
+    def __init__(self, pool: asyncpg.Pool, kafka: dict[str, Any], *, batch: int = 1000,
                  publish_timeout: float = 90) -> None:
+        """`kafka`: the client options of the service's principal (`Settings.kafka_options`)."""
         self.pool = pool
         self.batch = batch
-        self.bootstrap = bootstrap
+        self.kafka = kafka
         self.publish_timeout = publish_timeout  # beyond the producer's own 30 s request timeout
         self.producer = self._new_producer()
         self.health = RelayHealth()
@@ -177,7 +178,7 @@ class OutboxRelay:
 
     def _new_producer(self) -> AIOKafkaProducer:
         return AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap, enable_idempotence=True, acks="all", linger_ms=2,
+            **self.kafka, enable_idempotence=True, acks="all", linger_ms=2,
             max_batch_size=256 * 1024, request_timeout_ms=30000,
         )
 

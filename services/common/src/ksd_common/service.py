@@ -26,7 +26,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uuid6 import uuid7
 
-from ksd_common import problems, telemetry
+from ksd_common import access, problems, telemetry
 from ksd_common.audience import Audience
 from ksd_common.auth import apply_credentials
 from ksd_common.broker import make_broker
@@ -35,7 +35,6 @@ from ksd_common.db import create_pool, migrate
 from ksd_common.outbox import OutboxRelay
 from ksd_common.parking import ParkHook, Redriver
 from ksd_common.settings import settings
-from ksd_common.topics import ensure_topics
 from ksd_contracts.asyncapi import Use
 from ksd_contracts.asyncapi import document as asyncapi_document
 from ksd_contracts.topics import CREDENTIALS, Topic
@@ -119,7 +118,7 @@ class PoolHolder:
 
 
 def build(spec: ServiceSpec) -> FastAPI:
-    broker = make_broker()
+    broker = make_broker(access.principal(spec.name))
     holder = PoolHolder()
     consumes = spec.consumed
     consumers = [BatchConsumer(spec.name, holder, c.topic, c.handle, group=spec.group(c.topic), on_park=c.on_park)
@@ -142,8 +141,7 @@ def build(spec: ServiceSpec) -> FastAPI:
         await migrate(holder.pool, ["ksd_common", spec.package])
         if spec.refold and (refolded := await spec.refold(holder.pool)):
             log.info("%s: %d states folded again by the current fold", spec.name, refolded)
-        await ensure_topics()
-        relay = OutboxRelay(holder.pool, settings().kafka_bootstrap)
+        relay = OutboxRelay(holder.pool, settings().kafka_options(access.principal(spec.name)))
         app.state.relay = relay
         await relay.start()
         redriver = Redriver(holder.pool, consumers)

@@ -4,17 +4,32 @@ from __future__ import annotations
 
 import ipaddress
 from functools import cache
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ksd_contracts.topics import SERVICES
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KSD_", extra="ignore")
 
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # Every Kafka client authenticates (SASL/SCRAM-SHA-512) as a principal of its own
+    # (`ksd_common.access`); PLAINTEXT only for a broker without authentication.
+    kafka_security_protocol: str = "SASL_PLAINTEXT"
+    # The principal of a process that is not a service: the `ksd` command (`ksd admin`, `ksd audit`).
+    kafka_user: str = "ksd_admin"
+    # Passwords of the Kafka users and of the services' PostgreSQL roles, by name (JSON, e.g.
+    # KSD_KAFKA_PASSWORDS='{"ksd_intake": "..."}'); a name not given has the local default
+    # "<name>-local-secret" (local_password), which deploy/local and docker-compose.yml set up.
+    kafka_passwords: dict[str, str] = {}
+    pg_passwords: dict[str, str] = {}
     # 1 on one machine; 3 in production (deploy/k8s), with min.insync.replicas=2.
     kafka_replication: int = 1
+    # The server, as the bootstrap role that creates the databases and the services' roles
+    # (`ksd_common.access`); a service's own database is reached as that service's role.
     pg_dsn: str = "postgresql://ksd:ksd@127.0.0.1:5432"
     # TLS to PostgreSQL (libpq's sslmode: disable, prefer, require, verify-ca, verify-full). Unset: none
     # over loopback or a unix socket, where it only costs (a third more per round trip against
@@ -72,6 +87,7 @@ class Settings(BaseSettings):
     fault_event_types: str = ""
 
     def database_dsn(self, database: str) -> str:
+        """`database` (with the suffix), as its owner: a service's database as the service's role."""
         return self._dsn(f"{database}{self.db_suffix}")
 
     def server_dsn(self) -> str:
@@ -86,7 +102,28 @@ class Settings(BaseSettings):
         mode = self.pg_sslmode or ("disable" if is_local(parts.hostname, query.get("host")) else None)
         if mode and "sslmode" not in query:
             query["sslmode"] = mode
-        return urlunsplit((parts.scheme, parts.netloc, f"/{database}", urlencode(query), ""))
+        netloc = parts.netloc
+        if (role := owner_of(database)) is not None:
+            host = netloc.rpartition("@")[2]
+            netloc = f"{role}:{quote(self.pg_password(role), safe='')}@{host}"
+        return urlunsplit((parts.scheme, netloc, f"/{database}", urlencode(query), ""))
+
+    def pg_password(self, role: str) -> str:
+        return self.pg_passwords.get(role) or local_password(role)
+
+    def kafka_password(self, principal: str) -> str:
+        return self.kafka_passwords.get(principal) or local_password(principal)
+
+    def kafka_options(self, principal: str | None = None, bootstrap: str | None = None) -> dict[str, Any]:
+        """What every aiokafka client of the platform is made with: where the broker is, and who
+        this client is (`principal`, else `kafka_user`), so the broker's ACLs decide what it may do."""
+        options: dict[str, Any] = {"bootstrap_servers": bootstrap or self.kafka_bootstrap,
+                                   "security_protocol": self.kafka_security_protocol}
+        if self.kafka_security_protocol.startswith("SASL"):
+            user = principal or self.kafka_user
+            options |= {"sasl_mechanism": "SCRAM-SHA-512", "sasl_plain_username": user,
+                        "sasl_plain_password": self.kafka_password(user)}
+        return options
 
     @property
     def oidc_realm_url(self) -> str:
@@ -101,6 +138,17 @@ class Settings(BaseSettings):
     def port_of(self, service: str) -> int:
         port: int = getattr(self, f"{service}_port")
         return port
+
+
+def owner_of(database: str) -> str | None:
+    """The service role that owns `database`: `ksd_intake` for ksd_intake and every database made
+    from it (ksd_intake_test3, ksd_reporting_rebuild_…); None for any other (the bootstrap role's)."""
+    return next((f"ksd_{s}" for s in SERVICES if database == f"ksd_{s}" or database.startswith(f"ksd_{s}_")), None)
+
+
+def local_password(name: str) -> str:
+    """The password of a platform user or role on one machine, unless the environment gives one."""
+    return f"{name}-local-secret"
 
 
 def is_local(hostname: str | None, host_query: str | None = None) -> bool:

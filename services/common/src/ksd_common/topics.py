@@ -18,9 +18,10 @@ from ksd_contracts.topics import all_topics
 log = logging.getLogger(__name__)
 
 
-async def ensure_topics(bootstrap: str | None = None, *, attempts: int = 60) -> list[str]:
-    """Create the registry's missing topics (idempotent); returns the names it created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap or settings().kafka_bootstrap)
+async def ensure_topics(*, principal: str | None = None, attempts: int = 60) -> list[str]:
+    """Create the registry's missing topics (idempotent), as `principal` (by default the `ksd`
+    command's, which may create them and describe every topic); returns the names it created."""
+    admin = AIOKafkaAdminClient(**settings().kafka_options(principal))
     for attempt in range(attempts):
         try:
             await admin.start()

@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from ksd_common.access import principal
 from ksd_common.auth import Auditor, readable_region
 from ksd_common.params import IsoDay, IsoInstant
 from ksd_common.problems import invalid, not_found
@@ -39,10 +40,16 @@ def question(recorded_as_of: datetime | None, in_force_on: date | None) -> audit
     return auditing.Question.of(recorded_as_of or datetime.now(UTC), in_force_on)
 
 
-async def last_verification(bootstrap: str, topic: str, window: int = 200) -> dict[str, Any] | None:
+async def recorded_verification() -> dict[str, Any] | None:
+    """The last verification on the audit topic, read as reporting's own principal."""
+    return await last_verification(settings().kafka_options(principal("reporting")), AUDIT_CHECKPOINTS.name)
+
+
+async def last_verification(kafka: dict[str, Any], topic: str, window: int = 200) -> dict[str, Any] | None:
     """The latest result of `ksd audit verify --checkpoints FILE --record` on the audit topic (one
-    partition), read back from its end a window at a time; None when none was recorded."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    partition), read back from its end a window at a time; None when none was recorded. `kafka`:
+    the reader's client options (`Settings.kafka_options`)."""
+    consumer = AIOKafkaConsumer(**kafka, enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
         if topic not in await consumer.topics():
@@ -131,7 +138,7 @@ async def audit_agreement(request: Request, caller: Auditor, agreement_id: UUID,
     if report is None:
         raise not_found(say(f"Tidak ada kerja sama {agreement_id} dalam register.",
                             f"There is no agreement {agreement_id} in the register."))
-    return report | {"verification": await last_verification(settings().kafka_bootstrap, AUDIT_CHECKPOINTS.name)}
+    return report | {"verification": await recorded_verification()}
 
 
 @router.get("/v1/audit/agreements/{agreement_id}/report.html", response_class=HTMLResponse)
@@ -172,7 +179,7 @@ async def _scope(request: Request, code: str | None, asked: auditing.Question, c
                  limit: int | None) -> dict[str, Any]:
     async with request.app.state.pool.acquire() as conn:
         report = await region_report(conn, code, asked, cursor, limit)
-    return report | {"verification": await last_verification(settings().kafka_bootstrap, AUDIT_CHECKPOINTS.name)}
+    return report | {"verification": await recorded_verification()}
 
 
 @router.get("/v1/audit/regions/{code}/report.html", response_class=HTMLResponse)

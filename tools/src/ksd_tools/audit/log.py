@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -35,6 +35,10 @@ class History:
 
     def name(self, topic: Topic) -> str:
         return f"{self.prefix}{topic.name}"
+
+    def kafka(self) -> dict[str, Any]:
+        """Client options for this history's broker, as the `ksd` command's principal."""
+        return settings().kafka_options(bootstrap=self.bootstrap)
 
     def topic_of(self, name: str) -> Topic:
         """The registry's topic a (possibly prefixed) topic name stands for."""
@@ -88,7 +92,7 @@ def reader(history: History, fetch_mib: int = FOLDING_FETCH_MIB) -> AIOKafkaCons
     """A consumer of no group: reading the history commits nothing and disturbs no service. It
     fetches up to `fetch_mib` MiB at once, an eighth of that per partition."""
     return AIOKafkaConsumer(
-        bootstrap_servers=history.bootstrap, enable_auto_commit=False, group_id=None,
+        **history.kafka(), enable_auto_commit=False, group_id=None,
         fetch_max_bytes=fetch_mib * 1024 * 1024, max_partition_fetch_bytes=fetch_mib * 1024 * 1024 // 8,
     )
 
@@ -159,7 +163,7 @@ def total(spans: Span) -> int:
 
 async def create_topics(history: History, topics: Sequence[Topic]) -> None:
     """Create `topics` under the history's prefix (a copy for tests and benchmarks)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=history.bootstrap)
+    admin = AIOKafkaAdminClient(**history.kafka())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -174,7 +178,7 @@ async def create_topics(history: History, topics: Sequence[Topic]) -> None:
 async def delete_topics(history: History, topics: Sequence[Topic]) -> None:
     """Remove a copy made by `create_topics` (never called without a prefix)."""
     assert history.prefix, "the registry's own topics are never deleted"
-    admin = AIOKafkaAdminClient(bootstrap_servers=history.bootstrap)
+    admin = AIOKafkaAdminClient(**history.kafka())
     await admin.start()
     try:
         await admin.delete_topics([history.name(t) for t in topics])
@@ -183,7 +187,7 @@ async def delete_topics(history: History, topics: Sequence[Topic]) -> None:
 
 
 def producer(history: History) -> AIOKafkaProducer:
-    return AIOKafkaProducer(bootstrap_servers=history.bootstrap, enable_idempotence=True, acks="all",
+    return AIOKafkaProducer(**history.kafka(), enable_idempotence=True, acks="all",
                             linger_ms=5, max_batch_size=512 * 1024)
 
 

@@ -18,6 +18,7 @@ from uuid import UUID, uuid4
 import asyncpg
 from aiokafka import TopicPartition
 
+from ksd_common import access
 from ksd_common.consumer import BatchConsumer
 from ksd_common.db import create_pool, drop_database, migrate
 from ksd_common.settings import settings
@@ -54,7 +55,7 @@ async def create_database(name: str) -> None:
     try:
         if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             raise ValueError(f"database {name} exists: a rebuild goes into a fresh one (choose another --database)")
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await access.create_database(conn, name)  # reporting's own, when its name says so
     finally:
         await conn.close()
 

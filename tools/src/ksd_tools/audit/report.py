@@ -34,7 +34,7 @@ async def audit_report(history: History, subject: str | None, asked: auditing.Qu
             report: dict[str, Any] | None = await audit_api.region_report(conn, subject, asked, limit=limit)
         else:
             report = await audit_api.agreement_report(conn, UUID(subject), asked, since)
-    verified = await audit_api.last_verification(history.bootstrap, history.name(AUDIT_CHECKPOINTS))
+    verified = await audit_api.last_verification(history.kafka(), history.name(AUDIT_CHECKPOINTS))
     return None if report is None else report | {"verification": verified}
 
 
