@@ -9,9 +9,7 @@ otherwise into a temporary folder, to look at without changing the tree."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,19 +17,14 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from chromium import CHROMIUM, SCREENSHOTS, launched
 from conftest import GROUP_PREFIX, Platform
 from openpyxl import load_workbook
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 from reporting_history import AS_OF, History, build, caught_up, publish
 
 from ksd_contracts.submissions import today_wib
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--lang=id-ID", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = (Path(__file__).resolve().parents[2] / "docs" / "screenshots" if os.environ.get("KSD_SCREENSHOTS") == "1"
-               else Path(tempfile.gettempdir()) / "ksd-screenshots")
-SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 DESKTOP = {"width": 1366, "height": 768}
 TABLET = {"width": 820, "height": 1180}
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (deploy/local/chromium.sh)")
@@ -68,10 +61,8 @@ async def history(platform: Platform) -> History:
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+    async with launched() as browser:
         yield browser
-        await browser.close()
 
 
 @pytest.fixture(scope="module")

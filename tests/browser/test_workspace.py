@@ -19,7 +19,6 @@ otherwise a run writes nothing into the tree."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -27,34 +26,28 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from chromium import SCREENSHOTS, launched
 from conftest import SLOT, Account, Platform, ksd
 from nodes import Node, verification_of
-from playwright.async_api import Browser, BrowserContext, FilePayload, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, FilePayload, Page, expect
 
 from ksd_contracts.forms import SUBMISSION_TYPES
 from ksd_contracts.labels import day
 from ksd_contracts.submissions import today_wib
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--lang=id-ID", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 KENDARI, KONAWE = "74.71", "74.02"
 APPLIED = "Diterapkan"
 
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+    async with launched() as browser:
         yield browser
-        await browser.close()
 
 
 async def _screenshot(page: Page, name: str) -> None:
-    """Only when asked (KSD_SCREENSHOTS=1): a test run leaves the tree as it was."""
-    if os.environ.get("KSD_SCREENSHOTS") == "1":
-        await page.screenshot(path=str(SCREENSHOTS / f"ruang-kerja-{name}.png"), full_page=True)
+    """Into docs/screenshots/ only when asked (KSD_SCREENSHOTS=1, `chromium.SCREENSHOTS`)."""
+    await page.screenshot(path=str(SCREENSHOTS / f"ruang-kerja-{name}.png"), full_page=True)
 
 
 async def _context(browser: Browser, errors: list[str]) -> BrowserContext:

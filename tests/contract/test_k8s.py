@@ -196,9 +196,10 @@ def test_each_service_may_touch_only_its_own_topics(rendered: list[Object]) -> N
         acls = users[f"ksd-{spec.name}"]["spec"]["authorization"]["acls"]
         topics = {(a["resource"]["name"], op) for a in acls if a["resource"]["type"] == "topic"
                   for op in a["operations"]}
-        writes = {production(p.topic.name) for p in spec.publishes} | {production(c.topic.dlq) for c in spec.consumed}
+        read = [c.topic for c in spec.consumed] + [r.topic for r in spec.reads]
+        writes = {production(p.topic.name) for p in spec.publishes} | {production(t.dlq) for t in read}
         assert {t for t, op in topics if op == "Write"} == writes, spec.name
-        assert {t for t, op in topics if op == "Read"} == {production(c.topic.name) for c in spec.consumed}, spec.name
+        assert {t for t, op in topics if op == "Read"} == {production(t.name) for t in read}, spec.name
 
 
 def test_each_service_has_probes_a_disruption_budget_and_a_database_of_its_own(rendered: list[Object]) -> None:

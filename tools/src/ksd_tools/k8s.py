@@ -20,9 +20,10 @@ from typing import Any
 
 import yaml
 
+from ksd_common.access import Pattern, grants
 from ksd_common.service import ServiceSpec
 from ksd_common.settings import Settings, settings
-from ksd_contracts.topics import AUDIT_CHECKPOINTS, CREDENTIALS, NAMESPACE, all_topics
+from ksd_contracts.topics import NAMESPACE, all_topics
 
 Object = dict[str, Any]
 
@@ -32,8 +33,6 @@ BOOTSTRAP = f"{KAFKA}-kafka-bootstrap:9092"  # its SCRAM listener, as Strimzi na
 POSTGRES = "ksd-pg-rw"  # CloudNativePG's read-write service of the cluster ksd-pg (deploy/k8s/postgres)
 REPLICAS, MIN_IN_SYNC = 3, 2  # three brokers: a write is safe on two, and one broker may be down
 KEDA_USER = "ksd-keda"  # reads the consumer groups' lag, nothing else
-ADMIN_USER = "ksd-admin"  # the `ksd` command (`ksd admin`, `ksd audit`)
-ADMIN_WRITES = (CREDENTIALS, AUDIT_CHECKPOINTS)
 
 
 @dataclass(frozen=True)
@@ -81,25 +80,25 @@ def user(user_name: str, acls: list[Object]) -> Object:
     }
 
 
-def service_acls(spec: ServiceSpec, config: Settings) -> list[Object]:
-    """What the service's own principal may do: write what it publishes; read what it consumes, with
-    its consumer groups, and write those topics' dead letters (through its outbox)."""
-    acls = [acl("topic", p.topic.name, ["Write", "Describe"]) for p in spec.publishes]
-    for c in spec.consumed:
-        acls += [acl("topic", c.topic.name, ["Read", "Describe"]),
-                 acl("topic", c.topic.dlq, ["Write", "Describe"])]
-    acls.append(acl("group", f"{config.group_prefix}-{spec.name}-", ["Read", "Describe"], "prefix"))
-    return acls
+def kafka_user(principal: str) -> str:
+    """A principal's KafkaUser name: Strimzi's names are DNS labels, so `ksd_intake` is `ksd-intake`."""
+    return principal.replace("_", "-")
 
 
 def users(specs: list[ServiceSpec], config: Settings) -> list[Object]:
-    admin = [acl("topic", "*", ["Read", "Describe"])]
-    admin += [acl("topic", t.name, ["Write", "Describe"]) for t in ADMIN_WRITES]
+    """A KafkaUser per principal with exactly the ACLs `ksd_common.access.grants` gives it on the
+    local broker (one definition of who may touch what), and KEDA's, which only reads the lag."""
+    operations: dict[str, dict[tuple[str, str, str], list[str]]] = {}
+    for grant in grants(config.group_prefix):
+        pattern = "prefix" if grant.pattern == Pattern.PREFIXED else "literal"
+        key = (grant.resource.name.lower(), grant.name, pattern)
+        operations.setdefault(grant.principal, {}).setdefault(key, []).append(grant.operation.name.capitalize())
     keda = [acl("group", f"{config.group_prefix}-", ["Describe"], "prefix")]
     keda += [acl("topic", c.topic.name, ["Describe"])
              for c in {c.topic.name: c for spec in specs for c in spec.consumed}.values()]
-    return [*(user(name(s), service_acls(s, config)) for s in specs),
-            user(ADMIN_USER, admin), user(KEDA_USER, keda)]
+    held = {who: [acl(kind, name, ops, pattern) for (kind, name, pattern), ops in by_resource.items()]
+            for who, by_resource in sorted(operations.items())}
+    return [*(user(kafka_user(who), acls) for who, acls in held.items()), user(KEDA_USER, keda)]
 
 
 def role(spec: ServiceSpec) -> str:
