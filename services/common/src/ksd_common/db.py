@@ -17,9 +17,11 @@ from ksd_common.settings import settings
 DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
     OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
     asyncpg.AdminShutdownError, asyncpg.CrashShutdownError, asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
 )
 """The database, not the request or the event, failed: refused or reset connections, a backend
-terminated or restarting, a timeout. Worth retrying as it was; never a verdict on the data."""
+terminated or restarting, no connection slot left, a timeout. Worth retrying as it was (a node gets
+503 with Retry-After, not 500); never a verdict on the data."""
 
 
 class RetryBatch(Exception):
