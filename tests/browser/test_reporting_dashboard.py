@@ -170,7 +170,7 @@ async def test_every_count_in_the_tables_and_the_funnel_opens_its_list(
     await _visit(page, "#/wilayah/65")
     links = ["#chart-funnel a", "#chart-month a", "#region-table td.n a",
              *(f"#{t} td.n a" for t in ("by_kind", "by_status", "by_urusan", "foreign_by_country",
-                                                "foreign_by_partner", "flags_by_rule"))]
+                                                "foreign_by_partner", "flags_by_rule", "verification"))]
     checked = 0
     for selector in links:
         for i in range(await page.locator(selector).count()):

@@ -21,6 +21,9 @@ const INDICATOR = {
   expired_unattended: "Lewat masa tanpa perpanjangan atau evaluasi akhir", overdue_reports: "Laporan terlambat",
   one_sided: "KSDD dilaporkan satu pihak", disagreeing: "KSDD tidak sesuai antarpihak",
   disputed: "Dalam sengketa", mandatory_not_carried_out: "KSDD wajib belum terlaksana",
+  expiring_0: "Berakhir hari ini", expiring_7: "Berakhir dalam 7 hari", reports_due: "Laporan jatuh tempo",
+  unverified: "Belum diverifikasi provinsi", verified: "Terverifikasi provinsi",
+  returned: "Dikembalikan provinsi untuk perbaikan",
 };
 const FUNNEL = [["offered", "Ditawarkan"], ["accepted", "Diterima"], ["ksb", "KSB"], ["pks", "PKS"], ["running", "Berjalan"]];
 const KINDS = ["KSDD", "KSDPK", "KSDPL", "KSDLL", "Sinergi"];
@@ -308,6 +311,8 @@ async function overview(code, live) {
   fill("foreign_by_country", s.foreign_by_country, scope, (k) => ({ country: k }), (k) => named("countries", k));
   fill("foreign_by_partner", s.foreign_by_partner, scope, (k) => ({ partner: k }));
   fill("flags_by_rule", s.flags_by_rule, scope, (k) => ({ flag: k }), (k) => named("flags", k));
+  // verified figures apart from unverified ones: each state is an indicator, so its list is one click away
+  fill("verification", s.verification, scope, (k) => ({ indicator: k }), (k) => named("verification", k));
 }
 
 // --- the list behind a number --------------------------------------------------------------------
