@@ -11,8 +11,8 @@ person's own access token: each service checks role and region exactly as for an
 and introspection (`ksd_common.oidc`) ends a revoked person's session within seconds. Signing out
 ends Keycloak's session too.
 
-A page of the workspace is a file under `ruang_kerja/` and a route in its `app.js` (README,
-"Ruang Kerja")."""
+A page of the workspace is a file under `ruang_kerja/halaman/`, its script tag in `index.html` and
+its entry in the service worker's `sw.js` (README, "Ruang Kerja")."""
 
 from __future__ import annotations
 
