@@ -31,6 +31,9 @@ start() {
       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
     fi
     read -r version name < <(cluster)
+    # More connections than the default 100: each service's pool, two replicas of each (make chaos),
+    # and test slots side by side each hold their own.
+    echo "max_connections = 400" >"/etc/postgresql/$version/$name/conf.d/ksd.conf"
     pg_ctlcluster "$version" "$name" start
     mkdir -p "$(dirname "$marker")" && echo "$version $name" >"$marker"
     wait_ready
