@@ -123,8 +123,8 @@ async def _dated(page: Page, day: str) -> None:
     await page.wait_for_function("n => Number(document.body.dataset.renders) > n", arg=renders)
 
 
-async def _opened_list(page: Page, link: str) -> tuple[int, int]:
-    """Click a number; the list it opened: (its `total`, the rows shown). Then back to the page."""
+async def _opened_list(page: Page, link: str) -> tuple[int, str]:
+    """Click a number; the list it opened: (its `total`, its title). Then back to the page."""
     href = await page.get_attribute(link, "href")
     assert href and href.startswith("#/daftar?"), href
     back = await page.evaluate("document.body.dataset.ready")
@@ -134,9 +134,10 @@ async def _opened_list(page: Page, link: str) -> tuple[int, int]:
     rows = await page.locator("#agreements tbody tr").count()
     assert rows == min(total, 50)
     assert await page.locator("#more").is_visible() == (total > 50)
+    title = await page.inner_text("#list-title")
     await page.go_back()
     await _ready(page, back)
-    return total, rows
+    return total, title
 
 
 async def test_each_indicator_card_opens_a_list_as_long_as_its_number(
@@ -171,7 +172,7 @@ async def test_every_count_in_the_tables_and_the_funnel_opens_its_list(
     links = ["#chart-funnel a", "#chart-month a", "#region-table td.n a",
              *(f"#{t} td.n a" for t in ("by_kind", "by_status", "by_urusan", "foreign_by_country",
                                                 "foreign_by_partner", "flags_by_rule", "verification"))]
-    checked = 0
+    checked = titled = 0
     for selector in links:
         for i in range(await page.locator(selector).count()):
             link = page.locator(selector).nth(i)
@@ -183,10 +184,14 @@ async def test_every_count_in_the_tables_and_the_funnel_opens_its_list(
                 shown = int(re.sub(r"\D", "", await link.text_content() or ""))
             href = await link.get_attribute("href")
             assert href
-            total, _ = await _opened_list(page, f"{selector} >> nth={i}")
+            row = await link.locator("xpath=ancestor::tr[1]/td[1]").all_inner_texts()
+            total, title = await _opened_list(page, f"{selector} >> nth={i}")
             assert total == shown, href
+            if selector == "#verification td.n a":  # titled by the state's own name, as in the table
+                assert title.startswith(f"{row[0]} (verifikasi provinsi) · "), title
+                titled += 1
             checked += 1
-    assert checked >= 35
+    assert checked >= 35 and titled >= 1
     assert errors == []
     await page.close()
 

@@ -13,7 +13,8 @@ const moment = new Intl.DateTimeFormat("id-ID", { day: "numeric", month: "short"
   minute: "2-digit", timeZone: "Asia/Jakarta" });
 const $ = (id) => document.getElementById(id);
 
-// What each `indicator` of GET /v1/agreements lists, as the page titles it.
+// What each `indicator` of GET /v1/agreements lists, as the page titles it; the verification states
+// (`unverified`, `verified`, `returned`) are titled by the summary's own names, as in their table.
 const INDICATOR = {
   offered: "Sudah ditawarkan", accepted: "Penawaran diterima", ksb: "KSB ditandatangani", pks: "PKS ditandatangani",
   running: "Berjalan (PKS berlaku)", ksb_followed: "KSB yang ditindaklanjuti PKS", dormant: "KSB tanpa PKS (mengendap)",
@@ -22,8 +23,6 @@ const INDICATOR = {
   one_sided: "KSDD dilaporkan satu pihak", disagreeing: "KSDD tidak sesuai antarpihak",
   disputed: "Dalam sengketa", mandatory_not_carried_out: "KSDD wajib belum terlaksana",
   expiring_0: "Berakhir hari ini", expiring_7: "Berakhir dalam 7 hari", reports_due: "Laporan jatuh tempo",
-  unverified: "Belum diverifikasi provinsi", verified: "Terverifikasi provinsi",
-  returned: "Dikembalikan provinsi untuk perbaikan",
 };
 const FUNNEL = [["offered", "Ditawarkan"], ["accepted", "Diterima"], ["ksb", "KSB"], ["pks", "PKS"], ["running", "Berjalan"]];
 const KINDS = ["KSDD", "KSDPK", "KSDPL", "KSDLL", "Sinergi"];
@@ -322,8 +321,13 @@ function listParams() {
   return Object.fromEntries(LIST_PARAMS.filter((k) => params.get(k)).map((k) => [k, params.get(k)]));
 }
 
+function indicatorTitle(indicator) {
+  const state = names.verification && names.verification[indicator];
+  return INDICATOR[indicator] || (state ? `${state} (verifikasi provinsi)` : indicator);
+}
+
 function describe(p) {
-  const parts = [p.indicator ? INDICATOR[p.indicator] || p.indicator : "Semua kerja sama"];
+  const parts = [p.indicator ? indicatorTitle(p.indicator) : "Semua kerja sama"];
   if (p.kind) parts.push(named("kinds", p.kind));
   if (p.status) parts.push(`tahap ${named("statuses", p.status)}`);
   if (p.urusan) parts.push(`urusan ${urusanName(p.urusan)}`);
