@@ -70,14 +70,8 @@ start() {
 }
 
 wait_ready() {  # patient: the first start creates the database schema (2 min 25 s on a busy 2-core machine)
-  for _ in $(seq 1 1200); do
-    if healthy; then echo "keycloak: ready on 127.0.0.1:$port (realm ksd)"; return 0; fi
-    if [ -f "$pidfile" ] && ! running; then
-      echo "keycloak: exited; see $data/logs/keycloak.log" >&2; tail -20 "$data/logs/keycloak.log" >&2; exit 1
-    fi
-    sleep 0.5
-  done
-  echo "keycloak: not ready after 600 s; see $data/logs/keycloak.log" >&2; exit 1
+  await_ready healthy 600 "$data/logs/keycloak.log"
+  echo "keycloak: ready on 127.0.0.1:$port (realm ksd)"
 }
 
 admin_token() {

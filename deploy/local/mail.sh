@@ -39,14 +39,8 @@ start() {
 }
 
 wait_ready() {
-  for _ in $(seq 1 60); do
-    if answering; then echo "mail: ready on 127.0.0.1:$smtp_port (page: http://127.0.0.1:$http_port/)"; return 0; fi
-    if [ -f "$pidfile" ] && ! running; then
-      echo "mail: Mailpit exited; see $data/mailpit.log" >&2; tail -20 "$data/mailpit.log" >&2; exit 1
-    fi
-    sleep 0.5
-  done
-  echo "mail: not ready after 30 s" >&2; exit 1
+  await_ready answering 30 "$data/mailpit.log"
+  echo "mail: ready on 127.0.0.1:$smtp_port (page: http://127.0.0.1:$http_port/)"
 }
 
 case "${1:-}" in
