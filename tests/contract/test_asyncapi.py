@@ -21,6 +21,7 @@ import pytest
 from aiokafka import ConsumerRecord
 from conftest import SERVICES, Platform
 
+from ksd_common.settings import Settings
 from ksd_contracts.asyncapi import TOPIC_EVENTS
 from ksd_contracts.topics import AUDIT_CHECKPOINTS, all_topics
 
@@ -205,3 +206,12 @@ def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
 def _with_value(record: ConsumerRecord[bytes, bytes], value: bytes) -> ConsumerRecord[bytes, bytes]:
     return ConsumerRecord(record.topic, record.partition, record.offset, record.timestamp, record.timestamp_type,
                           record.key, value, record.checksum, record.serialized_key_size, len(value), record.headers)
+
+
+async def test_the_documents_say_how_a_client_authenticates_as_the_broker_requires(platform: Platform) -> None:
+    """A consumer written from a document learns it must sign in with SASL/SCRAM-SHA-512, the only way
+    the platform's broker lets a client in (ksd_common.access)."""
+    mechanism = Settings(kafka_security_protocol="SASL_PLAINTEXT").kafka_options("ksd_intake")["sasl_mechanism"]
+    for service, document in (await _documents(platform)).items():
+        [scheme] = [_resolve(document, s["$ref"]) for s in document["servers"]["kafka"]["security"]]
+        assert (scheme["type"], mechanism) == ("scramSha512", "SCRAM-SHA-512"), service

@@ -124,6 +124,10 @@ class Use:
     group: str | None = None
 
 
+SCRAM = "scram"
+"""The broker's one way in (`ksd_common.access`): every client authenticates as its own principal."""
+
+
 def asyncapi_schema(schema: Any) -> Any:
     """Pydantic's JSON Schema in the AsyncAPI Schema Object's terms: its `discriminator` is the name
     of the property (a string), not OpenAPI's object with `propertyName` and `mapping`; the `oneOf`
@@ -209,8 +213,14 @@ def document(title: str, description: str, server: str, uses: Sequence[Use]) -> 
                  "license": {"name": "Proprietary"}},
         "defaultContentType": "application/json",
         "servers": {"kafka": {"host": server, "protocol": "kafka",
-                              "description": "Apache Kafka; records are CloudEvents 1.0 in binary mode."}},
+                              "description": "Apache Kafka; records are CloudEvents 1.0 in binary mode.",
+                              "security": [{"$ref": f"#/components/securitySchemes/{SCRAM}"}]}},
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages, "schemas": asyncapi_schema(definitions.get("$defs", {}))},
+        "components": {"messages": messages, "schemas": asyncapi_schema(definitions.get("$defs", {})),
+                       "securitySchemes": {SCRAM: {
+                           "type": "scramSha512",
+                           "description": "SASL/SCRAM-SHA-512 (SASL_PLAINTEXT locally, over TLS in production): each "
+                                          "client is a principal of its own, and the broker's ACLs let it read and "
+                                          "write only the topics this document names for it."}}},
     }
