@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -24,6 +25,7 @@ import pytest
 import yaml
 
 from ksd_common.service import ServiceSpec
+from ksd_common.settings import Settings
 from ksd_contracts.topics import NAMESPACE, all_topics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -191,9 +193,15 @@ def test_each_service_scales_on_the_lag_of_its_own_consumer_groups(rendered: lis
 
 
 def test_each_service_may_touch_only_its_own_topics(rendered: list[Object]) -> None:
-    users = of_kind(rendered, "KafkaUser")
+    """As the user the service signs in as, with the password Strimzi made for that user."""
+    users, deployments = of_kind(rendered, "KafkaUser"), of_kind(rendered, "Deployment")
     for spec in specs():
-        acls = users[f"ksd-{spec.name}"]["spec"]["authorization"]["acls"]
+        [container] = deployments[f"ksd-{spec.name}"]["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e for e in container["env"]}
+        signs_in_as = Settings(kafka_principals=env["KSD_KAFKA_PRINCIPALS"]["value"]).kafka_principal(spec.name)
+        assert env["KAFKA_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == signs_in_as
+        assert json.loads(env["KSD_KAFKA_PASSWORDS"]["value"]) == {signs_in_as: "$(KAFKA_PASSWORD)"}
+        acls = users[signs_in_as]["spec"]["authorization"]["acls"]
         topics = {(a["resource"]["name"], op) for a in acls if a["resource"]["type"] == "topic"
                   for op in a["operations"]}
         read = [c.topic for c in spec.consumed] + [r.topic for r in spec.reads]

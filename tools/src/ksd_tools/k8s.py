@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from ksd_common import access
 from ksd_common.access import Pattern, grants
 from ksd_common.service import ServiceSpec
 from ksd_common.settings import Settings, settings
@@ -33,6 +34,8 @@ BOOTSTRAP = f"{KAFKA}-kafka-bootstrap:9092"  # its SCRAM listener, as Strimzi na
 POSTGRES = "ksd-pg-rw"  # CloudNativePG's read-write service of the cluster ksd-pg (deploy/k8s/postgres)
 REPLICAS, MIN_IN_SYNC = 3, 2  # three brokers: a write is safe on two, and one broker may be down
 KEDA_USER = "ksd-keda"  # reads the consumer groups' lag, nothing else
+PRINCIPALS = "ksd-{}"
+"""How a service's principal is named in the cluster (its `KSD_KAFKA_PRINCIPALS`): as its KafkaUser."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,8 @@ def user(user_name: str, acls: list[Object]) -> Object:
 
 
 def kafka_user(principal: str) -> str:
-    """A principal's KafkaUser name: Strimzi's names are DNS labels, so `ksd_intake` is `ksd-intake`."""
+    """A local principal's KafkaUser name: Strimzi's names are DNS labels, so `ksd_intake` is `ksd-intake`
+    (`PRINCIPALS`, which the services are told)."""
     return principal.replace("_", "-")
 
 
@@ -103,7 +107,7 @@ def users(specs: list[ServiceSpec], config: Settings) -> list[Object]:
 
 def role(spec: ServiceSpec) -> str:
     """The service's PostgreSQL login role, which owns its database (as ksd_common.access makes it)."""
-    return f"ksd_{spec.name}"
+    return access.role(spec.name)
 
 
 def database(spec: ServiceSpec) -> Object:
@@ -119,11 +123,12 @@ def env(spec: ServiceSpec) -> list[Object]:
         return {"name": var, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}}}
 
     return [
-        secret("KAFKA_PASSWORD", name(spec), "password"),  # made by Strimzi's user operator
+        secret("KAFKA_PASSWORD", PRINCIPALS.format(spec.name), "password"),  # made by Strimzi's user operator
         secret("PG_PASSWORD", f"ksd-pg-{spec.name}", "password"),  # deploy/k8s/README: made before apply
         {"name": "KSD_KAFKA_BOOTSTRAP", "value": BOOTSTRAP},
         {"name": "KSD_KAFKA_SECURITY_PROTOCOL", "value": "SASL_PLAINTEXT"},
-        {"name": "KSD_KAFKA_PASSWORDS", "value": f'{{"{name(spec)}": "$(KAFKA_PASSWORD)"}}'},
+        {"name": "KSD_KAFKA_PRINCIPALS", "value": PRINCIPALS},
+        {"name": "KSD_KAFKA_PASSWORDS", "value": f'{{"{PRINCIPALS.format(spec.name)}": "$(KAFKA_PASSWORD)"}}'},
         {"name": "KSD_KAFKA_REPLICATION", "value": str(REPLICAS)},
         {"name": "KSD_PG_DSN", "value": f"postgresql://{role(spec)}:$(PG_PASSWORD)@{POSTGRES}:5432"},
         {"name": "KSD_PG_PASSWORDS", "value": f'{{"{role(spec)}": "$(PG_PASSWORD)"}}'},

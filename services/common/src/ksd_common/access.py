@@ -37,8 +37,13 @@ SETUP = "ksd_setup"
 
 
 def principal(who: str) -> str:
-    """The Kafka principal (and PostgreSQL role) of a service, or of ADMIN (the `ksd` command)."""
-    return f"ksd_{who}"
+    """The Kafka principal of a service, or of ADMIN (the `ksd` command)."""
+    return settings().kafka_principal(who)
+
+
+def role(service: str) -> str:
+    """The PostgreSQL login role of a service, which owns its database."""
+    return f"ksd_{service}"
 
 
 PRINCIPALS = (*(principal(s) for s in SERVICES), principal(ADMIN), SETUP)
@@ -155,13 +160,13 @@ async def ensure_roles(config: Settings, *, passwords: bool = False) -> None:
     two test runs at once could collide)."""
     conn = await asyncpg.connect(config.server_dsn())
     try:
-        for role in (principal(s) for s in SERVICES):
-            password = config.pg_password(role).replace("'", "''")
-            exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
+        for login in (role(s) for s in SERVICES):
+            password = config.pg_password(login).replace("'", "''")
+            exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", login)
             if not exists or passwords:
-                await conn.execute(f"{'ALTER' if exists else 'CREATE'} ROLE \"{role}\" LOGIN PASSWORD '{password}'")
-            if not await conn.fetchval("SELECT pg_has_role(current_user, $1, 'MEMBER')", role):
-                await conn.execute(f'GRANT "{role}" TO current_user')
+                await conn.execute(f"{'ALTER' if exists else 'CREATE'} ROLE \"{login}\" LOGIN PASSWORD '{password}'")
+            if not await conn.fetchval("SELECT pg_has_role(current_user, $1, 'MEMBER')", login):
+                await conn.execute(f'GRANT "{login}" TO current_user')
     finally:
         await conn.close()
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ksd_contracts.topics import SERVICES
@@ -21,6 +22,9 @@ class Settings(BaseSettings):
     kafka_security_protocol: str = "SASL_PLAINTEXT"
     # The principal of a process that is not a service: the `ksd` command (`ksd admin`, `ksd audit`).
     kafka_user: str = "ksd_admin"
+    # How a service's principal is named from the service's name ("ksd_intake"); Strimzi's users
+    # (deploy/k8s) are Kubernetes names, where `_` is not allowed: there "ksd-{}".
+    kafka_principals: Annotated[str, Field(pattern=r"^[^{}]*\{\}[^{}]*$")] = "ksd_{}"
     # Passwords of the Kafka users and of the services' PostgreSQL roles, by name (JSON, e.g.
     # KSD_KAFKA_PASSWORDS='{"ksd_intake": "..."}'); a name not given has the local default
     # "<name>-local-secret" (local_password), which deploy/local and docker-compose.yml set up.
@@ -110,6 +114,10 @@ class Settings(BaseSettings):
 
     def pg_password(self, role: str) -> str:
         return self.pg_passwords.get(role) or local_password(role)
+
+    def kafka_principal(self, service: str) -> str:
+        """The principal `service` signs in to the broker as (`kafka_principals`)."""
+        return self.kafka_principals.format(service)
 
     def kafka_password(self, principal: str) -> str:
         return self.kafka_passwords.get(principal) or local_password(principal)
