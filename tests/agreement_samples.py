@@ -4,11 +4,12 @@ integration): the payloads each step takes, and a Stream that decides and evolve
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 from ksd_agreement.domain import AgreementState, Decision, decide, evolve
+from ksd_contracts.envelope import GENESIS_HASH, Envelope
 from ksd_contracts.events import AGREEMENT_EVENT_MODELS, Submitted
 
 TODAY = date(2026, 11, 23)
@@ -98,3 +99,14 @@ class Stream:
             kind, region = (step, KUPANG) if isinstance(step, str) else step
             assert not self.submit(kind, region=region).rejected, step
         return self
+
+
+def chained(events: list[tuple[str, dict[str, Any]]], subject: str) -> list[Envelope]:
+    """A stream's events as the outbox publishes them: chained envelopes, one minute apart."""
+    chained: list[Envelope] = []
+    for sequence, (event_type, data) in enumerate(events, start=1):
+        envelope = Envelope(source="/services/agreement", type=event_type, subject=subject, data=data,
+                            time=datetime(2026, 11, 1, tzinfo=UTC) + timedelta(minutes=sequence),
+                            correlationid="c" * 32)
+        chained.append(envelope.chained(sequence, chained[-1].hash or GENESIS_HASH if chained else GENESIS_HASH))
+    return chained

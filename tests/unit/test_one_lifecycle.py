@@ -7,16 +7,16 @@ reporting keeps for SQL give the stage that `lifecycle.stage` gives."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
 
-from agreement_samples import KAB_KUPANG, KUPANG, MOJOKERTO, PROPOSALS, STEPS, Stream, doc
+from agreement_samples import KAB_KUPANG, KUPANG, MOJOKERTO, PROPOSALS, STEPS, Stream, chained, doc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ksd_agreement.domain import due, evolve
 from ksd_contracts import lifecycle
-from ksd_contracts.envelope import GENESIS_HASH, Envelope
+from ksd_contracts.envelope import Envelope
 from ksd_contracts.lifecycle import LegalFacts
 from ksd_reporting.domain import AgreementRecord, Draft, Step, compile_record, extend, fold, project, settle, step_of
 
@@ -44,17 +44,6 @@ partner_copy: st.SearchStrategy[Submission] = st.sampled_from(["agreement.record
     lambda kind: (kind, KAB_KUPANG, {"document": doc(number="KAB/9/2024", signed_on="2024-09-02")}))
 correction: st.SearchStrategy[Submission] = st.sampled_from(sorted(CORRECTIONS)).flatmap(lambda kind: st.tuples(
     st.just("agreement.correct"), st.just(kind), st.sampled_from(CORRECTIONS[kind])))
-
-
-def _envelopes(events: list[tuple[str, dict[str, Any]]], subject: str) -> list[Envelope]:
-    """The stream as the outbox publishes it: chained envelopes, one minute apart."""
-    chained: list[Envelope] = []
-    for sequence, (event_type, data) in enumerate(events, start=1):
-        envelope = Envelope(source="/services/agreement", type=event_type, subject=subject, data=data,
-                            time=datetime(2026, 11, 1, tzinfo=UTC) + timedelta(minutes=sequence),
-                            correlationid="c" * 32)
-        chained.append(envelope.chained(sequence, chained[-1].hash or GENESIS_HASH if chained else GENESIS_HASH))
-    return chained
 
 
 def _compiled(events: list[Envelope], *, stored: bool = False) -> AgreementRecord | None:
@@ -127,7 +116,7 @@ def test_the_agreement_service_and_reporting_agree_at_any_date(
             stream.state = evolve(stream.state, event_type, event_data)
 
     state = stream.state
-    envelopes = _envelopes(stream.events, str(stream.agreement_id))
+    envelopes = chained(stream.events, str(stream.agreement_id))
     record = _compiled(envelopes)
     assert state is not None and record is not None
     # each event folded onto the record as it stands gives what the whole timeline folded from scratch gives
@@ -154,7 +143,7 @@ def test_each_partys_acts_are_kept_apart() -> None:
                   decision_number="DPRD-KAB/3/2024")
     stream.submit("agreement.record_ksb", region=KAB_KUPANG, document=doc(number="KAB/5/2024", signed_on="2024-09-02"))
     assert not stream.submit("agreement.record_pks", dprd_required=True).rejected
-    record = _compiled(_envelopes(stream.events, str(stream.agreement_id)))
+    record = _compiled(chained(stream.events, str(stream.agreement_id)))
     assert record is not None
     facts = record["facts"]
     assert facts["dprd"] == {KUPANG: {"number": "DPRD/12/2024", "on": "2024-09-20"},
@@ -204,7 +193,7 @@ def test_a_withdrawn_record_stands_nowhere_and_takes_no_further_step() -> None:
     assert lifecycle.stage(facts, date(2026, 1, 1)) == "withdrawn" and lifecycle.stage(facts, date(2024, 1, 1)) is None
     refused = stream.submit("agreement.report_progress")
     assert refused.rejected and refused.events[0][1]["reasons"][0]["rule"] == "agreement.withdrawn"
-    record = _compiled(_envelopes(stream.events, str(stream.agreement_id)))
+    record = _compiled(chained(stream.events, str(stream.agreement_id)))
     assert record is not None and record["withdrawn"]
     assert [s["type"] for s in record["timeline"]][-2:] == ["withdrawn", "submission_rejected"], "the refusal shows"
 

@@ -378,6 +378,8 @@ def counted(record: AgreementRecord | None) -> tuple[Counted, tuple[str, ...]]:
         *(("province", p, 1, value) for p in record["provinces"]),
         *(("region", r, 1, value) for r in record["regions"]),
         *(("country", c, 1, value) for c in record["countries"]),
+        *(("partner", name, 1, value) for name in sorted({p["name"] for p in record["parties"]
+                                                          if p["type"] == "foreign"})),
         *(("funding", f["source"], 1, int(f["amount_idr"])) for f in record["funding"]),
         *(("flag", rule, 1, 0) for rule in sorted({f["rule"] for f in record["flags"]})),  # agreements, not flags
     )

@@ -187,8 +187,8 @@ INDICATORS: dict[str, str] = {
     "expired_unattended": "stage = 'expired' AND successor_id IS NULL"
                           " AND (last_report_on IS NULL OR last_report_on < end_on)",
     "overdue_reports": "owed > 0",
-    "reports_due": "EXISTS (SELECT 1 FROM unnest(report_due, report_sent) AS r(due, sent) WHERE r.due > {as_of}"
-                   f" AND r.due <= {{as_of}}::date + {REPORT_NOTICE_DAYS} AND r.sent > {{as_of}})",
+    "reports_due": f"report_due <> '{{{{}}}}'"
+                   f" AND due_within(report_due, report_sent, {{as_of}}, {REPORT_NOTICE_DAYS}) > 0",
     "one_sided": "one_sided",
     "disagreeing": "disagreements > 0",
     "disputed": "disputes > 0",
@@ -318,6 +318,7 @@ async def summary(pool: asyncpg.Pool, scope: str | None, horizon: Horizon,
     at the stage they had then; with `verification`, only the records in that state (the verified
     figures apart from the unverified ones; the state is today's)."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        await conn.execute(NO_JIT)
         indicators = await _indicators(conn, on_register(scope, horizon.as_of, verification=verification), horizon)
         result: dict[str, Any] = {
             "region": scope, "as_of": horizon.as_of.isoformat(), "verification_filter": verification,
@@ -329,6 +330,11 @@ async def summary(pool: asyncpg.Pool, scope: str | None, horizon: Horizon,
     return result
 
 
+NO_JIT = "SET LOCAL jit = off"
+"""For the summary's transaction: its one pass over the register is costed above the JIT threshold,
+and compiling its thirty-odd expressions took longer than evaluating them (bench/notes-reporting.md)."""
+
+
 def _names(codes: list[str]) -> dict[str, dict[str, str]]:
     """Names for the page: of the regions in the answer and of the 32 urusan."""
     table = regions()
@@ -337,20 +343,23 @@ def _names(codes: list[str]) -> dict[str, dict[str, str]]:
 
 
 async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) -> dict[str, Any]:
+    """Every indicator over the agreements of `where`, counted per stage (a hash of a few groups, in
+    one pass) and summed over the stages; the median of the days from KSB to PKS is asked apart,
+    over the agreements it reads. `OFFSET 0` keeps `a` a subquery of its own, so that what the
+    indicators read of an agreement (its stage, the reports owed, the disputes open) is computed
+    once per agreement rather than in each indicator that names it."""
     cte, indicators = measured(where, horizon)
-    counted = ",\n".join(f"count(*) FILTER (WHERE {condition}) AS {name}" for name, condition in indicators.items())
+    summed = {**{name: f"count(*) FILTER (WHERE {condition})" for name, condition in indicators.items()},
+              "total": "count(*)", "overdue_periods": "sum(owed)", "disputes_open": "sum(disputes)",
+              "party_reports": "sum(cardinality(reporters))", "value_idr": "sum(value_idr)"}
     row = await conn.fetchrow(
-        f"""WITH a AS ({cte})
-        SELECT count(*) AS total,
-          (SELECT jsonb_object_agg(stage, n) FROM (SELECT stage, count(*) AS n FROM a GROUP BY 1) AS g) AS by_status,
-          {counted},
-          percentile_cont(0.5) WITHIN GROUP (ORDER BY pks_on - ksb_on)
-            FILTER (WHERE ksb AND pks AND pks_on >= ksb_on) AS median_days,
-          coalesce(sum(owed), 0) AS overdue_periods,
-          coalesce(sum(disputes), 0) AS disputes_open,
-          coalesce(sum(cardinality(reporters)), 0) AS party_reports,
-          coalesce(sum(value_idr), 0) AS value_idr
-        FROM a""", *where.args)
+        f"""WITH a AS ({cte} OFFSET 0),
+        g AS (SELECT stage, {", ".join(f"{sql} AS {name}" for name, sql in summed.items())} FROM a GROUP BY stage)
+        SELECT jsonb_object_agg(stage, total) AS by_status,
+          {", ".join(f"coalesce(sum({name}), 0)::bigint AS {name}" for name in summed)},
+          (WITH a AS ({cte}) SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY pks_on - ksb_on) FROM a
+           WHERE ksb AND pks AND pks_on >= ksb_on) AS median_days
+        FROM g""", *where.args)
     ksb, followed = row["ksb"], row["ksb_followed"]
     return {
         "total": row["total"],
@@ -372,46 +381,73 @@ async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) 
     }
 
 
-COUNTED = {"kind": "by_kind", "month": "by_month", "urusan": "by_urusan",
-           "province": "by_province", "region": "by_region", "country": "foreign_by_country", "flag": "flags_by_rule"}
+COUNTED = {"kind": "by_kind", "month": "by_month", "urusan": "by_urusan", "province": "by_province",
+           "region": "by_region", "country": "foreign_by_country", "partner": "foreign_by_partner",
+           "flag": "flags_by_rule"}
 VALUED = {"urusan": "value_by_urusan_idr", "funding": "value_by_funding_source_idr"}
 
 
 async def _counted(conn: asyncpg.Connection, scope: str | None, as_of: date,
                    verification: str | None = None) -> dict[str, dict[str, int]]:
-    """The counts and values of the scope on `as_of`, with the flags mapping raised on agreements in
-    scope: from the `counts` table (no scan of agreements) when every agreement in scope was
-    initiated by then and no verification state is asked for, else counted from the agreements on
-    the register that day (in that state)."""
+    """The counts and values of the scope on `as_of` (`counts_on`), with the flags mapping raised on
+    agreements in scope."""
     result: dict[str, dict[str, int]] = {name: {} for name in [*COUNTED.values(), *VALUED.values()]}
+    for (dimension, key), (n, value) in (await counts_on(conn, scope, as_of, verification)).items():
+        if dimension in COUNTED:
+            result[COUNTED[dimension]][key] = n
+        if dimension in VALUED:
+            result[VALUED[dimension]][key] = value
     where = on_register(scope, as_of, verification=verification)
-    later = scoped(Where(), scope)
-    later.add("initiated_on > ?", as_of)
-    if verification is not None or await conn.fetchval(
-            f"SELECT EXISTS (SELECT 1 FROM agreements WHERE {later.sql})", *later.args):
-        counted = await conn.fetch(
-            f"WITH s AS (SELECT a.*, '' AS scope FROM agreements a WHERE {where.sql}), {_ITEMS}"
-            " SELECT d AS dimension, k AS key, count(*) AS n, sum(v) AS value_idr FROM items"
-            " GROUP BY 1, 2 ORDER BY 1, 2",
-            *where.args)
-    else:
-        counted = await conn.fetch("SELECT dimension, key, n, value_idr FROM counts WHERE scope = $1 ORDER BY 1, 2",
-                                   scope or "")
-    for row in counted:
-        if row["dimension"] in COUNTED:
-            result[COUNTED[row["dimension"]]][row["key"]] = int(row["n"])
-        if row["dimension"] in VALUED:
-            result[VALUED[row["dimension"]]][row["key"]] = int(row["value_idr"])
     for row in await conn.fetch(
             "SELECT m.rule AS k, count(DISTINCT agreement_id) AS n"
             f" FROM mapping_flags m JOIN agreements USING (agreement_id) WHERE {where.sql} GROUP BY 1", *where.args):
         flags = result["flags_by_rule"]
         flags[row["k"]] = flags.get(row["k"], 0) + int(row["n"])
-    result["foreign_by_partner"] = {row["k"]: int(row["n"]) for row in await conn.fetch(
-        "SELECT p->>'name' AS k, count(DISTINCT agreement_id) AS n FROM agreements,"
-        f" jsonb_array_elements(record->'parties') AS p WHERE {where.sql} AND p->>'type' = 'foreign'"
-        " AND countries <> '{}' GROUP BY 1 ORDER BY 1", *where.args)}
     return result
+
+
+async def counts_on(conn: asyncpg.Connection, scope: str | None, as_of: date,
+                    verification: str | None = None) -> Items:
+    """What the agreements on the register on `as_of` in scope add to the counts (`counted_from` of
+    them, which a test holds this to): the `counts` table's rows for the scope less what the
+    agreements initiated after `as_of` add (found by the index on initiated_on: none for today, few
+    for a recent day), so that the register is not read again. When most of the scope was initiated
+    later (its count by month says so), or a verification state is asked for, they are counted from
+    the agreements on the register that day (in that state) instead."""
+    where = on_register(scope, as_of, verification=verification)
+    kept = await conn.fetch("SELECT dimension, key, n, value_idr FROM counts WHERE scope = $1 ORDER BY 1, 2",
+                            scope or "")
+    months = {r["key"]: int(r["n"]) for r in kept if r["dimension"] == "month"}
+    if verification is not None or 2 * sum(n for m, n in months.items() if m >= as_of.isoformat()[:7]) > sum(
+            months.values()):
+        return await counted_from(conn, where)
+    later = scoped(Where(), scope)
+    later.add("initiated_on > ?", as_of)
+    later.clauses.append("NOT withdrawn")
+    return _less(kept, await counted_from(conn, later))
+
+
+Items = dict[tuple[str, str], tuple[int, int]]
+"""(n, value in IDR) by (dimension, key), in the database's order of the keys: what a set of agreements
+adds to the counts of a scope."""
+
+
+async def counted_from(conn: asyncpg.Connection, where: Where) -> Items:
+    """What the agreements of `where` add to the counts, counted from the agreements themselves (as
+    `recount` counts them)."""
+    rows = await conn.fetch(
+        f"WITH s AS (SELECT a.*, '' AS scope FROM agreements a WHERE {where.sql}), {_ITEMS}"
+        " SELECT d, k, count(*) AS n, sum(v) AS value_idr FROM items GROUP BY 1, 2 ORDER BY 1, 2", *where.args)
+    return {(r["d"], r["k"]): (int(r["n"]), int(r["value_idr"])) for r in rows}
+
+
+def _less(kept: list[asyncpg.Record], later: Items) -> Items:
+    """The scope's counts without the later agreements' items; a key none is left with drops out, as
+    it does from a count of the agreements themselves."""
+    counted = {(r["dimension"], r["key"]): (int(r["n"]) - later.get((r["dimension"], r["key"]), (0, 0))[0],
+                                            int(r["value_idr"]) - later.get((r["dimension"], r["key"]), (0, 0))[1])
+               for r in kept}
+    return {key: figures for key, figures in counted.items() if figures[0] > 0}
 
 
 _ITEMS = """items AS (
@@ -421,6 +457,9 @@ _ITEMS = """items AS (
   UNION ALL SELECT scope, 'province', unnest(provinces), value_idr FROM s
   UNION ALL SELECT scope, 'region', unnest(regions), value_idr FROM s
   UNION ALL SELECT scope, 'country', unnest(countries), value_idr FROM s
+  UNION ALL SELECT scope, 'partner', p, value_idr
+            FROM s, LATERAL (SELECT DISTINCT p->>'name' FROM jsonb_array_elements(s.record->'parties') p
+                             WHERE p->>'type' = 'foreign') AS x(p) WHERE s.countries <> '{}'
   UNION ALL SELECT scope, 'funding', f->>'source', (f->>'amount_idr')::bigint FROM s, jsonb_array_elements(s.funding) f
   UNION ALL SELECT scope, 'flag', r, 0
             FROM s, LATERAL (SELECT DISTINCT f->>'rule' FROM jsonb_array_elements(s.flags) f) AS x(r))"""
