@@ -72,6 +72,7 @@ test: infra
 	deploy/local/poppler.sh  # pdftoppm and pdftotext for the audit report's PDF test, when missing
 	deploy/local/asyncapi.sh  # the official AsyncAPI parser (npm, pinned by tests/asyncapi/package-lock.json)
 	deploy/local/k8s-tools.sh  # kustomize and the operators' CRDs, to render and validate deploy/k8s (once)
+	deploy/local/k6.sh  # k6, the bench's native load generator (built once by go install, pinned)
 	.venv/bin/python -m pytest
 
 # The 546 governments as simulated nodes submit realistic lifecycles through the public API. Loaded
@@ -91,6 +92,7 @@ demo: install
 #   make bench BENCH_ARGS="--burst-per-node 200 --curve 10k,100k,1M"
 # The benchmarks make scratch topics and act as any service: as Kafka's setup user (README, "Who may touch what inside").
 bench: infra
+	deploy/local/k6.sh
 	KSD_KAFKA_USER=$${KSD_KAFKA_USER:-ksd_setup} .venv/bin/ksd bench $(BENCH_ARGS)
 
 lint: install

@@ -142,6 +142,42 @@ async def test_two_concurrent_requests_with_one_key_make_one_submission(
     assert await written(platform) == (before[0] + 1, before[1] + 1)
 
 
+async def test_concurrent_single_submissions_of_several_nodes_are_each_answered_as_alone(
+    platform: Platform, tokens: dict[str, str]
+) -> None:
+    """Single POSTs arriving together share a transaction (intake's group commit): each is still
+    answered as it would be alone, a key reused with another body is a 409 for that request only,
+    and every accepted one is recorded, with its event chained on its stream, when its 202 comes."""
+    proposals = [{"type": "agreement.propose", "data": example(role, "agreement.propose", uuid4()).valid}
+                 for role in ("regency", "province") for _ in range(6)]
+    one_key = str(uuid4())
+    proposal = example("regency", "agreement.propose", uuid4()).valid
+    first = {"type": "agreement.propose", "data": proposal}
+    second = {"type": "agreement.propose", "data": {**proposal, "title": "Judul lain sama sekali"}}
+    before = await written(platform)
+    fresh, contested = await asyncio.gather(
+        asyncio.gather(*(post(platform, tokens["province" if i >= 6 else "regency"], body)
+                         for i, body in enumerate(proposals))),
+        asyncio.gather(*(post(platform, tokens["regency"], body, one_key) for body in (first, second) * 3)),
+    )
+    assert [a.status_code for a in fresh] == [202] * len(proposals)
+    assert len({a.json()["id"] for a in fresh}) == len(proposals)
+    by_body = {status: {json.dumps(body, sort_keys=True) for a, body in zip(contested, (first, second) * 3,
+                                                                             strict=True) if a.status_code == status}
+               for status in (202, 409)}
+    assert len(by_body[202]) == 1 and len(by_body[409]) == 1, [a.status_code for a in contested]
+    assert len({a.json()["id"] for a in contested if a.status_code == 202}) == 1
+    conn = await platform.database("intake")
+    try:
+        ids = [UUID(a.json()["id"]) for a in fresh]
+        recorded = await conn.fetch("SELECT s.id, h.sequence FROM submissions s JOIN chain_heads h"
+                                    " ON h.subject = s.subject WHERE s.id = ANY($1::uuid[])", ids)
+    finally:
+        await conn.close()
+    assert sorted(r["id"] for r in recorded) == sorted(ids) and {r["sequence"] for r in recorded} == {1}
+    assert await written(platform) == (before[0] + len(proposals) + 1, before[1] + len(proposals) + 1)
+
+
 @pytest.mark.parametrize(("body", "status", "kind"), [
     (b"{not json", 400, "malformed-json"),
     (b'{"type": "agreement.propose", "data": {"title": "' + b"x" * 300_000 + b'"}}', 413, "too-large"),

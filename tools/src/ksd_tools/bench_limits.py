@@ -28,6 +28,7 @@ BENCH_DATABASE = "ksd_bench"
 KAFKA_PRODUCE = "kafka raw produce"
 KAFKA_CONSUME = "kafka raw consume"
 PG_COPY = "postgres COPY"
+PG_PER_ROW = "postgres one transaction per row"
 
 
 async def raw_kafka(messages: int, size: int = RECORD_BYTES) -> tuple[float, float]:
@@ -107,5 +108,5 @@ async def figures(context: Context) -> dict[str, Any]:
         KAFKA_PRODUCE: figure(produce, "records/s", produce, "the limit"),
         KAFKA_CONSUME: figure(consume, "records/s", consume, "the limit"),
         PG_COPY: figure(copy, "rows/s", copy, "the limit"),
-        "postgres one transaction per row": figure(per_row, "rows/s", copy, PG_COPY),
+        PG_PER_ROW: figure(per_row, "rows/s", copy, PG_COPY),
     }

@@ -53,7 +53,7 @@ class Context:
     events: int = 1_000_000
     """The history size of the figures that grow with it (audit, reporting's queries)."""
     submissions: int = 2000
-    concurrency: int = 32
+    concurrency: int = 64
     fresh_rate: float = 5.0
     fresh_seconds: float = 20.0
     burst_per_node: int = 5

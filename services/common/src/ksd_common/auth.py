@@ -15,14 +15,15 @@ one that does not exist, so its existence is not leaked.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import asyncpg
 from fastapi import Depends, Path, Query, Request
 
 from ksd_common.audience import catalogue
-from ksd_common.credentials import ROLES, Caller, token_actor, token_hash
+from ksd_common.credentials import ROLES, Caller, Role, token_actor, token_hash
 from ksd_common.oidc import OidcVerifier, looks_like_jwt
 from ksd_common.problems import Problem, forbidden, invalid, not_found
 from ksd_common.settings import settings
@@ -30,6 +31,16 @@ from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import CREDENTIAL_ISSUED, CREDENTIAL_REVOKED, CredentialIssued, CredentialRevoked
 from ksd_contracts.language import Words, say
 from ksd_contracts.regions import region, regions
+
+TOKEN_CACHE_SECONDS = 5.0
+"""How long a platform token, once found, is answered without reading `credentials` again (one
+PostgreSQL round trip and a pool release fewer per request). A revocation this process consumes
+drops the token at once (`apply_credentials`), so the revocation bound stays the consumer's lag;
+a replica whose sibling consumed the revocation (one consumer group) stops answering to it within
+these seconds."""
+TOKEN_CACHE_MAX = 10_000
+known_tokens: dict[str, tuple[float, str, str | None]] = {}
+"""Token hash -> (valid until, by time.monotonic(); role; region)."""
 
 
 async def apply_credentials(conn: asyncpg.Connection, events: list[Envelope]) -> None:
@@ -45,6 +56,7 @@ async def apply_credentials(conn: asyncpg.Connection, events: list[Envelope]) ->
             )
         elif event.type == CREDENTIAL_REVOKED:
             revoked = CredentialRevoked.model_validate(event.data)
+            known_tokens.pop(revoked.token_hash, None)
             await conn.execute(
                 "UPDATE credentials SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
                 revoked.token_hash, event.time,
@@ -63,19 +75,24 @@ async def authenticate(request: Request) -> Caller:
                       headers={"WWW-Authenticate": "Bearer"})
     if looks_like_jwt(token.strip()):
         return await oidc_verifier(request).caller(token.strip())
-    pool: asyncpg.Pool = request.app.state.pool
-    row = await pool.fetchrow(
-        "SELECT token_hash, role, region FROM credentials WHERE token_hash = $1 AND revoked_at IS NULL",
-        token_hash(token.strip()),
-    )
-    if row is None:
-        raise Problem(401, "unauthenticated", say("Token tidak dikenal", "Unknown token"),
-                      say("Token ini tidak dikenal atau sudah dicabut.", "The token is unknown or revoked."),
-                      headers={"WWW-Authenticate": "Bearer"})
-    if row["role"] not in ROLES:  # a role this version does not know reads and submits nothing
-        raise forbidden(say(f"token {row['role']} tidak dapat memakai layanan ini",
-                            f"a {row['role']} token may not call this service"))
-    return Caller(row["role"], row["region"], token_actor(row["token_hash"]))
+    hashed = token_hash(token.strip())
+    known = known_tokens.get(hashed)
+    if known is None or known[0] < time.monotonic():
+        pool: asyncpg.Pool = request.app.state.pool
+        row = await pool.fetchrow(
+            "SELECT role, region FROM credentials WHERE token_hash = $1 AND revoked_at IS NULL", hashed)
+        if row is None:
+            raise Problem(401, "unauthenticated", say("Token tidak dikenal", "Unknown token"),
+                          say("Token ini tidak dikenal atau sudah dicabut.", "The token is unknown or revoked."),
+                          headers={"WWW-Authenticate": "Bearer"})
+        known = known_tokens[hashed] = (time.monotonic() + TOKEN_CACHE_SECONDS, row["role"], row["region"])
+        if len(known_tokens) > TOKEN_CACHE_MAX:
+            known_tokens.pop(next(iter(known_tokens)))
+    _, role, region = known
+    if role not in ROLES:  # a role this version does not know reads and submits nothing
+        raise forbidden(say(f"token {role} tidak dapat memakai layanan ini",
+                            f"a {role} token may not call this service"))
+    return Caller(cast(Role, role), region, token_actor(hashed))
 
 
 def oidc_verifier(request: Request) -> OidcVerifier:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Sequence
@@ -68,31 +69,50 @@ async def append(conn: asyncpg.Connection, topic: Topic, events: Sequence[Envelo
     if not events:
         return []
     subjects = sorted({e.subject for e in events})
-    await conn.execute(
-        "INSERT INTO chain_heads (topic, subject, sequence, hash)"
-        " SELECT $1, s, 0, $3 FROM unnest($2::text[]) AS s ORDER BY s ON CONFLICT DO NOTHING",
-        topic.name, subjects, GENESIS_HASH,
-    )
-    rows = await conn.fetch(
-        "SELECT subject, sequence, hash FROM chain_heads WHERE topic = $1 AND subject = ANY($2)"
-        " ORDER BY subject FOR UPDATE",
-        topic.name, subjects,
-    )
-    heads = {r["subject"]: (r["sequence"], r["hash"]) for r in rows}
+    heads = await _lock_heads(conn, topic, subjects)
     chained: list[Envelope] = []
     for event in events:
         sequence, prevhash = heads[event.subject]
         link = event.chained(sequence + 1, prevhash)
         heads[event.subject] = (sequence + 1, link.hash or "")
         chained.append(link)
+    records = [_record(e) for e in chained]
+    # The new heads and the outbox rows in one statement; the rows keep the events' order (ids by
+    # ordinality), which is the order the relay publishes them in.
     await conn.execute(
-        "UPDATE chain_heads h SET sequence = n.sequence, hash = n.hash"
+        "WITH heads AS (UPDATE chain_heads h SET sequence = n.sequence, hash = n.hash"
         " FROM unnest($2::text[], $3::bigint[], $4::text[]) AS n(subject, sequence, hash)"
-        " WHERE h.topic = $1 AND h.subject = n.subject",
+        " WHERE h.topic = $1 AND h.subject = n.subject)"
+        " INSERT INTO outbox (topic, key, value, headers)"
+        " SELECT $1, r.key, r.value, r.headers::jsonb FROM unnest($5::bytea[], $6::bytea[], $7::text[])"
+        " WITH ORDINALITY AS r(key, value, headers, n) ORDER BY r.n",
         topic.name, list(heads), [h[0] for h in heads.values()], [h[1] for h in heads.values()],
+        [r[0] for r in records], [r[1] for r in records], [json.dumps(r[2]) for r in records],
     )
-    await append_records(conn, [(topic.name, *_record(e)) for e in chained])
     return chained
+
+
+async def _lock_heads(conn: asyncpg.Connection, topic: Topic, subjects: list[str]) -> dict[str, tuple[int, str]]:
+    """The chain heads of `subjects`, locked until the transaction ends (in subject order, so
+    concurrent writers cannot deadlock), a new subject's made at sequence 0. One statement; a head
+    that another transaction made after this statement's snapshot (its insert waited for that one
+    and skipped) is read, locked, by a second."""
+    rows = await conn.fetch(
+        "WITH made AS (INSERT INTO chain_heads (topic, subject, sequence, hash)"
+        " SELECT $1, s, 0, $3 FROM unnest($2::text[]) AS s ORDER BY s ON CONFLICT DO NOTHING"
+        " RETURNING subject, sequence, hash),"
+        " locked AS (SELECT subject, sequence, hash FROM chain_heads WHERE topic = $1 AND subject = ANY($2)"
+        " ORDER BY subject FOR UPDATE)"
+        " SELECT * FROM made UNION ALL SELECT * FROM locked",
+        topic.name, subjects, GENESIS_HASH,
+    )
+    heads = {r["subject"]: (r["sequence"], r["hash"]) for r in rows}
+    if missing := [s for s in subjects if s not in heads]:
+        rows = await conn.fetch(
+            "SELECT subject, sequence, hash FROM chain_heads WHERE topic = $1 AND subject = ANY($2)"
+            " ORDER BY subject FOR UPDATE", topic.name, missing)
+        heads |= {r["subject"]: (r["sequence"], r["hash"]) for r in rows}
+    return heads
 
 
 def _record(event: Envelope) -> tuple[bytes, bytes, list[list[str]]]:

@@ -248,6 +248,8 @@ def _operations(service: str, broker: KafkaBroker, asyncapi: dict[str, Any]) -> 
 
 
 def serve(app: FastAPI, service: str) -> None:
-    """Run one service on its port (KSD_<SERVICE>_PORT)."""
+    """Run one service on its port (KSD_<SERVICE>_PORT), on uvloop's event loop with httptools'
+    HTTP parser (both pinned): the stdlib's loop and h11 were a visible share of intake's profile
+    (bench/notes-intake.md)."""
     uvicorn.run(app, host=settings().host, port=settings().port_of(service), log_config=None,
-                access_log=False, timeout_graceful_shutdown=15)
+                access_log=False, timeout_graceful_shutdown=15, loop="uvloop", http="httptools")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 from collections.abc import Iterator
@@ -91,11 +92,16 @@ def status_link(submission: UUID | None) -> str:
 
 
 async def submit(pool: asyncpg.Pool, caller: Caller, key: str, body: Any) -> Outcome:
-    """One submission; its problem is raised as the answer."""
-    [outcome] = await submit_many(pool, caller, [Request(key, body)])
-    if outcome.problem is not None:
-        raise outcome.problem
-    return outcome
+    """One submission; its problem is raised as the answer. Recorded in a transaction shared with
+    the single submissions that arrive meanwhile (`GroupCommit`), answered after that commit."""
+    ensure_submits(caller)
+    parsed = {0: (key, parse(body))}
+    outcomes = await _check(pool, caller, parsed)
+    if not outcomes:
+        outcomes = await group_commit(pool).record(_prepare(caller, parsed))
+    if outcomes[0].problem is not None:
+        raise outcomes[0].problem
+    return outcomes[0]
 
 
 async def submit_many(pool: asyncpg.Pool, caller: Caller, requests: list[Request]) -> list[Outcome]:
@@ -126,19 +132,46 @@ async def submit_many(pool: asyncpg.Pool, caller: Caller, requests: list[Request
 
 async def submit_parsed(pool: asyncpg.Pool, caller: Caller,
                         parsed: dict[int, tuple[str, Submission]]) -> dict[int, Outcome]:
-    """Authorize and record submissions already parsed (key, submission), by position.
+    """Authorize and record submissions already parsed (key, submission), by position."""
+    outcomes = await _check(pool, caller, parsed)
+    return outcomes | await commit(pool, _prepare(caller, parsed))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A submission ready to record: who sent it, the ids intake gave it, and its event (made in
+    the request's own context, so it carries that request's trace and correlation id)."""
+
+    caller: Caller
+    new: store.NewSubmission
+    event: Envelope
+
+
+def _prepare(caller: Caller, parsed: dict[int, tuple[str, Submission]]) -> dict[int, Prepared]:
+    prepared = {}
+    for index, (key, submission) in parsed.items():
+        new = store.NewSubmission(uuid7(), key, submission.with_ids())
+        if new.subject is None:  # a proposal of a new agreement: intake gives it its id
+            new.agreement_id = uuid7()
+        prepared[index] = Prepared(caller, new, _event(caller, new))
+    return prepared
+
+
+async def commit(pool: asyncpg.Pool, prepared: dict[Any, Prepared]) -> dict[Any, Outcome]:
+    """Record prepared submissions (any callers') in one transaction, by position.
 
     A database that fails answers truthfully, by when it failed: before the commit, nothing was
     written (503 database_unavailable); during the commit, it may have been (503
     outcome_uncertain); after it (the connection reset on its release), the outcomes stand and are
     answered. Either 503 tells the node to resend with the same Idempotency-Key, which is safe."""
-    outcomes: dict[int, Outcome] = {}
+    if not prepared:
+        return {}
+    outcomes: dict[Any, Outcome] = {}
     committing = committed = False
     try:
         async with pool.acquire() as conn:
-            await _check(conn, caller, parsed, outcomes)
             async with conn.transaction():
-                outcomes |= await _record(conn, caller, parsed)
+                outcomes = await _record(conn, prepared)
                 committing = True
             committed = True
     except Exception as error:
@@ -152,12 +185,74 @@ async def submit_parsed(pool: asyncpg.Pool, caller: Caller,
     return outcomes
 
 
-async def _check(conn: asyncpg.Connection, caller: Caller, parsed: dict[int, tuple[str, Submission]],
-                 outcomes: dict[int, Outcome]) -> None:
-    """Authorize each parsed submission and check corrections; a failure moves it to `outcomes`."""
+GROUP_MAX = 500
+"""Submissions in one group transaction at most: a batch's size."""
+Waiting = tuple[dict[int, Prepared], "asyncio.Future[dict[int, Outcome]]"]
+
+
+class GroupCommit:
+    """Group commit of single submissions: those that arrive while a transaction is committing
+    wait and are recorded together in the next one (one insert, one outbox append, one commit), the
+    path of a batch. A lone submission is committed at once, so an idle intake answers as fast as
+    before; under load the round trips and the commit's WAL flush are shared by the whole group.
+    Each request is answered only after its group's commit. When a group fails for a reason other
+    than the database (a submission the statements refuse), each of its requests is committed
+    again alone, so one bad submission fails only its own request."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.waiting: list[Waiting] = []
+        self.committer: asyncio.Task[None] | None = None
+
+    async def record(self, prepared: dict[int, Prepared]) -> dict[int, Outcome]:
+        future: asyncio.Future[dict[int, Outcome]] = asyncio.get_running_loop().create_future()
+        self.waiting.append((prepared, future))
+        if self.committer is None or self.committer.done():
+            # A context of its own: the committer outlives the request that started it.
+            self.committer = asyncio.create_task(self._commit_waiting(), context=contextvars.Context())
+        return await future
+
+    async def _commit_waiting(self) -> None:
+        while self.waiting:
+            group, self.waiting = self.waiting[:GROUP_MAX], self.waiting[GROUP_MAX:]
+            await self._commit(group)
+
+    async def _commit(self, group: list[Waiting]) -> None:
+        joined = {(g, i): p for g, (prepared, _) in enumerate(group) for i, p in prepared.items()}
+        try:
+            outcomes = await commit(self.pool, joined)
+        except Exception as error:
+            if len(group) > 1 and not isinstance(error, Problem):
+                for one in group:
+                    await self._commit([one])
+                return
+            for _, future in group:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for g, (prepared, future) in enumerate(group):
+            if not future.done():  # a request cancelled meanwhile has its submission recorded all the same
+                future.set_result({i: outcomes[(g, i)] for i in prepared})
+
+
+_groups: dict[int, GroupCommit] = {}
+
+
+def group_commit(pool: asyncpg.Pool) -> GroupCommit:
+    """The pool's one group committer (a process has one pool: the service's)."""
+    group = _groups.get(id(pool))
+    if group is None or group.pool is not pool:
+        group = _groups[id(pool)] = GroupCommit(pool)
+    return group
+
+
+async def _check(pool: asyncpg.Pool, caller: Caller, parsed: dict[int, tuple[str, Submission]]) -> dict[int, Outcome]:
+    """Authorize each parsed submission and check corrections; a failure leaves `parsed` for the
+    outcomes returned. Reads only what the submissions name (a new proposal names nothing)."""
     submissions = [s for _, s in parsed.values()]
-    parties = await store.parties(conn, {s.agreement_id for s in submissions if s.agreement_id})
-    superseded = await store.superseded(conn, {s.data.supersedes for s in submissions if isinstance(s.data, Correct)})
+    parties = await store.parties(pool, {s.agreement_id for s in submissions if s.agreement_id})
+    superseded = await store.superseded(pool, {s.data.supersedes for s in submissions if isinstance(s.data, Correct)})
+    outcomes: dict[int, Outcome] = {}
     for index, (_, submission) in list(parsed.items()):
         try:
             authorize(caller, submission, parties)
@@ -165,27 +260,21 @@ async def _check(conn: asyncpg.Connection, caller: Caller, parsed: dict[int, tup
         except Problem as problem:
             outcomes[index] = Outcome(problem=problem)
             del parsed[index]
+    return outcomes
 
 
-async def _record(conn: asyncpg.Connection, caller: Caller,
-                  todo: dict[int, tuple[str, Submission]]) -> dict[int, Outcome]:
+async def _record(conn: asyncpg.Connection, todo: dict[Any, Prepared]) -> dict[Any, Outcome]:
     """Insert the new ones, answer the repeated ones, and append the new ones' events."""
-    if not todo:
-        return {}
-    fresh = {i: store.NewSubmission(uuid7(), key, s.with_ids()) for i, (key, s) in todo.items()}
-    for new in fresh.values():
-        if new.subject is None:  # a proposal of a new agreement: intake gives it its id
-            new.agreement_id = uuid7()
-    created = await store.insert_submissions(conn, caller, list(fresh.values()))
+    created = await store.insert_submissions(conn, [(p.caller, p.new) for p in todo.values()])
     repeated = await store.submissions_by_key(
-        conn, caller.node, [n.key for n in fresh.values() if n.id not in created])
-    await outbox.append(conn, SUBMISSIONS, [_event(caller, n) for n in fresh.values() if n.id in created])
-    outcomes: dict[int, Outcome] = {}
-    for index, new in fresh.items():
-        if new.id in created:
-            outcomes[index] = Outcome(new.id, "accepted", agreement_id=new.agreement_id)
+        conn, [(p.caller.node, p.new.key) for p in todo.values() if p.new.id not in created])
+    await outbox.append(conn, SUBMISSIONS, [p.event for p in todo.values() if p.new.id in created])
+    outcomes: dict[Any, Outcome] = {}
+    for index, p in todo.items():
+        if p.new.id in created:
+            outcomes[index] = Outcome(p.new.id, "accepted", agreement_id=p.new.agreement_id)
         else:
-            outcomes[index] = _repeat(repeated[new.key], new.submission.request_hash)
+            outcomes[index] = _repeat(repeated[(p.caller.node, p.new.key)], p.new.submission.request_hash)
     return outcomes
 
 

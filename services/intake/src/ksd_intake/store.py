@@ -41,31 +41,36 @@ class NewSubmission:
         return self.subject
 
 
-async def insert_submissions(conn: asyncpg.Connection, caller: Caller, new: list[NewSubmission]) -> set[UUID]:
-    """Record the new submissions; returns the ids inserted (a (node, key) that exists already is
-    left alone). Rows go in key order, so two batches sharing keys cannot deadlock; a concurrent
-    transaction with the same key is waited for, so two requests with one key cannot both win."""
-    rows = sorted(new, key=lambda n: n.key)
+async def insert_submissions(conn: asyncpg.Connection, new: list[tuple[Caller, NewSubmission]]) -> set[UUID]:
+    """Record the new submissions, each with its caller (a group commit joins several callers');
+    returns the ids inserted (a (node, key) that exists already is left alone). Rows go in (node,
+    key) order, so two transactions sharing keys cannot deadlock; a concurrent transaction with the
+    same key is waited for, so two requests with one key cannot both win."""
+    rows = sorted(new, key=lambda r: (r[0].node, r[1].key))
     inserted = await conn.fetch(
         "INSERT INTO submissions (id, node, idempotency_key, request_hash, type, role, region, subject, agreement_id,"
-        " actor) SELECT i, $1, k, h, t, $2, $3, s, a, $10"
-        " FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[]) AS r(i, k, h, t, s, a)"
+        " actor) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+        " $7::text[], $8::text[], $9::uuid[], $10::text[])"
         " ON CONFLICT (node, idempotency_key) DO NOTHING RETURNING id",
-        caller.node, caller.role, caller.region,
-        [n.id for n in rows], [n.key for n in rows], [n.submission.request_hash for n in rows],
-        [n.submission.type for n in rows], [n.stream for n in rows], [n.agreement_id for n in rows], caller.actor,
+        [n.id for _, n in rows], [c.node for c, _ in rows], [n.key for _, n in rows],
+        [n.submission.request_hash for _, n in rows], [n.submission.type for _, n in rows],
+        [c.role for c, _ in rows], [c.region for c, _ in rows], [n.stream for _, n in rows],
+        [n.agreement_id for _, n in rows], [c.actor for c, _ in rows],
     )
     return {r["id"] for r in inserted}
 
 
-async def submissions_by_key(conn: asyncpg.Connection, node: str, keys: list[str]) -> dict[str, asyncpg.Record]:
+async def submissions_by_key(conn: asyncpg.Connection,
+                             keys: list[tuple[str, str]]) -> dict[tuple[str, str], asyncpg.Record]:
+    """The recorded submissions of these (node, Idempotency-Key) pairs."""
     if not keys:
         return {}
     rows = await conn.fetch(
-        f"SELECT idempotency_key, {SUBMISSION_COLUMNS} FROM submissions"
-        " WHERE node = $1 AND idempotency_key = ANY($2::text[])", node, keys,
+        "SELECT s.* FROM submissions s JOIN unnest($1::text[], $2::text[]) AS k(node, key)"
+        " ON s.node = k.node AND s.idempotency_key = k.key",
+        [n for n, _ in keys], [k for _, k in keys],
     )
-    return {r["idempotency_key"]: r for r in rows}
+    return {(r["node"], r["idempotency_key"]): r for r in rows}
 
 
 async def submission(pool: asyncpg.Pool, id: UUID) -> asyncpg.Record | None:
@@ -93,7 +98,7 @@ async def submissions_of(pool: asyncpg.Pool, scope: str | None, status: str | No
     return rows
 
 
-async def superseded(conn: asyncpg.Connection, ids: Collection[UUID]) -> dict[UUID, Superseded]:
+async def superseded(conn: asyncpg.Pool | asyncpg.Connection, ids: Collection[UUID]) -> dict[UUID, Superseded]:
     """The submissions that corrections name, by id."""
     if not ids:
         return {}
@@ -109,7 +114,7 @@ async def known_submissions(conn: asyncpg.Connection, ids: Collection[UUID]) -> 
     return {r["id"] for r in rows}
 
 
-async def parties(conn: asyncpg.Connection, agreements: Collection[UUID]) -> dict[UUID, list[str]]:
+async def parties(conn: asyncpg.Pool | asyncpg.Connection, agreements: Collection[UUID]) -> dict[UUID, list[str]]:
     """The party regions of those agreements intake has seen proposed."""
     if not agreements:
         return {}
