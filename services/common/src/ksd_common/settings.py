@@ -26,8 +26,11 @@ class Settings(BaseSettings):
     # "<name>-local-secret" (local_password), which deploy/local and docker-compose.yml set up.
     kafka_passwords: dict[str, str] = {}
     pg_passwords: dict[str, str] = {}
-    # 1 on one machine; 3 in production (deploy/k8s), with min.insync.replicas=2.
-    kafka_replication: int = 1
+    # Copies of each platform topic, and how many must hold a write before it is acknowledged
+    # (min.insync.replicas). Unset: from the cluster's size (ksd_common.topics.durability): 1 and 1
+    # on one broker, 3 and 2 on three or more (deploy/k8s; `KSD_KAFKA_NODES=3 make up`).
+    kafka_replication: int | None = None
+    kafka_min_insync: int | None = None
     # The server, as the bootstrap role that creates the databases and the services' roles
     # (`ksd_common.access`); a service's own database is reached as that service's role.
     pg_dsn: str = "postgresql://ksd:ksd@127.0.0.1:5432"
