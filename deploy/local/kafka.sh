@@ -20,7 +20,9 @@ libs="$root/.cache/kafka/libs"
 base_data=${KSD_KAFKA_DATA:-$root/.data/kafka}  # another folder: a second broker (or cluster) beside this one
 base_port=${KSD_KAFKA_PORT:-9092}
 base_controller_port=${KSD_KAFKA_CONTROLLER_PORT:-9093}
-nodes=${KSD_KAFKA_NODES:-1}
+# A folder that holds a cluster (node1, node2, ...) is that cluster's, even when KSD_KAFKA_NODES is not set.
+formatted_nodes() { local n=0 d; for d in "$base_data"/node[0-9]*; do [ -d "$d" ] && n=$((n + 1)); done; echo $((n > 0 ? n : 1)); }
+nodes=${KSD_KAFKA_NODES:-$(formatted_nodes)}
 python="$root/.venv/bin/python"
 cluster_id=ksd-local-kraft-cluster1   # fixed: the data folder is this machine's only cluster
 heap=-Xmx1g

@@ -62,6 +62,8 @@ start() {
 
 stop() {
   local s r i
+  # `stop` of everything also stops replicas started with a larger KSD_REPLICAS (their pid files).
+  for i in "$run"/*-[0-9]*.pid; do [ -e "$i" ] && r=${i##*-} && replicas=$((${r%.pid} > replicas ? ${r%.pid} : replicas)); done
   while read -r s r; do
     i=$(instance "$s" "$r")
     if alive "$i"; then

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from ksd_common.settings import Settings
 from ksd_common.topics import Durability, durability
 
 
@@ -24,3 +25,8 @@ def test_settings_win_over_the_cluster_size() -> None:
 
 def test_a_topics_config_gains_its_min_insync_and_keeps_the_rest() -> None:
     assert Durability(3, 2).config({"retention.ms": "-1"}) == {"retention.ms": "-1", "min.insync.replicas": "2"}
+
+
+def test_every_client_is_given_each_broker_of_a_cluster() -> None:
+    options = Settings(kafka_bootstrap="127.0.0.1:9092, 127.0.0.1:9094,127.0.0.1:9096").kafka_options()
+    assert options["bootstrap_servers"] == ["127.0.0.1:9092", "127.0.0.1:9094", "127.0.0.1:9096"]

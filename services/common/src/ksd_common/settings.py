@@ -120,7 +120,8 @@ class Settings(BaseSettings):
     def kafka_options(self, principal: str | None = None, bootstrap: str | None = None) -> dict[str, Any]:
         """What every aiokafka client of the platform is made with: where the broker is, and who
         this client is (`principal`, else `kafka_user`), so the broker's ACLs decide what it may do."""
-        options: dict[str, Any] = {"bootstrap_servers": bootstrap or self.kafka_bootstrap,
+        brokers = [b.strip() for b in (bootstrap or self.kafka_bootstrap).split(",") if b.strip()]
+        options: dict[str, Any] = {"bootstrap_servers": brokers,  # a cluster's, comma-separated
                                    "security_protocol": self.kafka_security_protocol}
         if self.kafka_security_protocol.startswith("SASL"):
             user = principal or self.kafka_user
