@@ -5,21 +5,43 @@
 # Clients authenticate with SASL/SCRAM-SHA-512 as the users of `python -m ksd_common.access
 # kafka-users`, added when the storage is formatted; a storage formatted before SASL is migrated on
 # its next start (the users added through a broker started once more without authentication).
-# Usage: kafka.sh install|start|stop|wait|status
+#
+# KSD_KAFKA_NODES=3: a cluster of three nodes, each a broker and a controller (a three-voter
+# quorum), node n on KSD_KAFKA_PORT+2(n-1) with its controller on KSD_KAFKA_CONTROLLER_PORT+2(n-1)
+# (9092/9093, 9094/9095, 9096/9097), its storage in <data>/node<n>, 512 MiB of heap each; the
+# internal topics and the broker's defaults keep 3 copies with min.insync.replicas=2
+# (ksd_common.topics.durability). `bootstrap` prints the clients' KSD_KAFKA_BOOTSTRAP.
+# Usage: kafka.sh install|start [n]|stop [n]|kill n|wait|status|bootstrap   (n: one node of a cluster;
+# `kill` is SIGKILL, for the tests of a broker lost)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/deploy/local/kafka"
 libs="$root/.cache/kafka/libs"
-data=${KSD_KAFKA_DATA:-$root/.data/kafka}  # another folder: a second broker beside this one
-pidfile="$data/kafka.pid"
-port=${KSD_KAFKA_PORT:-9092}
-controller_port=${KSD_KAFKA_CONTROLLER_PORT:-9093}
+base_data=${KSD_KAFKA_DATA:-$root/.data/kafka}  # another folder: a second broker (or cluster) beside this one
+base_port=${KSD_KAFKA_PORT:-9092}
+base_controller_port=${KSD_KAFKA_CONTROLLER_PORT:-9093}
+# A folder that holds a cluster (node1, node2, ...) is that cluster's, even when KSD_KAFKA_NODES is not set.
+formatted_nodes() { local n=0 d; for d in "$base_data"/node[0-9]*; do [ -d "$d" ] && n=$((n + 1)); done; echo $((n > 0 ? n : 1)); }
+nodes=${KSD_KAFKA_NODES:-$(formatted_nodes)}
 python="$root/.venv/bin/python"
-sasl_marker="$data/log/.ksd-sasl"  # written once the storage knows the platform's SCRAM users
 cluster_id=ksd-local-kraft-cluster1   # fixed: the data folder is this machine's only cluster
+heap=-Xmx1g
+[ "$nodes" -gt 1 ] && heap=-Xmx512m  # three JVMs on a small machine
 
-java_opts=(-Xms512m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true
-  -Dlog4j2.configurationFile="$here/log4j2.properties" -Dkafka.logs.dir="$data/logs" -cp "$libs/*")
+# Node n's folder, ports, pid file and options (a single broker keeps the folder it always had).
+node() {
+  node_id=$1
+  if [ "$nodes" -gt 1 ]; then data="$base_data/node$node_id"; else data="$base_data"; fi
+  port=$((base_port + 2 * (node_id - 1)))
+  controller_port=$((base_controller_port + 2 * (node_id - 1)))
+  pidfile="$data/kafka.pid"
+  sasl_marker="$data/log/.ksd-sasl"  # written once the storage knows the platform's SCRAM users
+  name="kafka node $node_id"
+  [ "$nodes" -gt 1 ] || name=kafka
+  java_opts=(-Xms256m "$heap" -XX:+UseG1GC -Djava.awt.headless=true
+    -Dlog4j2.configurationFile="$here/log4j2.properties" -Dkafka.logs.dir="$data/logs" -cp "$libs/*")
+}
+node 1
 
 install() {
   if [ ! -f "$libs/.complete" ] || [ "$here/pom.xml" -nt "$libs/.complete" ]; then
@@ -31,7 +53,6 @@ install() {
   fi
 }
 
-name=kafka
 # shellcheck source=process.sh
 . "$(dirname "$0")/process.sh"
 answering() { (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; }
@@ -46,12 +67,37 @@ configure() {
   { cat "$here/server.properties"
     echo "listeners=SASL_PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port"
     echo "advertised.listeners=SASL_PLAINTEXT://127.0.0.1:$port"
-    echo "controller.quorum.voters=1@127.0.0.1:$controller_port"
+    echo "node.id=$node_id"
+    echo "controller.quorum.voters=$(voters)"
     echo "listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"ksd_setup\" password=\"$secret\" user_ksd_setup=\"$secret\";"
     echo "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"ksd_setup\" password=\"$secret\";"
     echo "log.dirs=$data/log"
+    copies
   } >"$data/server.properties"
   chmod 600 "$data/server.properties"
+}
+
+voters() {
+  local n list=()
+  for n in $(seq 1 "$nodes"); do list+=("$n@127.0.0.1:$((base_controller_port + 2 * (n - 1)))"); done
+  (IFS=,; echo "${list[*]}")
+}
+
+# A cluster's copies of the internal topics and the broker's defaults, as the platform's topics
+# have them (ksd_common.topics.durability); a single broker keeps server.properties' ones.
+copies() {
+  [ "$nodes" -gt 1 ] || return 0
+  local replication min_insync
+  read -r replication min_insync < <("$python" -c \
+    "import sys; from ksd_common.topics import durability; print(*durability(int(sys.argv[1])))" "$nodes")
+  echo "initial.broker.registration.timeout.ms=300000"  # the other nodes may start slowly on a busy machine
+  echo "default.replication.factor=$replication"
+  echo "min.insync.replicas=$min_insync"
+  echo "offsets.topic.replication.factor=$replication"
+  echo "transaction.state.log.replication.factor=$replication"
+  echo "transaction.state.log.min.isr=$min_insync"
+  echo "share.coordinator.state.topic.replication.factor=$replication"
+  echo "share.coordinator.state.topic.min.isr=$min_insync"
 }
 
 # A storage formatted before SASL (no marker) keeps its topics: the broker runs once as it used
@@ -65,6 +111,7 @@ migrate_to_sasl() {
     echo "advertised.listeners=PLAINTEXT://127.0.0.1:$port"
     echo "inter.broker.listener.name=PLAINTEXT"
     echo "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"; } >>"$data/plaintext.properties"
+  log_mark=$(stat -c %s "$data/logs/server.log" 2>/dev/null || echo 0)
   nohup java "${java_opts[@]}" kafka.Kafka "$data/plaintext.properties" >"$data/logs/stdout.log" 2>&1 &
   echo $! >"$pidfile"
   wait_ready
@@ -78,8 +125,8 @@ migrate_to_sasl() {
   touch "$sasl_marker"
 }
 
-start() {
-  if running || answering; then echo "kafka: already running on 127.0.0.1:$port"; return 0; fi
+# The current node's configuration, and its storage formatted the first time.
+prepare() {
   install
   mkdir -p "$data/logs"
   configure
@@ -92,31 +139,81 @@ start() {
   elif [ ! -f "$sasl_marker" ]; then
     migrate_to_sasl
   fi
-  nohup java "${java_opts[@]}" kafka.Kafka "$data/server.properties" >"$data/logs/stdout.log" 2>&1 &
-  echo $! >"$pidfile"
-  wait_ready
 }
 
+# Start the current node's process without waiting for it: a cluster's nodes wait for each other's quorum.
+launch() {
+  log_mark=$(stat -c %s "$data/logs/server.log" 2>/dev/null || echo 0)  # this start's lines come after
+  nohup java "${java_opts[@]}" kafka.Kafka "$data/server.properties" >"$data/logs/stdout.log" 2>&1 &
+  echo $! >"$pidfile"
+}
+
+# Every node (or only node $1): all prepared first (a format takes a JVM's start), then all
+# launched, then each waited for.
+start() {
+  local n todo=() marks=()
+  for n in ${1:-$(seq 1 "$nodes")}; do
+    node "$n"
+    if running || answering; then echo "$name: already running on 127.0.0.1:$port"; else prepare; todo+=("$n"); fi
+  done
+  for n in "${todo[@]}"; do node "$n"; launch; marks+=("$log_mark"); done
+  for i in "${!todo[@]}"; do node "${todo[$i]}"; log_mark=${marks[$i]}; wait_ready; done
+}
+
+# Stop every node (or only node $1); `signal` KILL: at once, as a lost machine.
+halt() {
+  local n
+  for n in ${1:-$(seq "$nodes" -1 1)}; do
+    node "$n"
+    if [ "${signal:-TERM}" = KILL ]; then
+      running && kill -9 "$(cat "$pidfile")" && echo "$name: killed"
+      rm -f "$pidfile"
+    else
+      stop
+    fi
+  done
+}
+
+log_mark=0
+wait_seconds=${KSD_KAFKA_WAIT_SECONDS:-60}
+[ "$nodes" -gt 1 ] && wait_seconds=${KSD_KAFKA_WAIT_SECONDS:-300}  # a quorum of three JVMs on a busy machine
 wait_ready() {
-  for _ in $(seq 1 120); do
-    if answering && grep -q "Kafka Server started" "$data/logs/server.log" 2>/dev/null; then
-      echo "kafka: ready on 127.0.0.1:$port"; return 0
+  for _ in $(seq 1 $((wait_seconds * 2))); do
+    if answering && tail -c +$((log_mark + 1)) "$data/logs/server.log" 2>/dev/null | grep -q "Kafka Server started"; then
+      echo "$name: ready on 127.0.0.1:$port"; return 0
     fi
     if [ -f "$pidfile" ] && ! running; then
-      echo "kafka: the broker exited; see $data/logs" >&2; tail -20 "$data/logs/stdout.log" >&2; exit 1
+      echo "$name: the broker exited; see $data/logs" >&2; tail -20 "$data/logs/stdout.log" >&2; exit 1
     fi
     sleep 0.5
   done
   # A broker we did not start (e.g. from docker compose) has no log here: the port is the test.
-  answering && { echo "kafka: answering on 127.0.0.1:$port"; return 0; }
-  echo "kafka: not ready after 60 s" >&2; exit 1
+  answering && { echo "$name: answering on 127.0.0.1:$port"; return 0; }
+  echo "$name: not ready after $wait_seconds s" >&2; exit 1
+}
+
+bootstrap() {
+  local n list=()
+  for n in $(seq 1 "$nodes"); do list+=("127.0.0.1:$((base_port + 2 * (n - 1)))"); done
+  (IFS=,; echo "${list[*]}")
+}
+
+status() {
+  local n down=0
+  for n in $(seq 1 "$nodes"); do
+    node "$n"
+    if running || answering; then echo "$name: running on 127.0.0.1:$port"; else echo "$name: stopped"; down=1; fi
+  done
+  return $down
 }
 
 case "${1:-}" in
   install) install ;;
-  start) start ;;
-  stop) stop ;;
-  wait) wait_ready ;;
-  status) if running || answering; then echo "kafka: running"; else echo "kafka: stopped"; exit 1; fi ;;
-  *) echo "usage: $0 install|start|stop|wait|status" >&2; exit 2 ;;
+  start) start "${2:-}" ;;
+  stop) halt "${2:-}" ;;
+  kill) [ -n "${2:-}" ] || { echo "usage: $0 kill <node>" >&2; exit 2; }; signal=KILL halt "$2" ;;
+  wait) for n in $(seq 1 "$nodes"); do node "$n"; wait_ready; done ;;
+  status) status ;;
+  bootstrap) bootstrap ;;
+  *) echo "usage: $0 install|start [node]|stop [node]|kill <node>|wait|status|bootstrap" >&2; exit 2 ;;
 esac

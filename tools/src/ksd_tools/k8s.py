@@ -24,6 +24,7 @@ from ksd_common import access
 from ksd_common.access import Pattern, grants
 from ksd_common.service import ServiceSpec
 from ksd_common.settings import Settings, settings
+from ksd_common.topics import durability
 from ksd_contracts.topics import NAMESPACE, all_topics
 
 Object = dict[str, Any]
@@ -32,7 +33,8 @@ OUT = Path(__file__).resolve().parents[3] / "deploy" / "k8s" / "generated"
 KAFKA = "ksd-kafka"  # the Strimzi Kafka cluster (deploy/k8s/kafka/kafka.yaml)
 BOOTSTRAP = f"{KAFKA}-kafka-bootstrap:9092"  # its SCRAM listener, as Strimzi names the bootstrap service
 POSTGRES = "ksd-pg-rw"  # CloudNativePG's read-write service of the cluster ksd-pg (deploy/k8s/postgres)
-REPLICAS, MIN_IN_SYNC = 3, 2  # three brokers: a write is safe on two, and one broker may be down
+BROKERS = 3  # deploy/k8s/kafka/kafka.yaml's node pool
+REPLICAS, MIN_IN_SYNC = durability(BROKERS)  # 3 and 2, as a local cluster's: one broker may be down
 KEDA_USER = "ksd-keda"  # reads the consumer groups' lag, nothing else
 PRINCIPALS = "ksd-{}"
 """How a service's principal is named in the cluster (its `KSD_KAFKA_PRINCIPALS`): as its KafkaUser."""

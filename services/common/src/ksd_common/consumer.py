@@ -22,11 +22,12 @@ from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
+from aiokafka import ConsumerRebalanceListener, TopicPartition
 from faststream import AckPolicy, Context
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 from opentelemetry.trace import SpanKind
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from ksd_common import parking
 from ksd_common.db import unavailable
@@ -43,6 +44,23 @@ DeadLetter = tuple[str, bytes, bytes, list[list[str]]]
 APPLIED = Counter("ksd_events_applied", "Events applied by a consumer", ["service", "topic"])
 DEAD_LETTERS = Counter("ksd_dead_letters", "Records sent to a dead-letter topic", ["service", "topic"])
 DUPLICATES = Counter("ksd_duplicates_skipped", "Redelivered events skipped by the inbox", ["service", "topic"])
+PARTITIONS = Gauge("ksd_consumer_partitions", "Partitions this process's consumer group member owns now",
+                   ["service", "topic"])
+
+
+class OwnedPartitions(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Keeps `ksd_consumer_partitions` at what this process was assigned: with replicas of a service
+    in one consumer group, each replica's /metrics shows its share of the topic's partitions."""
+
+    def __init__(self, service: str, topic: str) -> None:
+        self.gauge = PARTITIONS.labels(service, topic)
+        self.gauge.set(0)
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self.gauge.set(0)
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self.gauge.set(len(assigned))
 
 
 class PoolSource(Protocol):
@@ -116,6 +134,7 @@ class BatchConsumer:
             self.topic.name, group_id=self.group, batch=True, max_records=max_records,
             batch_timeout_ms=batch_timeout_ms, auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR, decoder=_raw_decoder,
+            listener=OwnedPartitions(self.service, self.topic.name),
         )
         async def on_batch(body: Any, message: KafkaMessage = Context("message")) -> None:  # noqa: B008
             records = message.raw_message

@@ -30,8 +30,11 @@ class Settings(BaseSettings):
     # "<name>-local-secret" (local_password), which deploy/local and docker-compose.yml set up.
     kafka_passwords: dict[str, str] = {}
     pg_passwords: dict[str, str] = {}
-    # 1 on one machine; 3 in production (deploy/k8s), with min.insync.replicas=2.
-    kafka_replication: int = 1
+    # Copies of each platform topic, and how many must hold a write before it is acknowledged
+    # (min.insync.replicas). Unset: from the cluster's size (ksd_common.topics.durability): 1 and 1
+    # on one broker, 3 and 2 on three or more (deploy/k8s; `KSD_KAFKA_NODES=3 make up`).
+    kafka_replication: int | None = None
+    kafka_min_insync: int | None = None
     # The server, as the bootstrap role that creates the databases and the services' roles
     # (`ksd_common.access`); a service's own database is reached as that service's role.
     pg_dsn: str = "postgresql://ksd:ksd@127.0.0.1:5432"
@@ -125,7 +128,8 @@ class Settings(BaseSettings):
     def kafka_options(self, principal: str | None = None, bootstrap: str | None = None) -> dict[str, Any]:
         """What every aiokafka client of the platform is made with: where the broker is, and who
         this client is (`principal`, else `kafka_user`), so the broker's ACLs decide what it may do."""
-        options: dict[str, Any] = {"bootstrap_servers": bootstrap or self.kafka_bootstrap,
+        brokers = [b.strip() for b in (bootstrap or self.kafka_bootstrap).split(",") if b.strip()]
+        options: dict[str, Any] = {"bootstrap_servers": brokers,  # a cluster's, comma-separated
                                    "security_protocol": self.kafka_security_protocol}
         if self.kafka_security_protocol.startswith("SASL"):
             user = principal or self.kafka_user

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import NamedTuple
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError
@@ -16,6 +17,35 @@ from ksd_common.settings import settings
 from ksd_contracts.topics import all_topics
 
 log = logging.getLogger(__name__)
+
+MAX_REPLICATION = 3
+"""Three copies: one broker may be lost (or restarted) with every write still on two."""
+
+
+class Durability(NamedTuple):
+    """How many copies a topic keeps, and on how many a write must land before it is acknowledged
+    (`acks=all` producers wait for that many: a write acknowledged survives one broker's loss)."""
+
+    replication: int
+    min_insync: int
+
+    def config(self, config: dict[str, str]) -> dict[str, str]:
+        """A topic's own configuration with its `min.insync.replicas`."""
+        return {**config, "min.insync.replicas": str(self.min_insync)}
+
+
+def durability(brokers: int, replication: int | None = None, min_insync: int | None = None) -> Durability:
+    """The settings' replication and min ISR, else the cluster's: as many copies as brokers, at most
+    three, and a write held by all copies but one (one broker may be down without a stall), at least
+    one. A single broker gives (1, 1), the local default; three give (3, 2), production's."""
+    copies = replication or max(1, min(brokers, MAX_REPLICATION))
+    return Durability(copies, min_insync or max(1, min(copies - 1, MAX_REPLICATION - 1)))
+
+
+async def cluster_durability(admin: AIOKafkaAdminClient) -> Durability:
+    """`durability` of the cluster `admin` is connected to, with the settings' overrides."""
+    brokers = len((await admin.describe_cluster())["brokers"])
+    return durability(brokers, settings().kafka_replication, settings().kafka_min_insync)
 
 
 async def ensure_topics(*, principal: str | None = None, attempts: int = 60) -> list[str]:
@@ -32,8 +62,9 @@ async def ensure_topics(*, principal: str | None = None, attempts: int = 60) -> 
             await asyncio.sleep(1)
     try:
         existing = set(await admin.list_topics())
+        copies = await cluster_durability(admin)
         missing = [
-            NewTopic(name, partitions, replication_factor=settings().kafka_replication, topic_configs=config)
+            NewTopic(name, partitions, replication_factor=copies.replication, topic_configs=copies.config(config))
             for name, partitions, config in all_topics() if name not in existing
         ]
         if missing:

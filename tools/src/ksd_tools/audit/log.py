@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from ksd_common.settings import settings
+from ksd_common.topics import cluster_durability
 from ksd_contracts.envelope import KafkaRecord
 from ksd_contracts.topics import FOREVER, HISTORY, Topic
 
@@ -167,8 +168,10 @@ async def create_topics(history: History, topics: Sequence[Topic]) -> None:
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(history.name(t), t.partitions, replication_factor=settings().kafka_replication,
-                            topic_configs=dict(FOREVER)) for t in topics if history.name(t) not in existing]
+        copies = await cluster_durability(admin)
+        missing = [NewTopic(history.name(t), t.partitions, replication_factor=copies.replication,
+                            topic_configs=copies.config(dict(FOREVER)))
+                   for t in topics if history.name(t) not in existing]
         if missing:
             await admin.create_topics(missing)
     finally:
