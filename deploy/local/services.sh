@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The four services as local processes (no Docker): pid files in .data/run, logs in .data/logs.
+# The four services as local processes (no Docker): pid files in .data/run, logs in .data/logs
+# (KSD_RUN_DIR, KSD_LOG_DIR: another platform's beside this one, e.g. the chaos suite's).
 # Usage: services.sh start|stop|status   (environment: the KSD_* variables of INTERFACES.md)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-run="$root/.data/run"
-logs="$root/.data/logs"
+run=${KSD_RUN_DIR:-$root/.data/run}
+logs=${KSD_LOG_DIR:-$root/.data/logs}
 python="$root/.venv/bin/python"
 services=(agreement mapping reporting intake)
 declare -A ports=([intake]=${KSD_INTAKE_PORT:-8081} [agreement]=${KSD_AGREEMENT_PORT:-8082}
