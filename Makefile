@@ -14,9 +14,9 @@ DEMO_SEED ?= 1
 BENCH_ARGS ?=
 DASHBOARD := http://127.0.0.1:$${KSD_REPORTING_PORT:-8084}/
 
-.PHONY: install infra up down clean test demo bench lint schemas k8s help
+.PHONY: install infra up down clean test chaos demo bench lint schemas k8s help
 help:
-	@echo "make up | down | clean | test | demo | bench | lint | schemas | k8s"
+	@echo "make up | down | clean | test | chaos | demo | bench | lint | schemas | k8s"
 
 $(UV):
 	python3 -m venv .cache/bootstrap
@@ -73,6 +73,13 @@ test: infra
 	deploy/local/asyncapi.sh  # the official AsyncAPI parser (npm, pinned by tests/asyncapi/package-lock.json)
 	deploy/local/k8s-tools.sh  # kustomize and the operators' CRDs, to render and validate deploy/k8s (once)
 	.venv/bin/python -m pytest
+
+# The chaos suite's long form (tests/chaos, KSD_CHAOS=long): every service SIGKILLed, the broker
+# stopped and PostgreSQL restarted, three rounds in a random order under a 200-agreement simulation,
+# on a platform of its own (its own broker and PostgreSQL server, ports 19100-19199), so nothing
+# else on the machine is disturbed. Its figures are printed (-s); `make test` runs the short form.
+chaos: infra
+	KSD_CHAOS=long .venv/bin/python -m pytest tests/chaos -s
 
 # The 546 governments as simulated nodes submit realistic lifecycles through the public API. Loaded
 # once (.data/demo-loaded): legal dates follow the day, so another day's plan would differ under the
