@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), default=Path("/nonexistent"))
+"""Debian's newest PostgreSQL server binaries (deploy/local/postgres.sh installs the package)."""
 SERVICES = ("intake", "agreement", "mapping", "reporting")
 
 

@@ -45,7 +45,7 @@ from ksd_common.outbox import OutboxRelay
 from ksd_common.settings import Settings, settings
 from ksd_contracts.events import REGION_SUBMISSION_REJECTED, SUBMISSION_HELD, SUBMISSION_REJECTED
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS, SUBMISSIONS, Topic
-from ksd_reporting import app as reporting_app
+from ksd_reporting.app import SPEC as REPORTING
 from ksd_reporting.digest import digest
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
@@ -279,7 +279,7 @@ async def _settled_digest(chaos: ChaosPlatform) -> str:
     """The live reporting service's digest, taken once its consumer groups stand at the end of every
     topic it reads and did not move while the digest was computed."""
     options = settings().kafka_options(bootstrap=chaos.bootstrap)
-    partitions = [TopicPartition(c.topic.name, p) for c in reporting_app.SPEC.consumes
+    partitions = [TopicPartition(c.topic.name, p) for c in REPORTING.consumes
                   for p in range(c.topic.partitions)]
     admin, consumer = AIOKafkaAdminClient(**options), AIOKafkaConsumer(**options, enable_auto_commit=False)
     await admin.start()
