@@ -153,11 +153,18 @@ async def _check(chaos: ChaosPlatform, seed: int, faults: list[Fault], answers: 
     records = {t.name: await _records(chaos, t) for t in (SUBMISSIONS, AGREEMENT_EVENTS, MAPPING_EVENTS)}
     events = {name: _distinct(found) for name, found in records.items()}
     copies = {name: len(records[name]) - len(events[name]) for name in records}
-    caused: dict[tuple[str, str], int] = Counter()  # (submission, event type): events it caused
-    for record in [*events[AGREEMENT_EVENTS.name].values(), *events[MAPPING_EVENTS.name].values()]:
+    # A decision applied twice: for the agreement service, two events of one type caused by one
+    # submission; for mapping, two with the same subject and data too (one neighbour declaration
+    # confirms a border with each neighbour: several border_confirmed events, each its own pair).
+    caused: dict[tuple[str, ...], int] = Counter()
+    for record in events[AGREEMENT_EVENTS.name].values():
         if _header(record, "ce_type") != SUBMISSION_HELD:
             caused[(_header(record, "ce_causationid"), _header(record, "ce_type"))] += 1
-    lost = accepted - {cause for cause, _ in caused}
+    for record in events[MAPPING_EVENTS.name].values():
+        if _header(record, "ce_type") != SUBMISSION_HELD:
+            caused[(_header(record, "ce_causationid"), _header(record, "ce_type"), repr(record.key),
+                    repr(record.value))] += 1
+    lost = accepted - {cause[0] for cause in caused}
     doubled = {k: n for k, n in caused.items() if n > 1 and k[0] in accepted}
     _print_figures(seed, faults, answers, records[AGREEMENT_EVENTS.name], result, accepted,
                    (len(lost), sum(n - 1 for n in doubled.values())), copies)
