@@ -206,10 +206,13 @@ def _print_figures(seed: int, faults: list[Fault], answers: list[dict[str, Any]]
     ready) and the stall (fault → the next answer a node got, and → the next event applied)."""
     answered_at = sorted(a["at"] for a in answers if "http" in a and a["http"] < 500)
     applied_at = sorted(r.timestamp / 1000 for r in applied)
+    load_ended = answered_at[-1] if answered_at else 0.0  # the nodes' last submission answered
 
     def after(times: list[float], moment: float) -> float | None:
+        """Seconds from `moment` to the next of `times`; None for a fault after the load ended
+        (what followed it was no longer the flow of submissions)."""
         later = [t - moment for t in times if t >= moment]
-        return later[0] if later else None
+        return later[0] if later and moment < load_ended else None
 
     def span(values: list[float | None]) -> str:
         known = [v for v in values if v is not None]
