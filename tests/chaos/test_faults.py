@@ -150,6 +150,7 @@ async def _check(chaos: ChaosPlatform, seed: int, faults: list[Fault], answers: 
                  result: dict[str, str]) -> None:
     accepted = {a["id"] for a in answers if "http" in a and a["http"] == 202}
     final = {a["id"]: a["final"] for a in answers if "final" in a}
+    await _drained(chaos)  # what a restart wrote last (the scheduler's tick) is on its topic too
     records = {t.name: await _records(chaos, t) for t in (SUBMISSIONS, AGREEMENT_EVENTS, MAPPING_EVENTS)}
     events = {name: _distinct(found) for name, found in records.items()}
     copies = {name: len(records[name]) - len(events[name]) for name in records}
@@ -264,6 +265,21 @@ def _distinct(records: list[Record]) -> dict[str, Record]:
 
 async def _connect(chaos: ChaosPlatform, database: str) -> asyncpg.Connection:
     return await asyncpg.connect(Settings(pg_dsn=chaos.pg_dsn, db_suffix="").database_dsn(database))
+
+
+async def _drained(chaos: ChaosPlatform, timeout: float = 300) -> None:
+    """Until no service's outbox holds a row: every event committed is published."""
+    deadline = time.monotonic() + timeout
+    for service in SERVICES:
+        conn = await _connect(chaos, f"ksd_{service}")
+        try:
+            if not await conn.fetchval("SELECT to_regclass('outbox') IS NOT NULL"):
+                continue
+            while pending := await conn.fetchval("SELECT count(*) FROM outbox"):
+                assert time.monotonic() < deadline, f"{service}: {pending} events still in its outbox"
+                await asyncio.sleep(0.5)
+        finally:
+            await conn.close()
 
 
 async def _intake_statuses(chaos: ChaosPlatform, ids: set[str]) -> dict[str, str]:
