@@ -80,9 +80,14 @@ test: infra
 	deploy/local/k6.sh  # k6, the bench's native load generator (built once by go install, pinned)
 	.venv/bin/python -m pytest
 
-# The long fault tests (tests/chaos, marked chaos_long, left out of `make test`): each on a platform of its own.
+# The chaos suite's long form (tests/chaos): each test on a platform of its own, so nothing else on the
+# machine is disturbed. test_faults (KSD_CHAOS=long): every service SIGKILLed, the broker stopped and
+# PostgreSQL restarted, three rounds in a random order under a 200-agreement simulation, on its own
+# broker and PostgreSQL server (ports 19100-19199); `make test` runs its short form. test_scale_out
+# (marked chaos_long, left out of `make test`): three brokers and two replicas of each service.
+# Figures are printed (-s).
 chaos: infra
-	KSD_CHAOS=long .venv/bin/python -m pytest -m "" tests/chaos
+	KSD_CHAOS=long .venv/bin/python -m pytest -m "" tests/chaos -s
 
 # The 546 governments as simulated nodes submit realistic lifecycles through the public API. Loaded
 # once (.data/demo-loaded): legal dates follow the day, so another day's plan would differ under the

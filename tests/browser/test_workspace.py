@@ -29,7 +29,7 @@ import pytest
 from chromium import SCREENSHOTS, launched
 from conftest import SLOT, Account, Platform, ksd
 from nodes import Node, verification_of
-from playwright.async_api import Browser, BrowserContext, FilePayload, Page, expect
+from playwright.async_api import Browser, BrowserContext, FilePayload, Page, Route, expect
 
 from ksd_contracts.forms import SUBMISSION_TYPES
 from ksd_contracts.labels import day
@@ -266,6 +266,51 @@ async def test_offline_submissions_are_sent_once_when_the_connection_returns(
     finally:
         await intake.close()
     assert sorted((r["idempotency_key"], r["status"]) for r in rows) == sorted((k, "applied") for k in keys)
+    await context.close()
+    assert not errors, errors
+
+
+async def test_a_submission_intake_cannot_take_now_is_sent_again_with_its_key(
+    platform: Platform, browser: Browser
+) -> None:
+    """Intake answers 503 with Retry-After (restarting, its database unavailable: nothing was
+    written): the submission waits in the outbox, is sent again after that second under the same
+    Idempotency-Key with the network up all along (no `online` event comes), and is applied once.
+    The one 503 is put in the browser's path (Playwright's route), since the shared test platform's
+    database must stay up; intake's own 503 is tests/unit/test_db_unavailable.py's."""
+    errors: list[str] = []
+    operator = await _person(platform, "regency", KENDARI)
+    context = await _context(browser, errors)
+    page = await _sign_in(context, platform, operator.name, operator.password)
+    await _visit(page, "ajukan/agreement.propose")
+    keys: list[str | None] = []
+
+    async def busy_once(route: Route) -> None:
+        keys.append(await route.request.header_value("Idempotency-Key"))
+        if len(keys) == 1:
+            await route.fulfill(status=503, headers={"Retry-After": "1"}, json={
+                "type": "about:blank", "title": "Layanan tidak tersedia", "status": 503,
+                "code": "database.unavailable", "detail": "Coba lagi sebentar."})
+        else:
+            await route.continue_()
+
+    await page.route("**/api/intake/v1/submissions", busy_once)
+    await page.fill("[name=title]", f"Air minum saat intake sibuk {uuid4().hex[:6]}")
+    await page.fill("[name=initiated_on]", today_wib().isoformat())
+    await page.fill("[name='parties.1.code']", KONAWE)
+    await page.click("form.submission button[type=submit]")
+    await expect(page.locator("#hasil")).to_contain_text("Platform sedang tidak dapat menerima")
+    await _visit(page, "pengajuan")
+    await expect(page.locator("table.outbox .state")).to_have_text(["Terkirim"], timeout=30_000)
+    assert len(keys) == 2 and keys[0] == keys[1], keys  # sent again, under the same key
+    await expect(page.locator(f"table.submissions tr[data-key='{keys[0]}'] .status")).to_have_text(
+        APPLIED, timeout=60_000)
+    intake = await platform.database("intake")
+    try:
+        rows = await intake.fetch("SELECT idempotency_key, status FROM submissions WHERE actor = $1", operator.actor)
+    finally:
+        await intake.close()
+    assert [(r["idempotency_key"], r["status"]) for r in rows] == [(keys[0], "applied")]
     await context.close()
     assert not errors, errors
 

@@ -103,6 +103,12 @@ def _simulate(subparsers: Subparsers) -> None:
         "--answer-timeout", type=float, default=120, help="seconds to wait for the last answers (applied or rejected)"
     )
     simulate.add_argument("--intake", help="intake's address (default: http://127.0.0.1:$KSD_INTAKE_PORT, 8081)")
+    simulate.add_argument(
+        "--patience", type=float,
+        help="seconds each request is sent again (same Idempotency-Key) while intake is unreachable or answers 5xx"
+        " (default: 900, the runner's PATIENCE)",
+    )
+    simulate.add_argument("--ledger", help="write every answer the nodes got to this file (JSON lines)")
     simulate.set_defaults(run=Command("ksd_tools.simulate:run_command"))
 
 

@@ -8,6 +8,8 @@ Then every accepted submission is followed until the platform answers it: applie
 from __future__ import annotations
 
 import asyncio
+import json
+import random
 import time
 import uuid
 from collections import Counter
@@ -21,6 +23,18 @@ from ksd_tools.admin import issue_tokens, wait_until_known
 from ksd_tools.simulate.plan import Step, Track, Workload
 
 ANSWERED = ("applied", "rejected")
+
+PATIENCE = 900.0
+"""Seconds a node's system keeps sending one request again while the platform is unreachable or
+answers "try again later" (5xx): a node cannot tell a restart from an outage, and its submission
+matters more than its wait. Fifteen minutes outlasts every restart the chaos suite measures."""
+
+BACKOFF_CAP = 5.0
+"""Longest pause between two tries (seconds): a platform back after an outage is tried within this."""
+
+AGAIN = frozenset({500, 502, 503, 504})
+"""Answers that mean "not now": the same request, under the same Idempotency-Key, is sent again. A
+4xx is the platform's answer about the request itself and is never sent again unchanged."""
 
 
 class RateLimit:
@@ -55,12 +69,19 @@ class Tally:
     accepted_at: list[float] = field(default_factory=list)
     """`time.perf_counter()` at each accepted answer, in the order they came."""
     first_sent: float | None = None
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    """Every answer as a node would keep it: idempotency key, HTTP status, submission id (accepted),
+    then its final status, each with the wall-clock time it came (`ksd simulate --ledger`: the chaos
+    suite reads what the nodes were told, and when, against what the platform holds)."""
 
     def record(self, step: Step, status: int, body: dict[str, Any]) -> None:
         self.http["accepted" if status < 300 else "invalid" if status < 500 else "error"] += 1
+        entry: dict[str, Any] = {"key": step.key, "type": step.type, "http": status, "at": time.time()}
         if status < 300:
             self.accepted.append((step, str(body["id"])))
             self.accepted_at.append(time.perf_counter())
+            entry["id"] = str(body["id"])
+        self.ledger.append(entry)
         if (status < 300) == (step.expect == "invalid"):
             self.wrong.append(f"{step.key} {step.type}: HTTP {status} {str(body)[:300]}")
 
@@ -69,8 +90,10 @@ class Sender:
     """One node's submissions: single POSTs for lifecycle steps, `POST /v1/submissions/batch` for
     its independent declarations."""
 
-    def __init__(self, client: httpx.AsyncClient, tokens: dict[str, str], limit: RateLimit, tally: Tally) -> None:
+    def __init__(self, client: httpx.AsyncClient, tokens: dict[str, str], limit: RateLimit, tally: Tally,
+                 patience: float = PATIENCE) -> None:
         self.client, self.tokens, self.limit, self.tally = client, tokens, limit, tally
+        self.patience = patience
 
     def headers(self, node: str, key: str | None = None) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self.tokens[node]}"}
@@ -81,7 +104,8 @@ class Sender:
         started = time.perf_counter()
         self.tally.first_sent = self.tally.first_sent or started
         response = await retrying(
-            self.client.post, "/v1/submissions", json=step.body, headers=self.headers(step.node, step.key)
+            self.client.post, "/v1/submissions", json=step.body, headers=self.headers(step.node, step.key),
+            patience=self.patience,
         )
         self.tally.latencies.append(time.perf_counter() - started)
         self.tally.record(step, response.status_code, _json(response))
@@ -94,7 +118,8 @@ class Sender:
         started = time.perf_counter()
         self.tally.first_sent = self.tally.first_sent or started
         response = await retrying(
-            self.client.post, "/v1/submissions/batch", json=body, headers=self.headers(steps[0].node)
+            self.client.post, "/v1/submissions/batch", json=body, headers=self.headers(steps[0].node),
+            patience=self.patience,
         )
         self.tally.latencies.append(time.perf_counter() - started)
         answer = _json(response)
@@ -116,11 +141,14 @@ class Sender:
             async with gate:
                 while True:
                     got = await retrying(
-                        self.client.get, f"/v1/submissions/{submission}", headers=self.headers(step.node)
+                        self.client.get, f"/v1/submissions/{submission}", headers=self.headers(step.node),
+                        patience=self.patience,
                     )
                     status = _json(got).get("status", f"http {got.status_code}")
                     if status in ANSWERED or time.perf_counter() > deadline:
                         final[status if status in ANSWERED else "unanswered"] += 1
+                        self.tally.ledger.append(
+                            {"key": step.key, "id": submission, "final": status, "at": time.time()})
                         if status in ANSWERED and (status == "rejected") != (step.expect == "rejected"):
                             self.tally.wrong.append(f"{step.key} {step.type}: {status} {_json(got).get('reasons')}")
                         return
@@ -130,18 +158,41 @@ class Sender:
         return final
 
 
-async def retrying(send: Callable[..., Awaitable[httpx.Response]], url: str, **kwargs: Any) -> httpx.Response:
-    """Send again after a dropped connection (a server may close an idle kept-alive one as it is
-    reused): every submission carries its idempotency key, so a repeat is answered with the first
-    result and has no second effect; a GET has none anyway."""
-    for attempt in range(6):
+async def retrying(send: Callable[..., Awaitable[httpx.Response]], url: str, *, patience: float = PATIENCE,
+                   **kwargs: Any) -> httpx.Response:
+    """Send until the platform answers, for up to `patience` seconds: after a dropped or refused
+    connection (a server restarting, or closing an idle kept-alive connection as it is reused) and
+    after a 5xx (`AGAIN`; a 503's Retry-After is honoured), with backoff doubling up to
+    `BACKOFF_CAP`. Every submission carries its idempotency key, so a repeat is answered with the
+    first result and has no second effect; a GET has none anyway. Past `patience` the last answer
+    is returned, or the last connection error raised."""
+    deadline = time.monotonic() + patience
+    attempt = 0
+    while True:
         try:
-            return await send(url, **kwargs)
+            response = await send(url, **kwargs)
+            if response.status_code not in AGAIN or time.monotonic() >= deadline:
+                return response
+            pause = retry_after(response) or backoff(attempt)
         except httpx.TransportError:
-            if attempt == 5:
+            if time.monotonic() >= deadline:
                 raise
-            await asyncio.sleep(0.5 * 2**attempt)
-    raise AssertionError("unreachable")
+            pause = backoff(attempt)
+        attempt += 1
+        await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+
+
+def backoff(attempt: int) -> float:
+    """Pause before try `attempt + 2`: 0.5 s doubling up to `BACKOFF_CAP`, each node's at a random
+    point of its upper half, so that nodes cut off together do not all come back in the same instant."""
+    return min(BACKOFF_CAP, 0.5 * 2.0**attempt) * random.uniform(0.5, 1.0)
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """The seconds a 503's Retry-After asks for (its delay-seconds form, the one the platform
+    sends), at most `BACKOFF_CAP` times two; None when absent or not a number."""
+    value = response.headers.get("Retry-After", "").strip()
+    return min(float(value), 2 * BACKOFF_CAP) if value.isdigit() else None
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
@@ -211,21 +262,27 @@ async def answered(base_url: str, tokens: dict[str, str], tally: Tally, timeout:
 
 
 async def run(
-    work: Workload, base_url: str, rate: float | None = None, burst: bool = False, answer_timeout: float = 120
+    work: Workload, base_url: str, rate: float | None = None, burst: bool = False, answer_timeout: float = 120,
+    patience: float = PATIENCE, ledger: str | None = None,
 ) -> dict[str, Any]:
-    """Send the workload; return counts of HTTP answers and final answers, and the rate."""
+    """Send the workload; return counts of HTTP answers and final answers, and the rate. `patience`:
+    how long each request is tried again while the platform does not answer (`retrying`);
+    `ledger`: a file to write every answer to, a JSON object a line (`Tally.ledger`)."""
     nodes = work.nodes
     tokens = await node_tokens(base_url, nodes)
     tally = Tally()
     concurrency = len(nodes) if burst else 32
     started = time.perf_counter()
     async with _client(base_url, concurrency) as client:
-        sender = Sender(client, tokens, RateLimit(None if burst else rate), tally)
+        sender = Sender(client, tokens, RateLimit(None if burst else rate), tally, patience)
         gate = asyncio.Semaphore(concurrency)
         await asyncio.gather(*(_track(sender, t, gate) for t in work.tracks))
         sent = time.perf_counter() - started
         final = await sender.answers(tally.accepted, answer_timeout)
     elapsed = time.perf_counter() - started
+    if ledger:
+        with open(ledger, "w") as out:
+            out.writelines(json.dumps(entry) + "\n" for entry in tally.ledger)
     total = sum(tally.http.values())
     return {
         "agreements": sum(1 for t in work.tracks if t.name.startswith("a")),

@@ -46,7 +46,8 @@ const RuangKerja = (() => {
       signedOut(data && data.detail);
       throw new SessionEnded(data && data.detail);
     }
-    return { status: response.status, ok: response.ok, data };
+    return { status: response.status, ok: response.ok, data,
+      retryAfter: Number(response.headers.get("Retry-After")) || null };
   }
 
   async function load(service, path) {
@@ -100,17 +101,32 @@ const RuangKerja = (() => {
       return { queued: true, item };
     }
     try {
-      return await send(item);
+      const answer = await send(item);
+      if (!later(answer.status)) return answer;
+      await keep(item);
+      flushLater(answer.retryAfter);
+      return { queued: true, item, busy: true };
     } catch (error) {
       if (error instanceof SessionEnded) throw error;
       await keep(item);
+      flushLater();
       return { queued: true, item };
     }
   }
 
+  // "Not now" (5xx, 429: intake restarting, its database unavailable) is no answer about the
+  // submission: it waits in the outbox under its key and is sent again after the Retry-After given
+  // (5 s without one), as is everything queued after a connection failed with the network still up.
+  const later = (status) => status >= 500 || status === 429;
+  let retry = null;
+  function flushLater(seconds) {
+    if (retry) return;
+    retry = setTimeout(() => { retry = null; flush(); }, (seconds || 5) * 1000);
+  }
+
   let flushing = null;
   // Send what waits in the outbox, oldest first, each with its own key; stop at the first network
-  // failure (the rest waits for the next connection).
+  // failure or "not now" (the rest is tried again later, or at the next connection).
   async function flush() {
     if (flushing) return flushing;
     flushing = (async () => {
@@ -121,10 +137,14 @@ const RuangKerja = (() => {
         try {
           answer = await send(item);
         } catch (error) {
+          if (!(error instanceof SessionEnded) && navigator.onLine) flushLater();
           break;
         }
         if (answer.status === 202) Object.assign(item, { state: "terkirim", submission_id: answer.data.id });
-        else if (answer.status >= 500 || answer.status === 429) break;
+        else if (later(answer.status)) {
+          flushLater(answer.retryAfter);
+          break;
+        }
         else Object.assign(item, { state: "ditolak", problem: answer.data });
         item.sent_at = new Date().toISOString();
         await keep(item);

@@ -39,7 +39,8 @@
           const answer = await RuangKerja.submit(type, data);
           if (answer.queued) {
             const waiting = (await RuangKerja.queued()).filter((i) => i.state === "menunggu").length;
-            result.innerHTML = `<p class="notice">Luring: pengajuan disimpan di antrean (kunci ${esc(answer.item.key)});
+            result.innerHTML = `<p class="notice">${answer.busy ? "Platform sedang tidak dapat menerima"
+              : "Luring"}: pengajuan disimpan di antrean (kunci ${esc(answer.item.key)});
               ${waiting} pengajuan menunggu di antrean dan dikirim begitu koneksi kembali.</p>`;
             await draw(await prefill(type, at));  // a fresh form for the next one
             return null;
