@@ -74,7 +74,8 @@ test: infra
 	deploy/local/k8s-tools.sh  # kustomize and the operators' CRDs, to render and validate deploy/k8s (once)
 	.venv/bin/python -m pytest
 
-# The 546 governments as simulated nodes submit realistic lifecycles through the public API. Loaded
+# The 546 governments as simulated nodes submit realistic lifecycles through the public API, each in
+# batches as a node's own system sends them (`--batches`: round after round, a lifecycle's order kept). Loaded
 # once (.data/demo-loaded): legal dates follow the day, so another day's plan would differ under the
 # same idempotency keys. `rm .data/demo-loaded` to load again (a new seed: DEMO_SEED=2).
 demo: install
@@ -84,7 +85,7 @@ demo: install
 	  http://127.0.0.1:$${KSD_INTAKE_PORT:-8081}/v1/submissions/00000000-0000-0000-0000-000000000000 || true)
 	[ "$$known" = 404 ] || .venv/bin/ksd admin token create --role directorate --label demo >.data/demo-token
 	if [ -e .data/demo-loaded ]; then echo "demo: loaded already ($$(cat .data/demo-loaded))"; exit 0; fi; \
-	.venv/bin/ksd simulate --agreements $(DEMO_AGREEMENTS) --seed $(DEMO_SEED) && \
+	.venv/bin/ksd simulate --agreements $(DEMO_AGREEMENTS) --seed $(DEMO_SEED) --batches && \
 	echo "$(DEMO_AGREEMENTS) agreements, seed $(DEMO_SEED), $$(date -u +%FT%TZ)" >.data/demo-loaded
 
 # Default scale: under 30 minutes on 2 cores. The full scale:

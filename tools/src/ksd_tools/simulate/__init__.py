@@ -46,7 +46,8 @@ def would_join(step: Step, earlier: Step) -> bool:
 def run_command(args: argparse.Namespace) -> None:
     """`ksd simulate`: run the workload against intake (by default this machine's, KSD_INTAKE_PORT)."""
     intake = args.intake or f"http://127.0.0.1:{settings().intake_port}"
-    result = asyncio.run(run(workload(args.agreements, args.seed), intake, args.rate, args.burst, args.answer_timeout))
+    result = asyncio.run(run(workload(args.agreements, args.seed), intake, args.rate, args.burst, args.answer_timeout,
+                             batched=args.batches))
     wrong = result.pop("wrong")
     print(" ".join(f"{k}={v}" for k, v in result.items()))
     for line in wrong:
