@@ -6,7 +6,22 @@ from __future__ import annotations
 
 import os
 
-SLOT = int(os.environ.get("KSD_TEST_SLOT", "0"))
+
+def _slot() -> int:
+    """This run's slot. Under `pytest -n N` (pytest-xdist) each worker is a run of its own with its
+    own platform, so worker `gwI` of slot S takes slot 10*S + I (slot 0's workers: 100 + I, so that
+    they stay clear of the slots 1-9 other work trees use); at most ten workers a slot."""
+    base = int(os.environ.get("KSD_TEST_SLOT", "0"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1", ...: set before conftest is imported
+    if worker is None:
+        return base
+    index = int(worker.removeprefix("gw"))
+    if index >= 10:
+        raise RuntimeError(f"worker {worker}: at most ten workers (-n 10) share a slot's range of slots")
+    return 10 * (base or 10) + index
+
+
+SLOT = _slot()
 """Two test runs on one machine (say, two work trees) take different slots: their own ports,
 databases, consumer groups and topics, on the same Kafka and PostgreSQL."""
 os.environ["KSD_TOPIC_PREFIX"] = f"test{SLOT}."  # before ksd_contracts.topics is imported

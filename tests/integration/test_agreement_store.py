@@ -5,7 +5,6 @@ the sequence table, and a scheduler that emits each expiry and overdue report on
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import AsyncIterator
 from datetime import date
@@ -15,6 +14,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 from agreement_samples import HEAD, KAB_KUPANG, KUPANG, PROPOSALS, STEPS, doc
+from conftest import SLOT
 
 from ksd_agreement import scheduler, store
 from ksd_agreement.domain import AgreementState, due, evolve, fold
@@ -31,7 +31,7 @@ from ksd_contracts.events import (
     submission_type,
 )
 
-DATABASE = f"ksd_agreement_it{os.environ.get('KSD_TEST_SLOT', '')}"
+DATABASE = f"ksd_agreement_it{SLOT or ''}"
 
 
 @pytest.fixture

@@ -99,6 +99,9 @@ def _simulate(subparsers: Subparsers) -> None:
     simulate.add_argument("--seed", type=int, default=1)
     simulate.add_argument("--rate", type=float, help="submissions per second (default: as fast as answered)")
     simulate.add_argument("--burst", action="store_true", help="every node at once, as at a reporting deadline")
+    simulate.add_argument("--batches", action="store_true",
+                          help="each node sends its steps in POST /v1/submissions/batch, round after round, "
+                               "as a node's own system (SIKERJA) does (default: one POST per step)")
     simulate.add_argument(
         "--answer-timeout", type=float, default=120, help="seconds to wait for the last answers (applied or rejected)"
     )

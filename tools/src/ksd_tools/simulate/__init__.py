@@ -47,7 +47,7 @@ def run_command(args: argparse.Namespace) -> None:
     """`ksd simulate`: run the workload against intake (by default this machine's, KSD_INTAKE_PORT)."""
     intake = args.intake or f"http://127.0.0.1:{settings().intake_port}"
     result = asyncio.run(run(workload(args.agreements, args.seed), intake, args.rate, args.burst, args.answer_timeout,
-                             args.patience or PATIENCE, args.ledger))
+                             args.patience or PATIENCE, args.ledger, batched=args.batches))
     wrong = result.pop("wrong")
     print(" ".join(f"{k}={v}" for k, v in result.items()))
     for line in wrong:

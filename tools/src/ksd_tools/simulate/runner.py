@@ -2,7 +2,10 @@
 
 The steps of one track go in order, each after intake's answer to the previous one (intake
 publishes an agreement's submissions in the order it accepts them); tracks run concurrently.
-Then every accepted submission is followed until the platform answers it: applied or rejected.
+Batched (`rounds`), each node sends what it may send at once in `POST /v1/submissions/batch`
+requests, round after round, as a node's own system (SIKERJA) does.
+Then every accepted submission is followed until the platform answers it: applied or rejected
+(batched, from each province's list of submissions rather than one GET each).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,22 +143,77 @@ class Sender:
         async def follow(step: Step, submission: str) -> None:
             async with gate:
                 while True:
-                    got = await retrying(
-                        self.client.get, f"/v1/submissions/{submission}", headers=self.headers(step.node),
-                        patience=self.patience,
-                    )
-                    status = _json(got).get("status", f"http {got.status_code}")
-                    if status in ANSWERED or time.perf_counter() > deadline:
-                        final[status if status in ANSWERED else "unanswered"] += 1
-                        self.tally.ledger.append(
-                            {"key": step.key, "id": submission, "final": status, "at": time.time()})
-                        if status in ANSWERED and (status == "rejected") != (step.expect == "rejected"):
-                            self.tally.wrong.append(f"{step.key} {step.type}: {status} {_json(got).get('reasons')}")
+                    answer = await self.status(step, submission)
+                    if answer.get("status") in ANSWERED or time.perf_counter() > deadline:
+                        self._answered(final, step, submission, answer)
                         return
                     await asyncio.sleep(0.25)
 
         await asyncio.gather(*(follow(s, i) for s, i in accepted))
         return final
+
+    async def listed(self, accepted: list[tuple[Step, str]], timeout: float) -> Counter[str]:
+        """Like `answers`, but as a province's own system follows its work: from its list
+        (`GET /v1/submissions`, 200 a page, the province's and its regencies'/cities'), not one GET
+        per submission; first every status, then only what is still `accepted` or `held` (what left
+        that list is read on its own). A province that is no node here: `answers`."""
+        provinces: dict[str, dict[str, Step]] = {}
+        alone: list[tuple[Step, str]] = []
+        for step, submission in accepted:
+            if step.node[:2] in self.tokens:
+                provinces.setdefault(step.node[:2], {})[submission] = step
+            else:
+                alone.append((step, submission))
+        final: Counter[str] = Counter()
+        deadline = time.perf_counter() + timeout
+
+        async def province(code: str, waiting: dict[str, Step]) -> None:
+            statuses: list[str | None] = [None]
+            while waiting:
+                seen = {item["id"]: item for status in statuses async for item in self._list(code, status)}
+                for submission, step in list(waiting.items()):
+                    answer = seen.get(submission)
+                    if answer is None and statuses != [None]:  # answered since the last look
+                        answer = await self.status(step, submission)
+                    if (answer or {}).get("status") in ANSWERED or time.perf_counter() > deadline:
+                        self._answered(final, step, submission, answer or {})
+                        del waiting[submission]
+                statuses = ["accepted", "held"]
+                if waiting:
+                    await asyncio.sleep(0.5)
+
+        one_by_one, _ = await asyncio.gather(self.answers(alone, timeout),
+                                             asyncio.gather(*(province(c, w) for c, w in provinces.items())))
+        return final + one_by_one
+
+    async def status(self, step: Step, submission: str) -> dict[str, Any]:
+        """`GET /v1/submissions/{id}`, as the node that sent it."""
+        got = await retrying(self.client.get, f"/v1/submissions/{submission}", headers=self.headers(step.node),
+                             patience=self.patience)
+        return _json(got)
+
+    async def _list(self, province: str, status: str | None) -> AsyncIterator[dict[str, Any]]:
+        """A province's submissions of `status` (any: None), page after page."""
+        cursor: str | None = None
+        while True:
+            params = {"limit": "200"} | ({"status": status} if status else {}) | ({"cursor": cursor} if cursor else {})
+            page = _json(await retrying(self.client.get, "/v1/submissions", params=params,
+                                        headers=self.headers(province), patience=self.patience))
+            for item in page.get("items", []):
+                yield item
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
+
+    def _answered(self, final: Counter[str], step: Step, submission: str, answer: dict[str, Any]) -> None:
+        """Count a submission's final status (what is not answered by now: `unanswered`), keep it in
+        the ledger, and note an answer that differs from the plan."""
+        status = answer.get("status")
+        final[status if status in ANSWERED else "unanswered"] += 1
+        self.tally.ledger.append({"key": step.key, "id": submission, "final": status or "unanswered",
+                                  "at": time.time()})
+        if status in ANSWERED and (status == "rejected") != (step.expect == "rejected"):
+            self.tally.wrong.append(f"{step.key} {step.type}: {status} {answer.get('reasons')}")
 
 
 async def retrying(send: Callable[..., Awaitable[httpx.Response]], url: str, *, patience: float = PATIENCE,
@@ -212,6 +270,48 @@ async def _track(sender: Sender, track: Track, gate: asyncio.Semaphore) -> None:
             await sender.one(step)
 
 
+def rounds(work: Workload, size: int = 500) -> list[list[list[Step]]]:
+    """The workload as rounds of batches, for nodes that send in batches: each batch one node's
+    steps in their order (at most `size`, intake's limit). An agreement's steps by one node in a
+    row go together; the next node's step waits for the next round, sent once every batch of this
+    one is answered, because it answers what the earlier node submitted. A region's declarations are
+    independent of each other and of the agreements: all in the first round."""
+    by_round: list[dict[str, list[Step]]] = []
+    for track in work.tracks:
+        runs = [list(track.steps)] if track.name.startswith("r") else _runs(track.steps)
+        for index, run in enumerate(runs):
+            if index == len(by_round):
+                by_round.append({})
+            by_round[index].setdefault(run[0].node, []).extend(run)
+    return [[steps[i:i + size] for steps in nodes.values() for i in range(0, len(steps), size)]
+            for nodes in by_round]
+
+
+def _runs(steps: tuple[Step, ...]) -> list[list[Step]]:
+    """`steps` cut where the node sending them changes."""
+    runs: list[list[Step]] = []
+    for step in steps:
+        if runs and runs[-1][0].node == step.node:
+            runs[-1].append(step)
+        else:
+            runs.append([step])
+    return runs
+
+
+async def _round(sender: Sender, batches: list[list[Step]], gate: asyncio.Semaphore) -> None:
+    """One round's batches, a node's one after another (a run cut at `size` stays in order)."""
+    nodes: dict[str, list[list[Step]]] = {}
+    for batch in batches:
+        nodes.setdefault(batch[0].node, []).append(batch)
+
+    async def node(own: list[list[Step]]) -> None:
+        for batch in own:
+            async with gate:
+                await sender.many(batch)
+
+    await asyncio.gather(*(node(own) for own in nodes.values()))
+
+
 def role_of(code: str) -> str:
     """A node's role: a province's code has two digits."""
     return "province" if len(code) == 2 else "regency"
@@ -263,11 +363,13 @@ async def answered(base_url: str, tokens: dict[str, str], tally: Tally, timeout:
 
 async def run(
     work: Workload, base_url: str, rate: float | None = None, burst: bool = False, answer_timeout: float = 120,
-    patience: float = PATIENCE, ledger: str | None = None,
+    patience: float = PATIENCE, ledger: str | None = None, *, batched: bool = False,
 ) -> dict[str, Any]:
-    """Send the workload; return counts of HTTP answers and final answers, and the rate. `patience`:
-    how long each request is tried again while the platform does not answer (`retrying`);
-    `ledger`: a file to write every answer to, a JSON object a line (`Tally.ledger`)."""
+    """Send the workload, each step in a POST of its own or, `batched`, in `rounds` of batches
+    (their answers then followed from the provinces' lists, `Sender.listed`); return counts of HTTP
+    answers and final answers, and the rate. `patience`: how long each request is tried again while
+    the platform does not answer (`retrying`); `ledger`: a file to write every answer to, a JSON
+    object a line (`Tally.ledger`)."""
     nodes = work.nodes
     tokens = await node_tokens(base_url, nodes)
     tally = Tally()
@@ -276,9 +378,13 @@ async def run(
     async with _client(base_url, concurrency) as client:
         sender = Sender(client, tokens, RateLimit(None if burst else rate), tally, patience)
         gate = asyncio.Semaphore(concurrency)
-        await asyncio.gather(*(_track(sender, t, gate) for t in work.tracks))
+        if batched:
+            for batches in rounds(work):
+                await _round(sender, batches, gate)
+        else:
+            await asyncio.gather(*(_track(sender, t, gate) for t in work.tracks))
         sent = time.perf_counter() - started
-        final = await sender.answers(tally.accepted, answer_timeout)
+        final = await (sender.listed if batched else sender.answers)(tally.accepted, answer_timeout)
     elapsed = time.perf_counter() - started
     if ledger:
         with open(ledger, "w") as out:
@@ -291,6 +397,7 @@ async def run(
         **{k: tally.http[k] for k in ("accepted", "invalid", "error")},
         **{k: final[k] for k in ("applied", "rejected", "unanswered")},
         "unexpected": len(tally.wrong),
+        "requests": len(tally.latencies),
         "seconds": round(elapsed, 1),
         "sent_per_s": round(total / sent, 1) if sent else None,
         "wrong": tally.wrong[:5],
