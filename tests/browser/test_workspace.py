@@ -260,14 +260,19 @@ async def test_offline_submissions_are_sent_once_when_the_connection_returns(
     for key in keys:
         await expect(page.locator(f"table.submissions tr[data-key='{key}'] .status")).to_have_text(
             APPLIED, timeout=60_000)
-    intake = await platform.database("intake")
-    try:
-        rows = await intake.fetch("SELECT idempotency_key, status FROM submissions WHERE actor = $1", operator.actor)
-    finally:
-        await intake.close()
-    assert sorted((r["idempotency_key"], r["status"]) for r in rows) == sorted((k, "applied") for k in keys)
+    assert sorted(await _recorded(platform, operator.actor)) == sorted((k, "applied") for k in keys)
     await context.close()
     assert not errors, errors
+
+
+async def _recorded(platform: Platform, actor: str) -> list[tuple[str, str]]:
+    """What intake holds of `actor`'s submissions: (idempotency key, status) each."""
+    intake = await platform.database("intake")
+    try:
+        rows = await intake.fetch("SELECT idempotency_key, status FROM submissions WHERE actor = $1", actor)
+    finally:
+        await intake.close()
+    return [(r["idempotency_key"], r["status"]) for r in rows]
 
 
 async def test_a_submission_intake_cannot_take_now_is_sent_again_with_its_key(
@@ -305,12 +310,7 @@ async def test_a_submission_intake_cannot_take_now_is_sent_again_with_its_key(
     assert len(keys) == 2 and keys[0] == keys[1], keys  # sent again, under the same key
     await expect(page.locator(f"table.submissions tr[data-key='{keys[0]}'] .status")).to_have_text(
         APPLIED, timeout=60_000)
-    intake = await platform.database("intake")
-    try:
-        rows = await intake.fetch("SELECT idempotency_key, status FROM submissions WHERE actor = $1", operator.actor)
-    finally:
-        await intake.close()
-    assert [(r["idempotency_key"], r["status"]) for r in rows] == [(keys[0], "applied")]
+    assert await _recorded(platform, operator.actor) == [(keys[0], "applied")]
     await context.close()
     assert not errors, errors
 
