@@ -85,17 +85,11 @@ def user(user_name: str, acls: list[Object]) -> Object:
     }
 
 
-def kafka_user(principal: str) -> str:
-    """A local principal's KafkaUser name: Strimzi's names are DNS labels, so `ksd_intake` is `ksd-intake`
-    (`PRINCIPALS`, which the services are told)."""
-    return principal.replace("_", "-")
-
-
 def users(specs: list[ServiceSpec], config: Settings) -> list[Object]:
     """A KafkaUser per principal with exactly the ACLs `ksd_common.access.grants` gives it on the
     local broker (one definition of who may touch what), and KEDA's, which only reads the lag."""
     operations: dict[str, dict[tuple[str, str, str], list[str]]] = {}
-    for grant in grants(config.group_prefix):
+    for grant in grants(config.group_prefix, PRINCIPALS):
         pattern = "prefix" if grant.pattern == Pattern.PREFIXED else "literal"
         key = (grant.resource.name.lower(), grant.name, pattern)
         operations.setdefault(grant.principal, {}).setdefault(key, []).append(grant.operation.name.capitalize())
@@ -104,7 +98,7 @@ def users(specs: list[ServiceSpec], config: Settings) -> list[Object]:
              for c in {c.topic.name: c for spec in specs for c in spec.consumed}.values()]
     held = {who: [acl(kind, name, ops, pattern) for (kind, name, pattern), ops in by_resource.items()]
             for who, by_resource in sorted(operations.items())}
-    return [*(user(kafka_user(who), acls) for who, acls in held.items()), user(KEDA_USER, keda)]
+    return [*(user(who, acls) for who, acls in held.items()), user(KEDA_USER, keda)]
 
 
 def role(spec: ServiceSpec) -> str:

@@ -82,16 +82,18 @@ class Grant:
     operation: Operation
 
 
-def grants(group_prefix: str) -> list[Grant]:
+def grants(group_prefix: str, principals: str | None = None) -> list[Grant]:
     """Every ACL the platform needs, from the topic registry: a writer may write (and describe) its
     topics; a reader may read (and describe) them, write their dead letters (`<topic>.dlq`, through
     its outbox) and read with its consumer groups (`<group_prefix>-<service>-…`, ksd_common.service);
     ADMIN reads every topic (auditors replay the history and its copies) and may create the
-    registry's topics (`ksd admin topics`)."""
+    registry's topics (`ksd admin topics`). Principals are named by `principals` (as
+    `kafka_principals`; by default this process's settings')."""
     out: set[Grant] = set()
+    named = Settings(kafka_principals=principals).kafka_principal if principals else principal
 
     def topic(who: str, name: str, *operations: Operation) -> None:
-        out.update(Grant(principal(who), Resource.TOPIC, name, Pattern.LITERAL, o) for o in operations)
+        out.update(Grant(named(who), Resource.TOPIC, name, Pattern.LITERAL, o) for o in operations)
 
     for t in HISTORY:
         for who in t.writers:
@@ -99,7 +101,7 @@ def grants(group_prefix: str) -> list[Grant]:
         for who in t.readers:
             topic(who, t.name, Operation.READ, Operation.DESCRIBE)
             topic(who, t.dlq, Operation.WRITE, Operation.DESCRIBE)
-            out.add(Grant(principal(who), Resource.GROUP, f"{group_prefix}-{who}-", Pattern.PREFIXED,
+            out.add(Grant(named(who), Resource.GROUP, f"{group_prefix}-{who}-", Pattern.PREFIXED,
                           Operation.READ))
     topic(ADMIN, ANY_TOPIC, Operation.READ, Operation.DESCRIBE)
     for name, _, _ in all_topics():
