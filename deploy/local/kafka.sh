@@ -98,6 +98,10 @@ copies() {
   echo "transaction.state.log.min.isr=$min_insync"
   echo "share.coordinator.state.topic.replication.factor=$replication"
   echo "share.coordinator.state.topic.min.isr=$min_insync"
+  # A node that stops heartbeating is fenced after 4 s (Kafka's default 9 s), and with it leaves
+  # the in-sync copies, so the partitions it led get new leaders and acks=all writes go on.
+  echo "broker.heartbeat.interval.ms=1000"
+  echo "broker.session.timeout.ms=4000"
 }
 
 # A storage formatted before SASL (no marker) keeps its topics: the broker runs once as it used

@@ -129,10 +129,13 @@ class BatchConsumer:
         self.group = group
         self.on_park = on_park
 
-    def register(self, broker: KafkaBroker, *, max_records: int, batch_timeout_ms: int) -> None:
+    def register(self, broker: KafkaBroker, *, max_records: int, batch_timeout_ms: int,
+                 session_timeout_ms: int) -> None:
         @broker.subscriber(
             self.topic.name, group_id=self.group, batch=True, max_records=max_records,
             batch_timeout_ms=batch_timeout_ms, auto_offset_reset="earliest",
+            # Heartbeats well inside the session (Kafka asks for at most a third of it).
+            session_timeout_ms=session_timeout_ms, heartbeat_interval_ms=session_timeout_ms // 4,
             ack_policy=AckPolicy.NACK_ON_ERROR, decoder=_raw_decoder,
             listener=OwnedPartitions(self.service, self.topic.name),
         )

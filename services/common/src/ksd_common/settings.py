@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     # Batch consumers: how many records at most, and how long to wait to fill a batch.
     batch_max_records: int = 500
     batch_timeout_ms: int = 20
+    # How long a consumer may go silent before its group gives its partitions to the others: the
+    # stall after a replica dies (aiokafka's default, 10 s, stalled answers 12 s). At least the
+    # broker's group.min.session.timeout.ms (3 s in deploy/local/kafka/server.properties and the
+    # k8s Kafka; Kafka's own default there is 6 s).
+    kafka_session_timeout_ms: int = 4000
     # Where spans go when no OTLP collector is set: a JSON-lines file (tests read it).
     traces_file: str | None = None
     log_level: str = "INFO"
