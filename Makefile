@@ -56,7 +56,7 @@ infra: install
 
 up: infra
 	if docker info >/dev/null 2>&1; then docker compose up -d --build --wait; else deploy/local/services.sh start; fi
-	$(MAKE) --no-print-directory demo
+	$(demo_load)
 	echo
 	echo "Dashboard: $(DASHBOARD)"
 	echo "Ruang Kerja (the regions' workspace; sign in with a Keycloak account): http://127.0.0.1:$${KSD_INTAKE_PORT:-8081}/ruang-kerja/"
@@ -98,15 +98,20 @@ chaos: infra
 # batches as a node's own system sends them (`--batches`: round after round, a lifecycle's order kept). Loaded
 # once (.data/demo-loaded): legal dates follow the day, so another day's plan would differ under the
 # same idempotency keys. `rm .data/demo-loaded` to load again (a new seed: DEMO_SEED=2).
+# One recipe for `make demo` and `make up` (not `$(MAKE) demo`, which `make -n up` would run).
+define demo_load
+mkdir -p .data
+# A demo token the platform no longer knows (its databases were recreated) is replaced.
+known=$$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $$(cat .data/demo-token 2>/dev/null)" \
+  http://127.0.0.1:$${KSD_INTAKE_PORT:-8081}/v1/submissions/00000000-0000-0000-0000-000000000000 || true)
+[ "$$known" = 404 ] || .venv/bin/ksd admin token create --role directorate --label demo >.data/demo-token
+if [ -e .data/demo-loaded ]; then echo "demo: loaded already ($$(cat .data/demo-loaded))"
+else .venv/bin/ksd simulate --agreements $(DEMO_AGREEMENTS) --seed $(DEMO_SEED) --batches
+  echo "$(DEMO_AGREEMENTS) agreements, seed $(DEMO_SEED), $$(date -u +%FT%TZ)" >.data/demo-loaded; fi
+endef
+
 demo: install
-	mkdir -p .data
-	# A demo token the platform no longer knows (its databases were recreated) is replaced.
-	known=$$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $$(cat .data/demo-token 2>/dev/null)" \
-	  http://127.0.0.1:$${KSD_INTAKE_PORT:-8081}/v1/submissions/00000000-0000-0000-0000-000000000000 || true)
-	[ "$$known" = 404 ] || .venv/bin/ksd admin token create --role directorate --label demo >.data/demo-token
-	if [ -e .data/demo-loaded ]; then echo "demo: loaded already ($$(cat .data/demo-loaded))"; exit 0; fi; \
-	.venv/bin/ksd simulate --agreements $(DEMO_AGREEMENTS) --seed $(DEMO_SEED) --batches && \
-	echo "$(DEMO_AGREEMENTS) agreements, seed $(DEMO_SEED), $$(date -u +%FT%TZ)" >.data/demo-loaded
+	$(demo_load)
 
 # Default scale: under 30 minutes on 2 cores. The full scale:
 #   make bench BENCH_ARGS="--burst-per-node 200 --curve 10k,100k,1M"
