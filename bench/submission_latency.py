@@ -43,6 +43,7 @@ os.environ["KSD_TOPIC_PREFIX"] = f"test{SLOT}."  # before ksd_contracts.topics i
 
 import httpx  # noqa: E402
 
+from ksd_common.access import setup_kafka  # noqa: E402
 from ksd_common.db import recreate_database  # noqa: E402
 from ksd_common.settings import settings  # noqa: E402
 from ksd_tools.admin import issue_tokens, wait_until_known  # noqa: E402
@@ -114,8 +115,12 @@ class Intake:
             netloc = f"{parts.username}:{parts.password}@127.0.0.1:{await self.proxy.start()}"
             dsn = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
         await recreate_database(f"ksd_intake{self.suffix}")
+        # Consumer groups of its own (two intakes must not share the answers' partitions), under
+        # the broker's ACLs: the slot's topics and this prefix's grants, made as the setup user.
+        groups = f"ksd-bench{SLOT}{self.name}"
+        await setup_kafka(settings().model_copy(update={"group_prefix": groups}))
         env = {**os.environ, "KSD_PG_DSN": dsn, "KSD_DB_SUFFIX": self.suffix,
-               "KSD_GROUP_PREFIX": f"ksd-bench{SLOT}{self.name}-{uuid4().hex[:6]}", "KSD_INTAKE_PORT": str(self.port)}
+               "KSD_GROUP_PREFIX": groups, "KSD_INTAKE_PORT": str(self.port)}
         if self.tree:
             env["PYTHONPATH"] = os.pathsep.join(str(self.tree / p) for p in PACKAGES)
         log = Path(tempfile.mkstemp(prefix=f"intake-bench-{self.name}-", suffix=".log")[1])
