@@ -18,7 +18,8 @@ What a user would check after each fault ("loses nothing"):
   versions are 1..n, and the events on the topic are the store's (copies a relay wrote twice are
   counted and printed: a relay that lost an acknowledgement may publish one batch again);
 - the stall: the longest time without a submission answered (intake's `answered_at`) after the
-  fault, beside the longest before it (the load's own rhythm), and the longest time without a 202.
+  fault, beside the longest before it (the load's own rhythm), the longest time without a 202, and
+  the longest a node waited from its 202 to its answer (the partitions that were lost wait longest).
 
 Marked `chaos_long`: three JVMs and eight service processes are too much for `make test` on two
 cores; `make chaos` runs them (README, "Faults and scale-out")."""
@@ -63,10 +64,10 @@ PORTS = {s: 19220 + i for i, s in enumerate(SERVICES)}
 REPLICAS, REPLICA_STEP = 2, 10  # the second replica of a service ten ports up: 19230-19233
 DB_SUFFIX = f"{SUFFIX}_scale"
 STALL_LIMIT = 30.0
-"""Seconds the flow may stand still after a fault. A broker's loss is noticed by its partitions'
-followers within the controller's session timeout (9 s by default) and a consumer group member's by
-the group coordinator within aiokafka's (10 s); on this shared two-core machine at load 10-30 the
-elections and rebalances that follow take a few seconds more."""
+"""Seconds the flow may stand still after a fault. A broker's loss is noticed by the controller
+within its session timeout (4 s, kafka.sh) and a consumer group member's by the group coordinator
+within the services' (4 s, KSD_KAFKA_SESSION_TIMEOUT_MS); on this shared two-core machine at load
+10-50 the elections and rebalances that follow take seconds more."""
 
 
 @dataclass
@@ -273,22 +274,33 @@ async def _published(topic: str) -> tuple[int, set[str]]:
 
 
 async def stalls(platform: Scaled, run: Run) -> dict[str, float]:
-    """The longest time without an answered submission after the fault and before it (the load's
-    own rhythm), and without a 202 after the fault, in seconds."""
+    """In seconds: the longest time without an answered submission after the fault and before it
+    (the load's own rhythm), and without a 202 after the fault; and the longest a node waited from
+    its 202 to its answer for a submission answered after the fault, and before it. The gaps show
+    the flow as a whole; the wait shows a node whose submission went to the partitions that were
+    lost, while the others' kept being answered."""
     assert run.fault_at is not None and run.fault_perf is not None
     intake = await platform.database("intake")
     try:
-        moments: list[datetime] = [r["answered_at"] for r in await intake.fetch(
-            "SELECT answered_at FROM submissions WHERE id = ANY($1::uuid[]) ORDER BY answered_at",
-            [i for _, i in run.tally.accepted])]
+        rows = await intake.fetch(
+            "SELECT accepted_at, answered_at FROM submissions WHERE id = ANY($1::uuid[]) ORDER BY answered_at",
+            [i for _, i in run.tally.accepted])
     finally:
         await intake.close()
+    moments: list[datetime] = [r["answered_at"] for r in rows]
     before = [m for m in moments if m < run.fault_at]
     after = [run.fault_at, *(m for m in moments if m >= run.fault_at)]
     accepts = [run.fault_perf, *(t for t in run.tally.accepted_at if t >= run.fault_perf)]
+
+    def longest_wait(answered_after: bool) -> float:
+        waits = [(r["answered_at"] - r["accepted_at"]).total_seconds() for r in rows
+                 if (r["answered_at"] >= run.fault_at) == answered_after]
+        return round(max(waits, default=0.0), 1)
+
     return {"answers_after": _longest_gap([m.timestamp() for m in after]),
             "answers_before": _longest_gap([m.timestamp() for m in before]),
-            "accepts_after": _longest_gap(accepts)}
+            "accepts_after": _longest_gap(accepts),
+            "wait_after": longest_wait(True), "wait_before": longest_wait(False)}
 
 
 def _longest_gap(moments: list[float]) -> float:
@@ -348,7 +360,7 @@ async def test_losing_one_broker_loses_nothing(scaled: Scaled) -> None:
     scaled.kafka("start", "2")
     print(f"\nbroker lost: {figures}; stall {stall}; the broker served again {time.perf_counter() - started:.0f} s"
           " after its start")
-    assert stall["answers_after"] <= STALL_LIMIT and stall["accepts_after"] <= STALL_LIMIT, stall
+    assert max(stall["answers_after"], stall["accepts_after"], stall["wait_after"]) <= STALL_LIMIT, stall
 
 
 @pytest.mark.timeout(1800)
@@ -364,4 +376,4 @@ async def test_losing_one_replica_of_each_service_loses_nothing(scaled: Scaled) 
     stall = await stalls(scaled, run)
     scaled.services("start")
     print(f"\nreplicas lost: {figures}; stall {stall}; intake answered per port {dict(run.answered_by)}")
-    assert stall["answers_after"] <= STALL_LIMIT and stall["accepts_after"] <= STALL_LIMIT, stall
+    assert max(stall["answers_after"], stall["accepts_after"], stall["wait_after"]) <= STALL_LIMIT, stall
