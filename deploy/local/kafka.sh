@@ -61,8 +61,8 @@ users() { "$python" -m ksd_common.access kafka-users; }  # "<name> <password>" l
 setup_password() { users | awk '$1 == "ksd_setup" {print $2}'; }
 
 # The broker's configuration: the platform's (server.properties), its ports and folder, and the
-# setup user's own credentials (the broker and its controller talk as that user).
-configure() {
+# setup user's own credentials (the broker and its controller talk as that user). Written to stdout.
+configuration() {
   local secret; secret=$(setup_password)
   { cat "$here/server.properties"
     echo "listeners=SASL_PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port"
@@ -73,9 +73,10 @@ configure() {
     echo "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"ksd_setup\" password=\"$secret\";"
     echo "log.dirs=$data/log"
     copies
-  } >"$data/server.properties"
-  chmod 600 "$data/server.properties"
+  }
 }
+
+configure() { (umask 077; configuration >"$data/server.properties"); }
 
 voters() {
   local n list=()
@@ -158,6 +159,11 @@ start() {
   local n todo=() marks=()
   for n in ${1:-$(seq 1 "$nodes")}; do
     node "$n"
+    if running && ! configuration | cmp -s - "$data/server.properties"; then
+      # A broker this script started runs an older configuration (a setting the services rely on
+      # changed, e.g. group.min.session.timeout.ms): it is started again with the new one.
+      echo "$name: its configuration changed; restarting"; stop
+    fi
     if running || answering; then echo "$name: already running on 127.0.0.1:$port"; else prepare; todo+=("$n"); fi
   done
   for n in "${todo[@]}"; do node "$n"; launch; marks+=("$log_mark"); done
