@@ -180,7 +180,7 @@ async def _example(pool: asyncpg.Pool, agreements: list[Any], seed: int, twice: 
     history = build()  # mapping's flags and declarations, foreign partners, a withdrawn record
     events = _interleaved([*streams, *(s.events for s in history.streams)], rng)
     async with pool.acquire() as conn:
-        await conn.execute("TRUNCATE agreements, counts, mapping_flags, region_facts")
+        await conn.execute("TRUNCATE agreements, counts, mapping_flags, region_facts, nation_steps")
         for batch in _delivered(events, rng, twice):
             async with conn.transaction():
                 await apply_agreement_events(conn, [e for e in batch if ".agreement." in e.type])
