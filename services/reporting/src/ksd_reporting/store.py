@@ -435,29 +435,35 @@ def _steps(chosen: str) -> str:
     """The steps of the agreements `chosen` (a condition on `agreements`) on the nation's figures:
     (grain, day, measure, key, delta), by day ('d') and by month ('m', its first day). Each
     indicator is measured by its own condition (`conditions`) on each day it can change
-    (`_CHANGES`) from its initiation; a step is the change from the day before (from nothing, on
-    the day it is initiated: it was not on the register before). By stage (`by_status`) and the
-    days from KSB to PKS (for the median) are counted by key."""
-    measures = ", ".join([f"('{name}', '', ({condition})::int::bigint)"
-                          for name, condition in conditions("as_of_day").items()]
-                         + [f"('{name}', '', ({sql})::bigint)" for name, sql in SUMMED.items()])
+    (`_CHANGES`) from its initiation; a step is the change from the previous such day (from nothing,
+    on the day it is initiated: it was not on the register before), so a figure that does not change
+    makes no step. By stage (`by_status`) and the days from KSB to PKS (for the median) are counted
+    by key: a step out of the old key and one into the new."""
+    names = [*INDICATORS, *SUMMED]
+    values = ", ".join([f"coalesce(({condition})::int, 0)::bigint" for condition in conditions("as_of_day").values()]
+                       + [f"coalesce(({sql})::bigint, 0)" for sql in SUMMED.values()])
     return f"""
-    WITH s AS (SELECT * FROM agreements WHERE ({chosen}) AND NOT withdrawn),
-    b AS (SELECT agreement_id, as_of_day, lead(as_of_day) OVER (PARTITION BY agreement_id ORDER BY as_of_day) AS next
-          FROM (SELECT DISTINCT s.agreement_id, x AS as_of_day FROM s, unnest({_CHANGES}) AS x
-                WHERE x >= s.initiated_on AND isfinite(x)) AS c),
-    m AS (SELECT b.as_of_day, b.next, s.*, {_read_on("b.as_of_day", str(STEPPED_MONTHS))}
-          FROM b JOIN s USING (agreement_id)),
-    v AS (SELECT m.as_of_day, m.next, x.* FROM m, LATERAL (VALUES ('by_status', stage, 1::bigint),
-            ('median_days', (pks_on - ksb_on)::text, (ksb AND pks AND pks_on >= ksb_on)::int::bigint),
-            {measures}) AS x(measure, key, value)
-          WHERE x.value <> 0 AND x.key IS NOT NULL),
-    steps AS (SELECT as_of_day AS day, measure, key, value AS delta FROM v
-              UNION ALL SELECT next, measure, key, -value FROM v WHERE next IS NOT NULL)
-    SELECT grain, day, measure, key, sum(delta)::bigint AS delta
-    FROM (SELECT 'd' AS grain, day, measure, key, delta FROM steps
-          UNION ALL SELECT 'm', date_trunc('month', day)::date, measure, key, delta FROM steps) AS g
-    GROUP BY 1, 2, 3, 4 HAVING sum(delta) <> 0"""
+    SELECT g.grain, g.day, d.measure, d.key, sum(d.delta)::bigint AS delta FROM (
+      SELECT as_of_day, stage, gap, vals, lag(stage) OVER a AS was_stage, lag(gap) OVER a AS was_gap,
+             lag(vals) OVER a AS was
+      FROM (SELECT agreement_id, as_of_day, stage, ARRAY[{values}] AS vals,
+                   CASE WHEN ksb AND pks AND pks_on >= ksb_on THEN (pks_on - ksb_on)::text END AS gap
+            FROM (SELECT s.*, c.as_of_day, {_read_on("c.as_of_day", str(STEPPED_MONTHS))} FROM agreements s,
+                    LATERAL (SELECT DISTINCT x AS as_of_day FROM unnest({_CHANGES}) AS x
+                             WHERE x >= s.initiated_on AND isfinite(x)) AS c
+                  WHERE ({chosen}) AND NOT s.withdrawn OFFSET 0) AS m) AS n
+      WINDOW a AS (PARTITION BY agreement_id ORDER BY as_of_day)) AS w,
+    LATERAL (SELECT x.measure, '' AS key, x.v - coalesce(x.p, 0) AS delta
+             FROM unnest('{{{",".join(names)}}}'::text[], w.vals, w.was) AS x(measure, v, p)
+             WHERE x.v <> coalesce(x.p, 0)
+             UNION ALL SELECT 'by_status', w.stage, 1 WHERE w.stage IS DISTINCT FROM w.was_stage AND w.stage IS NOT NULL
+             UNION ALL SELECT 'by_status', w.was_stage, -1
+             WHERE w.stage IS DISTINCT FROM w.was_stage AND w.was_stage IS NOT NULL
+             UNION ALL SELECT 'median_days', w.gap, 1 WHERE w.gap IS DISTINCT FROM w.was_gap AND w.gap IS NOT NULL
+             UNION ALL SELECT 'median_days', w.was_gap, -1
+             WHERE w.gap IS DISTINCT FROM w.was_gap AND w.was_gap IS NOT NULL) AS d,
+    LATERAL (VALUES ('d', w.as_of_day), ('m', date_trunc('month', w.as_of_day)::date)) AS g(grain, day)
+    GROUP BY 1, 2, 3, 4 HAVING sum(d.delta) <> 0"""
 
 
 async def add_steps(conn: asyncpg.Connection, ids: list[UUID], sign: int) -> None:
@@ -636,6 +642,7 @@ async def recount(conn: asyncpg.Connection) -> None:
         await conn.execute("DELETE FROM counts")
         await conn.execute(RECOUNT)
         await conn.execute("DELETE FROM nation_steps")
+        await conn.execute("SET LOCAL work_mem = '256MB'")  # the register's steps summed in memory
         await conn.execute(f"INSERT INTO nation_steps {_steps('true')}")
         await conn.execute(f"COMMENT ON TABLE nation_steps IS '{STEPS_DEFINITION}'")
 
