@@ -1,6 +1,7 @@
 """Read models rebuilt from the log give identical tables: however the events are batched, however
 the subjects interleave, and when a batch is delivered twice (PostgreSQL, no broker needed). The
-counts the handlers keep up to date equal a recount from the agreements table every time."""
+counts and the nation's steps the handlers keep up to date equal a recount from the agreements table
+every time."""
 
 from __future__ import annotations
 
@@ -43,8 +44,10 @@ async def rebuild() -> AsyncIterator[Rebuild]:
                         await apply_agreement_events(conn, [e for e in batch if ".agreement." in e.type])
                         await apply_mapping_events(conn, [e for e in batch if ".mapping." in e.type])
                 kept = await conn.fetch("SELECT * FROM counts ORDER BY scope, dimension, key")
+                steps = await conn.fetch("SELECT * FROM nation_steps ORDER BY grain, day, measure, key")
                 await recount(conn)
                 assert await conn.fetch("SELECT * FROM counts ORDER BY scope, dimension, key") == kept
+                assert await conn.fetch("SELECT * FROM nation_steps ORDER BY grain, day, measure, key") == steps
                 return await digest(conn)
         finally:
             await pool.close()

@@ -4,7 +4,9 @@ returned by their province, withdrawn, with time passing, their events interleav
 random, delivered twice, and the counts recounted as a rebuild recounts them.
 
 The fast path is the one the API answers with (`store.summary`): the counts table less the agreements
-initiated after the day, the indicators counted per stage in one pass with migration 0011's functions.
+initiated after the day; the nation's indicators added up from the steps the handlers keep
+(`nation_steps`), a province's or region's counted per stage in one pass with migration 0011's
+functions.
 The plain aggregate is the definition read the long way: every indicator counted over the agreements
 with the set-based functions of migrations 0004 and 0007 (a subquery per agreement), and the counts
 counted from the agreements on the register that day."""
@@ -180,7 +182,7 @@ async def _example(pool: asyncpg.Pool, agreements: list[Any], seed: int, twice: 
     history = build()  # mapping's flags and declarations, foreign partners, a withdrawn record
     events = _interleaved([*streams, *(s.events for s in history.streams)], rng)
     async with pool.acquire() as conn:
-        await conn.execute("TRUNCATE agreements, counts, mapping_flags, region_facts")
+        await conn.execute("TRUNCATE agreements, counts, mapping_flags, region_facts, nation_steps")
         for batch in _delivered(events, rng, twice):
             async with conn.transaction():
                 await apply_agreement_events(conn, [e for e in batch if ".agreement." in e.type])

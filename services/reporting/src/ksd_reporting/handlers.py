@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -35,7 +36,10 @@ async def apply_agreement_events(conn: asyncpg.Connection, events: list[Envelope
             drafts[event.subject] = fold(drafts.get(event.subject) or Draft(before.get(event.subject)), event)
     after = {s: settle(d) for s, d in sorted(drafts.items())}
     changed = [s for s, record in after.items() if record is not None and record is not before.get(s)]
+    ids = [UUID(s) for s in changed]
+    await store.add_steps(conn, ids, -1)
     await store.save(conn, [r for s in changed if (r := after[s])])
+    await store.add_steps(conn, ids, 1)
     await store.add_counts(conn, _summed(count_changes(before.get(s), after[s]) for s in changed))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
@@ -208,11 +209,21 @@ def measured(where: Where, horizon: Horizon) -> tuple[str, dict[str, str]]:
     the report periods owed, the disputes open, whether the KSB and the PKS were signed by then), as
     SQL for a WITH; and each indicator's condition on them."""
     as_of, months = where.param(horizon.as_of), where.param(horizon.dormant_months)
-    sql = (f"SELECT *, {stage_on(as_of)} AS stage, overdue_on(report_due, report_sent, {as_of}) AS owed,"
-           f" open_on(dispute_raised, dispute_settled, {as_of}) AS disputes,"
-           f" coalesce(ksb_on <= {as_of}, false) AS ksb, coalesce(pks_on <= {as_of}, false) AS pks,"
-           f" {months}::int AS dormant_months FROM agreements WHERE {where.sql}")
-    return sql, {name: condition.format(as_of=as_of) for name, condition in INDICATORS.items()}
+    return f"SELECT *, {_read_on(as_of, months)} FROM agreements WHERE {where.sql}", conditions(as_of)
+
+
+def _read_on(as_of: str, months: str) -> str:
+    """The columns an indicator reads of an agreement on the day `as_of` (SQL: a parameter or a
+    column), with the dormancy threshold `months`."""
+    return (f"{stage_on(as_of)} AS stage, overdue_on(report_due, report_sent, {as_of}) AS owed,"
+            f" open_on(dispute_raised, dispute_settled, {as_of}) AS disputes,"
+            f" coalesce(ksb_on <= {as_of}, false) AS ksb, coalesce(pks_on <= {as_of}, false) AS pks,"
+            f" {months}::int AS dormant_months")
+
+
+def conditions(as_of: str) -> dict[str, str]:
+    """Each indicator's condition on the day `as_of` (SQL: a parameter or a column)."""
+    return {name: condition.format(as_of=as_of) for name, condition in INDICATORS.items()}
 
 
 @dataclass(frozen=True)
@@ -316,10 +327,15 @@ async def summary(pool: asyncpg.Pool, scope: str | None, horizon: Horizon,
     """Counts and the indicators of DOMAIN.md for the nation, a province (with its regions) or a
     region, as they stood on `horizon.as_of`: every figure counts the agreements initiated by then,
     at the stage they had then; with `verification`, only the records in that state (the verified
-    figures apart from the unverified ones; the state is today's)."""
+    figures apart from the unverified ones; the state is today's). The nation's indicators at the
+    usual dormancy threshold are read from its steps (`nation_steps`), the others counted."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         await conn.execute(NO_JIT)
-        indicators = await _indicators(conn, on_register(scope, horizon.as_of, verification=verification), horizon)
+        if scope is None and verification is None and horizon.dormant_months == STEPPED_MONTHS:
+            figures = await _stepped(conn, horizon.as_of)
+        else:
+            figures = await _indicators(conn, on_register(scope, horizon.as_of, verification=verification), horizon)
+        indicators = _shown(figures, horizon)
         result: dict[str, Any] = {
             "region": scope, "as_of": horizon.as_of.isoformat(), "verification_filter": verification,
             "total": indicators.pop("total"), **await _counted(conn, scope, horizon.as_of, verification), **indicators,
@@ -342,7 +358,17 @@ def _names(codes: list[str]) -> dict[str, dict[str, str]]:
             "urusan": {c: u.name for c, u in urusan().items()}}
 
 
-async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) -> dict[str, Any]:
+SUMMED = {"total": "1", "overdue_periods": "owed", "disputes_open": "disputes",
+          "party_reports": "cardinality(reporters)", "value_idr": "value_idr"}
+"""The figures that add up what each agreement measured on the day holds (beside the indicators,
+which count the agreements meeting their condition)."""
+
+Figures = dict[str, Any]
+"""Every indicator (`INDICATORS`) and sum (`SUMMED`) by name, `by_status` (agreements by stage) and
+`median_days` (from KSB to PKS): what `_shown` arranges as the summary shows it."""
+
+
+async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) -> Figures:
     """Every indicator over the agreements of `where`, counted per stage (a hash of a few groups, in
     one pass) and summed over the stages; the median of the days from KSB to PKS is asked apart,
     over the agreements it reads. `OFFSET 0` keeps `a` a subquery of its own, so that what the
@@ -350,8 +376,7 @@ async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) 
     once per agreement rather than in each indicator that names it."""
     cte, indicators = measured(where, horizon)
     summed = {**{name: f"count(*) FILTER (WHERE {condition})" for name, condition in indicators.items()},
-              "total": "count(*)", "overdue_periods": "sum(owed)", "disputes_open": "sum(disputes)",
-              "party_reports": "sum(cardinality(reporters))", "value_idr": "sum(value_idr)"}
+              **{name: f"sum({sql})" for name, sql in SUMMED.items()}}
     row = await conn.fetchrow(
         f"""WITH a AS ({cte} OFFSET 0),
         g AS (SELECT stage, {", ".join(f"{sql} AS {name}" for name, sql in summed.items())} FROM a GROUP BY stage)
@@ -360,10 +385,15 @@ async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) 
           (WITH a AS ({cte}) SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY pks_on - ksb_on) FROM a
            WHERE ksb AND pks AND pks_on >= ksb_on) AS median_days
         FROM g""", *where.args)
+    return {**dict(row), "by_status": dict(sorted((row["by_status"] or {}).items()))}
+
+
+def _shown(row: Figures, horizon: Horizon) -> dict[str, Any]:
+    """The indicators as the summary shows them."""
     ksb, followed = row["ksb"], row["ksb_followed"]
     return {
         "total": row["total"],
-        "by_status": dict(sorted((row["by_status"] or {}).items())),
+        "by_status": row["by_status"],
         "funnel": {k: row[k] for k in ("offered", "accepted", "ksb", "pks", "running")},
         "ksb_pks": {"followed": followed, "rate": round(followed / ksb, 4) if ksb else None,
                     "median_days": row["median_days"], "dormant": row["dormant"],
@@ -379,6 +409,135 @@ async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) 
         "party_reports": int(row["party_reports"]),
         "value_idr": int(row["value_idr"]),
     }
+
+
+# --- the nation's steps ------------------------------------------------------------------------------
+
+STEPPED_MONTHS = Horizon(date.min).dormant_months
+"""The dormancy threshold the steps are kept for (the default); another is counted."""
+
+_CHANGES = (
+    "ARRAY[initiated_on, offered_on, accepted_on, ksb_on, pks_on, end_on + 1,"
+    f" {', '.join(f'end_on - {d}' for d in EXPIRING_DAYS)},"
+    + ", ".join(f"({column} + make_interval(months => {STEPPED_MONTHS}))::date + {extra}"
+                for column in ("ksb_on", "initiated_on") for extra in (0, 1))
+    + "] || stage_dates || report_due || report_sent || dispute_raised || dispute_settled"
+    f" || ARRAY(SELECT due - {REPORT_NOTICE_DAYS} FROM unnest(report_due) AS due)"
+)
+"""The days on which an agreement's indicators can change: where a condition of `INDICATORS` on
+the day turns (a date compared with the day, shifted by the horizons), and the days it changed
+stage, owed or sent a report, had a dispute raised or settled. Between two of them every condition
+keeps its value. The property test holds the steps to the count on any day, so a day missing here
+shows there."""
+
+
+def _steps(chosen: str) -> str:
+    """The steps of the agreements `chosen` (a condition on `agreements`) on the nation's figures:
+    (grain, day, measure, key, delta), by day ('d') and by month ('m', its first day). Each
+    indicator is measured by its own condition (`conditions`) on each day it can change
+    (`_CHANGES`) from its initiation; a step is the change from the previous such day (from nothing,
+    on the day it is initiated: it was not on the register before), so a figure that does not change
+    makes no step. By stage (`by_status`) and the days from KSB to PKS (for the median) are counted
+    by key: a step out of the old key and one into the new."""
+    names = [*INDICATORS, *SUMMED]
+    values = ", ".join([f"coalesce(({condition})::int, 0)::bigint" for condition in conditions("as_of_day").values()]
+                       + [f"coalesce(({sql})::bigint, 0)" for sql in SUMMED.values()])
+    return f"""
+    SELECT g.grain, g.day, d.measure, d.key, sum(d.delta)::bigint AS delta FROM (
+      SELECT as_of_day, stage, gap, vals, lag(stage) OVER a AS was_stage, lag(gap) OVER a AS was_gap,
+             lag(vals) OVER a AS was
+      FROM (SELECT agreement_id, as_of_day, stage, ARRAY[{values}] AS vals,
+                   CASE WHEN ksb AND pks AND pks_on >= ksb_on THEN (pks_on - ksb_on)::text END AS gap
+            FROM (SELECT s.*, c.as_of_day, {_read_on("c.as_of_day", str(STEPPED_MONTHS))} FROM agreements s,
+                    LATERAL (SELECT DISTINCT x AS as_of_day FROM unnest({_CHANGES}) AS x
+                             WHERE x >= s.initiated_on AND isfinite(x)) AS c
+                  WHERE ({chosen}) AND NOT s.withdrawn OFFSET 0) AS m) AS n
+      WINDOW a AS (PARTITION BY agreement_id ORDER BY as_of_day)) AS w,
+    LATERAL (SELECT x.measure, '' AS key, x.v - coalesce(x.p, 0) AS delta
+             FROM unnest('{{{",".join(names)}}}'::text[], w.vals, w.was) AS x(measure, v, p)
+             WHERE x.v <> coalesce(x.p, 0)
+             UNION ALL SELECT 'by_status', w.stage, 1 WHERE w.stage IS DISTINCT FROM w.was_stage AND w.stage IS NOT NULL
+             UNION ALL SELECT 'by_status', w.was_stage, -1
+             WHERE w.stage IS DISTINCT FROM w.was_stage AND w.was_stage IS NOT NULL
+             UNION ALL SELECT 'median_days', w.gap, 1 WHERE w.gap IS DISTINCT FROM w.was_gap AND w.gap IS NOT NULL
+             UNION ALL SELECT 'median_days', w.was_gap, -1
+             WHERE w.gap IS DISTINCT FROM w.was_gap AND w.was_gap IS NOT NULL) AS d,
+    LATERAL (VALUES ('d', w.as_of_day), ('m', date_trunc('month', w.as_of_day)::date)) AS g(grain, day)
+    GROUP BY 1, 2, 3, 4 HAVING sum(d.delta) <> 0"""
+
+
+async def add_steps(conn: asyncpg.Connection, ids: list[UUID], sign: int) -> None:
+    """Add (`sign` 1) or take away (-1) the steps of the agreements `ids` as they stand now: the
+    handlers take a batch's records away before saving them and add them after, in the batch's
+    transaction (in key order: concurrent batches cannot deadlock); steps that fall to zero go."""
+    if not ids:
+        return
+    zero = await conn.fetch(
+        f"""WITH up AS (INSERT INTO nation_steps AS t
+              SELECT grain, day, measure, key, {int(sign)} * delta FROM ({_steps("agreement_id = ANY($1::uuid[])")}) n
+              ORDER BY 1, 2, 3, 4
+              ON CONFLICT (grain, day, measure, key) DO UPDATE SET delta = t.delta + EXCLUDED.delta
+              RETURNING grain, day, measure, key, delta)
+        SELECT grain, day, measure, key FROM up WHERE delta = 0""", ids)
+    if zero:
+        await conn.execute(
+            "DELETE FROM nation_steps t USING unnest($1::text[], $2::date[], $3::text[], $4::text[]) AS z(g, d, m, k)"
+            " WHERE (t.grain, t.day, t.measure, t.key) = (z.g, z.d, z.m, z.k) AND t.delta = 0",
+            *(list(column) for column in zip(*zero, strict=True)))
+
+
+STEPS_DEFINITION = hashlib.sha256(_steps("true").encode()).hexdigest()
+"""The steps' definition, kept as the table's comment by `recount`: a start finds the steps counted
+by another definition (or not yet: the migration's empty table) and counts them again (`refold`)."""
+
+
+async def steps_outdated(conn: asyncpg.Connection) -> bool:
+    kept: str | None = await conn.fetchval("SELECT obj_description('nation_steps'::regclass, 'pg_class')")
+    return kept != STEPS_DEFINITION
+
+
+async def _stepped(conn: asyncpg.Connection, as_of: date) -> Figures:
+    """The nation's figures on `as_of`, read from its steps: the months before the day's month, and
+    the days of its month up to the day (a few thousand rows, whatever the size of the register)."""
+    rows = await conn.fetch(
+        """SELECT measure, key, sum(delta)::bigint AS n FROM (
+             SELECT measure, key, delta FROM nation_steps WHERE grain = 'm' AND day < date_trunc('month', $1::date)
+             UNION ALL SELECT measure, key, delta FROM nation_steps
+             WHERE grain = 'd' AND day >= date_trunc('month', $1::date) AND day <= $1) AS s
+           GROUP BY 1, 2""", as_of)
+    figures: Figures = {name: 0 for name in [*INDICATORS, *SUMMED]}
+    by_status: dict[str, int] = {}
+    days: dict[int, int] = {}
+    for row in rows:
+        if row["n"] == 0:
+            continue
+        if row["measure"] == "by_status":
+            by_status[row["key"]] = row["n"]
+        elif row["measure"] == "median_days":
+            days[int(row["key"])] = row["n"]
+        else:
+            figures[row["measure"]] = row["n"]
+    return {**figures, "by_status": dict(sorted(by_status.items())), "median_days": _median(days)}
+
+
+def _median(counted: dict[int, int]) -> float | None:
+    """The median of values counted by value, interpolated as PostgreSQL's percentile_cont(0.5)."""
+    ordered = sorted(counted)
+    n = sum(counted.values())
+    if n == 0:
+        return None
+    position = (n - 1) / 2
+
+    def at(i: int) -> int:
+        seen = 0
+        for value in ordered:
+            seen += counted[value]
+            if i < seen:
+                return value
+        raise IndexError(i)
+
+    lower, upper = at(int(position)), at(int(position) + (position % 1 > 0))
+    return lower + (upper - lower) * (position - int(position))
 
 
 COUNTED = {"kind": "by_kind", "month": "by_month", "urusan": "by_urusan", "province": "by_province",
@@ -476,16 +635,22 @@ INSERT INTO counts SELECT scope, d, k, count(*), sum(v) FROM items GROUP BY 1, 2
 
 
 async def recount(conn: asyncpg.Connection) -> None:
-    """The counts recomputed from the agreements table in one statement (after a bulk load; a test
-    checks that it equals what the handlers keep up to date, event by event)."""
+    """The counts and the nation's steps recomputed from the agreements table, one statement each
+    (after a bulk load, a refold, or a change of the steps' definition; a test checks that they
+    equal what the handlers keep up to date, event by event)."""
     async with conn.transaction():
         await conn.execute("DELETE FROM counts")
         await conn.execute(RECOUNT)
+        await conn.execute("DELETE FROM nation_steps")
+        await conn.execute("SET LOCAL work_mem = '256MB'")  # the register's steps summed in memory
+        await conn.execute(f"INSERT INTO nation_steps {_steps('true')}")
+        await conn.execute(f"COMMENT ON TABLE nation_steps IS '{STEPS_DEFINITION}'")
 
 
 async def refold(pool: asyncpg.Pool, chunk: int = 1000, *, everything: bool = False) -> int:
     """Compile again, from their own timelines, the records an older fold wrote (`FOLD_VERSION`;
-    every record, `everything`), then recount: a corrected rule reaches the read models in place,
+    every record, `everything`), then recount (also when the steps were counted by another definition,
+    `STEPS_DEFINITION`): a corrected rule reaches the read models in place,
     without replaying the topics; the number of records refolded. Each chunk is saved only where the
     record is still at the version it was compiled from."""
     async with pool.acquire() as conn:
@@ -498,8 +663,8 @@ async def refold(pool: asyncpg.Pool, chunk: int = 1000, *, everything: bool = Fa
                                     stale[start:start + chunk])
             await conn.execute(f"{_SAVE} WHERE agreements.version = EXCLUDED.version",
                                [refolded(r["record"]) for r in rows])
-    if stale:
-        async with pool.acquire() as conn:
+    async with pool.acquire() as conn:
+        if stale or await steps_outdated(conn):
             await recount(conn)
     return len(stale)
 
