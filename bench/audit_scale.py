@@ -4,7 +4,7 @@ peak memory at several history sizes. Results and method: bench/notes-audit-scal
 
     .venv/bin/python bench/audit_scale.py fold               # fold rate, 4 and 12 events an agreement
     .venv/bin/python bench/audit_scale.py verify 20000 80000 # verify's peak (VmHWM) per history size
-    .venv/bin/python bench/audit_scale.py history 40000      # write a history, print its prefix
+    .venv/bin/python bench/audit_scale.py history 40000 4    # write a history (4 events an agreement)
     .venv/bin/python bench/audit_scale.py rebuild PREFIX 1 2 # raw consume, then a rebuild per workers count
     .venv/bin/python bench/audit_scale.py drop PREFIX        # delete the history
 
@@ -87,14 +87,14 @@ async def verify_peak_mib(events: int) -> tuple[float, float]:
         await delete_topics(history, [AGREEMENT_EVENTS])
 
 
-async def write_history(events: int) -> str:
-    """A synthetic history of `events` (4 an agreement) on a scratch topic; its prefix."""
+async def write_history(events: int, per_agreement: int = 4) -> str:
+    """A synthetic history of `events` (`per_agreement` an agreement) on a scratch topic; its prefix."""
     history = History(prefix=f"bench-audit-scale-{uuid4().hex[:8]}.")
     await create_topics(history, [AGREEMENT_EVENTS])
     out = producer(history)
     await out.start()
     try:
-        records = [(e.to_kafka(), None) for e in agreement_events(events // 4, 4)]
+        records = [(e.to_kafka(), None) for e in agreement_events(events // per_agreement, per_agreement)]
         for first in range(0, len(records), 10_000):
             await send_all(out, history.name(AGREEMENT_EVENTS), records[first:first + 10_000])
     finally:
@@ -192,7 +192,7 @@ def main(argv: list[str]) -> None:
             mib, seconds = asyncio.run(verify_peak_mib(events))
             print(f"{events:,} events: verify's peak {mib:.0f} MiB, {seconds:.0f} s")
     elif argv[:1] == ["history"]:
-        print(asyncio.run(write_history(int(argv[1]))))
+        print(asyncio.run(write_history(*map(int, argv[1:3]))))
     elif argv[:1] == ["rebuild"]:
         asyncio.run(rebuild_figures(argv[1], [int(a) for a in argv[2:]] or [1]))
     elif argv[:1] == ["drop"]:
