@@ -26,7 +26,7 @@ from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
 from ksd_reporting import app as reporting_app
 from ksd_reporting.digest import digest
 from ksd_tools.audit.log import History, create_topics, delete_topics, producer, read, reader, send_all, span
-from ksd_tools.audit.rebuild import rebuild, replay
+from ksd_tools.audit.rebuild import rebuild, replay, shares, spans_of
 
 PROPOSAL = {
     "kind": "KSDD", "mandatory": True, "title": "Pengelolaan sampah regional Kota Kupang dan Kabupaten Kupang",
@@ -173,7 +173,8 @@ async def _settled(prefix: str, pool_dsn: str) -> tuple[dict[TopicPartition, int
 
 async def test_rebuild_gives_the_live_services_digest(platform: Platform) -> None:
     """A second reporting service, on its own database and consumer group, reads the whole topic
-    as a live service does; the rebuild up to the offsets it stood at has the same digest."""
+    as a live service does; the rebuild up to the offsets it stood at has the same digest, fed by
+    one process or by two, each some of the partitions (the log grouped by agreement in both)."""
     suffix, group = f"_auditlive{SLOT}", f"ksd-audit-{uuid4().hex[:8]}"
     database = f"ksd_reporting{suffix}"
     await recreate_database(database)  # reporting's own, as its role
@@ -182,16 +183,19 @@ async def test_rebuild_gives_the_live_services_digest(platform: Platform) -> Non
            "KSD_REPORTING_PORT": str(18099 + 10 * SLOT)}
     with (platform.folder / "reporting-audit.log").open("wb") as out:
         live = subprocess.Popen([sys.executable, "-m", "ksd_reporting"], env=env, stdout=out, stderr=subprocess.STDOUT)
-    rebuilt = f"ksd_reporting_rebuild_{uuid4().hex[:8]}"
+    rebuilt = {workers: f"ksd_reporting_rebuild_{uuid4().hex[:8]}" for workers in (1, 2)}
     try:
         stops, live_digest = await _settled(group, platform.settings.database_dsn(database))
-        result = await rebuild(History(), rebuilt, stops=stops)
-        assert result.events == sum(stops.values()) - sum((await _beginnings(list(stops))).values())
-        assert result.digest == live_digest
+        events = sum(stops.values()) - sum((await _beginnings(list(stops))).values())
+        assert len(shares(await spans_of(History(), stops=stops), 2)) == 2  # two workers do take part
+        for workers, name in rebuilt.items():
+            result = await rebuild(History(), name, stops=stops, workers=workers)
+            assert (result.events, result.digest) == (events, live_digest), f"{workers} workers"
     finally:
         live.terminate()
         live.wait(20)
-        await drop_database(rebuilt + platform.settings.db_suffix)
+        for name in rebuilt.values():
+            await drop_database(name + platform.settings.db_suffix)
         await drop_database(database)
 
 

@@ -152,12 +152,22 @@ def _bench(subparsers: Subparsers) -> None:
     bench.set_defaults(run=Command("ksd_tools.bench:run"))
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
 def _audit(subparsers: Subparsers) -> None:
     audit = subparsers.add_parser("audit", help="replay, verify and rebuild from the history topics")
     commands = audit.add_subparsers(dest="audit_command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--bootstrap", help="Kafka bootstrap servers (default: KSD_KAFKA_BOOTSTRAP)")
     common.add_argument("--prefix", default="", help="read a copy of the history: topics named <prefix><topic>")
+    rebuilding = argparse.ArgumentParser(add_help=False)
+    rebuilding.add_argument("--workers", type=_positive, metavar="N",
+                            help="processes that rebuild the read models, each some partitions (default: the"
+                                 " cores, at most one per 20,000 events)")
 
     check = commands.add_parser("verify", parents=[common], help="check every event's schema, source and hash chain")
     check.add_argument("--topics", nargs="*", help="history topics to check (default: all)")
@@ -169,12 +179,12 @@ def _audit(subparsers: Subparsers) -> None:
                        help="with FILE: record the result on ksd.audit.checkpoints, where audit reports show it")
     check.set_defaults(run=Command("ksd_tools.audit.commands:run_verify"))
 
-    build = commands.add_parser("rebuild", parents=[common],
+    build = commands.add_parser("rebuild", parents=[common, rebuilding],
                                 help="reporting's read models from the log, and their digest")
     build.add_argument("--database", help="the fresh database to build (default: ksd_reporting_rebuild_<time>)")
     build.set_defaults(run=Command("ksd_tools.audit.rebuild_commands:run_rebuild"))
 
-    back = commands.add_parser("replay", parents=[common], help="what reporting answered at a past time")
+    back = commands.add_parser("replay", parents=[common, rebuilding], help="what reporting answered at a past time")
     back.add_argument("--as-of", required=True, type=as_of, help="RFC 3339 time, or a date (its end, WIB)")
     back.add_argument("--subject", help="an agreement id or a region code (default: the nation)")
     back.add_argument("--json", action="store_true", help="JSON for machines (default: a readable table)")
@@ -187,7 +197,7 @@ def _audit(subparsers: Subparsers) -> None:
     day.add_argument("--key", type=Path, help="the ministry's Ed25519 key (default: a dev key under .data, made once)")
     day.set_defaults(run=Command("ksd_tools.audit.commands:run_checkpoint"))
 
-    told = commands.add_parser("report", parents=[common],
+    told = commands.add_parser("report", parents=[common, rebuilding],
                                help="the auditor's report of an agreement, a region or the nation: JSON, HTML, PDF")
     told.add_argument("subject", nargs="?",
                       help="an agreement id, or a region code (a province includes its regencies)")

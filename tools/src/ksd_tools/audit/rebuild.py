@@ -4,14 +4,23 @@ Nothing here projects an event: a fresh database gets reporting's own migrations
 go through reporting's own consumers (its `SPEC.consumes`, applied by `BatchConsumer.process` with
 the inbox, exactly as the live service applies them). Replay stops each partition at the as-of time
 (the broker's time index) and then asks reporting's own queries.
+
+Two things make a rebuild faster than the live service's catch-up, neither changing what is
+derived: the log is read in runs grouped by agreement (`GROUPED`), and the partitions are shared
+out to several processes (`shares`), each feeding the same fresh database.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import multiprocessing
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -25,14 +34,28 @@ from ksd_common.settings import settings
 from ksd_reporting import store
 from ksd_reporting.app import SPEC
 from ksd_reporting.digest import digest
-from ksd_tools.audit.log import History, Progress, read, reader, span, total
+from ksd_tools.audit.log import History, Progress, Record, Span, read, reader, span, total
 
 Stops = dict[TopicPartition, int]
 
 REBUILD_BATCH = 10_000
-"""Records per batch of a rebuild. A batch loads and saves each agreement it touches once and
-settles its legal summary once, so the more of an agreement's events one batch holds, the less
-each costs: 10,000 doubled the fold's rate over 2,000 on the bench's history (bench/notes-audit-scale.md)."""
+"""Records per batch of a rebuild (a batch ends with an agreement's last event, so it may hold a few
+more). A batch loads and saves each agreement it touches once and settles its legal summary once,
+so the more of an agreement's events one batch holds, the less each costs."""
+
+GROUPED = 60_000
+"""Records of the log a rebuild holds at once (~2 KiB each in memory) to group them by agreement:
+each partition's run of them is sorted by key, each agreement's events staying in their order, so
+one batch holds all of an agreement's events in the run and its per-agreement costs (load, settle,
+count changes, the record's upsert) are paid once per run instead of once per event. Reporting's
+handlers give the same read models however the subjects interleave, as long as each subject's
+events keep their order (tests/integration/test_reporting_rebuild.py); the live service sees the
+same events in offset order."""
+
+WORKER_EVENTS = 20_000
+"""By default a rebuild starts no more workers than one per this many events: a worker's start (its
+interpreter, reporting's imports, its connections) costs about a second of CPU, which a small
+history does not repay."""
 
 
 @dataclass(frozen=True)
@@ -60,39 +83,154 @@ async def create_database(name: str) -> None:
         await conn.close()
 
 
-async def feed(history: History, pool: asyncpg.Pool, *, until_ms: int | None = None,
-               stops: Stops | None = None, label: str = "rebuild") -> int:
-    """Apply the log (up to `until_ms`, or to the offsets `stops`) through reporting's consumers;
-    returns how many records. `label` names the command on its progress bar."""
+async def spans_of(history: History, *, until_ms: int | None = None, stops: Stops | None = None) -> Span:
+    """What a rebuild reads: every partition of the topics reporting consumes, from the earliest
+    offset to its end now (or `until_ms`, or the offsets `stops`)."""
+    reading = reader(history)
+    await reading.start()
+    try:
+        return await span(reading, history, [c.topic for c in SPEC.consumes], until_ms=until_ms, stops=stops)
+    finally:
+        await reading.stop()
+
+
+def by_agreement(records: list[Record], size: int = REBUILD_BATCH) -> Iterator[list[Record]]:
+    """One partition's records sorted by key (stable: a subject's events keep their offset order),
+    cut into batches of about `size` that never split a subject's events."""
+    ordered = sorted(records, key=lambda r: r.key or b"")
+    start = 0
+    while start < len(ordered):
+        end = min(start + size, len(ordered))
+        while end < len(ordered) and ordered[end].key == ordered[end - 1].key:
+            end += 1
+        yield ordered[start:end]
+        start = end
+
+
+async def grouped(batches: AsyncIterator[list[Record]], hold: int = GROUPED) -> AsyncIterator[list[Record]]:
+    """The records of `batches` (each of one partition), up to `hold` at a time, regrouped by
+    agreement partition by partition (`by_agreement`)."""
+    held: dict[tuple[str, int], list[Record]] = {}
+    count = 0
+    async for batch in batches:
+        held.setdefault((batch[0].topic, batch[0].partition), []).extend(batch)
+        count += len(batch)
+        if count >= hold:
+            for records in held.values():
+                for regrouped in by_agreement(records):
+                    yield regrouped
+            held, count = {}, 0
+    for records in held.values():
+        for regrouped in by_agreement(records):
+            yield regrouped
+
+
+async def feed(history: History, pool: asyncpg.Pool, spans: Span, advance: Callable[[int], None]) -> int:
+    """Apply the records of `spans` through reporting's consumers, grouped by agreement; returns
+    how many records, telling `advance` of each batch applied."""
     consumers = {history.name(c.topic): BatchConsumer(SPEC.name, Pool(pool), c.topic, c.handle, group="audit")
                  for c in SPEC.consumes}
     reading = reader(history)
     await reading.start()
+    done = 0
     try:
-        spans = await span(reading, history, [c.topic for c in SPEC.consumes], until_ms=until_ms, stops=stops)
-        progress = Progress(label, total(spans))
-        async for batch in read(reading, spans, batch=REBUILD_BATCH):
+        async for batch in grouped(read(reading, spans, batch=REBUILD_BATCH)):
             await consumers[batch[0].topic].process(batch)
-            progress.advance(len(batch))
-        progress.close()
+            done += len(batch)
+            advance(len(batch))
     finally:
         await reading.stop()
+    return done
+
+
+def shares(spans: Span, workers: int) -> list[Span]:
+    """The partitions dealt to at most `workers` workers, the largest first to the least loaded.
+    An agreement's events are all in one partition and the counts are sums (added in key order, so
+    concurrent batches cannot deadlock), so workers feeding some partitions each into the same
+    database build the same read models as one feeding them all."""
+    dealt: list[Span] = [{} for _ in range(max(1, min(workers, len(spans))))]
+    for tp, (first, stop) in sorted(spans.items(), key=lambda s: s[1][0] - s[1][1]):
+        min(dealt, key=total)[tp] = (first, stop)
+    return dealt
+
+
+def workers_for(spans: Span, asked: int | None) -> int:
+    """`asked`, or by default the machine's cores but no more than one per `WORKER_EVENTS` events."""
+    if asked is not None:
+        return max(1, asked)
+    return max(1, min(os.cpu_count() or 1, total(spans) // WORKER_EVENTS))
+
+
+WORKER_START = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+"""How a worker starts: forked, it has reporting's code already imported (spawned, it imports it
+again: 2.6 s of CPU a worker, as much as folding 10,000 events). The fork happens while no Kafka
+client is open; the parent's open database pool and event loop are copied but never used (a worker
+makes its own loop and connections, and ends without finalizing what it inherited)."""
+
+_fed: Synchronized[int] | None = None
+"""In a worker: the count of records fed by every worker, which the parent's progress bar shows."""
+
+
+def _count_into(counter: Synchronized[int]) -> None:
+    global _fed
+    _fed = counter
+
+
+def _counted(records: int) -> None:
+    assert _fed is not None
+    with _fed.get_lock():
+        _fed.value += records
+
+
+def _feed_share(history: History, database: str, share: Span) -> int:
+    """A worker's part: its partitions fed into `database` on its own connections."""
+    async def fed() -> int:
+        pool = await create_pool(database, max_size=2)
+        try:
+            return await feed(history, pool, share, _counted)
+        finally:
+            await pool.close()
+    return asyncio.run(fed())
+
+
+async def fed_by(workers: int, history: History, database: str, pool: asyncpg.Pool, spans: Span,
+                 label: str) -> int:
+    """Feed `spans` into `database` (whose `pool` is open) on `workers` processes, one partition in
+    one process only; with one worker, in this process. Returns how many records."""
+    progress = Progress(label, total(spans))
+    dealt = shares(spans, workers)
+    if len(dealt) == 1:
+        await feed(history, pool, spans, progress.advance)
+    else:
+        context = multiprocessing.get_context(WORKER_START)
+        counter = context.Value("q", 0)
+        with ProcessPoolExecutor(len(dealt), mp_context=context, initializer=_count_into,
+                                 initargs=(counter,)) as processes:
+            loop = asyncio.get_running_loop()
+            parts = [loop.run_in_executor(processes, _feed_share, history, database, share) for share in dealt]
+            pending = set(parts)
+            while pending:
+                _, pending = await asyncio.wait(pending, timeout=0.2)
+                progress.advance(counter.value - progress.done)
+            progress.advance(sum(part.result() for part in parts) - progress.done)
+    progress.close()
     return progress.done
 
 
 @asynccontextmanager
 async def rebuilt(history: History, database: str, *, until_ms: int | None = None,
-                  stops: Stops | None = None, keep: bool = True,
-                  label: str = "rebuild") -> AsyncIterator[tuple[asyncpg.Pool, int]]:
+                  stops: Stops | None = None, keep: bool = True, label: str = "rebuild",
+                  workers: int | None = None) -> AsyncIterator[tuple[asyncpg.Pool, int]]:
     """A fresh database `database` holding reporting's read models as the log (up to `until_ms`)
-    makes them; dropped afterwards unless `keep`."""
+    makes them, fed by `workers` processes (`workers_for`); dropped afterwards unless `keep`."""
     name = f"{database}{settings().db_suffix}"
     await create_database(name)
     try:
         pool = await create_pool(database, max_size=2)
         try:
             await migrate(pool, ["ksd_common", SPEC.package])
-            yield pool, await feed(history, pool, until_ms=until_ms, stops=stops, label=label)
+            spans = await spans_of(history, until_ms=until_ms, stops=stops)
+            yield pool, await fed_by(workers_for(spans, workers), history, database, pool, spans, label)
         finally:
             await pool.close()
     finally:
@@ -100,10 +238,11 @@ async def rebuilt(history: History, database: str, *, until_ms: int | None = Non
             await drop_database(name)
 
 
-async def rebuild(history: History, database: str, *, stops: Stops | None = None) -> Rebuilt:
-    """Rebuild into `database` (kept, for inspection) and take its digest."""
+async def rebuild(history: History, database: str, *, stops: Stops | None = None,
+                  workers: int | None = None) -> Rebuilt:
+    """Rebuild into `database` (kept, for inspection) on `workers` processes and take its digest."""
     started = datetime.now()
-    async with rebuilt(history, database, stops=stops) as (pool, events), pool.acquire() as conn:
+    async with rebuilt(history, database, stops=stops, workers=workers) as (pool, events), pool.acquire() as conn:
         return Rebuilt(database, await digest(conn), events, (datetime.now() - started).total_seconds())
 
 
@@ -119,12 +258,13 @@ def _agreement_id(subject: str | None) -> UUID | None:
         return None
 
 
-async def replay(history: History, as_of: datetime, subject: str | None) -> dict[str, Any]:
+async def replay(history: History, as_of: datetime, subject: str | None,
+                 workers: int | None = None) -> dict[str, Any]:
     """What reporting answered at `as_of`: one agreement's record, or a region's (or, without a
-    subject, the nation's) summary."""
+    subject, the nation's) summary; the read models rebuilt on `workers` processes."""
     database = f"ksd_reporting_replay_{uuid4().hex[:12]}"
     async with rebuilt(history, database, until_ms=int(as_of.timestamp() * 1000), keep=False,
-                       label="replay") as (pool, events):
+                       label="replay", workers=workers) as (pool, events):
         agreement_id = _agreement_id(subject)
         if agreement_id is not None:
             answer: dict[str, Any] = {"agreement": await store.compiled(pool, agreement_id)}

@@ -15,7 +15,7 @@ from ksd_tools.audit.rebuild import rebuild, replay
 
 def run_rebuild(args: argparse.Namespace) -> None:
     database = args.database or f"ksd_reporting_rebuild_{datetime.now(UTC):%Y%m%d%H%M%S}"
-    result = asyncio.run(rebuild(history_of(args), database))
+    result = asyncio.run(rebuild(history_of(args), database, workers=args.workers))
     print(f"rebuilt {result.database} from {result.events:,} events in {result.seconds:.1f} s")
     print(f"digest {result.digest}")
 
@@ -36,5 +36,5 @@ def _table(value: Any, indent: str = "") -> list[str]:
 
 
 def run_replay(args: argparse.Namespace) -> None:
-    answer = asyncio.run(replay(history_of(args), args.as_of, args.subject))
+    answer = asyncio.run(replay(history_of(args), args.as_of, args.subject, workers=args.workers))
     print(json.dumps(answer, indent=2, ensure_ascii=False) if args.json else "\n".join(_table(answer)))

@@ -25,11 +25,13 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disa
 
 
 async def audit_report(history: History, subject: str | None, asked: auditing.Question,
-                       since: Any = None, limit: int | None = None) -> dict[str, Any] | None:
+                       since: Any = None, limit: int | None = None,
+                       workers: int | None = None) -> dict[str, Any] | None:
     """The report of an agreement (its id), a region (its code) or, without a subject, the nation,
-    from the rebuilt read models; a region's or the nation's lists `limit` agreements (all without)."""
-    async with rebuilt(history, f"ksd_reporting_report_{uuid4().hex[:12]}", keep=False, label="report") as (pool, _), \
-            pool.acquire() as conn:
+    from the read models rebuilt on `workers` processes; a region's or the nation's lists `limit`
+    agreements (all without)."""
+    async with rebuilt(history, f"ksd_reporting_report_{uuid4().hex[:12]}", keep=False, label="report",
+                       workers=workers) as (pool, _), pool.acquire() as conn:
         if subject is None or region(subject) is not None:
             report: dict[str, Any] | None = await audit_api.region_report(conn, subject, asked, limit=limit)
         else:
@@ -72,7 +74,8 @@ def run_report(args: argparse.Namespace) -> None:
     if args.subject is not None and region(args.subject) is None and not _is_uuid(args.subject):
         raise SystemExit(f"{args.subject} is neither an agreement id nor a region code (NN or NN.NN)")
     asked = audit_api.question(args.recorded_as_of, args.in_force_on)
-    report = asyncio.run(audit_report(history_of(args), args.subject, asked, args.changes_since, args.limit))
+    report = asyncio.run(audit_report(history_of(args), args.subject, asked, args.changes_since, args.limit,
+                                      args.workers))
     if report is None:
         raise SystemExit(f"no agreement {args.subject} in the history")
     html = page(report)

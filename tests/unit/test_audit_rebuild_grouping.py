@@ -1,0 +1,54 @@
+"""How a rebuild reads the log: each partition's records grouped by agreement without reordering
+any agreement's own events, and the partitions dealt to workers, each to exactly one."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from aiokafka import TopicPartition
+
+from ksd_tools.audit.rebuild import by_agreement, shares
+
+
+@dataclass(frozen=True)
+class Log:
+    """The parts of a consumer record the grouping reads."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+
+
+def _partition(seed: int) -> list[Log]:
+    """A partition's records: 300 agreements' events interleaved at random, in offset order."""
+    rng = random.Random(seed)
+    keys = [rng.choice([f"agreement-{n}".encode() for n in range(300)]) for _ in range(5_000)]
+    return [Log("ksd.agreement.events", 0, offset, key) for offset, key in enumerate(keys)]
+
+
+def test_grouping_keeps_each_agreements_events_in_order_and_in_one_batch() -> None:
+    records = _partition(1)
+    batches = list(by_agreement(records, size=700))
+    assert sorted(r.offset for b in batches for r in b) == list(range(len(records)))
+    batch_of: dict[bytes | None, int] = {}
+    for number, batch in enumerate(batches):
+        assert len(batch) >= 700 or number == len(batches) - 1
+        for record in batch:
+            assert batch_of.setdefault(record.key, number) == number
+    for key in batch_of:
+        offsets = [r.offset for b in batches for r in b if r.key == key]
+        assert offsets == sorted(offsets) == [r.offset for r in records if r.key == key]
+
+
+def test_every_partition_goes_to_exactly_one_worker_the_load_spread() -> None:
+    spans = {TopicPartition("ksd.agreement.events", p): (0, 1_000 * (p + 1)) for p in range(6)}
+    spans[TopicPartition("ksd.mapping.events", 0)] = (10, 60)
+    dealt = shares(spans, 2)
+    assert len(dealt) == 2
+    assert sorted(tp for share in dealt for tp in share) == sorted(spans)
+    assert all(share[tp] == spans[tp] for share in dealt for tp in share)
+    assert sorted(sum(b - a for a, b in share.values()) for share in dealt) == [10_050, 11_000]
+    assert len(shares(spans, 16)) == len(spans)
+    assert shares(spans, 1) == [spans]
