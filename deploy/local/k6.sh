@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# k6, the bench's native load generator (Grafana's, from its Go module, pinned), built once into
-# .cache/k6/bin by `go install` (a few minutes of CPU, once; again when this file changes). The
+# k6, the bench's native load generator (Grafana's, from its Go module, pinned), built into
+# .cache/k6/bin by `go install` (again when this file changes). The
 # bench's intake section drives POST /v1/submissions and GET /healthz with it: a load generator in
 # Python on the same two cores measured itself (`/healthz` p50 116 ms at concurrency 64).
 # Usage: k6.sh [install|path]   (path: print the binary, installing first when needed)
@@ -9,8 +9,11 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out="$root/.cache/k6"
 K6_VERSION=v1.8.1
 
-# The module and build caches stay inside .cache (writable, so that `rm -rf .cache` works).
-export GOMODCACHE="$out/go/mod" GOCACHE="$out/go/build" GOFLAGS=-modcacherw GOBIN="$out/bin"
+# Go's own module and build caches (`go env GOMODCACHE GOCACHE`), the machine's, shared by every
+# clone: a fresh clone links k6 from packages compiled once on the machine instead of downloading and
+# compiling its several hundred packages again (a few minutes of CPU). The pin stays here (the version,
+# checked against go.sum by the checksum database); -modcacherw keeps the module cache deletable.
+export GOFLAGS=-modcacherw GOBIN="$out/bin"
 
 install() {
   local stamp="$out/.complete"

