@@ -38,10 +38,10 @@ from ksd_common.settings import settings
 from ksd_contracts.topics import AGREEMENT_EVENTS
 from ksd_reporting import domain
 from ksd_reporting.handlers import _summed
-from ksd_tools.audit.log import History, create_topics, delete_topics, producer, read, reader, send_all, span
+from ksd_tools.audit.log import History, create_topics, delete_topics, producer, send_all
 from ksd_tools.audit.rebuild import rebuild
 from ksd_tools.audit.synthetic import agreement_events
-from ksd_tools.bench_audit import PEAK_OF_VERIFY
+from ksd_tools.bench_audit import PEAK_OF_VERIFY, _raw_consume
 
 
 def fold_rate(events: int, per_agreement: int, batch: int) -> float:
@@ -157,21 +157,9 @@ async def measure_rebuild(prefix: str, workers: int) -> dict[str, Any]:
             "per_cpu_s": rebuilt.events / (process_cpu + postgres_cpu)}
 
 
-async def raw_consume(prefix: str) -> tuple[int, float]:
-    history = History(prefix=prefix)
-    consumer = reader(history)
-    await consumer.start()
-    started, count = time.perf_counter(), 0
-    try:
-        async for batch in read(consumer, await span(consumer, history, [AGREEMENT_EVENTS])):
-            count += len(batch)
-    finally:
-        await consumer.stop()
-    return count, count / (time.perf_counter() - started)
-
-
 async def rebuild_figures(prefix: str, workers: list[int]) -> None:
-    count, raw = await raw_consume(prefix)
+    count, seconds = await _raw_consume(History(prefix=prefix))  # the bench's own baseline
+    raw = count / seconds
     print(f"raw consume: {count:,} events at {raw:,.0f} events/s")
     for n in workers:
         m = await measure_rebuild(prefix, n)
