@@ -41,7 +41,7 @@ from ksd_reporting.handlers import _summed
 from ksd_tools.audit.log import History, create_topics, delete_topics, producer, send_all
 from ksd_tools.audit.rebuild import rebuild
 from ksd_tools.audit.synthetic import agreement_events
-from ksd_tools.bench_audit import PEAK_OF_VERIFY, _raw_consume
+from ksd_tools.bench_audit import PEAK_OF_VERIFY, _cpu_seconds, _raw_consume
 
 
 def fold_rate(events: int, per_agreement: int, batch: int) -> float:
@@ -129,12 +129,6 @@ async def _backends_cpu(database: str, done: asyncio.Event) -> float:
     return sum(seen.values())
 
 
-def _own_cpu() -> float:
-    """CPU seconds of this process and of its children that ended (the rebuild's workers)."""
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
-
-
 async def measure_rebuild(prefix: str, workers: int) -> dict[str, Any]:
     """One rebuild of the history at `prefix` into a fresh database (dropped afterwards)."""
     history = History(prefix=prefix)
@@ -143,11 +137,11 @@ async def measure_rebuild(prefix: str, workers: int) -> dict[str, Any]:
     done = asyncio.Event()
     backends = asyncio.create_task(_backends_cpu(name, done))
     takes_workers = "workers" in inspect.signature(rebuild).parameters
-    cpu, started = _own_cpu(), time.perf_counter()
+    cpu, started = _cpu_seconds(), time.perf_counter()
     try:
         rebuilt = await (rebuild(history, database, workers=workers) if takes_workers
                          else rebuild(history, database))
-        seconds, process_cpu = time.perf_counter() - started, _own_cpu() - cpu
+        seconds, process_cpu = time.perf_counter() - started, _cpu_seconds() - cpu
     finally:
         done.set()
         postgres_cpu = await backends
