@@ -25,7 +25,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from ksd_common import access
 from ksd_common.consumer import BatchConsumer
@@ -44,8 +44,8 @@ more). A batch loads and saves each agreement it touches once and settles its le
 so the more of an agreement's events one batch holds, the less each costs."""
 
 GROUPED = 60_000
-"""Records of the log a rebuild holds at once (~2 KiB each in memory) to group them by agreement:
-each partition's run of them is sorted by key, each agreement's events staying in their order, so
+"""Records of one partition a rebuild holds at once (~2 KiB each in memory) to group them by
+agreement (`grouped`): the run is sorted by key, each agreement's events staying in their order, so
 one batch holds all of an agreement's events in the run and its per-agreement costs (load, settle,
 count changes, the record's upsert) are paid once per run instead of once per event. Reporting's
 handlers give the same read models however the subjects interleave, as long as each subject's
@@ -107,21 +107,20 @@ def by_agreement(records: list[Record], size: int = REBUILD_BATCH) -> Iterator[l
         start = end
 
 
-async def grouped(batches: AsyncIterator[list[Record]], hold: int = GROUPED) -> AsyncIterator[list[Record]]:
-    """The records of `batches` (each of one partition), up to `hold` at a time, regrouped by
-    agreement partition by partition (`by_agreement`)."""
-    held: dict[tuple[str, int], list[Record]] = {}
-    count = 0
-    async for batch in batches:
-        held.setdefault((batch[0].topic, batch[0].partition), []).extend(batch)
-        count += len(batch)
-        if count >= hold:
-            for records in held.values():
-                for regrouped in by_agreement(records):
+async def grouped(reading: AIOKafkaConsumer, spans: Span, hold: int = GROUPED) -> AsyncIterator[list[Record]]:
+    """The records of `spans` one partition after another, up to `hold` of a partition at a time,
+    each run regrouped by agreement (`by_agreement`): a partition that fits in `hold` is one run, so
+    each of its agreements is loaded, settled, counted and saved once. (Read with every partition
+    interleaved, `hold` was shared by all of them and an agreement's events fell in several runs.)"""
+    for tp, part in spans.items():
+        held: list[Record] = []
+        async for batch in read(reading, {tp: part}, batch=REBUILD_BATCH):
+            held += batch
+            if len(held) >= hold:
+                for regrouped in by_agreement(held):
                     yield regrouped
-            held, count = {}, 0
-    for records in held.values():
-        for regrouped in by_agreement(records):
+                held = []
+        for regrouped in by_agreement(held):
             yield regrouped
 
 
@@ -134,7 +133,7 @@ async def feed(history: History, pool: asyncpg.Pool, spans: Span, advance: Calla
     await reading.start()
     done = 0
     try:
-        async for batch in grouped(read(reading, spans, batch=REBUILD_BATCH)):
+        async for batch in grouped(reading, spans):
             await consumers[batch[0].topic].process(batch)
             done += len(batch)
             advance(len(batch))
