@@ -4,6 +4,7 @@ reporting service's, and replay as of a past time gives what reporting answered 
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from ksd_common.db import drop_database, recreate_database
 from ksd_contracts.envelope import KafkaRecord
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
 from ksd_reporting import app as reporting_app
-from ksd_reporting.digest import digest
+from ksd_reporting.digest import digest, rows
 from ksd_tools.audit.log import History, create_topics, delete_topics, producer, read, reader, send_all, span
 from ksd_tools.audit.rebuild import rebuild, replay, shares, spans_of
 
@@ -171,10 +172,18 @@ async def _settled(prefix: str, pool_dsn: str) -> tuple[dict[TopicPartition, int
     raise AssertionError("the live reporting service did not settle")
 
 
-async def test_rebuild_gives_the_live_services_digest(platform: Platform) -> None:
+class Terminal(io.StringIO):
+    """stderr as a terminal, where the audit commands draw their progress bars."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_rebuild_gives_the_live_services_digest(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
     """A second reporting service, on its own database and consumer group, reads the whole topic
     as a live service does; the rebuild up to the offsets it stood at has the same digest, fed by
-    one process or by two, each some of the partitions (the log grouped by agreement in both)."""
+    one process or by two, each some of the partitions (the log grouped by agreement in both).
+    On a terminal, the feed and then the digest each show a bar that ends full."""
     suffix, group = f"_auditlive{SLOT}", f"ksd-audit-{uuid4().hex[:8]}"
     database = f"ksd_reporting{suffix}"
     await recreate_database(database)  # reporting's own, as its role
@@ -189,8 +198,17 @@ async def test_rebuild_gives_the_live_services_digest(platform: Platform) -> Non
         events = sum(stops.values()) - sum((await _beginnings(list(stops))).values())
         assert len(shares(await spans_of(History(), stops=stops), 2)) == 2  # two workers do take part
         for workers, name in rebuilt.items():
+            monkeypatch.setattr("sys.stderr", Terminal())
             result = await rebuild(History(), name, stops=stops, workers=workers)
             assert (result.events, result.digest) == (events, live_digest), f"{workers} workers"
+            bars = [line.rsplit("\r", 1)[-1] for line in sys.stderr.getvalue().split("\n")]
+            assert bars[0].startswith(f"rebuild [{'#' * 30}] {events:,}/{events:,} events, ")
+            conn = await asyncpg.connect(platform.settings.database_dsn(database))
+            try:
+                live_rows = await rows(conn)
+            finally:
+                await conn.close()
+            assert bars[1].startswith(f"digest [{'#' * 30}] {live_rows:,}/{live_rows:,} rows, ")
     finally:
         live.terminate()
         live.wait(20)

@@ -10,6 +10,7 @@ and so are the regions' reminders and their mails, which record what was sent wh
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import asyncpg
 from pydantic_core import from_json
@@ -17,6 +18,9 @@ from pydantic_core import from_json
 from ksd_contracts.envelope import canonical_json
 
 BOOKKEEPING = ("inbox", "outbox", "schema_migrations", "credentials", "chain_heads", "reminders", "reminder_mails")
+
+TOLD_EVERY = 2000
+"""Rows hashed between two calls of a digest's `advance` (a progress bar's, in `ksd audit rebuild`)."""
 
 
 async def _tables(conn: asyncpg.Connection) -> list[tuple[str, list[str]]]:
@@ -34,15 +38,29 @@ async def _tables(conn: asyncpg.Connection) -> list[tuple[str, list[str]]]:
     return [(r["name"], list(r["key"])) for r in rows]
 
 
-async def digest(conn: asyncpg.Connection) -> str:
-    """The hex SHA-256 of every read model's rows, read in one consistent snapshot."""
+async def rows(conn: asyncpg.Connection) -> int:
+    """How many rows `digest` reads: what a progress bar of it counts to."""
+    tables = await _tables(conn)
+    return sum([await conn.fetchval(f'SELECT count(*) FROM "{table}"') for table, _ in tables])
+
+
+async def digest(conn: asyncpg.Connection, advance: Callable[[int], None] | None = None) -> str:
+    """The hex SHA-256 of every read model's rows, read in one consistent snapshot; `advance` is
+    told of every `TOLD_EVERY` rows hashed."""
     hasher = hashlib.sha256()
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         await conn.execute("SET LOCAL TIME ZONE 'UTC'")
         for table, key in await _tables(conn):
             order = ", ".join(f'"{c}"' for c in key) or "1"
             hasher.update(canonical_json(["table", table]) + b"\n")
+            hashed = 0
             async for row in conn.cursor(f'SELECT to_jsonb(t)::text AS row FROM "{table}" AS t ORDER BY {order}',
                                          prefetch=2000):
                 hasher.update(canonical_json(from_json(row["row"])) + b"\n")
+                hashed += 1
+                if advance is not None and hashed == TOLD_EVERY:
+                    advance(hashed)
+                    hashed = 0
+            if advance is not None:
+                advance(hashed)
     return hasher.hexdigest()

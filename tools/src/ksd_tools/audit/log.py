@@ -122,9 +122,10 @@ class Progress:
     """A one-line progress bar on stderr when it is a terminal (what is done of the span read, the
     rate, the time left); silent otherwise, so tests, pipes and logs get only the command's answer."""
 
-    def __init__(self, label: str, total: int) -> None:
+    def __init__(self, label: str, total: int, unit: str = "events") -> None:
         self.label = label
         self.total = total
+        self.unit = unit
         self.done = 0
         self.started = time.perf_counter()
         self.shown = 0.0
@@ -142,7 +143,7 @@ class Progress:
         share = self.done / self.total if self.total else 1
         rate = self.done / max(now - self.started, 1e-9)
         left = f", {(self.total - self.done) / rate:,.0f} s left" if 0 < self.done < self.total else ""
-        self.out.write(f"\r{self.label} [{'#' * int(share * 30):<30}] {self.done:,}/{self.total:,} events,"
+        self.out.write(f"\r{self.label} [{'#' * int(share * 30):<30}] {self.done:,}/{self.total:,} {self.unit},"
                        f" {rate:,.0f}/s{left}")
         self.out.flush()
 

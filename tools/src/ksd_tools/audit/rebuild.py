@@ -33,7 +33,7 @@ from ksd_common.db import create_pool, drop_database, migrate
 from ksd_common.settings import settings
 from ksd_reporting import store
 from ksd_reporting.app import SPEC
-from ksd_reporting.digest import digest
+from ksd_reporting.digest import digest, rows
 from ksd_tools.audit.log import History, Progress, Record, Span, read, reader, span, total
 
 Stops = dict[TopicPartition, int]
@@ -239,10 +239,14 @@ async def rebuilt(history: History, database: str, *, until_ms: int | None = Non
 
 async def rebuild(history: History, database: str, *, stops: Stops | None = None,
                   workers: int | None = None) -> Rebuilt:
-    """Rebuild into `database` (kept, for inspection) on `workers` processes and take its digest."""
+    """Rebuild into `database` (kept, for inspection) on `workers` processes and take its digest,
+    with a progress bar of its own (on 40,000 events, a fifth of the rebuild's CPU)."""
     started = datetime.now()
     async with rebuilt(history, database, stops=stops, workers=workers) as (pool, events), pool.acquire() as conn:
-        return Rebuilt(database, await digest(conn), events, (datetime.now() - started).total_seconds())
+        progress = Progress("digest", await rows(conn), unit="rows")
+        taken = await digest(conn, progress.advance)
+        progress.close()
+        return Rebuilt(database, taken, events, (datetime.now() - started).total_seconds())
 
 
 async def _summary(pool: asyncpg.Pool, scope: str | None, as_of: date) -> dict[str, Any]:
