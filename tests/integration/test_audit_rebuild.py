@@ -198,10 +198,11 @@ async def test_rebuild_gives_the_live_services_digest(platform: Platform, monkey
         events = sum(stops.values()) - sum((await _beginnings(list(stops))).values())
         assert len(shares(await spans_of(History(), stops=stops), 2)) == 2  # two workers do take part
         for workers, name in rebuilt.items():
-            monkeypatch.setattr("sys.stderr", Terminal())
+            terminal = Terminal()
+            monkeypatch.setattr("sys.stderr", terminal)
             result = await rebuild(History(), name, stops=stops, workers=workers)
             assert (result.events, result.digest) == (events, live_digest), f"{workers} workers"
-            bars = [line.rsplit("\r", 1)[-1] for line in sys.stderr.getvalue().split("\n")]
+            bars = [line.rsplit("\r", 1)[-1] for line in terminal.getvalue().split("\n")]
             assert bars[0].startswith(f"rebuild [{'#' * 30}] {events:,}/{events:,} events, ")
             conn = await asyncpg.connect(platform.settings.database_dsn(database))
             try:
