@@ -7,6 +7,8 @@ import json
 from importlib import resources
 from typing import get_args
 
+import pytest
+
 from ksd_contracts import labels
 from ksd_contracts.events import Status
 from ksd_contracts.language import speaking
@@ -26,12 +28,29 @@ def test_every_partner_category_is_named() -> None:
     assert categories <= set(labels.PARTNER_CATEGORIES)
 
 
-def test_every_flag_a_service_raises_has_a_sentence() -> None:
+def _agreement_flags() -> set[str]:
+    """The agreement service's flags: the soft rules of its rule book."""
     rules = json.loads(resources.files("ksd_agreement").joinpath("rules.json").read_text())
-    soft = {name for name, rule in rules.items() if rule["severity"] == "soft"}
-    raised = soft | {mapping.UNCLASSIFIABLE, mapping.WAJIB_WITHOUT_BORDER, mapping.OUTSIDE_MAPPING}
-    assert raised == set(labels.FLAGS)
+    return {name for name, rule in rules.items() if rule["severity"] == "soft"}
+
+
+def test_every_flag_a_service_raises_has_a_sentence() -> None:
+    assert _agreement_flags() | set(mapping.FLAGS) == set(labels.FLAGS)
     assert all(sentence.endswith(".") and sentence[0].isupper() for sentence in labels.FLAGS.values())
+
+
+def test_no_flag_is_raised_by_both_services() -> None:
+    """Reporting's `flags_by_rule` adds the agreements flagged by the agreement service and those
+    flagged by mapping, by rule name: a name in both would count an agreement twice on the
+    dashboard."""
+    agreement, mapped = _agreement_flags(), set(mapping.FLAGS)
+    assert agreement and mapped, "both services raise flags"
+    assert agreement.isdisjoint(mapped), f"raised by both services: {sorted(agreement & mapped)}"
+
+
+def test_mapping_raises_only_the_flags_it_lists() -> None:
+    with pytest.raises(ValueError, match="not one of mapping's flags"):
+        mapping.flag("pks.without_ksb", "tanpa KSB", "without a KSB")
 
 
 def test_countries_are_named_in_bahasa_indonesia() -> None:
