@@ -73,6 +73,6 @@ def test_the_heads_spilled_out_of_memory_still_link() -> None:
     assert chains.heads.spilled is not None and len(chains.heads.memory) < 3
     assert chains.heads.chains == 7
     # the heads came back from the file: subject 0's first link again, long after, breaks its chain
-    assert chains.link(events[0]) == (f"sequence 1 of subject {events[0].subject} again after 3: a duplicate"
-                                      " under another id or content, or a pair out of order")
+    assert chains.link(events[0]) == (f"urutan 1 subjek {events[0].subject} muncul lagi setelah 3: duplikat dengan"
+                                      " id atau isi lain, atau sepasang peristiwa yang tertukar urutannya")
     chains.heads.close()

@@ -4,6 +4,7 @@ partner category or soft rule without them would reach the dashboard and the exp
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from importlib import resources
 from typing import get_args
 
@@ -81,3 +82,10 @@ def test_every_rule_says_what_it_means_and_what_to_do() -> None:
         # an event of an earlier version stored one detail only: it is shown as it was written
         assert labels.explained({"rule": "no.such_rule", "detail": "x"}) == {"rule": "no.such_rule", "detail": "x"}
     assert labels.explained({"rule": "no.such_rule"}) == {"rule": "no.such_rule"}
+
+
+def test_numbers_money_and_moments_are_written_the_indonesian_way() -> None:
+    assert (labels.number(1_234_567), labels.number(12.5, 1), labels.number(0)) == ("1.234.567", "12,5", "0")
+    assert (labels.rupiah(1_750_000_000), labels.rupiah(None)) == ("Rp 1.750.000.000", "Rp 0")
+    assert labels.moment("2026-11-28T10:05:09Z") == "28 Nov 2026 17.05.09 WIB"
+    assert labels.moment(datetime(2026, 12, 31, 18, 30, tzinfo=UTC), seconds=False) == "1 Jan 2027 01.30 WIB"
