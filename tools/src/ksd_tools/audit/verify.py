@@ -39,7 +39,8 @@ class Finding:
     problem: str
 
     def __str__(self) -> str:
-        return f"{self.topic} partisi {self.partition} offset {self.offset} (peristiwa {self.id}): {self.problem}"
+        event = f"peristiwa {self.id}" if self.id else "bukan peristiwa yang terbaca"
+        return f"{self.topic} partisi {self.partition} offset {self.offset} ({event}): {self.problem}"
 
 
 RECENT_LINKS = 4096
