@@ -21,7 +21,7 @@ def test_the_replay_table_says_numbers_days_and_moments_the_indonesian_way() -> 
         "  follow_up_rate           0,25",
         "  on_register              ya",
         "  region                   -",
-        "  expiring_30              []",
+        "  expiring_30              -",
         "  agreements:",
         "    [1]:",
         "      start_on                 1 Jun 2020",

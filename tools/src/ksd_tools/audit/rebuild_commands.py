@@ -34,8 +34,8 @@ MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 def _shown(value: Any) -> str:
     """A scalar as people read it here: numbers with dots between thousands, days as "28 Nov 2026",
-    moments in WIB, yes or no, a dash for nothing."""
-    if value is None:
+    moments in WIB, yes or no, a dash for nothing (an empty list or table too)."""
+    if value is None or value == [] or value == {}:
         return "-"
     if isinstance(value, bool):
         return "ya" if value else "tidak"
