@@ -77,7 +77,8 @@ async def create_database(name: str) -> None:
     conn = await asyncpg.connect(settings().server_dsn())
     try:
         if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            raise ValueError(f"database {name} exists: a rebuild goes into a fresh one (choose another --database)")
+            raise ValueError(f"basis data {name} sudah ada: pembangunan ulang memakai basis data baru"
+                             " (pilih --database lain)")
         await access.create_database(conn, name)  # reporting's own, when its name says so
     finally:
         await conn.close()
