@@ -301,13 +301,12 @@ async def test_ten_thousand_rows_are_imported_in_batches(platform: Platform, sam
         print(f"10,000 rows imported in {elapsed:.1f} s")
         # Each is decided before the next test: ten thousand decisions queued in the agreement service
         # would hold up the submissions of whatever test file runs next on this platform.
+        counted = "SELECT count(*) FROM submissions WHERE accepted_at >= $1 AND status = $2"
         for _ in range(1600):
-            if not await conn.fetchval("SELECT count(*) FROM submissions WHERE accepted_at >= $1 AND status = 'accepted'",
-                                       since):
+            if not await conn.fetchval(counted, since, "accepted"):
                 break
             await asyncio.sleep(0.25)
-        assert await conn.fetchval("SELECT count(*) FROM submissions WHERE accepted_at >= $1 AND status = 'applied'",
-                                   since) == 10_000
+        assert await conn.fetchval(counted, since, "applied") == 10_000
     finally:
         await conn.close()
 
