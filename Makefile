@@ -12,11 +12,11 @@ export UV_LINK_MODE := copy
 DEMO_AGREEMENTS ?= 2000
 DEMO_SEED ?= 1
 BENCH_ARGS ?=
-# `TEST_WORKERS=4 make test`: pytest-xdist workers, each a run of its own with its own platform on its
-# own test slot (tests/conftest.py); a test file stays on one worker (its module fixtures are set up
-# once). The suite mostly waits on Kafka, PostgreSQL and HTTP, so workers overlap their waits. Not yet
-# the default: it has not yet run green twice in a row on the shared machine (README, Tests).
-TEST_WORKERS ?= 0
+# pytest-xdist workers (`TEST_WORKERS=0`: one process), each a run of its own with its own platform
+# on its own test slot (tests/conftest.py); a test file stays on one worker (its module fixtures are
+# set up once). The suite mostly waits on Kafka, PostgreSQL, HTTP and the browser, so two workers
+# overlap their waits on two cores (README, Tests).
+TEST_WORKERS ?= 2
 DASHBOARD := http://127.0.0.1:$${KSD_REPORTING_PORT:-8084}/
 # More than one of everything (README, "Scale-out locally"): `make up KSD_KAFKA_NODES=3 KSD_REPLICAS=2`
 # runs a three-broker cluster and two processes of each service. Every client is given the

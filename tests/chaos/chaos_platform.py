@@ -1,8 +1,8 @@
 """A platform of its own for the chaos suite: its own Kafka broker, its own PostgreSQL server and
-the four services as processes of `deploy/local/services.sh`, on ports 19100-19199 and in a folder
-of its own, so that killing any of them disturbs nobody (not `make up`'s platform, not the test
-slots on the machine's shared broker and server). Keycloak is the machine's, shared, as in every
-test.
+the four services as processes of `deploy/local/services.sh`, on ports of its test slot
+(`chaos_port`: 19100-19199 on slot 0) and in a folder of its own, so that killing any of them
+disturbs nobody (not `make up`'s platform, not the test slots on the machine's shared broker and
+server). Keycloak is the machine's, shared, as in every test.
 
 The API is what a fault needs: `start()`, `kill(service)` and `start_services()` (services.sh
 restarts what is not running), `stop_broker()`/`start_broker()`, `restart_postgres()`, `ready()`,
@@ -26,20 +26,35 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conftest import SLOT
+
 ROOT = Path(__file__).resolve().parents[2]
 PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), default=Path("/nonexistent"))
 """Debian's newest PostgreSQL server binaries (deploy/local/postgres.sh installs the package)."""
 SERVICES = ("intake", "agreement", "mapping", "reporting")
 
 
+SLOT_PORTS = 134
+"""How many ports a slot's chaos platforms may take: on slot 0, 19100-19199 for the fault suite's
+platform and 19200-19233 for the scale-out cluster (test_scale_out.py)."""
+
+
+def chaos_port(port: int) -> int:
+    """`port` as slot 0 numbers it, in this test slot's own range: slot S's range is `SLOT_PORTS`·S
+    above slot 0's (slot 8: 20172-20305), so two work trees or two xdist workers, each on a slot of
+    its own, can run the chaos suite at once."""
+    return port + SLOT_PORTS * SLOT
+
+
 @dataclass(frozen=True)
 class Ports:
-    """Every port the chaos platform listens on, all in 19100-19199."""
+    """Every port the chaos platform listens on, all in this slot's range (`chaos_port`)."""
 
-    postgres: int = 19132
-    kafka: int = 19192
-    controller: int = 19193
-    services: dict[str, int] = field(default_factory=lambda: {s: 19181 + i for i, s in enumerate(SERVICES)})
+    postgres: int = chaos_port(19132)
+    kafka: int = chaos_port(19192)
+    controller: int = chaos_port(19193)
+    services: dict[str, int] = field(
+        default_factory=lambda: {s: chaos_port(19181 + i) for i, s in enumerate(SERVICES)})
 
 
 def _answering(port: int) -> bool:

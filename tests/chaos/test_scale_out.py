@@ -7,6 +7,7 @@ On a KRaft cluster of its own (`deploy/local/kafka.sh` with KSD_KAFKA_NODES=3: b
 3 copies with min.insync.replicas=2), the machine's PostgreSQL with this slot's databases of their
 own (`ksd_*_test<slot>_scale`), and two replicas of each service started by
 `deploy/local/services.sh` (KSD_REPLICAS=2; the first on 19220-19223, the second ten ports up).
+These ports are slot 0's; another test slot's are as far up as `chaos_platform.chaos_port` says.
 The simulated nodes (`ksd_tools.simulate`) reach intake through a spreading client, as through a
 load balancer: requests go to the two intake replicas in turn, and one that refuses the connection
 is skipped.
@@ -44,6 +45,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from chaos_platform import chaos_port
 from conftest import GROUP_PREFIX, SUFFIX, _environment
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -59,8 +61,9 @@ pytestmark = pytest.mark.chaos_long
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "agreement", "mapping", "reporting")
 NODES = 3
-KAFKA_PORT, CONTROLLER_PORT = 19200, 19201  # node n: 19200+2(n-1), its controller one up
-PORTS = {s: 19220 + i for i, s in enumerate(SERVICES)}
+# On slot 0 (`chaos_port` moves them into the test slot's range):
+KAFKA_PORT, CONTROLLER_PORT = chaos_port(19200), chaos_port(19201)  # node n: 19200+2(n-1), controller one up
+PORTS = {s: chaos_port(19220 + i) for i, s in enumerate(SERVICES)}
 REPLICAS, REPLICA_STEP = 2, 10  # the second replica of a service ten ports up: 19230-19233
 DB_SUFFIX = f"{SUFFIX}_scale"
 STALL_LIMIT = 30.0

@@ -59,7 +59,7 @@ def _verified_against_a_signed_export(folder: Path) -> None:
     assert signed.returncode == 0, signed.stderr
     verified = ksd("audit", "verify", "--topics", AGREEMENT_EVENTS.name, "--checkpoints", str(exported),
                    "--public-key", f"{key}.pub", "--record")
-    assert "result recorded" in verified.stdout, verified.stdout + verified.stderr
+    assert "hasil dicatat di topik audit" in verified.stdout, verified.stdout + verified.stderr
 
 
 async def test_the_api_the_command_and_the_pdf_give_the_same_report(platform: Platform, tmp_path: Path) -> None:
@@ -112,7 +112,7 @@ async def test_the_api_the_command_and_the_pdf_give_the_same_report(platform: Pl
     # The nation's report: the command rebuilt from the history answers what the API answers.
     nation = ksd("audit", "report", "--nation", "--recorded-as-of", recorded_as_of, "--in-force-on", "2022-01-01",
                  "--limit", "50", "--json", str(tmp_path / "nasional.json"))
-    assert nation.returncode == 0 and nation.stdout.startswith("nation: recorded as of"), nation.stderr
+    assert nation.returncode == 0 and nation.stdout.startswith("nasional: sebagaimana tercatat pada"), nation.stderr
     async with httpx.AsyncClient(timeout=30) as client:
         whole = (await client.get(f"{platform.url['reporting']}/v1/audit/nation", params={**params, "limit": 50},
                                   headers=auditor)).json()

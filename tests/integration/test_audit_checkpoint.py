@@ -12,6 +12,7 @@ from uuid import uuid4
 import pytest
 from conftest import ksd
 
+from ksd_contracts import labels
 from ksd_contracts.envelope import GENESIS_HASH, Envelope, KafkaRecord
 from ksd_contracts.events import AGREEMENT_PROPOSED
 from ksd_contracts.topics import AGREEMENT_EVENTS, AUDIT_CHECKPOINTS
@@ -83,7 +84,8 @@ async def test_a_rewritten_day_is_told_by_its_checkpoint(histories: list[History
     assert not report.clean and report.finding is None
     # Every later record moved up one offset, so the days after it no longer match either.
     assert len(report.rewritten) == 2
-    assert report.rewritten[0].startswith(f"{AGREEMENT_EVENTS.name} on {EARLIER.date()}: the log now holds 1 records")
+    assert report.rewritten[0].startswith(
+        f"{AGREEMENT_EVENTS.name} pada {labels.day(EARLIER.date().isoformat())}: log kini memuat 1 rekaman")
 
 
 def _rechained(records: list[tuple[KafkaRecord, int | None]], title: str) -> list[tuple[KafkaRecord, int | None]]:
@@ -126,25 +128,26 @@ async def test_a_topic_rewritten_wholesale_fails_against_the_signed_export(
     held = signing.load(exported, public)
     assert (held.last_day, len(held.checkpoints)) == (LATER.date().isoformat(), 2)
     untouched = await verify(original, [AGREEMENT_EVENTS], signed=held)
-    assert untouched.clean and untouched.rests_on and untouched.rests_on.startswith("checkpoints.json, signed")
+    assert untouched.clean and untouched.rests_on and untouched.rests_on.startswith("checkpoints.json, ditandatangani")
     report = await verify(forged, [AGREEMENT_EVENTS], signed=held)
     assert report.finding is None and len(report.rewritten) == 1
-    assert report.rewritten[0].startswith(f"{AGREEMENT_EVENTS.name} on {LATER.date()}: the log now holds 4 records")
-    assert "the signed file checkpoints.json" in report.rewritten[0]
+    later_day = labels.day(LATER.date().isoformat())
+    assert report.rewritten[0].startswith(f"{AGREEMENT_EVENTS.name} pada {later_day}: log kini memuat 4 rekaman")
+    assert "berkas bertanda tangan checkpoints.json" in report.rewritten[0]
 
     # The command line says the same, from the real broker, with the published public key.
     common = ["--topics", AGREEMENT_EVENTS.name, "--checkpoints", str(exported), "--public-key", str(public)]
     passed = ksd("audit", "verify", "--prefix", original.prefix, *common)
-    assert passed.returncode == 0 and "history verified" in passed.stdout, passed.stderr
+    assert passed.returncode == 0 and "riwayat utuh: setiap rantai hash tersambung" in passed.stdout, passed.stderr
     failed = ksd("audit", "verify", "--prefix", forged.prefix, *common)
     assert failed.returncode == 1
-    assert f"FIRST DAY THAT DIFFERS: {AGREEMENT_EVENTS.name} on {LATER.date()}" in failed.stderr, failed.stderr
+    assert f"HARI PERTAMA YANG BERBEDA: {AGREEMENT_EVENTS.name} pada {later_day}" in failed.stderr, failed.stderr
 
     # A file changed after signing, or signed by another key, is refused before any record is read.
     document = json.loads(exported.read_text())
     document["checkpoints"][-1]["digest"] = "0" * 64
     exported.write_text(json.dumps(document))
-    with pytest.raises(signing.BadSignature, match="does not hold"):
+    with pytest.raises(signing.BadSignature, match="tidak sah: berkas diubah"):
         signing.load(exported, public)
-    with pytest.raises(signing.BadSignature, match="another key"):
+    with pytest.raises(signing.BadSignature, match="kunci lain"):
         signing.load(exported, signing.generate(tmp_path / "forger.key"))

@@ -23,6 +23,7 @@ from conftest import SLOT, Platform
 from ksd_common.access import setup_kafka
 from ksd_common.db import drop_database, recreate_database
 from ksd_contracts.envelope import KafkaRecord
+from ksd_contracts.labels import number
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
 from ksd_reporting import app as reporting_app
 from ksd_reporting.digest import digest, rows
@@ -203,13 +204,13 @@ async def test_rebuild_gives_the_live_services_digest(platform: Platform, monkey
             result = await rebuild(History(), name, stops=stops, workers=workers)
             assert (result.events, result.digest) == (events, live_digest), f"{workers} workers"
             bars = [line.rsplit("\r", 1)[-1] for line in terminal.getvalue().split("\n")]
-            assert bars[0].startswith(f"rebuild [{'#' * 30}] {events:,}/{events:,} events, ")
+            assert bars[0].startswith(f"rebuild [{'#' * 30}] {number(events)}/{number(events)} peristiwa, ")
             conn = await asyncpg.connect(platform.settings.database_dsn(database))
             try:
                 live_rows = await rows(conn)
             finally:
                 await conn.close()
-            assert bars[1].startswith(f"digest [{'#' * 30}] {live_rows:,}/{live_rows:,} rows, ")
+            assert bars[1].startswith(f"digest [{'#' * 30}] {number(live_rows)}/{number(live_rows)} baris, ")
     finally:
         live.terminate()
         live.wait(20)

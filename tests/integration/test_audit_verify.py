@@ -71,22 +71,22 @@ async def test_the_untouched_copy_verifies_clean(original: list[KafkaRecord], co
 async def test_a_changed_payload_is_named(original: list[KafkaRecord], copy_and_verify: Write) -> None:
     changed = original[1].model_copy(update={"value": original[1].value.replace(b"sampah", b"limbah")})
     topic, report = await copy_and_verify([*original[:1], changed, *original[2:]])
-    _bad_at(topic, report, 1, changed, "hash does not match")
+    _bad_at(topic, report, 1, changed, "hash tidak cocok dengan isinya")
 
 
 async def test_a_deleted_event_is_named_by_the_one_after_it(
     original: list[KafkaRecord], copy_and_verify: Write,
 ) -> None:
     topic, report = await copy_and_verify([*original[:4], *original[5:]])
-    _bad_at(topic, report, 6, original[7], "sequence 3 of subject")
-    assert "where 2 was expected" in (report.finding.problem if report.finding else "")
+    _bad_at(topic, report, 6, original[7], "urutan 3 subjek")
+    assert "yang diharapkan 2" in (report.finding.problem if report.finding else "")
 
 
 async def test_a_reordered_pair_is_named(original: list[KafkaRecord], copy_and_verify: Write) -> None:
     swapped = list(original)
     swapped[4], swapped[7] = original[7], original[4]
     topic, report = await copy_and_verify(swapped)
-    _bad_at(topic, report, 4, original[7], "out of order")
+    _bad_at(topic, report, 4, original[7], "tertukar")
 
 
 async def test_a_duplicate_is_named(original: list[KafkaRecord], copy_and_verify: Write) -> None:
@@ -95,7 +95,7 @@ async def test_a_duplicate_is_named(original: list[KafkaRecord], copy_and_verify
     assert event.sequence is not None and event.prevhash is not None
     duplicate = event.model_copy(update={"id": uuid4()}).chained(event.sequence, event.prevhash).to_kafka()
     topic, report = await copy_and_verify([*original, duplicate])
-    _bad_at(topic, report, len(original), duplicate, "again after")
+    _bad_at(topic, report, len(original), duplicate, "muncul lagi setelah")
 
 
 async def test_a_redelivered_identical_copy_is_counted_not_failed(
@@ -115,4 +115,4 @@ async def test_an_injected_event_with_a_forged_source_is_named(
     forged = Envelope(source="/nodes/53.71", type=AGREEMENT_PROPOSED, subject=str(uuid4()),
                       correlationid="forged", data={**genuine.data}).chained(1, GENESIS_HASH).to_kafka()
     topic, report = await copy_and_verify([*original[:6], forged, *original[6:]])
-    _bad_at(topic, report, 6, forged, "source /nodes/53.71 may not emit")
+    _bad_at(topic, report, 6, forged, "sumber /nodes/53.71 tidak berhak menerbitkan")

@@ -12,7 +12,7 @@ from ksd_contracts.envelope import Envelope
 from ksd_contracts.topics import AGREEMENT_EVENTS
 from ksd_tools.audit.rules import RULES
 from ksd_tools.audit.synthetic import agreement_events
-from ksd_tools.audit.verify import Chains, Heads, check_content
+from ksd_tools.audit.verify import Chains, Finding, Heads, check_content
 
 CHAIN = list(agreement_events(1, 5))
 
@@ -73,6 +73,15 @@ def test_the_heads_spilled_out_of_memory_still_link() -> None:
     assert chains.heads.spilled is not None and len(chains.heads.memory) < 3
     assert chains.heads.chains == 7
     # the heads came back from the file: subject 0's first link again, long after, breaks its chain
-    assert chains.link(events[0]) == (f"sequence 1 of subject {events[0].subject} again after 3: a duplicate"
-                                      " under another id or content, or a pair out of order")
+    assert chains.link(events[0]) == (f"urutan 1 subjek {events[0].subject} muncul lagi setelah 3: duplikat dengan"
+                                      " id atau isi lain, atau sepasang peristiwa yang tertukar urutannya")
     chains.heads.close()
+
+
+def test_the_first_bad_record_is_named_by_place_and_event() -> None:
+    """What `ksd audit verify` prints after `PERISTIWA BERMASALAH PERTAMA:` (INTERFACES.md: it names
+    the first bad event): where the record is, its event id, what is wrong."""
+    found = Finding("ksd.agreement.events", 2, 41, "0190-abc", "hash tidak cocok dengan isinya")
+    assert str(found) == "ksd.agreement.events partisi 2 offset 41 (peristiwa 0190-abc): hash tidak cocok dengan isinya"
+    unreadable = Finding("ksd.agreement.events", 0, 7, None, "not a valid envelope: missing header ce_id")
+    assert str(unreadable).startswith("ksd.agreement.events partisi 0 offset 7 (bukan peristiwa yang terbaca): ")

@@ -27,8 +27,8 @@ def _run(stream: io.StringIO, monkeypatch: pytest.MonkeyPatch, label: str) -> st
 def test_on_a_terminal_the_bar_names_the_command_and_ends_full(monkeypatch: pytest.MonkeyPatch) -> None:
     shown = _run(Terminal(), monkeypatch, "verify")
     last = shown.rstrip("\n").rsplit("\r", 1)[-1]
-    assert last.startswith("verify [" + "#" * 30 + "] 12,000/12,000 events, ")
-    assert last.endswith("/s") and shown.endswith("\n")
+    assert last.startswith("verify [" + "#" * 30 + "] 12.000/12.000 peristiwa, ")
+    assert last.endswith("/detik") and shown.endswith("\n")
 
 
 def test_through_a_pipe_it_is_silent(monkeypatch: pytest.MonkeyPatch) -> None:

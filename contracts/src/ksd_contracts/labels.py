@@ -5,6 +5,7 @@ flag is called the same everywhere it is shown."""
 from __future__ import annotations
 
 import gettext
+from datetime import datetime, timezone
 from functools import cache
 from typing import Any
 
@@ -12,7 +13,7 @@ import pycountry
 
 from ksd_contracts.events import Status
 from ksd_contracts.language import Words, localized
-from ksd_contracts.submissions import Kind
+from ksd_contracts.submissions import WIB, Kind
 
 STATUSES: dict[str, str] = {
     Status.INITIATED: "Inisiasi", Status.REVIEWED: "Dikaji TKKSD", Status.NOT_FEASIBLE: "Tidak layak",
@@ -254,6 +255,28 @@ def day(iso: str) -> str:
     """A date as people read it here: `2026-11-28` -> `28 Nov 2026`."""
     year, month, dd = iso[:10].split("-")
     return f"{int(dd)} {MONTHS[int(month) - 1]} {year}"
+
+
+def moment(at: datetime | str, *, seconds: bool = True) -> str:
+    """A moment (or its RFC 3339 text) as people read it here, on the clock of Jakarta:
+    `28 Nov 2026 17.05.09 WIB`, or `28 Nov 2026 17.05 WIB` without the seconds."""
+    when = datetime.fromisoformat(at.replace("Z", "+00:00")) if isinstance(at, str) else at
+    local = when.astimezone(timezone(WIB, "WIB"))
+    return f"{day(local.date().isoformat())} {local.strftime('%H.%M.%S' if seconds else '%H.%M')} WIB"
+
+
+def number(value: float, digits: int = 0) -> str:
+    """A number as Indonesian writes it, dots between thousands and a decimal comma: `1.234.567`,
+    `3,5` (with `digits` decimals)."""
+    return f"{value:,.{digits}f}".translate(_INDONESIAN_DIGITS)
+
+
+_INDONESIAN_DIGITS = str.maketrans(",.", ".,")
+
+
+def rupiah(amount: int | None) -> str:
+    """An amount in rupiah: `Rp 1.750.000.000` (none as `Rp 0`)."""
+    return "Rp " + number(int(amount or 0))
 
 
 _COUNTRY_NAMES = {"TL": "Timor-Leste"}

@@ -13,19 +13,16 @@ import asyncio
 import sys
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from ksd_common.credentials import check_binding, new_token
 from ksd_common.settings import settings
 from ksd_common.topics import ensure_topics
+from ksd_contracts import labels
 from ksd_contracts.envelope import GENESIS_HASH, Envelope
 from ksd_contracts.events import CREDENTIAL_ISSUED, CREDENTIAL_REVOKED, CredentialIssued, CredentialRevoked
 from ksd_contracts.topics import CREDENTIALS
-
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
-JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 async def issue_tokens(bindings: list[tuple[str, str | None, str | None]]) -> list[str]:
@@ -75,7 +72,8 @@ async def wait_until_known(probe: str, *tokens: str, timeout: float = 60) -> Non
             except httpx.TransportError:
                 pass
             if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"{probe} did not learn {len(waiting)} of {len(tokens)} tokens within {timeout} s")
+                raise TimeoutError(f"{probe} belum mengenal {len(waiting)} dari {len(tokens)} token"
+                                   f" dalam {timeout} detik")
             await asyncio.sleep(0.1)
 
 
@@ -159,20 +157,15 @@ async def revoke_tokens(revocations: list[tuple[IssuedToken, str]]) -> None:
         await producer.stop()
 
 
-def indonesian_time(moment: datetime) -> str:
-    """`28 Nov 2026 19.05 WIB`: how a person in Indonesia reads a moment."""
-    local = moment.astimezone(JAKARTA)
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year} {local:%H.%M} WIB"
-
-
 def list_tokens(args: argparse.Namespace) -> None:
     """`ksd admin token list`: the platform tokens in force (`--all`: the revoked ones too)."""
     tokens = [t for t in asyncio.run(issued_tokens()) if args.all or t.revoked_at is None]
     print(f"{'HASH':<12}  {'PERAN':<12}  {'WILAYAH':<8}  {'DITERBITKAN':<22}  {'STATUS':<32}  LABEL")
     for t in tokens:
-        status = "berlaku" if t.revoked_at is None else f"dicabut {indonesian_time(t.revoked_at)}"
-        print(f"{t.token_hash[:12]:<12}  {t.role:<12}  {t.region or '-':<8}  {indonesian_time(t.issued_at):<22}"
-              f"  {status:<32}  {t.label or ''}")
+        status = "berlaku" if t.revoked_at is None else f"dicabut {labels.moment(t.revoked_at, seconds=False)}"
+        issued = labels.moment(t.issued_at, seconds=False)
+        print(f"{t.token_hash[:12]:<12}  {t.role:<12}  {t.region or '-':<8}  {issued:<22}  {status:<32}"
+              f"  {t.label or ''}")
 
 
 def revoke_token(args: argparse.Namespace) -> None:
@@ -198,4 +191,4 @@ def rotate_token(args: argparse.Namespace) -> None:
 
 def create_topics(args: argparse.Namespace) -> None:
     """`ksd admin topics`: create the registry's missing topics."""
-    print("\n".join(asyncio.run(ensure_topics())) or "all topics exist")
+    print("\n".join(asyncio.run(ensure_topics())) or "semua topik sudah ada")

@@ -36,7 +36,10 @@ def reason(rule: str, detail: str, detail_en: str) -> Reason:
 
 
 def flag(rule: str, detail: str, detail_en: str) -> Flag:
-    """A soft rule an agreement did not meet, said in both languages."""
+    """A soft rule an agreement did not meet, said in both languages; only one of `FLAGS`, so that
+    list stays every flag mapping raises."""
+    if rule not in FLAGS:
+        raise ValueError(f"{rule} is not one of mapping's flags (FLAGS)")
     return Flag(rule=rule, detail=detail, detail_en=detail_en)
 
 
@@ -198,6 +201,10 @@ class Proposal(BaseModel):
 UNCLASSIFIABLE = "classification.unclassifiable"
 WAJIB_WITHOUT_BORDER = "ksdd.wajib_without_confirmed_border"
 OUTSIDE_MAPPING = "urusan.outside_mapping"
+FLAGS = (UNCLASSIFIABLE, WAJIB_WITHOUT_BORDER, OUTSIDE_MAPPING)
+"""Every soft rule mapping flags an agreement with (`flag` raises no other). Reporting counts these
+with the agreement service's soft rules in one `flags_by_rule`, so no name may be in both
+(tests/unit/test_labels.py)."""
 
 
 def classify(proposed: Proposal) -> dict[str, Any] | None:

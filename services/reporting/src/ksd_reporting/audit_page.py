@@ -5,11 +5,9 @@ of `audit_api` and adds nothing to it, so the page, the PDF and the API name the
 
 from __future__ import annotations
 
-from datetime import datetime
 from html import escape
 from typing import Any
 
-from ksd_common.params import WIB
 from ksd_contracts import labels
 from ksd_contracts.regions import region
 
@@ -23,20 +21,8 @@ def tanggal(value: str | None) -> str:
 
 
 def waktu(value: str | None) -> str:
-    """A recording time as "28 Nov 2026 17.05.09 WIB"."""
-    if not value:
-        return NONE
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(WIB)
-    return f"{tanggal(moment.date().isoformat())} {moment:%H.%M.%S} WIB"
-
-
-def angka(count: int) -> str:
-    """A count as Indonesian writes it: 12.345."""
-    return f"{count:,}".replace(",", ".")
-
-
-def rupiah(amount: int | None) -> str:
-    return "Rp " + angka(int(amount or 0))
+    """A recording time as "28 Nov 2026 17.05.09 WIB"; an empty one as a dash."""
+    return labels.moment(value) if value else NONE
 
 
 def daerah(codes: list[str]) -> str:
@@ -89,7 +75,7 @@ def _record(answer: dict[str, Any]) -> str:
         ("Jenis", answer["kind"]), ("Daerah", daerah(answer["regions"])),
         ("Tahap pada tanggal berlaku", tahap(answer["stage"])), ("Tanggal inisiasi", tanggal(answer["initiated_on"])),
         ("Masa berlaku PKS", f"{tanggal(answer['start_on'])} s.d. {tanggal(answer['end_on'])}"),
-        ("Diakhiri", tanggal(answer["ended_on"])), ("Nilai kerja sama", rupiah(answer["value_idr"])),
+        ("Diakhiri", tanggal(answer["ended_on"])), ("Nilai kerja sama", labels.rupiah(answer["value_idr"])),
         ("Laporan semester terlambat", ", ".join(answer["overdue_reports"]) or "Tidak ada"),
         ("Versi catatan", str(answer["version"])),
     ])
@@ -139,7 +125,7 @@ def _verification(verification: dict[str, Any] | None) -> str:
     rows = [("Hasil", ""), ("Diverifikasi pada", waktu(verification["verified_at"])),
             ("Checkpoint bertanda tangan", f"{verification['checkpoint_file']}, ditandatangani"
              f" {waktu(verification['signed_at'])}, hari terakhir {tanggal(verification['last_day'])}"),
-            ("Peristiwa diperiksa", f"{verification['events']:,}".replace(",", ".")),
+            ("Peristiwa diperiksa", labels.number(verification["events"])),
             ("Hari pertama yang berbeda", verification["first_difference"] or "Tidak ada")]
     table = _kv(rows).replace("<td></td>", f"<td>{verdict}</td>", 1)
     return "<h2>Verifikasi</h2>" + table
@@ -166,14 +152,14 @@ def region_page(report: dict[str, Any]) -> str:
     answer = report["answer"]
     by_stage = [[escape(tahap(None if s == "not_yet_initiated" else s)), str(n)] for s, n in answer["by_stage"].items()]
     rows = [[escape(a["registry_number"] or NONE), escape(a["title"]), escape(a["kind"]), escape(tahap(a["stage"])),
-            rupiah(a["value_idr"]), f"{tanggal(a['start_on'])} s.d. {tanggal(a['end_on'])}"]
+            labels.rupiah(a["value_idr"]), f"{tanggal(a['start_on'])} s.d. {tanggal(a['end_on'])}"]
             for a in answer["agreements"]]
     total = answer.get("total", len(answer["agreements"]))
     scope = "Nasional" if answer["region"] is None else daerah([answer["region"]])
-    listed = [f"<p>Daftar ini memuat {angka(len(rows))} dari {angka(total)} kerja sama; halaman berikutnya:"
-              f" cursor={escape(answer['next_cursor'])}.</p>"] if answer.get("next_cursor") else []
+    listed = [f"<p>Daftar ini memuat {labels.number(len(rows))} dari {labels.number(total)} kerja sama;"
+              f" halaman berikutnya: cursor={escape(answer['next_cursor'])}.</p>"] if answer.get("next_cursor") else []
     return _page(f"Laporan Audit Kerja Sama Daerah {scope}", _question(answer), [
-        f"<h2>Jumlah per tahap ({angka(total)} kerja sama)</h2>",
+        f"<h2>Jumlah per tahap ({labels.number(total)} kerja sama)</h2>",
         _table(["Tahap", "Jumlah"], by_stage, "Tidak ada kerja sama tercatat."),
         "<h2>Kerja sama</h2>",
         _table(["Nomor registrasi", "Judul", "Jenis", "Tahap", "Nilai", "Masa berlaku"], rows, "Tidak ada."),

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID, uuid4, uuid5
 
+from ksd_contracts import labels
 from ksd_contracts.envelope import GENESIS_HASH, Envelope, canonical_json
 from ksd_contracts.events import CHECKPOINT_RECORDED, HISTORY_VERIFIED, DayCheckpoint, HistoryVerified
 from ksd_contracts.topics import AUDIT_CHECKPOINTS, HISTORY
@@ -152,8 +153,9 @@ def rewritten_days(digests: DayDigests, checkpoints: Iterable[tuple[str, DayChec
         now = digests.checkpoint(said.topic, said.day)
         if now.digest != said.digest:
             problems.append(
-                f"{said.topic} on {said.day}: the log now holds {now.events} records with digest {now.digest[:16]}…;"
-                f" {held_in} says {said.events} records with digest {said.digest[:16]}…: that day was rewritten")
+                f"{said.topic} pada {labels.day(said.day.isoformat())}: log kini memuat {labels.number(now.events)}"
+                f" rekaman dengan digest {now.digest[:16]}…; {held_in} menyatakan {labels.number(said.events)}"
+                f" rekaman dengan digest {said.digest[:16]}…: hari itu ditulis ulang")
     return problems
 
 
@@ -173,4 +175,4 @@ async def record_verification(history: History, verified: HistoryVerified) -> En
 
 
 def on_topic(offset: int) -> str:
-    return f"the checkpoint at offset {offset} of {AUDIT_CHECKPOINTS.name}"
+    return f"checkpoint pada offset {offset} di {AUDIT_CHECKPOINTS.name}"

@@ -1,5 +1,8 @@
 """The `ksd audit` commands that read the log only, verify and checkpoint (their arguments are in
-`ksd_tools.cli`); rebuild and replay, which need reporting's code, are in `rebuild_commands`."""
+`ksd_tools.cli`); rebuild and replay, which need reporting's code, are in `rebuild_commands`.
+
+What they print is for auditors (BPK, inspectorates): in Bahasa Indonesia, numbers and dates as
+Indonesian writes them (`ksd_contracts.labels`); the exit codes are the contract (INTERFACES.md)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from ksd_contracts import labels
 from ksd_contracts.events import HistoryVerified
 from ksd_tools.audit import signing
 from ksd_tools.audit.checkpoint import publish_checkpoints, record_verification, recorded
@@ -28,34 +32,36 @@ def run_verify(args: argparse.Namespace) -> None:
         try:
             signed = signing.load(args.checkpoints, args.public_key)
         except signing.BadSignature as error:
-            print(f"BAD SIGNATURE: {error}", file=sys.stderr)
+            print(f"TANDA TANGAN TIDAK SAH: {error}", file=sys.stderr)
             raise SystemExit(1) from None
-        print(f"signed checkpoints: {len(signed.checkpoints)} day(s) to {signed.last_day}, signed {signed.signed_at}"
-              f" by the key of {args.public_key}")
+        print(f"checkpoint bertanda tangan: {labels.number(len(signed.checkpoints))} checkpoint sampai"
+              f" {labels.day(signed.last_day) if signed.last_day else '-'}, ditandatangani"
+              f" {labels.moment(signed.signed_at)} dengan kunci {args.public_key}")
     report = asyncio.run(verify(history_of(args), topics_named(args.topics), checkpoints=args.checkpoints is True,
                                 signed=signed))
     for topic, count in sorted(report.counts.items()):
-        print(f"{topic:28} {count:>12,} events verified")
-    print(f"{'subjects':28} {report.subjects:>12,}   in {report.seconds:.1f} s")
+        print(f"{topic:28} {labels.number(count):>12} peristiwa diperiksa")
+    print(f"{'subjek':28} {labels.number(report.subjects):>12}   dalam {labels.number(report.seconds, 1)} detik")
     if report.copies:
-        print(f"{'redelivered copies':28} {report.copies:>12,}   identical to an event already read (dropped by id)")
+        print(f"{'salinan kiriman ulang':28} {labels.number(report.copies):>12}"
+              "   sama persis dengan peristiwa yang sudah dibaca (dibuang menurut id)")
     if args.record and signed is not None:
         asyncio.run(record_verification(history_of(args), HistoryVerified(
             clean=report.clean, events=sum(report.counts.values()), topics=sorted(report.counts),
             checkpoint_file=signed.path.name, signed_at=signed.signed_at, last_day=signed.last_day,
             finding=str(report.finding) if report.finding else None,
             first_difference=report.first_difference)))
-        print("result recorded on the audit topic, for the audit report")
+        print("hasil dicatat di topik audit, untuk laporan audit")
     if report.finding:
-        print(f"FIRST BAD EVENT: {report.finding}", file=sys.stderr)
+        print(f"PERISTIWA BERMASALAH PERTAMA: {report.finding}", file=sys.stderr)
     if report.rewritten:
-        print(f"FIRST DAY THAT DIFFERS: {report.first_difference}", file=sys.stderr)
+        print(f"HARI PERTAMA YANG BERBEDA: {report.first_difference}", file=sys.stderr)
     for problem in report.rewritten:
-        print(f"REWRITTEN: {problem}", file=sys.stderr)
+        print(f"DITULIS ULANG: {problem}", file=sys.stderr)
     if not report.clean:
         raise SystemExit(1)
-    print("history verified: every chain intact" + (", every checkpoint holds" if args.checkpoints else "")
-          + (f" (rests on {report.rests_on})" if report.rests_on else ""))
+    print("riwayat utuh: setiap rantai hash tersambung" + (", setiap checkpoint cocok" if args.checkpoints else "")
+          + (f" (berdasarkan {report.rests_on})" if report.rests_on else ""))
 
 
 def _signing_key(args: argparse.Namespace) -> Path:
@@ -64,23 +70,25 @@ def _signing_key(args: argparse.Namespace) -> Path:
     if args.key is not None:
         return Path(args.key)
     if not signing.DEV_KEY.exists():
-        print(f"no --key: made a dev key for local use at {signing.DEV_KEY} ({signing.generate(signing.DEV_KEY)})")
+        print(f"tanpa --key: kunci pengembangan untuk pemakaian lokal dibuat di {signing.DEV_KEY}"
+              f" ({signing.generate(signing.DEV_KEY)})")
     return signing.DEV_KEY
 
 
 def run_checkpoint(args: argparse.Namespace) -> None:
     published = asyncio.run(publish_checkpoints(history_of(args), args.day))
     for c in published:
-        print(f"{c.day}  {c.topic:28} {c.events:>10,} events  {c.digest}")
-    print(f"{len(published)} checkpoint(s) published" if published else "nothing new to checkpoint")
+        print(f"{labels.day(c.day.isoformat()):<11}  {c.topic:28} {labels.number(c.events):>10} peristiwa  {c.digest}")
+    print(f"{labels.number(len(published))} checkpoint diterbitkan" if published
+          else "tidak ada checkpoint baru: setiap hari yang lengkap sudah punya checkpoint")
     if args.export:
         held = [day for _, day in asyncio.run(recorded(history_of(args))).values()]
         key = _signing_key(args)
         signing.export(held, key, args.export)
-        print(f"{len(held)} checkpoint(s) signed with {key} into {args.export};"
-              f" public key {signing.public_key_path(key)}")
+        print(f"{labels.number(len(held))} checkpoint ditandatangani dengan {key} ke {args.export};"
+              f" kunci publik {signing.public_key_path(key)}")
 
 
 def run_keygen(args: argparse.Namespace) -> None:
     public = signing.generate(args.key)
-    print(f"signing key {args.key} (keep it off the platform); publish {public}")
+    print(f"kunci penanda tangan {args.key} (simpan di luar platform); terbitkan {public}")

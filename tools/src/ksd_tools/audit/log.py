@@ -19,6 +19,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from ksd_common.settings import settings
 from ksd_common.topics import cluster_durability
 from ksd_contracts.envelope import KafkaRecord
+from ksd_contracts.labels import number
 from ksd_contracts.topics import FOREVER, HISTORY, Topic
 
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
@@ -53,7 +54,7 @@ def topics_named(names: Sequence[str] | None) -> list[Topic]:
     known = {t.name: t for t in HISTORY}
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise ValueError(f"not a history topic: {', '.join(unknown)} (known: {', '.join(known)})")
+        raise ValueError(f"bukan topik riwayat: {', '.join(unknown)} (yang ada: {', '.join(known)})")
     return [known[n] for n in names]
 
 
@@ -122,7 +123,7 @@ class Progress:
     """A one-line progress bar on stderr when it is a terminal (what is done of the span read, the
     rate, the time left); silent otherwise, so tests, pipes and logs get only the command's answer."""
 
-    def __init__(self, label: str, total: int, unit: str = "events") -> None:
+    def __init__(self, label: str, total: int, unit: str = "peristiwa") -> None:
         self.label = label
         self.total = total
         self.unit = unit
@@ -142,9 +143,9 @@ class Progress:
     def _draw(self, now: float) -> None:
         share = self.done / self.total if self.total else 1
         rate = self.done / max(now - self.started, 1e-9)
-        left = f", {(self.total - self.done) / rate:,.0f} s left" if 0 < self.done < self.total else ""
-        self.out.write(f"\r{self.label} [{'#' * int(share * 30):<30}] {self.done:,}/{self.total:,} {self.unit},"
-                       f" {rate:,.0f}/s{left}")
+        left = f", sisa {number((self.total - self.done) / rate)} detik" if 0 < self.done < self.total else ""
+        self.out.write(f"\r{self.label} [{'#' * int(share * 30):<30}] {number(self.done)}/{number(self.total)}"
+                       f" {self.unit}, {number(rate)}/detik{left}")
         self.out.flush()
 
     def close(self) -> None:

@@ -77,7 +77,8 @@ async def create_database(name: str) -> None:
     conn = await asyncpg.connect(settings().server_dsn())
     try:
         if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            raise ValueError(f"database {name} exists: a rebuild goes into a fresh one (choose another --database)")
+            raise ValueError(f"basis data {name} sudah ada: pembangunan ulang memakai basis data baru"
+                             " (pilih --database lain)")
         await access.create_database(conn, name)  # reporting's own, when its name says so
     finally:
         await conn.close()
@@ -243,7 +244,7 @@ async def rebuild(history: History, database: str, *, stops: Stops | None = None
     with a progress bar of its own (on 40,000 events, a fifth of the rebuild's CPU)."""
     started = datetime.now()
     async with rebuilt(history, database, stops=stops, workers=workers) as (pool, events), pool.acquire() as conn:
-        progress = Progress("digest", await rows(conn), unit="rows")
+        progress = Progress("digest", await rows(conn), unit="baris")
         taken = await digest(conn, progress.advance)
         progress.close()
         return Rebuilt(database, taken, events, (datetime.now() - started).total_seconds())

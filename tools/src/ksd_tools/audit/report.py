@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+from ksd_contracts import labels
 from ksd_contracts.regions import region
 from ksd_contracts.topics import AUDIT_CHECKPOINTS
 from ksd_reporting import audit_api, audit_page, auditing
@@ -70,14 +71,14 @@ async def print_pdf(html: str, out: Path) -> None:
 
 def run_report(args: argparse.Namespace) -> None:
     if args.nation == (args.subject is not None):
-        raise SystemExit("name one subject: an agreement id, a region code (NN or NN.NN), or --nation")
+        raise SystemExit("sebutkan satu subjek: id kerja sama, kode daerah (NN atau NN.NN), atau --nation")
     if args.subject is not None and region(args.subject) is None and not _is_uuid(args.subject):
-        raise SystemExit(f"{args.subject} is neither an agreement id nor a region code (NN or NN.NN)")
+        raise SystemExit(f"{args.subject} bukan id kerja sama maupun kode daerah (NN atau NN.NN)")
     asked = audit_api.question(args.recorded_as_of, args.in_force_on)
     report = asyncio.run(audit_report(history_of(args), args.subject, asked, args.changes_since, args.limit,
                                       args.workers))
     if report is None:
-        raise SystemExit(f"no agreement {args.subject} in the history")
+        raise SystemExit(f"tidak ada kerja sama {args.subject} dalam riwayat")
     html = page(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1, ensure_ascii=False))
@@ -86,7 +87,8 @@ def run_report(args: argparse.Namespace) -> None:
     if args.pdf:
         asyncio.run(print_pdf(html, args.pdf))
     answer = report["answer"]
-    print(f"{args.subject or 'nation'}: recorded as of {answer['recorded_as_of']}, in force on {answer['in_force_on']}")
+    print(f"{args.subject or 'nasional'}: sebagaimana tercatat pada {labels.moment(answer['recorded_as_of'])},"
+          f" yang berlaku pada {labels.day(answer['in_force_on'])}")
     for written in (args.json, args.html, args.pdf):
         if written:
-            print(f"wrote {written}")
+            print(f"ditulis: {written}")

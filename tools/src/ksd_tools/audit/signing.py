@@ -50,7 +50,7 @@ def generate(key: Path) -> Path:
     """A new Ed25519 key at `key` (readable by its owner only) and its public half beside it;
     an existing key is never overwritten (checkpoints already signed would lose their signer)."""
     if key.exists():
-        raise FileExistsError(f"{key} exists: a signing key is never replaced in place")
+        raise FileExistsError(f"{key} sudah ada: kunci penanda tangan tidak pernah diganti di tempatnya")
     key.parent.mkdir(parents=True, exist_ok=True)
     private = Ed25519PrivateKey.generate()
     descriptor = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -61,16 +61,22 @@ def generate(key: Path) -> Path:
 
 
 def _private(key: Path) -> Ed25519PrivateKey:
-    loaded = load_pem_private_key(key.read_bytes(), password=None)
+    try:
+        loaded = load_pem_private_key(key.read_bytes(), password=None)
+    except ValueError as error:
+        raise ValueError(f"{key} bukan kunci PEM yang dapat dibaca") from error
     if not isinstance(loaded, Ed25519PrivateKey):
-        raise ValueError(f"{key} is not an Ed25519 private key")
+        raise ValueError(f"{key} bukan kunci privat Ed25519")
     return loaded
 
 
 def _public(key: Path) -> Ed25519PublicKey:
-    loaded = load_pem_public_key(key.read_bytes())
+    try:
+        loaded = load_pem_public_key(key.read_bytes())
+    except ValueError as error:
+        raise ValueError(f"{key} bukan kunci PEM yang dapat dibaca") from error
     if not isinstance(loaded, Ed25519PublicKey):
-        raise ValueError(f"{key} is not an Ed25519 public key")
+        raise ValueError(f"{key} bukan kunci publik Ed25519")
     return loaded
 
 
@@ -116,13 +122,13 @@ def load(path: Path, public_key: Path) -> SignedCheckpoints:
     ministry's published key, not the one the file names: a forger signs with their own)."""
     document = json.loads(path.read_text())
     if document.get("format") != FORMAT:
-        raise BadSignature(f"{path} is not a {FORMAT} file")
+        raise BadSignature(f"{path} bukan berkas {FORMAT}")
     trusted = _public(public_key)
     if document.get("public_key") != _raw(trusted):
-        raise BadSignature(f"{path} is signed by another key than {public_key}")
+        raise BadSignature(f"{path} ditandatangani dengan kunci lain, bukan {public_key}")
     try:
         trusted.verify(base64.b64decode(document["signature"]), _signed_part(document))
     except (InvalidSignature, KeyError, ValueError) as error:
-        raise BadSignature(f"the signature of {path} does not hold: the file was changed after signing") from error
+        raise BadSignature(f"tanda tangan {path} tidak sah: berkas diubah setelah ditandatangani") from error
     return SignedCheckpoints(path, document["signed_at"],
                              [DayCheckpoint.model_validate(c) for c in document["checkpoints"]])

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
+from ksd_contracts import labels
 from ksd_contracts.envelope import GENESIS_HASH, Envelope, EnvelopeError
 from ksd_contracts.events import DayCheckpoint
 from ksd_contracts.topics import AUDIT_CHECKPOINTS, Topic
@@ -38,7 +39,8 @@ class Finding:
     problem: str
 
     def __str__(self) -> str:
-        return f"{self.topic} partition {self.partition} offset {self.offset} (event {self.id}): {self.problem}"
+        event = f"peristiwa {self.id}" if self.id else "bukan peristiwa yang terbaca"
+        return f"{self.topic} partisi {self.partition} offset {self.offset} ({event}): {self.problem}"
 
 
 RECENT_LINKS = 4096
@@ -113,20 +115,20 @@ class Chains:
         last, last_hash = head or (0, GENESIS_HASH)
         sequence = event.sequence
         if sequence is None:
-            return "no sequence: not a link of any chain"
+            return "tanpa nomor urut (sequence): bukan mata rantai mana pun"
         recent = self.recent.setdefault(partition, OrderedDict())
         if sequence <= last and recent.get((event.subject, sequence)) == _short(event.hash):
             self.copies += 1
             return None
         if sequence <= last:
-            return (f"sequence {sequence} of subject {event.subject} again after {last}:"
-                    " a duplicate under another id or content, or a pair out of order")
+            return (f"urutan {sequence} subjek {event.subject} muncul lagi setelah {last}:"
+                    " duplikat dengan id atau isi lain, atau sepasang peristiwa yang tertukar urutannya")
         if sequence > last + 1:
-            return (f"sequence {sequence} of subject {event.subject} where {last + 1} was expected:"
-                    f" {sequence - last - 1} event(s) missing, or out of order")
+            return (f"urutan {sequence} subjek {event.subject}, padahal yang diharapkan {last + 1}:"
+                    f" {sequence - last - 1} peristiwa hilang, atau urutannya tertukar")
         if event.prevhash != last_hash:
-            return (f"prevhash does not link to sequence {last} of subject {event.subject}"
-                    " (that event was replaced or re-hashed)")
+            return (f"prevhash tidak tersambung ke urutan {last} subjek {event.subject}"
+                    " (peristiwa itu diganti atau hash-nya dihitung ulang)")
         self.heads.put(event.subject, sequence, event.hash or "", new=head is None)
         recent[(event.subject, sequence)] = _short(event.hash)
         if len(recent) > self.window:
@@ -142,16 +144,16 @@ def check_content(rule: Rule, event: Envelope) -> str | None:
     """What is wrong with one event on its own: its type, its source, its data, its hash."""
     model = rule.models.get(event.type)
     if model is None:
-        return f"type {event.type} is not an event of this topic"
+        return f"jenis {event.type} bukan peristiwa topik ini"
     if not rule.may_emit(event.source):
-        return f"source {event.source} may not emit {event.type}"
+        return f"sumber {event.source} tidak berhak menerbitkan {event.type}"
     try:
         model.model_validate(event.data)
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:3])
-        return f"data is not a valid {event.type}: {problems}"
+        return f"data bukan {event.type} yang sah: {problems}"
     if event.hash is None or event.hash != event.computed_hash():
-        return "hash does not match the content: the event was altered after it was written"
+        return "hash tidak cocok dengan isinya: peristiwa diubah setelah ditulis"
     return None
 
 
@@ -175,7 +177,7 @@ class Verifier:
         except EnvelopeError as error:
             return self._bad(record, None, str(error))
         if record.key != event.subject.encode():
-            return self._bad(record, event, f"key {record.key!r} is not the subject {event.subject}")
+            return self._bad(record, event, f"kunci {record.key!r} bukan subjek {event.subject}")
         chains = self.chains.setdefault(topic, Chains())
         copies = chains.copies
         problem = check_content(RULES[topic], event) or chains.link(event, record.partition)
@@ -204,7 +206,7 @@ class Report:
 
     @property
     def first_difference(self) -> str | None:
-        """The first rewritten day, as "<topic> on <day>"."""
+        """The first rewritten day, as "<topic> pada <day>" (`rewritten_days`)."""
         return self.rewritten[0].split(":")[0] if self.rewritten else None
 
     @property
@@ -238,8 +240,10 @@ async def verify(history: History, topics: list[Topic], *, checkpoints: bool = F
         if checkpoints:
             held += [(on_topic(offset), day) for offset, day in (await recorded(history)).values()]
         if signed:
-            held += [(f"the signed file {signed.path.name} ({signed.signed_at})", day) for day in signed.checkpoints]
+            held += [(f"berkas bertanda tangan {signed.path.name} ({labels.moment(signed.signed_at)})", day)
+                     for day in signed.checkpoints]
         rewritten = rewritten_days(verifier.days, held, {t.name for t in topics if t is not AUDIT_CHECKPOINTS})
-    rests_on = f"{signed.path.name}, signed {signed.signed_at}, last day {signed.last_day}" if signed else None
+    rests_on = (f"{signed.path.name}, ditandatangani {labels.moment(signed.signed_at)}, hari terakhir"
+                f" {labels.day(signed.last_day) if signed.last_day else '-'}") if signed else None
     return Report(verifier.finding, dict(verifier.counts), sum(c.heads.chains for c in verifier.chains.values()),
                   rewritten, progress.seconds, sum(c.copies for c in verifier.chains.values()), rests_on)
