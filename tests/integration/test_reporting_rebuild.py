@@ -43,10 +43,10 @@ async def rebuild() -> AsyncIterator[Rebuild]:
                     async with conn.transaction():
                         await apply_agreement_events(conn, [e for e in batch if ".agreement." in e.type])
                         await apply_mapping_events(conn, [e for e in batch if ".mapping." in e.type])
-                kept = await conn.fetch("SELECT * FROM counts ORDER BY scope, dimension, key")
+                kept = await conn.fetch("SELECT * FROM counts ORDER BY scope, month, dimension, key")
                 steps = await conn.fetch("SELECT * FROM nation_steps ORDER BY grain, day, measure, key")
                 await recount(conn)
-                assert await conn.fetch("SELECT * FROM counts ORDER BY scope, dimension, key") == kept
+                assert await conn.fetch("SELECT * FROM counts ORDER BY scope, month, dimension, key") == kept
                 assert await conn.fetch("SELECT * FROM nation_steps ORDER BY grain, day, measure, key") == steps
                 return await digest(conn)
         finally:

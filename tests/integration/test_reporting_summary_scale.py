@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
@@ -69,13 +69,20 @@ submission = st.one_of(
     st.tuples(st.just("agreement.correct"), st.sampled_from(sorted(CORRECTED))),
     st.tuples(st.sampled_from(["agreement.verify", "agreement.return"]), st.just("53")),
 )
+INITIATED = ["2019-05-02", "2024-07-02", "2025-01-15"]
 agreement = st.tuples(
     st.sampled_from(sorted(PROPOSALS)),
-    st.sampled_from(["2019-05-02", "2024-07-02", "2025-01-15"]),
+    st.sampled_from(INITIATED),
     st.lists(submission, max_size=12),
     st.lists(st.dates(min_value=date(2024, 6, 1), max_value=date(2031, 12, 31)), max_size=3),
 )
-DAYS = st.dates(min_value=date(2019, 1, 1), max_value=date(2032, 12, 31))
+DAYS = st.one_of(
+    st.dates(min_value=date(2019, 1, 1), max_value=date(2032, 12, 31)),
+    st.builds(lambda day, shift: date.fromisoformat(day) + timedelta(days=shift),
+              st.sampled_from(INITIATED), st.integers(-1, 1)),
+)
+"""Any day, and the days around an initiation: the counts of a day read its month's agreements up to
+the day (or after it), so the day before, of and after one are where an off-by-one would show."""
 
 
 def _stream(kind: str, initiated_on: str, submissions: list[tuple[str, str]], ticks: list[date]) -> Stream:
@@ -189,7 +196,7 @@ async def _example(pool: asyncpg.Pool, agreements: list[Any], seed: int, twice: 
                 await apply_mapping_events(conn, [e for e in batch if ".mapping." in e.type])
         if recount:
             await store.recount(conn)
-        for day in [*days, AS_OF]:
+        for day in sorted({*days, *(date.fromisoformat(a[1]) for a in agreements), AS_OF}):  # each initiation day
             horizon = store.Horizon(day)
             for scope in SCOPES:
                 summary = await store.summary(pool, scope, horizon)

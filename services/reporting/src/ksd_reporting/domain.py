@@ -356,24 +356,32 @@ def mapping_flags(event: Envelope) -> list[dict[str, Any]]:
 
 # --- counts: what one record adds to the pre-aggregated counts of each scope ----------------------
 
-CountKey = tuple[str, str, str]
-"""(scope, dimension, key): scope `` is the nation, else a province or a region code."""
+CountKey = tuple[str, str, str, str]
+"""(scope, month, dimension, key): scope `` is the nation, else a province or a region code; month
+`` is every agreement whatever its month, else the month it was initiated in (`YYYY-MM`, `None`
+without a date), so that a past day's counts are the whole less the months after it
+(`store.counts_on`), not a count of the agreements initiated later."""
 
 
 Counted = tuple[tuple[str, str, int, int], ...]
-"""What of a record the counts read: (dimension, key, n, value in IDR) per item, and its scopes."""
+"""What of a record the counts read: (dimension, key, n, value in IDR) per item."""
+
+Counting = tuple[Counted, tuple[str, ...], tuple[str, ...]]
+"""A record's items, the scopes it adds them to and the months it adds them under."""
 
 
-def counted(record: AgreementRecord | None) -> tuple[Counted, tuple[str, ...]]:
-    """The items a record adds to the counts and the scopes it adds them to (the nation, each of
-    its provinces and each of its party regions): the one reading of a record for the counts, so
-    that two records that read alike here count alike (`count_changes` compares these first)."""
+def counted(record: AgreementRecord | None) -> Counting:
+    """The items a record adds to the counts, the scopes it adds them to (the nation, each of its
+    provinces and each of its party regions) and the months (every month ``, and the month it was
+    initiated in): the one reading of a record for the counts, so that two records that read alike
+    here count alike (`count_changes` compares these first)."""
     if record is None or record.get("withdrawn"):
-        return (), ()  # a withdrawn record counts nowhere
+        return (), (), ()  # a withdrawn record counts nowhere
     value = int(record["value_idr"])
+    month = str(record["initiated_on"])[:7]
     items: Counted = (
         ("kind", record["kind"], 1, value),
-        ("month", str(record["initiated_on"])[:7], 1, value),
+        ("month", month, 1, value),
         *(("urusan", u, 1, value) for u in record["urusan"]),
         *(("province", p, 1, value) for p in record["provinces"]),
         *(("region", r, 1, value) for r in record["regions"]),
@@ -383,21 +391,17 @@ def counted(record: AgreementRecord | None) -> tuple[Counted, tuple[str, ...]]:
         *(("funding", f["source"], 1, int(f["amount_idr"])) for f in record["funding"]),
         *(("flag", rule, 1, 0) for rule in sorted({f["rule"] for f in record["flags"]})),  # agreements, not flags
     )
-    return items, ("", *sorted({*record["provinces"], *record["regions"]}))
+    return items, ("", *sorted({*record["provinces"], *record["regions"]})), ("", month)
 
 
-def contributions(record: AgreementRecord | None) -> dict[CountKey, tuple[int, int]]:
-    """What the record adds to the counts, (n, value in IDR) by (scope, dimension, key). A change of
-    a record is its new contributions minus its old, so the counts never need a scan of the table."""
-    return _added(*counted(record))
-
-
-def _added(items: Counted, scopes: tuple[str, ...]) -> dict[CountKey, tuple[int, int]]:
+def _added(items: Counted, scopes: tuple[str, ...], months: tuple[str, ...]) -> dict[CountKey, tuple[int, int]]:
+    """What a record adds to the counts, (n, value in IDR) by (scope, month, dimension, key)."""
     counts: dict[CountKey, tuple[int, int]] = {}
     for scope in scopes:
-        for dimension, key, n, amount in items:
-            old_n, old_value = counts.get((scope, dimension, key), (0, 0))
-            counts[(scope, dimension, key)] = (old_n + n, old_value + amount)
+        for month in months:
+            for dimension, key, n, amount in items:
+                old_n, old_value = counts.get((scope, month, dimension, key), (0, 0))
+                counts[(scope, month, dimension, key)] = (old_n + n, old_value + amount)
     return counts
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import Enum
 from typing import Any
 from uuid import UUID
@@ -77,16 +77,17 @@ async def add_counts(conn: asyncpg.Connection, changes: dict[CountKey, tuple[int
     if not changes:
         return
     keys = sorted(changes)
-    columns = ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys],
+    columns = (*([k[i] for k in keys] for i in range(4)),
                [changes[k][0] for k in keys], [changes[k][1] for k in keys])
     await conn.execute(
-        "INSERT INTO counts SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::numeric[])"
-        " ON CONFLICT (scope, dimension, key) DO UPDATE"
+        "INSERT INTO counts (scope, month, dimension, key, n, value_idr)"
+        " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::numeric[])"
+        " ON CONFLICT (scope, month, dimension, key) DO UPDATE"
         " SET n = counts.n + EXCLUDED.n, value_idr = counts.value_idr + EXCLUDED.value_idr", *columns)
     await conn.execute(
-        "DELETE FROM counts c USING unnest($1::text[], $2::text[], $3::text[]) AS k(scope, dimension, key)"
-        " WHERE (c.scope, c.dimension, c.key) = (k.scope, k.dimension, k.key) AND c.n = 0 AND c.value_idr = 0",
-        *columns[:3])
+        "DELETE FROM counts c USING unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(scope, month,"
+        " dimension, key) WHERE (c.scope, c.month, c.dimension, c.key) = (k.scope, k.month, k.dimension, k.key)"
+        " AND c.n = 0 AND c.value_idr = 0", *columns[:4])
 
 
 async def region_facts(conn: asyncpg.Connection, codes: list[str]) -> dict[str, RegionFacts]:
@@ -486,16 +487,6 @@ async def add_steps(conn: asyncpg.Connection, ids: list[UUID], sign: int) -> Non
             *(list(column) for column in zip(*zero, strict=True)))
 
 
-STEPS_DEFINITION = hashlib.sha256(_steps("true").encode()).hexdigest()
-"""The steps' definition, kept as the table's comment by `recount`: a start finds the steps counted
-by another definition (or not yet: the migration's empty table) and counts them again (`refold`)."""
-
-
-async def steps_outdated(conn: asyncpg.Connection) -> bool:
-    kept: str | None = await conn.fetchval("SELECT obj_description('nation_steps'::regclass, 'pg_class')")
-    return kept != STEPS_DEFINITION
-
-
 async def _stepped(conn: asyncpg.Connection, as_of: date) -> Figures:
     """The nation's figures on `as_of`, read from its steps: the months before the day's month, and
     the days of its month up to the day (a few thousand rows, whatever the size of the register)."""
@@ -568,22 +559,36 @@ async def _counted(conn: asyncpg.Connection, scope: str | None, as_of: date,
 async def counts_on(conn: asyncpg.Connection, scope: str | None, as_of: date,
                     verification: str | None = None) -> Items:
     """What the agreements on the register on `as_of` in scope add to the counts (`counted_from` of
-    them, which a test holds this to): the `counts` table's rows for the scope less what the
-    agreements initiated after `as_of` add (found by the index on initiated_on: none for today, few
-    for a recent day), so that the register is not read again. When most of the scope was initiated
-    later (its count by month says so), or a verification state is asked for, they are counted from
-    the agreements on the register that day (in that state) instead."""
-    where = on_register(scope, as_of, verification=verification)
-    kept = await conn.fetch("SELECT dimension, key, n, value_idr FROM counts WHERE scope = $1 ORDER BY 1, 2",
-                            scope or "")
-    months = {r["key"]: int(r["n"]) for r in kept if r["dimension"] == "month"}
-    if verification is not None or 2 * sum(n for m, n in months.items() if m >= as_of.isoformat()[:7]) > sum(
-            months.values()):
-        return await counted_from(conn, where)
-    later = scoped(Where(), scope)
-    later.add("initiated_on > ?", as_of)
-    later.clauses.append("NOT withdrawn")
-    return _less(kept, await counted_from(conn, later))
+    them, which a test holds this to), read from the `counts` table by month of initiation so that
+    the register is not read again: the months before the day's month plus the day's month up to
+    the day, or (when fewer agreements were initiated after the day's month than before it, as for
+    today or a recent day) the whole less the months after it and less the rest of the day's month.
+    Only the agreements of the day's month are read. With a verification state, they are counted
+    from the agreements on the register that day in that state."""
+    if verification is not None:
+        return await counted_from(conn, on_register(scope, as_of, verification=verification))
+    month, first = as_of.isoformat()[:7], as_of.replace(day=1)
+    initiated = {r["key"]: int(r["n"]) for r in await conn.fetch(
+        "SELECT key, n FROM counts WHERE scope = $1 AND month = '' AND dimension = 'month'", scope or "")}
+    rest = scoped(Where(), scope)
+    rest.clauses.append("NOT withdrawn")
+    if sum(n for m, n in initiated.items() if m < month) < sum(n for m, n in initiated.items() if m > month):
+        sign, kept = 1, f"month <> '' AND month < {rest.param(month)}"
+        rest.add("initiated_on >= ?", first)
+        rest.add("initiated_on <= ?", as_of)
+    else:  # `None` (no date) sorts after every month: never on the register
+        sign, kept = -1, f"(month = '' OR month > {rest.param(month)})"
+        rest.add("initiated_on > ?", as_of)
+        rest.add("initiated_on < ?", (first + timedelta(days=31)).replace(day=1))
+    rows = await conn.fetch(
+        f"WITH s AS (SELECT a.*, '' AS scope, '' AS month FROM agreements a WHERE {rest.sql}), {_ITEMS}"
+        " SELECT d, k, sum(n) AS n, sum(v) AS value_idr FROM ("
+        f"  SELECT dimension AS d, key AS k, CASE WHEN month = '' THEN n ELSE {sign} * n END AS n,"
+        f"   CASE WHEN month = '' THEN value_idr ELSE {sign} * value_idr END AS v"
+        f"  FROM counts WHERE scope = {rest.param(scope or '')} AND {kept}"
+        f"  UNION ALL SELECT d, k, {sign}, {sign} * v FROM items) AS c"
+        " GROUP BY 1, 2 HAVING sum(n) > 0 ORDER BY 1, 2", *rest.args)
+    return {(r["d"], r["k"]): (int(r["n"]), int(r["value_idr"])) for r in rows}
 
 
 Items = dict[tuple[str, str], tuple[int, int]]
@@ -595,43 +600,48 @@ async def counted_from(conn: asyncpg.Connection, where: Where) -> Items:
     """What the agreements of `where` add to the counts, counted from the agreements themselves (as
     `recount` counts them)."""
     rows = await conn.fetch(
-        f"WITH s AS (SELECT a.*, '' AS scope FROM agreements a WHERE {where.sql}), {_ITEMS}"
+        f"WITH s AS (SELECT a.*, '' AS scope, '' AS month FROM agreements a WHERE {where.sql}), {_ITEMS}"
         " SELECT d, k, count(*) AS n, sum(v) AS value_idr FROM items GROUP BY 1, 2 ORDER BY 1, 2", *where.args)
     return {(r["d"], r["k"]): (int(r["n"]), int(r["value_idr"])) for r in rows}
 
 
-def _less(kept: list[asyncpg.Record], later: Items) -> Items:
-    """The scope's counts without the later agreements' items; a key none is left with drops out, as
-    it does from a count of the agreements themselves."""
-    counted = {(r["dimension"], r["key"]): (int(r["n"]) - later.get((r["dimension"], r["key"]), (0, 0))[0],
-                                            int(r["value_idr"]) - later.get((r["dimension"], r["key"]), (0, 0))[1])
-               for r in kept}
-    return {key: figures for key, figures in counted.items() if figures[0] > 0}
-
-
 _ITEMS = """items AS (
-  SELECT scope, 'kind' AS d, kind AS k, value_idr AS v FROM s
-  UNION ALL SELECT scope, 'month', coalesce(to_char(initiated_on, 'YYYY-MM'), 'None'), value_idr FROM s
-  UNION ALL SELECT scope, 'urusan', unnest(urusan), value_idr FROM s
-  UNION ALL SELECT scope, 'province', unnest(provinces), value_idr FROM s
-  UNION ALL SELECT scope, 'region', unnest(regions), value_idr FROM s
-  UNION ALL SELECT scope, 'country', unnest(countries), value_idr FROM s
-  UNION ALL SELECT scope, 'partner', p, value_idr
+  SELECT scope, month, 'kind' AS d, kind AS k, value_idr AS v FROM s
+  UNION ALL SELECT scope, month, 'month', coalesce(to_char(initiated_on, 'YYYY-MM'), 'None'), value_idr FROM s
+  UNION ALL SELECT scope, month, 'urusan', unnest(urusan), value_idr FROM s
+  UNION ALL SELECT scope, month, 'province', unnest(provinces), value_idr FROM s
+  UNION ALL SELECT scope, month, 'region', unnest(regions), value_idr FROM s
+  UNION ALL SELECT scope, month, 'country', unnest(countries), value_idr FROM s
+  UNION ALL SELECT scope, month, 'partner', p, value_idr
             FROM s, LATERAL (SELECT DISTINCT p->>'name' FROM jsonb_array_elements(s.record->'parties') p
                              WHERE p->>'type' = 'foreign') AS x(p) WHERE s.countries <> '{}'
-  UNION ALL SELECT scope, 'funding', f->>'source', (f->>'amount_idr')::bigint FROM s, jsonb_array_elements(s.funding) f
-  UNION ALL SELECT scope, 'flag', r, 0
+  UNION ALL SELECT scope, month, 'funding', f->>'source', (f->>'amount_idr')::bigint
+            FROM s, jsonb_array_elements(s.funding) f
+  UNION ALL SELECT scope, month, 'flag', r, 0
             FROM s, LATERAL (SELECT DISTINCT f->>'rule' FROM jsonb_array_elements(s.flags) f) AS x(r))"""
-"""What each agreement of `s` (with its `scope`) adds to the counts: the SQL form of
-`domain.contributions`, which a test holds it to."""
+"""What each agreement of `s` (with its `scope` and `month`) adds to the counts: the SQL form of
+`domain.counted`, which a test holds it to."""
 
 RECOUNT = f"""
-WITH s AS (SELECT a.*, x.scope FROM agreements a,
-             LATERAL (SELECT '' UNION SELECT unnest(a.provinces) UNION SELECT unnest(a.regions)) AS x(scope)
+WITH s AS (SELECT a.*, x.scope, y.month FROM agreements a,
+             LATERAL (SELECT '' UNION SELECT unnest(a.provinces) UNION SELECT unnest(a.regions)) AS x(scope),
+             LATERAL (VALUES (''), (coalesce(to_char(a.initiated_on, 'YYYY-MM'), 'None'))) AS y(month)
            WHERE NOT a.withdrawn),
 {_ITEMS}
-INSERT INTO counts SELECT scope, d, k, count(*), sum(v) FROM items GROUP BY 1, 2, 3
+INSERT INTO counts (scope, month, dimension, key, n, value_idr)
+SELECT scope, month, d, k, count(*), sum(v) FROM items GROUP BY 1, 2, 3, 4
 """
+
+DEFINITION = hashlib.sha256((_steps("true") + RECOUNT).encode()).hexdigest()
+"""The steps' and the counts' definition, kept as the steps table's comment by `recount`: a start
+finds them counted by another definition (or not yet: a migration's empty or new table) and counts
+them again (`refold`)."""
+
+
+async def outdated(conn: asyncpg.Connection) -> bool:
+    """Whether the steps and the counts were counted by another definition than this code's."""
+    kept: str | None = await conn.fetchval("SELECT obj_description('nation_steps'::regclass, 'pg_class')")
+    return kept != DEFINITION
 
 
 async def recount(conn: asyncpg.Connection) -> None:
@@ -644,13 +654,13 @@ async def recount(conn: asyncpg.Connection) -> None:
         await conn.execute("DELETE FROM nation_steps")
         await conn.execute("SET LOCAL work_mem = '256MB'")  # the register's steps summed in memory
         await conn.execute(f"INSERT INTO nation_steps {_steps('true')}")
-        await conn.execute(f"COMMENT ON TABLE nation_steps IS '{STEPS_DEFINITION}'")
+        await conn.execute(f"COMMENT ON TABLE nation_steps IS '{DEFINITION}'")
 
 
 async def refold(pool: asyncpg.Pool, chunk: int = 1000, *, everything: bool = False) -> int:
     """Compile again, from their own timelines, the records an older fold wrote (`FOLD_VERSION`;
     every record, `everything`), then recount (also when the steps were counted by another definition,
-    `STEPS_DEFINITION`): a corrected rule reaches the read models in place,
+    `DEFINITION`): a corrected rule reaches the read models in place,
     without replaying the topics; the number of records refolded. Each chunk is saved only where the
     record is still at the version it was compiled from."""
     async with pool.acquire() as conn:
@@ -664,7 +674,7 @@ async def refold(pool: asyncpg.Pool, chunk: int = 1000, *, everything: bool = Fa
             await conn.execute(f"{_SAVE} WHERE agreements.version = EXCLUDED.version",
                                [refolded(r["record"]) for r in rows])
     async with pool.acquire() as conn:
-        if stale or await steps_outdated(conn):
+        if stale or await outdated(conn):
             await recount(conn)
     return len(stale)
 
@@ -682,16 +692,19 @@ async def _completeness(conn: asyncpg.Connection, scope: str | None, cooperating
     facts = {r["region"]: r for r in await conn.fetch(
         "SELECT region, tkksd_decree IS NOT NULL AS tkksd, affairs_declared_on IS NOT NULL AS mapped"
         " FROM region_facts WHERE region = ANY($1::text[])", codes)}
-    without_tkksd = [c for c in codes if not (c in facts and facts[c]["tkksd"])]
-    without_mapping = [c for c in codes if not (c in facts and facts[c]["mapped"])]
+    tkksd = {c for c in codes if c in facts and facts[c]["tkksd"]}
+    mapped = {c for c in codes if c in facts and facts[c]["mapped"]}
+    without_tkksd = [c for c in codes if c not in tkksd]
+    without_mapping = [c for c in codes if c not in mapped]
     without_cooperation = [c for c in codes if c not in cooperating]
+    table = regions()
     per_province: dict[str, dict[str, Any]] = {}
     for code in codes:
-        entry = per_province.setdefault(regions()[code].province_code,
+        entry = per_province.setdefault(table[code].province_code,
                                         {"governments": 0, "tkksd": 0, "mapping": 0, "cooperating": 0})
         entry["governments"] += 1
-        entry["tkksd"] += code not in without_tkksd
-        entry["mapping"] += code not in without_mapping
+        entry["tkksd"] += code in tkksd
+        entry["mapping"] += code in mapped
         entry["cooperating"] += code in cooperating
     for entry in per_province.values():
         for name in ("tkksd", "mapping", "cooperating"):
