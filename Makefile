@@ -47,16 +47,21 @@ install: .venv/.synced
 # Kafka, PostgreSQL, Keycloak (the identity provider) and Mailpit (the mail server reminders go
 # through): Docker Compose when a Docker engine answers, local processes otherwise. Then who may do
 # what (ksd_common.access): a PostgreSQL role per service owning its database, Kafka's topics and
-# ACLs (idempotent).
+# ACLs (idempotent). Local Keycloak is launched in the background (its first build and start take
+# over a minute, and nothing but a person's sign-in needs it): what uses it waits for it
+# ($(keycloak_ready)).
 infra: install
 	if docker info >/dev/null 2>&1; then docker compose up -d --wait kafka postgres keycloak mailpit; \
-	else deploy/local/kafka.sh start && deploy/local/postgres.sh start && deploy/local/keycloak.sh start \
+	else deploy/local/postgres.sh start && deploy/local/keycloak.sh launch && deploy/local/kafka.sh start \
 	  && deploy/local/mail.sh start; fi
 	.venv/bin/python -m ksd_common.access setup
+
+keycloak_ready = if ! docker info >/dev/null 2>&1; then deploy/local/keycloak.sh wait; fi
 
 up: infra
 	if docker info >/dev/null 2>&1; then docker compose up -d --build --wait; else deploy/local/services.sh start; fi
 	$(demo_load)
+	$(keycloak_ready)
 	echo
 	echo "Dashboard: $(DASHBOARD)"
 	echo "Ruang Kerja (the regions' workspace; sign in with a Keycloak account): http://127.0.0.1:$${KSD_INTAKE_PORT:-8081}/ruang-kerja/"
@@ -83,6 +88,7 @@ test: infra
 	deploy/local/asyncapi.sh  # the official AsyncAPI parser (npm, pinned by tests/asyncapi/package-lock.json)
 	deploy/local/k8s-tools.sh  # kustomize and the operators' CRDs, to render and validate deploy/k8s (once)
 	deploy/local/k6.sh  # k6, the bench's native load generator (built once by go install, pinned)
+	$(keycloak_ready)
 	.venv/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The chaos suite's long form (tests/chaos): each test on a platform of its own, so nothing else on the
@@ -92,6 +98,7 @@ test: infra
 # (marked chaos_long, left out of `make test`): three brokers and two replicas of each service.
 # Figures are printed (-s).
 chaos: infra
+	$(keycloak_ready)
 	KSD_CHAOS=long .venv/bin/python -m pytest -m "" tests/chaos -s
 
 # The 546 governments as simulated nodes submit realistic lifecycles through the public API, each in
@@ -118,6 +125,7 @@ demo: install
 # The benchmarks make scratch topics and act as any service: as Kafka's setup user (README, "Who may touch what inside").
 bench: infra
 	deploy/local/k6.sh
+	$(keycloak_ready)
 	KSD_KAFKA_USER=$${KSD_KAFKA_USER:-ksd_setup} .venv/bin/ksd bench $(BENCH_ARGS)
 
 lint: install

@@ -4,8 +4,10 @@
 # the slow part, ~80 s) and then always started `--optimized` (~22 s) on 127.0.0.1:8180, health on the
 # management port 9180, its own database ksd_keycloak (postgres.sh creates it). The realm `ksd` is
 # imported from deploy/keycloak/ksd-realm.json on the first start; when that file changes,
-# `keycloak.sh realm` replaces the realm with it (its users go too).
-# Usage: keycloak.sh install|start|stop|wait|status|realm
+# `keycloak.sh realm` replaces the realm with it (its users go too). `launch` starts it in the
+# background (`make infra`: Kafka, Mailpit, the services and the demo start meanwhile) and `wait`
+# waits for that start, printing what it printed and failing as it failed.
+# Usage: keycloak.sh install|start|launch|stop|wait|status|realm
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/deploy/local/keycloak"
@@ -69,6 +71,24 @@ start() {
   [ -f "$data/realm.sha256" ] || cp "$data/realm.sha256.new" "$data/realm.sha256"
 }
 
+launch() {
+  if running || answering; then return 0; fi
+  mkdir -p "$data/logs"
+  nohup "$0" start >"$data/logs/start.log" 2>&1 &
+  echo $! >"$data/launch.pid"
+}
+
+wait_launched() {
+  local launcher="$data/launch.pid"
+  if [ -f "$launcher" ]; then
+    while kill -0 "$(cat "$launcher")" 2>/dev/null; do sleep 0.5; done
+    rm -f "$launcher"
+    cat "$data/logs/start.log"
+    healthy || { echo "keycloak: the start failed; see $data/logs/start.log" >&2; exit 1; }
+  fi
+  wait_ready
+}
+
 wait_ready() {  # patient: the first start creates the database schema (2 min 25 s on a busy 2-core machine)
   await_ready healthy 600 "$data/logs/keycloak.log"
   echo "keycloak: ready on 127.0.0.1:$port (realm ksd)"
@@ -93,9 +113,10 @@ realm() {  # replace the realm `ksd` with the committed file (its users and sess
 case "${1:-}" in
   install) install ;;
   start) start ;;
+  launch) launch ;;
   stop) stop ;;
-  wait) wait_ready ;;
+  wait) wait_launched ;;
   realm) realm ;;
   status) if healthy; then echo "keycloak: running"; else echo "keycloak: stopped"; exit 1; fi ;;
-  *) echo "usage: $0 install|start|stop|wait|status|realm" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|launch|stop|wait|status|realm" >&2; exit 2 ;;
 esac
