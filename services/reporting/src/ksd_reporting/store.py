@@ -371,20 +371,22 @@ Figures = dict[str, Any]
 
 async def _indicators(conn: asyncpg.Connection, where: Where, horizon: Horizon) -> Figures:
     """Every indicator over the agreements of `where`, counted per stage (a hash of a few groups, in
-    one pass) and summed over the stages; the median of the days from KSB to PKS is asked apart,
-    over the agreements it reads. `OFFSET 0` keeps `a` a subquery of its own, so that what the
-    indicators read of an agreement (its stage, the reports owed, the disputes open) is computed
+    one pass) and summed over the stages; the median of the days from KSB to PKS over the days each
+    stage's group collected in the same pass (a second pass read the scope's rows from the heap
+    again: half of a province's summary). `OFFSET 0` keeps `a` a subquery of its own, so that what
+    the indicators read of an agreement (its stage, the reports owed, the disputes open) is computed
     once per agreement rather than in each indicator that names it."""
     cte, indicators = measured(where, horizon)
     summed = {**{name: f"count(*) FILTER (WHERE {condition})" for name, condition in indicators.items()},
               **{name: f"sum({sql})" for name, sql in SUMMED.items()}}
     row = await conn.fetchrow(
         f"""WITH a AS ({cte} OFFSET 0),
-        g AS (SELECT stage, {", ".join(f"{sql} AS {name}" for name, sql in summed.items())} FROM a GROUP BY stage)
+        g AS (SELECT stage, {", ".join(f"{sql} AS {name}" for name, sql in summed.items())},
+                     array_agg(pks_on - ksb_on) FILTER (WHERE ksb AND pks AND pks_on >= ksb_on) AS gaps
+              FROM a GROUP BY stage)
         SELECT jsonb_object_agg(stage, total) AS by_status,
           {", ".join(f"coalesce(sum({name}), 0)::bigint AS {name}" for name in summed)},
-          (WITH a AS ({cte}) SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY pks_on - ksb_on) FROM a
-           WHERE ksb AND pks AND pks_on >= ksb_on) AS median_days
+          (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d) FROM g AS s, unnest(s.gaps) AS d) AS median_days
         FROM g""", *where.args)
     return {**dict(row), "by_status": dict(sorted((row["by_status"] or {}).items()))}
 
