@@ -78,11 +78,15 @@ launch() {
   echo $! >"$data/launch.pid"
 }
 
-wait_launched() {
+launched() {  # whether a launch was made and has not been waited for; waits for its start to end
   local launcher="$data/launch.pid"
-  if [ -f "$launcher" ]; then
-    while kill -0 "$(cat "$launcher")" 2>/dev/null; do sleep 0.5; done
-    rm -f "$launcher"
+  [ -f "$launcher" ] || return 1
+  while kill -0 "$(cat "$launcher")" 2>/dev/null; do sleep 0.5; done
+  rm -f "$launcher"
+}
+
+wait_launched() {
+  if launched; then
     cat "$data/logs/start.log"
     healthy || { echo "keycloak: the start failed; see $data/logs/start.log" >&2; exit 1; }
   fi
@@ -114,7 +118,7 @@ case "${1:-}" in
   install) install ;;
   start) start ;;
   launch) launch ;;
-  stop) stop ;;
+  stop) launched || true; stop ;;  # a launch still starting is let finish, then stopped
   wait) wait_launched ;;
   realm) realm ;;
   status) if healthy; then echo "keycloak: running"; else echo "keycloak: stopped"; exit 1; fi ;;
