@@ -83,5 +83,5 @@ def test_the_first_bad_record_is_named_by_place_and_event() -> None:
     the first bad event): where the record is, its event id, what is wrong."""
     found = Finding("ksd.agreement.events", 2, 41, "0190-abc", "hash tidak cocok dengan isinya")
     assert str(found) == "ksd.agreement.events partisi 2 offset 41 (peristiwa 0190-abc): hash tidak cocok dengan isinya"
-    unreadable = Finding("ksd.agreement.events", 0, 7, None, "not a valid envelope: missing header ce_id")
+    unreadable = Finding("ksd.agreement.events", 0, 7, None, "bukan amplop peristiwa yang sah: header ce_id tidak ada")
     assert str(unreadable).startswith("ksd.agreement.events partisi 0 offset 7 (bukan peristiwa yang terbaca): ")

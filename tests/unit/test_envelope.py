@@ -184,8 +184,21 @@ def test_a_record_without_a_required_attribute_is_rejected_not_completed(name: s
     headers: list[tuple[str, bytes | None]] = [(k, v) for k, v in record.headers if k != name]
     if how == "null":
         headers.append((name, None))
-    with pytest.raises(EnvelopeError, match=name):
+    with pytest.raises(EnvelopeError, match=f"bukan amplop peristiwa yang sah: header {name} tidak ada"):
         Envelope.from_kafka(headers, record.value)
+
+
+def test_what_is_wrong_with_a_record_is_said_in_bahasa_indonesia() -> None:
+    """The audit's findings and the dead letters' reasons name the fault for the auditor and the
+    operator: a field's fault in the words of the API's 422 answers, an unreadable value as such."""
+    envelope = Envelope(source="/nodes/53.71", type=event_type("agreement", "proposed"), subject="53.71",
+                        correlationid="c", data={"a": 1}).chained(1, GENESIS_HASH)
+    record = envelope.to_kafka()
+    bad_time = [(k, b"kemarin" if k == "ce_time" else v) for k, v in record.headers]
+    with pytest.raises(EnvelopeError, match=r"^bukan amplop peristiwa yang sah: time: bukan waktu RFC 3339$"):
+        Envelope.from_kafka(bad_time, record.value)
+    with pytest.raises(EnvelopeError, match=r"^rekaman tidak terbaca \(bukan UTF-8 atau JSON yang sah\)"):
+        Envelope.from_kafka(record.headers, b"{tidak json")
 
 
 # --- submissions.AgreementPropose: what intake accepts from a node -------------------------------

@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serial
 from pydantic_core import from_json
 from uuid6 import uuid7
 
+from ksd_contracts.language import field_message
+
 TYPE_PREFIX = "id.go.kemendagri.ksd"
 TYPE_PATTERN = r"^id\.go\.kemendagri\.ksd\.[a-z_]+\.[a-z_.]+\.v[0-9]+$"
 SOURCE_PATTERN = r"^/(nodes/[0-9]{2}(\.[0-9]{2})?|services/[a-z]+|admin/[a-z]+)$"
@@ -114,19 +116,20 @@ class Envelope(BaseModel):
             # `id` and `time` have defaults for producers; a received record must carry its own.
             missing = [f"ce_{name}" for name in _REQUIRED_HEADERS if attributes.get(name) is None]
             if missing:
-                raise EnvelopeError(f"not a valid envelope: missing header {', '.join(missing)}")
+                raise EnvelopeError(f"bukan amplop peristiwa yang sah: header {', '.join(missing)} tidak ada")
             # pydantic-core's parser (Rust): the same values as json.loads at under half its cost,
             # for every record every consumer and the audit read.
             attributes["data"] = from_json(value or b"null")
             return cls.model_validate(attributes)
         except ValidationError as error:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-            raise EnvelopeError(f"not a valid envelope: {problems}") from error
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {field_message(e)}" for e in error.errors())
+            raise EnvelopeError(f"bukan amplop peristiwa yang sah: {problems}") from error
         except EnvelopeError:
             raise
         except (ValueError, RecursionError) as error:
             # Not UTF-8, not JSON, too deep nesting.
-            raise EnvelopeError(f"undecodable record: {str(error)[:200]}") from error
+            raise EnvelopeError(f"rekaman tidak terbaca (bukan UTF-8 atau JSON yang sah): {str(error)[:200]}") \
+                from error
 
 
 def format_time(value: datetime) -> str:
