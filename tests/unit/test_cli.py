@@ -45,6 +45,24 @@ def test_help_lists_every_command() -> None:
     assert all(word in out for word in ("admin", "simulate", "bench", "audit"))
 
 
+def test_help_and_errors_are_in_bahasa_indonesia() -> None:
+    """An auditor or operator reads `ksd audit --help` and a mistyped command's error in Indonesian."""
+    def run(*words: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "ksd_tools.cli", *words], capture_output=True, text=True)
+
+    helped = run("audit", "report", "--help")
+    assert helped.returncode == 0
+    assert helped.stdout.startswith("pemakaian: ksd audit report")
+    assert "pilihan:" in helped.stdout and "tampilkan bantuan ini, lalu keluar" in helped.stdout
+    assert "laporan nasional, bukan satu subjek" in helped.stdout
+    assert "options:" not in helped.stdout and "show this help" not in helped.stdout
+    wrong = run("audit", "verivy")
+    assert wrong.returncode == 2
+    assert "ksd audit: galat: argumen audit_command: pilihan tidak sah: 'verivy'" in wrong.stderr
+    missing = run("audit", "replay")
+    assert "argumen berikut wajib diisi: --as-of" in missing.stderr
+
+
 def test_token_hashing_imports_without_the_http_stack() -> None:
     imported = _imported_by("from ksd_common.credentials import check_binding; check_binding('regency', '53.71')")
     assert imported.isdisjoint({"fastapi", "starlette", "asyncpg", "faststream", "lokal"})
