@@ -51,7 +51,7 @@ async def commit(conn: asyncpg.Connection, pending: list[Pending], current: dict
     emitted = [outbox.new_event(source=SOURCE, type=p.type, subject=p.subject, data=p.data, cause=p.cause,
                                 traceparent=p.traceparent) for p in pending]
     published = await outbox.append(conn, AGREEMENT_EVENTS, emitted)
-    versions: dict[str, int] = {e.subject: e.sequence or 0 for e in published}
+    versions: dict[str, int] = {link.event.subject: link.event.sequence or 0 for link in published}
     loaded = {s: state.version for s in versions if (state := current.get(s))}
     changed = {s: replace(state, version=v) for s, v in versions.items() if (state := current.get(s))}
     await store.append(conn, published, changed, loaded)
