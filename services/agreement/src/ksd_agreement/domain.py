@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -24,7 +24,7 @@ from ksd_contracts import events as ev
 from ksd_contracts import lifecycle
 from ksd_contracts.events import Status, Submitted
 from ksd_contracts.language import ENGLISH, Words, speaking
-from ksd_contracts.lifecycle import LegalFacts
+from ksd_contracts.lifecycle import LegalFacts, revised
 from ksd_contracts.regions import verifies
 from ksd_contracts.submissions import SUBMISSION_MODELS, AgreementPropose, Document
 
@@ -188,17 +188,17 @@ def _record(state: AgreementState, event_type: str, data: dict[str, Any]) -> Agr
     event_type, data = upcast(event_type, data)
     match event_type:
         case ev.PKS_SIGNED_V2:
-            return replace(state, term_months=data["term_months"], funding=data.get("funding", []),
+            return revised(state, term_months=data["term_months"], funding=data.get("funding", []),
                            objects=data.get("objects") or state.objects)
         case ev.AMENDED:
             changes = {k: v for k, v in data["changes"].items() if k in _AMENDABLE}
-            return replace(state, **changes)
+            return revised(state, **changes)
         case ev.TERMINATED:
-            return replace(state, ended=data["reason"])
+            return revised(state, ended=data["reason"])
         case ev.REPORT_OVERDUE:
-            return replace(state, overdue_periods=sorted({*state.overdue_periods, data["period"]}))
+            return revised(state, overdue_periods=sorted({*state.overdue_periods, data["period"]}))
         case ev.AGREEMENT_PROPOSED:
-            return replace(state, title=data["title"], urusan=data.get("urusan", state.urusan),
+            return revised(state, title=data["title"], urusan=data.get("urusan", state.urusan),
                            objects=data.get("objects", state.objects))
     return state
 
@@ -220,7 +220,7 @@ def _side(state: AgreementState, event_type: str, data: dict[str, Any]) -> Agree
     numbers = dict(state.document_numbers)
     if region and number:
         numbers[region] = [*numbers.get(region, []), number]
-    return replace(state, document_numbers=numbers, flags=[*state.flags, *data.get("flags", [])])
+    return revised(state, document_numbers=numbers, flags=[*state.flags, *data.get("flags", [])])
 
 
 def _legal(state: AgreementState, event_type: str, data: dict[str, Any]) -> AgreementState:
@@ -230,7 +230,7 @@ def _legal(state: AgreementState, event_type: str, data: dict[str, Any]) -> Agre
     day = lifecycle.clock_date(event_type, data)
     clock = max(state.clock, day) if day else state.clock
     status = lifecycle.stage(facts, date.fromisoformat(clock)) if clock else None
-    return replace(state, facts=facts, clock=clock, status=status or Status.INITIATED)
+    return revised(state, facts=facts, clock=clock, status=status or Status.INITIATED)
 
 
 def evolve(state: AgreementState | None, event_type: str, data: dict[str, Any]) -> AgreementState | None:
@@ -253,7 +253,7 @@ def fold(events: Iterable[Event]) -> AgreementState | None:
     version = 0
     for version, (event_type, data) in enumerate(events, start=1):  # noqa: B007
         state = evolve(state, event_type, data)
-    return replace(state, version=version) if state else None
+    return revised(state, version=version) if state else None
 
 
 # --- decide: what a submission does --------------------------------------------------------------
