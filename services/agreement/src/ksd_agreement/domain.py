@@ -473,10 +473,11 @@ def _lifecycle(state: AgreementState, submitted: Submitted, flags: list[Reason])
             **submitted.submitter(), "flags": [f.to_json() for f in flags]}
 
 
-def _order(state: AgreementState, kind: str, step: Any, today: date) -> list[Reason]:
-    """Whether the step may follow the stage the agreement stood at on the step's own legal date (a
-    back-filled step is judged by the day it was taken, not by the day it is recorded)."""
-    day = lifecycle.legal_date(step.model_dump(mode="json"))
+def _order(state: AgreementState, kind: str, step: dict[str, Any], today: date) -> list[Reason]:
+    """Whether the step (as its event carries it) may follow the stage the agreement stood at on the
+    step's own legal date (a back-filled step is judged by the day it was taken, not by the day it
+    is recorded)."""
+    day = lifecycle.legal_date(step)
     status = state.stage_on(min(date.fromisoformat(day), today) if day else today)
     if status in (Status.ENDED, Status.EXPIRED) and kind not in _STILL_OPEN:
         return [Reason("agreement.closed", f"status kerja sama ini {status}", f"the agreement is {status}")]
@@ -497,12 +498,10 @@ def _propose(state: AgreementState | None, submitted: Submitted) -> Decision:
     proposal = AgreementPropose.model_validate(submitted.payload)
     agreement_id = str(submitted.agreement_id)
     if state is None:
-        data = proposal.model_dump(mode="json", exclude_none=True) | {
-            "agreement_id": agreement_id, "submission_id": str(submitted.submission_id),
-            **submitted.submitter(), "flags": [],
-            "registry_number": registry_prefix(proposal.kind, proposal.model_dump(mode="json")["parties"],
-                                               proposal.initiated_on.isoformat()),
-        }
+        data = proposal.model_dump(mode="json", exclude_none=True)
+        data |= {"agreement_id": agreement_id, "submission_id": str(submitted.submission_id),
+                 **submitted.submitter(), "flags": [],
+                 "registry_number": registry_prefix(proposal.kind, data["parties"], data["initiated_on"])}
         return Decision([(ev.AGREEMENT_PROPOSED, data)])
     if submitted.region not in state.region_codes:
         return Decision.reject(submitted, _not_a_party(submitted))
@@ -694,11 +693,12 @@ def decide(state: AgreementState | None, submitted: Submitted, today: date) -> D
     step = SUBMISSION_MODELS[kind].model_validate(submitted.payload)
     if _copies(state, kind):
         return _own_copy(state, submitted, step)
-    reasons = _order(state, kind, step, today) + _acted_already(state, submitted, step)
+    carried = step.model_dump(mode="json", exclude_none=True)
+    reasons = _order(state, kind, carried, today) + _acted_already(state, submitted, step)
     hard, soft = _split(reasons + (_CHECKS[kind](state, step, today) if kind in _CHECKS else []))
     if hard:
         return Decision.reject(submitted, *hard)
-    data = step.model_dump(mode="json", exclude_none=True) | _lifecycle(state, submitted, soft)
+    data = carried | _lifecycle(state, submitted, soft)
     if kind == "agreement.correct":
         found = _correct(state, submitted, step)
         if isinstance(found, Reason):
