@@ -4,6 +4,7 @@ validation of AgreementPropose, the submission that starts a cooperation."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -74,6 +75,21 @@ def test_headers_carry_the_cloudevents_attributes(envelope: Envelope) -> None:
     assert headers["ce_sequence"] == str(envelope.sequence).encode()
     assert headers["ce_hash"] == envelope.computed_hash().encode()
     assert json.loads(envelope.to_kafka().value) == envelope.data
+
+
+@given(envelopes(), st.integers(min_value=1, max_value=2**62), hashes)
+def test_a_link_is_the_hash_record_and_json_of_their_one_definition(
+        envelope: Envelope, sequence: int, prevhash: str) -> None:
+    """`link` serialises once and splices the data into the hashed body: the same bytes as the
+    definition, the canonical JSON of every attribute but hash and traceparent."""
+    link = envelope.link(sequence, prevhash)
+    body = link.event.model_dump(mode="json", exclude={"hash", "traceparent"})
+    assert body["sequence"] == sequence and body["prevhash"] == prevhash
+    assert link.event.hash == hashlib.sha256(canonical_json(body)).hexdigest() == link.event.computed_hash()
+    assert link.document == link.event.model_dump(mode="json")
+    assert link.record == link.event.to_kafka()
+    assert link.record.value == canonical_json(envelope.data)
+    assert Envelope.from_kafka(link.record.headers, link.record.value) == link.event
 
 
 def _replace_one_value(data: dict[str, Any], path: list[Any], new: Any) -> dict[str, Any]:

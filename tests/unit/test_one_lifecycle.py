@@ -6,10 +6,12 @@ reporting keeps for SQL give the stage that `lifecycle.stage` gives."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date
 from typing import Any
 
+import pytest
 from agreement_samples import KAB_KUPANG, KUPANG, MOJOKERTO, PROPOSALS, STEPS, Stream, chained, doc
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -205,3 +207,13 @@ def test_only_the_region_that_alone_reported_a_record_may_withdraw_it() -> None:
     stream.submit("agreement.propose", region=KAB_KUPANG)
     refused = stream.submit("agreement.withdraw")
     assert refused.rejected and "53.01 reported it too" in refused.events[0][1]["reasons"][0]["detail_en"]
+
+
+def test_a_revised_fact_is_what_dataclasses_replace_gives_and_leaves_the_original() -> None:
+    facts = LegalFacts(kind="KSDD", regions=[KUPANG, KAB_KUPANG], initiated_on="2024-07-01", reporters=[KUPANG])
+    changes: dict[str, Any] = {"reporters": [KUPANG, KAB_KUPANG], "offered_on": "2024-08-01"}
+    revised = lifecycle.revised(facts, **changes)
+    assert revised == dataclasses.replace(facts, **changes)
+    assert (facts.reporters, facts.offered_on) == ([KUPANG], None)
+    with pytest.raises(TypeError, match="no field offered"):
+        lifecycle.revised(facts, offered="2024-08-01")

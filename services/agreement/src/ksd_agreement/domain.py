@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -24,7 +24,7 @@ from ksd_contracts import events as ev
 from ksd_contracts import lifecycle
 from ksd_contracts.events import Status, Submitted
 from ksd_contracts.language import ENGLISH, Words, speaking
-from ksd_contracts.lifecycle import LegalFacts
+from ksd_contracts.lifecycle import LegalFacts, revised
 from ksd_contracts.regions import verifies
 from ksd_contracts.submissions import SUBMISSION_MODELS, AgreementPropose, Document
 
@@ -188,17 +188,17 @@ def _record(state: AgreementState, event_type: str, data: dict[str, Any]) -> Agr
     event_type, data = upcast(event_type, data)
     match event_type:
         case ev.PKS_SIGNED_V2:
-            return replace(state, term_months=data["term_months"], funding=data.get("funding", []),
+            return revised(state, term_months=data["term_months"], funding=data.get("funding", []),
                            objects=data.get("objects") or state.objects)
         case ev.AMENDED:
             changes = {k: v for k, v in data["changes"].items() if k in _AMENDABLE}
-            return replace(state, **changes)
+            return revised(state, **changes)
         case ev.TERMINATED:
-            return replace(state, ended=data["reason"])
+            return revised(state, ended=data["reason"])
         case ev.REPORT_OVERDUE:
-            return replace(state, overdue_periods=sorted({*state.overdue_periods, data["period"]}))
+            return revised(state, overdue_periods=sorted({*state.overdue_periods, data["period"]}))
         case ev.AGREEMENT_PROPOSED:
-            return replace(state, title=data["title"], urusan=data.get("urusan", state.urusan),
+            return revised(state, title=data["title"], urusan=data.get("urusan", state.urusan),
                            objects=data.get("objects", state.objects))
     return state
 
@@ -220,7 +220,7 @@ def _side(state: AgreementState, event_type: str, data: dict[str, Any]) -> Agree
     numbers = dict(state.document_numbers)
     if region and number:
         numbers[region] = [*numbers.get(region, []), number]
-    return replace(state, document_numbers=numbers, flags=[*state.flags, *data.get("flags", [])])
+    return revised(state, document_numbers=numbers, flags=[*state.flags, *data.get("flags", [])])
 
 
 def _legal(state: AgreementState, event_type: str, data: dict[str, Any]) -> AgreementState:
@@ -230,7 +230,7 @@ def _legal(state: AgreementState, event_type: str, data: dict[str, Any]) -> Agre
     day = lifecycle.clock_date(event_type, data)
     clock = max(state.clock, day) if day else state.clock
     status = lifecycle.stage(facts, date.fromisoformat(clock)) if clock else None
-    return replace(state, facts=facts, clock=clock, status=status or Status.INITIATED)
+    return revised(state, facts=facts, clock=clock, status=status or Status.INITIATED)
 
 
 def evolve(state: AgreementState | None, event_type: str, data: dict[str, Any]) -> AgreementState | None:
@@ -253,7 +253,7 @@ def fold(events: Iterable[Event]) -> AgreementState | None:
     version = 0
     for version, (event_type, data) in enumerate(events, start=1):  # noqa: B007
         state = evolve(state, event_type, data)
-    return replace(state, version=version) if state else None
+    return revised(state, version=version) if state else None
 
 
 # --- decide: what a submission does --------------------------------------------------------------
@@ -473,10 +473,11 @@ def _lifecycle(state: AgreementState, submitted: Submitted, flags: list[Reason])
             **submitted.submitter(), "flags": [f.to_json() for f in flags]}
 
 
-def _order(state: AgreementState, kind: str, step: Any, today: date) -> list[Reason]:
-    """Whether the step may follow the stage the agreement stood at on the step's own legal date (a
-    back-filled step is judged by the day it was taken, not by the day it is recorded)."""
-    day = lifecycle.legal_date(step.model_dump(mode="json"))
+def _order(state: AgreementState, kind: str, step: dict[str, Any], today: date) -> list[Reason]:
+    """Whether the step (as its event carries it) may follow the stage the agreement stood at on the
+    step's own legal date (a back-filled step is judged by the day it was taken, not by the day it
+    is recorded)."""
+    day = lifecycle.legal_date(step)
     status = state.stage_on(min(date.fromisoformat(day), today) if day else today)
     if status in (Status.ENDED, Status.EXPIRED) and kind not in _STILL_OPEN:
         return [Reason("agreement.closed", f"status kerja sama ini {status}", f"the agreement is {status}")]
@@ -497,12 +498,10 @@ def _propose(state: AgreementState | None, submitted: Submitted) -> Decision:
     proposal = AgreementPropose.model_validate(submitted.payload)
     agreement_id = str(submitted.agreement_id)
     if state is None:
-        data = proposal.model_dump(mode="json", exclude_none=True) | {
-            "agreement_id": agreement_id, "submission_id": str(submitted.submission_id),
-            **submitted.submitter(), "flags": [],
-            "registry_number": registry_prefix(proposal.kind, proposal.model_dump(mode="json")["parties"],
-                                               proposal.initiated_on.isoformat()),
-        }
+        data = proposal.model_dump(mode="json", exclude_none=True)
+        data |= {"agreement_id": agreement_id, "submission_id": str(submitted.submission_id),
+                 **submitted.submitter(), "flags": [],
+                 "registry_number": registry_prefix(proposal.kind, data["parties"], data["initiated_on"])}
         return Decision([(ev.AGREEMENT_PROPOSED, data)])
     if submitted.region not in state.region_codes:
         return Decision.reject(submitted, _not_a_party(submitted))
@@ -694,11 +693,12 @@ def decide(state: AgreementState | None, submitted: Submitted, today: date) -> D
     step = SUBMISSION_MODELS[kind].model_validate(submitted.payload)
     if _copies(state, kind):
         return _own_copy(state, submitted, step)
-    reasons = _order(state, kind, step, today) + _acted_already(state, submitted, step)
+    carried = step.model_dump(mode="json", exclude_none=True)
+    reasons = _order(state, kind, carried, today) + _acted_already(state, submitted, step)
     hard, soft = _split(reasons + (_CHECKS[kind](state, step, today) if kind in _CHECKS else []))
     if hard:
         return Decision.reject(submitted, *hard)
-    data = step.model_dump(mode="json", exclude_none=True) | _lifecycle(state, submitted, soft)
+    data = carried | _lifecycle(state, submitted, soft)
     if kind == "agreement.correct":
         found = _correct(state, submitted, step)
         if isinstance(found, Reason):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -16,6 +16,7 @@ from ksd_common.consumer import consuming
 from ksd_common.telemetry import current_traceparent
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import AGREEMENT_PROPOSED, PARTY_REPORTED, Submitted
+from ksd_contracts.lifecycle import revised
 from ksd_contracts.submissions import today_wib
 from ksd_contracts.topics import AGREEMENT_EVENTS
 
@@ -42,7 +43,7 @@ async def _number(conn: asyncpg.Connection, pending: list[Pending],
     for proposal, sequence in zip(proposals, drawn, strict=True):
         proposal.data["registry_number"] = numbered(proposal.data["registry_number"], sequence)
         if (state := current.get(proposal.subject)) is not None:
-            current[proposal.subject] = replace(state, registry_number=proposal.data["registry_number"])
+            current[proposal.subject] = revised(state, registry_number=proposal.data["registry_number"])
 
 
 async def commit(conn: asyncpg.Connection, pending: list[Pending], current: dict[str, AgreementState | None]) -> None:
@@ -51,9 +52,9 @@ async def commit(conn: asyncpg.Connection, pending: list[Pending], current: dict
     emitted = [outbox.new_event(source=SOURCE, type=p.type, subject=p.subject, data=p.data, cause=p.cause,
                                 traceparent=p.traceparent) for p in pending]
     published = await outbox.append(conn, AGREEMENT_EVENTS, emitted)
-    versions: dict[str, int] = {e.subject: e.sequence or 0 for e in published}
+    versions: dict[str, int] = {link.event.subject: link.event.sequence or 0 for link in published}
     loaded = {s: state.version for s in versions if (state := current.get(s))}
-    changed = {s: replace(state, version=v) for s, v in versions.items() if (state := current.get(s))}
+    changed = {s: revised(state, version=v) for s, v in versions.items() if (state := current.get(s))}
     await store.append(conn, published, changed, loaded)
 
 

@@ -10,7 +10,7 @@ import asyncpg
 
 from ksd_agreement.domain import AgreementState, fold
 from ksd_common.db import RetryBatch
-from ksd_contracts.envelope import Envelope
+from ksd_contracts.envelope import Link
 from ksd_contracts.lifecycle import FOLD_VERSION
 
 
@@ -25,7 +25,7 @@ class ConcurrentChange(RetryBatch):
     is retried from a fresh load (the consumer's transaction rolls back and the records come again)."""
 
 
-async def append(conn: asyncpg.Connection, events: list[Envelope], changed: dict[str, AgreementState],
+async def append(conn: asyncpg.Connection, events: list[Link], changed: dict[str, AgreementState],
                  loaded: dict[str, int]) -> None:
     """Append the batch's events and save the changed states, each only where the stored version is
     still the one it was loaded at (`loaded`; 0 for an agreement new in this batch): optimistic
@@ -33,7 +33,8 @@ async def append(conn: asyncpg.Connection, events: list[Envelope], changed: dict
     other's events. A version taken twice also violates the event store's primary key."""
     await conn.copy_records_to_table(
         "agreement_events",
-        records=[(UUID(e.subject), e.sequence, e.id, e.type, e.time, e.model_dump(mode="json")) for e in events],
+        records=[(UUID(e.subject), e.sequence, e.id, e.type, e.time, link.document)
+                 for link in events if (e := link.event)],
         columns=["agreement_id", "version", "event_id", "type", "recorded_at", "envelope"],
     )
     if changed:

@@ -36,7 +36,7 @@ from aiokafka.errors import (
 from uuid6 import uuid7
 
 from ksd_common.telemetry import correlation_id, current_traceparent
-from ksd_contracts.envelope import GENESIS_HASH, Envelope
+from ksd_contracts.envelope import GENESIS_HASH, Envelope, KafkaRecord, Link
 from ksd_contracts.topics import Topic
 
 log = logging.getLogger(__name__)
@@ -59,9 +59,10 @@ def new_event(
     )
 
 
-async def append(conn: asyncpg.Connection, topic: Topic, events: Sequence[Envelope]) -> list[Envelope]:
+async def append(conn: asyncpg.Connection, topic: Topic, events: Sequence[Envelope]) -> list[Link]:
     """Chain `events` onto their subjects' streams and write them to the outbox, in the caller's
-    transaction. Returns them as published: with sequence, prevhash and hash.
+    transaction. Returns them as published (`Link.event`: with sequence, prevhash and hash), with
+    their JSON for a caller that also keeps them (an event store).
 
     The chain heads of the subjects are locked (in a fixed order, so concurrent writers cannot
     deadlock) until the transaction ends: each stream gets gapless sequences and one chain.
@@ -70,13 +71,13 @@ async def append(conn: asyncpg.Connection, topic: Topic, events: Sequence[Envelo
         return []
     subjects = sorted({e.subject for e in events})
     heads = await _lock_heads(conn, topic, subjects)
-    chained: list[Envelope] = []
+    chained: list[Link] = []
     for event in events:
         sequence, prevhash = heads[event.subject]
-        link = event.chained(sequence + 1, prevhash)
-        heads[event.subject] = (sequence + 1, link.hash or "")
+        link = event.link(sequence + 1, prevhash)
+        heads[event.subject] = (sequence + 1, link.event.hash or "")
         chained.append(link)
-    records = [_record(e) for e in chained]
+    records = [_record(link.record) for link in chained]
     # The new heads and the outbox rows in one statement; the rows keep the events' order (ids by
     # ordinality), which is the order the relay publishes them in.
     await conn.execute(
@@ -115,8 +116,7 @@ async def _lock_heads(conn: asyncpg.Connection, topic: Topic, subjects: list[str
     return heads
 
 
-def _record(event: Envelope) -> tuple[bytes, bytes, list[list[str]]]:
-    record = event.to_kafka()
+def _record(record: KafkaRecord) -> tuple[bytes, bytes, list[list[str]]]:
     return record.key, record.value, [[k, v.decode()] for k, v in record.headers]
 
 
