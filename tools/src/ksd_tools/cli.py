@@ -143,6 +143,8 @@ def _bench(subparsers: Subparsers) -> None:
                        help="run those sections at each scale, e.g. 10k,100k,1M")
     bench.add_argument("--submissions", type=int, help="HTTP load per figure")
     bench.add_argument("--concurrency", type=int)
+    bench.add_argument("--batches", type=int, help="batches of intake's batch figure (default 20)")
+    bench.add_argument("--batch-size", type=int, help="submissions per batch (default 500, intake's most)")
     bench.add_argument("--fresh-rate", type=float, help="background submissions/s for the freshness figures")
     bench.add_argument("--fresh-seconds", type=float)
     bench.add_argument("--burst-per-node", type=int,
