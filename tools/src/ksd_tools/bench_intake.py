@@ -8,7 +8,8 @@ Then the batch path: `context.batches` batches of `context.batch_size` (500, int
 as many nodes, a few at a time, beside PostgreSQL's COPY (the fastest any write path could go);
 the bench then waits until the agreement service has answered them, so their backlog does not
 weigh on the next section. Both paths also give intake's CPU per accepted submission (the
-process's user + system time over the run, from /proc): it holds on a loaded machine."""
+process's user + system time over the run, from /proc): other load moves it less than the rates,
+though it still moves it (read it beside the same run's `/healthz` CPU per request)."""
 
 from __future__ import annotations
 
