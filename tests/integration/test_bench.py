@@ -40,8 +40,8 @@ def test_sections_are_found_in_order_and_a_failing_one_is_reported_not_fatal(mon
 
 
 async def test_the_bench_measures_every_figure_beside_a_baseline(platform: Platform, tmp_path: Path) -> None:
-    context = Context(urls=platform.url, events=300, submissions=10, concurrency=4, fresh_rate=5,
-                      fresh_seconds=1, burst_per_node=2, burst_nodes=20)
+    context = Context(urls=platform.url, events=300, submissions=10, concurrency=4, batches=2, batch_size=5,
+                      fresh_rate=5, fresh_seconds=1, burst_per_node=2, burst_nodes=20)
     result = await measure(context, only=set(MEASURED_HERE))
     assert result["errors"] == {}
     sections = {f["section"] for f in result["figures"]}
@@ -53,6 +53,13 @@ async def test_the_bench_measures_every_figure_beside_a_baseline(platform: Platf
     assert by_name["intake accepted"]["baseline"] == by_name["postgres one transaction per row"]["value"]
     assert by_name["intake POST p50"]["baseline_name"] == "GET /healthz p50 (k6)"
     assert by_name["intake POST p50, idle (sequential)"]["value"] > 0
+    # The batches were accepted, beside PostgreSQL's COPY of the same run.
+    batches = by_name["intake accepted in batches"]
+    assert batches["value"] > 0 and batches["baseline"] == by_name["postgres COPY"]["value"]
+    # intake's own CPU per accepted submission, read from /proc around each k6 run (our process).
+    single = by_name["intake CPU per accepted submission (single POSTs)"]
+    assert single["value"] > 0 and single["baseline_name"] == "GET /healthz CPU ms per request (k6)"
+    assert by_name["intake CPU per accepted submission (batches)"]["baseline"] == single["value"]
     assert by_name["postgres one transaction per row"]["baseline"] == by_name["postgres COPY"]["value"]
     applied = next(f for name, f in by_name.items() if name.startswith("agreement events applied (batches of"))
     assert applied["baseline_name"] == "one transaction per submission" and by_name["submissions decided"]["value"]

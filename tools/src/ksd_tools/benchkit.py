@@ -54,6 +54,10 @@ class Context:
     """The history size of the figures that grow with it (audit, reporting's queries)."""
     submissions: int = 2000
     concurrency: int = 64
+    batches: int = 20
+    """Batches of intake's batch figure: kept modest, since the agreement service decides every one
+    of their submissions afterwards (the bench waits for that before the next section)."""
+    batch_size: int = 500
     fresh_rate: float = 5.0
     fresh_seconds: float = 20.0
     burst_per_node: int = 5
@@ -117,6 +121,13 @@ def rss_bytes(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process has used so far: beside a count of requests it gives
+    the CPU each one cost, a figure that holds on a loaded machine where wall time does not."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_by_service(urls: dict[str, str]) -> dict[str, int]:

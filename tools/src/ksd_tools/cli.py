@@ -146,6 +146,8 @@ def _bench(subparsers: Subparsers) -> None:
                        help="jalankan bagian itu pada tiap skala, mis. 10k,100k,1M")
     bench.add_argument("--submissions", type=int, help="beban HTTP per angka")
     bench.add_argument("--concurrency", type=int)
+    bench.add_argument("--batches", type=int, help="jumlah batch untuk angka batch intake (bawaan 20)")
+    bench.add_argument("--batch-size", type=int, help="pengajuan per batch (bawaan 500, paling banyak untuk intake)")
     bench.add_argument("--fresh-rate", type=float, help="pengajuan/detik latar untuk angka kesegaran")
     bench.add_argument("--fresh-seconds", type=float)
     bench.add_argument("--burst-per-node", type=int,

@@ -20,12 +20,14 @@ from opentelemetry import context, propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
-from opentelemetry.trace import SpanKind
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 
 from ksd_common.settings import settings
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 tracer = trace.get_tracer("ksd")
+_ids = RandomIdGenerator()
 
 Tracing = Literal["off", "carried", "recorded"]
 _tracing: Tracing = "off"
@@ -94,28 +96,41 @@ def shutdown() -> None:
 
 
 def current_traceparent() -> str | None:
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
-    return carrier.get("traceparent")
+    """The W3C `traceparent` of the current span, as the propagator would write it, formatted
+    here: every event written carries one, and the propagators' inject (a carrier, the baggage
+    too) cost ~15 µs an event."""
+    span = trace.get_current_span().get_span_context()
+    if not span.is_valid:
+        return None
+    return f"00-{span.trace_id:032x}-{span.span_id:016x}-{span.trace_flags:02x}"
+
+
+def _new_trace() -> NonRecordingSpan:
+    """A trace that starts here (a request without a traceparent) when no span is recorded: its
+    ids, for logs and the events it causes, without the SDK's span (attributes, events, links and
+    its end: ~5% of intake's event loop under load, for nothing exported)."""
+    return NonRecordingSpan(SpanContext(_ids.generate_trace_id(), _ids.generate_span_id(), is_remote=False,
+                                        trace_flags=TraceFlags(TraceFlags.SAMPLED)))
 
 
 @contextmanager
 def continuing(name: str, traceparent: str | None, correlation: str | None, kind: SpanKind) -> Iterator[None]:
     """A span that continues the trace of `traceparent`, with the correlation id set for logs and
     events. Only as much as is recorded is made (`_tracing`): with spans exported, a child span;
-    with none, the caller's trace as the current context (the same trace id in logs and in the
-    events written, no span of our own); with no tracer (the `ksd` command), only the correlation."""
+    with none, the caller's trace (or a new trace's ids) as the current context (the same trace id
+    in logs and in the events written, no span of our own); with no tracer (the `ksd` command), only the correlation."""
     token = correlation_id.set(correlation)
     try:
         if _tracing == "off":
             yield
-        elif _tracing == "carried" and traceparent:
-            carried = context.attach(propagate.extract({"traceparent": traceparent}))
+        elif _tracing == "carried":
+            carried = context.attach(propagate.extract({"traceparent": traceparent}) if traceparent
+                                     else trace.set_span_in_context(_new_trace()))
             try:
                 yield
             finally:
                 context.detach(carried)
-        else:  # recorded, or a trace that starts here (a request without a traceparent)
+        else:  # recorded
             parent = propagate.extract({"traceparent": traceparent} if traceparent else {})
             with tracer.start_as_current_span(name, context=parent, kind=kind) as span:
                 if correlation:

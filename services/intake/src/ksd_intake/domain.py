@@ -109,6 +109,15 @@ def _validated(model: type[BaseModel], data: Any, loc: tuple[str, ...]) -> BaseM
                         "code": "too_deep"}]) from None
 
 
+def parties_needed(submission: Submission) -> UUID | None:
+    """The agreement whose known parties `authorize` reads for this submission: none for a
+    proposal (it names its parties itself) or a declaration, so intake asks PostgreSQL nothing
+    for them."""
+    if isinstance(submission.data, AgreementPropose) or submission.region_code is not None:
+        return None
+    return submission.agreement_id
+
+
 def authorize(caller: Caller, submission: Submission, parties: Mapping[UUID, list[str]]) -> None:
     """A node declares only for its own region; it submits a step of an agreement only where its
     region is a party, and a verdict (verify, return) only as the province of a party regency/city.
@@ -125,7 +134,8 @@ def authorize(caller: Caller, submission: Submission, parties: Mapping[UUID, lis
             raise forbidden(say(f"wilayah {caller.region} bukan pihak kerja sama ini",
                                 f"region {caller.region} is not a party to this agreement"))
         return
-    known = parties.get(submission.agreement_id) if submission.agreement_id else None
+    agreement = parties_needed(submission)
+    known = parties.get(agreement) if agreement else None
     if submission.type in VERIFICATION_SUBMISSIONS:
         if caller.role != "province" or (known is not None and not verifies(caller.role, caller.region, known)):
             raise forbidden(say(f"hanya provinsi dari kabupaten/kota pihak kerja sama {submission.agreement_id} yang"

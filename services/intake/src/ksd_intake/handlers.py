@@ -48,6 +48,7 @@ from ksd_intake.domain import (
     ensure_submits,
     idempotency_conflict,
     parse,
+    parties_needed,
     request_hash,
 )
 
@@ -250,7 +251,7 @@ async def _check(pool: asyncpg.Pool, caller: Caller, parsed: dict[int, tuple[str
     """Authorize each parsed submission and check corrections; a failure leaves `parsed` for the
     outcomes returned. Reads only what the submissions name (a new proposal names nothing)."""
     submissions = [s for _, s in parsed.values()]
-    parties = await store.parties(pool, {s.agreement_id for s in submissions if s.agreement_id})
+    parties = await store.parties(pool, {a for s in submissions if (a := parties_needed(s))})
     superseded = await store.superseded(pool, {s.data.supersedes for s in submissions if isinstance(s.data, Correct)})
     outcomes: dict[int, Outcome] = {}
     for index, (_, submission) in list(parsed.items()):
