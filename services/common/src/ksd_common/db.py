@@ -63,17 +63,20 @@ async def create_pool(database: str, *, max_size: int = 10) -> asyncpg.Pool:
     return pool
 
 
-async def drop_database(name: str, attempts: int = 50) -> None:
+async def drop_database(name: str, patience: float = 300) -> None:
     """Drop a database (a rebuild's, a bench's, a test's). FORCE ends our own sessions, but not an
-    autovacuum worker that the fresh writes woke (it runs as the superuser), so wait for that one."""
+    autovacuum worker that the fresh writes woke (it runs as the superuser), so wait for that one,
+    for up to `patience` seconds: after the bench's rebuild of a million events it outlasted the 10 s
+    this waited before (29 Nov, the audit section lost)."""
     conn = await asyncpg.connect(settings().server_dsn())
+    deadline = asyncio.get_running_loop().time() + patience
     try:
-        for attempt in range(attempts):
+        while True:
             try:
                 await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                 return
             except (asyncpg.InsufficientPrivilegeError, asyncpg.ObjectInUseError):
-                if attempt == attempts - 1:
+                if asyncio.get_running_loop().time() > deadline:
                     raise
                 await asyncio.sleep(0.2)
     finally:
