@@ -36,9 +36,9 @@ from ksd_contracts.topics import SUBMISSIONS
 from ksd_tools import bench_agreement
 from ksd_tools.audit.rebuild import create_database
 from ksd_tools.bench_agreement import TODAY, _Pool, delivered
+from ksd_tools.benchkit import cpu_seconds
 
 SEED = 15
-TICKS = 100  # /proc's clock ticks per second (os.sysconf("SC_CLK_TCK") on Linux)
 
 trips: Counter[str] = Counter()
 
@@ -57,13 +57,6 @@ def count_round_trips() -> None:
     connection._execute = _counted("statement", connection._execute)  # type: ignore[method-assign]
     connection.execute = _counted("statement", connection.execute, only_plain=True)  # type: ignore[method-assign]
     connection.copy_records_to_table = _counted("COPY", connection.copy_records_to_table)  # type: ignore[method-assign]
-
-
-def backend_cpu(pid: int) -> float:
-    """User and system CPU seconds of a PostgreSQL backend so far."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 async def measure(count: int, batch: int, service_collector: bool) -> None:
@@ -86,10 +79,10 @@ async def _measure(records: list[bench_agreement.Delivered], batch: int) -> None
         chunks = [records[i:i + batch] for i in range(0, len(records), batch)]
         await consumer.process(chunks[0])
         trips.clear()
-        cpu, pg, wall = time.process_time(), backend_cpu(backend), time.perf_counter()
+        cpu, pg, wall = time.process_time(), cpu_seconds(backend), time.perf_counter()
         for chunk in chunks[1:]:
             await consumer.process(chunk)
-        cpu, pg, wall = time.process_time() - cpu, backend_cpu(backend) - pg, time.perf_counter() - wall
+        cpu, pg, wall = time.process_time() - cpu, cpu_seconds(backend) - pg, time.perf_counter() - wall
         events = await pool.fetchval("SELECT count(*) FROM agreement_events")
         counted = dict(trips)
     finally:
