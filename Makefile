@@ -49,11 +49,11 @@ install: .venv/.synced
 # what (ksd_common.access): a PostgreSQL role per service owning its database, Kafka's topics and
 # ACLs (idempotent). Local Keycloak is launched in the background (its first build and start take
 # over a minute, and nothing but a person's sign-in needs it): what uses it waits for it
-# ($(keycloak_ready)).
+# ($(keycloak_ready)). Mailpit starts beside Kafka (neither needs the other).
 infra: install
 	if docker info >/dev/null 2>&1; then docker compose up -d --wait kafka postgres keycloak mailpit; \
-	else deploy/local/postgres.sh start && deploy/local/keycloak.sh launch && deploy/local/kafka.sh start \
-	  && deploy/local/mail.sh start; fi
+	else deploy/local/postgres.sh start && deploy/local/keycloak.sh launch \
+	  && { deploy/local/mail.sh start & mail=$$!; deploy/local/kafka.sh start && wait $$mail; }; fi
 	.venv/bin/python -m ksd_common.access setup
 
 keycloak_ready = if ! docker info >/dev/null 2>&1; then deploy/local/keycloak.sh wait; fi
