@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from ksd_tools import http
 from ksd_tools.admin import issue_tokens, wait_until_known
 from ksd_tools.simulate.plan import Step, Track, Workload
 
@@ -325,7 +326,7 @@ async def node_tokens(base_url: str, nodes: list[str]) -> dict[str, str]:
 
 
 def _client(base_url: str, concurrency: int) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=base_url, timeout=120, limits=httpx.Limits(max_connections=min(concurrency, 100)))
+    return http.client(base_url, connections=min(concurrency, 100), timeout=120)
 
 
 async def send(steps: list[Step], base_url: str, tokens: dict[str, str], concurrency: int = 32,
