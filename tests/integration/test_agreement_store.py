@@ -17,7 +17,7 @@ from agreement_samples import HEAD, KAB_KUPANG, KUPANG, PROPOSALS, STEPS, doc
 from conftest import SLOT
 
 from ksd_agreement import scheduler, store
-from ksd_agreement.domain import AgreementState, due, evolve, fold
+from ksd_agreement.domain import AgreementState, due, evolve, fold, reconciliation_key
 from ksd_agreement.handlers import Pending, apply_submissions, commit
 from ksd_common.db import create_pool, drop_database, migrate, recreate_database
 from ksd_contracts.envelope import Envelope
@@ -145,6 +145,31 @@ async def test_both_sides_reports_join_by_kind_parties_and_date_whatever_their_i
     assert state.document_numbers[KAB_KUPANG] == [
         "180/KAB/2024", STEPS["agreement.record_dprd_approval"]["decision_number"]]
     assert second.reported_by == [KUPANG] and second.agreement_id == str(kota_again)  # Kota's second, same day
+
+
+async def test_a_report_loads_only_the_agreements_that_wait_for_its_region(pool: asyncpg.Pool) -> None:
+    """Kota Kupang imports its register: many KSDDs with Kabupaten Kupang, none reported by the
+    other side yet. Its own next report must not load them (none can be joined: Kota reported them);
+    Kabupaten's report still finds them all, in the order they were registered, and joins the one of
+    its day, which then waits for no one."""
+    key = reconciliation_key(PROPOSALS["KSDD"])
+    assert key is not None
+    days = ["2024-07-02", "2024-08-05", "2024-09-09"]
+    kota = [uuid4() for _ in days]
+    async with pool.acquire() as conn, conn.transaction():
+        await apply_submissions(conn, [submission(a, "agreement.propose", PROPOSALS["KSDD"] | {"initiated_on": d})
+                                       for a, d in zip(kota, days, strict=True)], today=date(2026, 11, 23))
+    async with pool.acquire() as conn, conn.transaction():
+        assert await store.keyed(conn, [key], [KUPANG]) == {}
+        assert await store.keyed(conn, [key], [KAB_KUPANG]) == {key: [str(a) for a in kota]}
+    kabupaten = uuid4()
+    async with pool.acquire() as conn, conn.transaction():
+        await apply_submissions(conn, [other_side(kabupaten, "agreement.propose", PROPOSALS["KSDD"] | {
+            "initiated_on": days[1]})], today=date(2026, 11, 23))
+    async with pool.acquire() as conn, conn.transaction():
+        assert (await saved(conn, kota[1])).reported_by == [KUPANG, KAB_KUPANG]
+        assert await store.keyed(conn, [key], [KAB_KUPANG]) == {key: [str(kota[0]), str(kota[2])]}
+        assert await store.keyed(conn, [key], [KUPANG, KAB_KUPANG]) == {key: [str(kota[0]), str(kota[2])]}
 
 
 async def test_reports_of_one_day_on_different_affairs_stay_two_agreements(pool: asyncpg.Pool) -> None:

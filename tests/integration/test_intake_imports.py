@@ -279,8 +279,6 @@ async def test_the_registers_columns_carry_what_the_rules_need(platform: Platfor
     assert road["mandatory"] is True
 
 
-# its own waits add up past the default 300 s on a loaded machine
-@pytest.mark.timeout(600)
 @pytest.mark.timeout(900)  # a loaded machine: the import, then ten thousand decisions
 async def test_ten_thousand_rows_are_imported_in_batches(platform: Platform, samarinda: str) -> None:
     unique = uuid4().hex[:8]

@@ -526,6 +526,14 @@ def reconciliation_key(proposal: dict[str, Any]) -> str | None:
     return f"{proposal['kind']}|{','.join(regions)}" if len(regions) > 1 else None
 
 
+def waiting_for(state: AgreementState | None) -> list[str]:
+    """The party regions whose own report an agreement still waits for: the only regions whose new
+    report may join it (`join_target`). None for a proposal that was refused: no agreement to join."""
+    if state is None:
+        return []
+    return [r for r in state.region_codes if r not in state.reported_by]
+
+
 @dataclass(frozen=True)
 class Match:
     """What a new report of a key joins: `target`, or nothing; `ambiguous` names the agreements it

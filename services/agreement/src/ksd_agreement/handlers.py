@@ -10,7 +10,16 @@ from uuid import UUID
 import asyncpg
 
 from ksd_agreement import store
-from ksd_agreement.domain import AgreementState, Reason, decide, evolve, join_target, numbered, reconciliation_key
+from ksd_agreement.domain import (
+    AgreementState,
+    Reason,
+    decide,
+    evolve,
+    join_target,
+    numbered,
+    reconciliation_key,
+    waiting_for,
+)
 from ksd_common import outbox
 from ksd_common.consumer import consuming
 from ksd_common.telemetry import current_traceparent
@@ -106,7 +115,8 @@ async def _joins(conn: asyncpg.Connection, received: list[Submitted], ids: list[
     """The aliases among the batch's ids, and the agreements registered under its proposals' keys
     (those keys locked first, so the states loaded after are the ones a concurrent batch left)."""
     keys = [k for s in received if (k := _key(s))]
-    return Joins(await store.aliases(conn, ids), await store.keyed(conn, keys) if keys else {})
+    regions = sorted({s.region for s in received if s.region and _key(s)})
+    return Joins(await store.aliases(conn, ids), await store.keyed(conn, keys, regions) if keys else {})
 
 
 async def apply_submissions(conn: asyncpg.Connection, submissions: list[Envelope], today: date | None = None) -> None:
@@ -136,6 +146,7 @@ async def apply_submissions(conn: asyncpg.Connection, submissions: list[Envelope
                 subject = data.get("agreement_id") or str(submitted.agreement_id)
                 pending.append(Pending(event, event_type, subject, data, current_traceparent()))
                 current[subject] = evolve(current.get(subject), event_type, data)
-    await store.save_joins(conn, joins.registered, joins.joined)
+    reported = {a for _, a in joins.registered} | {p.subject for p in pending if p.type == PARTY_REPORTED}
+    await store.save_joins(conn, joins.registered, joins.joined, {a: waiting_for(current.get(a)) for a in reported})
     if pending:
         await commit(conn, pending, current)
