@@ -1,4 +1,4 @@
-"""An HTTP client for the tools that send many requests (the simulator, the benches).
+"""An HTTP client for the tool that sends many requests: the simulator (`make demo`, the benches' flow).
 
 httpcore 1.0.9's pool asks each of its connections, twice per request, whether the server hung up
 (`has_expired`): anyio answers by building every attribute of the socket (local and remote address

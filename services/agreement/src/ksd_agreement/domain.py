@@ -528,7 +528,7 @@ def reconciliation_key(proposal: dict[str, Any]) -> str | None:
 
 def waiting_for(state: AgreementState | None) -> list[str]:
     """The party regions whose own report an agreement still waits for: the only regions whose new
-    report may join it (`join_target`). None for a proposal that was refused: no agreement to join."""
+    report may join it (`join_target`). Nobody, for a proposal that was refused: there is nothing to join."""
     if state is None:
         return []
     return [r for r in state.region_codes if r not in state.reported_by]

@@ -127,7 +127,8 @@ async def save_joins(conn: asyncpg.Connection, registered: list[tuple[str, str]]
                            " WITH ORDINALITY AS t(k, a, w, n) ORDER BY n",
                            [k for k, _ in registered], [UUID(a) for _, a in registered],
                            [",".join(waiting.get(a, [])) for _, a in registered])
-    if reported := [a for a in waiting if a not in {a for _, a in registered}]:
+    new = {a for _, a in registered}
+    if reported := [a for a in waiting if a not in new]:
         await conn.execute("UPDATE reconciliation_keys r SET waiting = string_to_array(t.w, ',')"
                            " FROM unnest($1::uuid[], $2::text[]) AS t(a, w) WHERE r.agreement_id = t.a",
                            [UUID(a) for a in reported], [",".join(waiting[a]) for a in reported])
