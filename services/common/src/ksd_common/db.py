@@ -55,20 +55,9 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
                               format="binary")
 
 
-async def _keep_session(conn: asyncpg.Connection) -> None:
-    """A connection goes back to the pool without asyncpg's reset query (`SELECT
-    pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`): a round trip on every release,
-    awaited by whatever released it (0.85 ms of an idle POST's 7-8 ms on 29 Nov). asyncpg still rolls
-    back a transaction left open and forgets the connection's listeners before this is called. The
-    rest is not needed here: settings are only ever `SET LOCAL`, cursors live in transactions, and
-    the two session locks (migrations', the outbox relay's) are unlocked by their holders; a LISTEN
-    left by a stopped relay only brings notifications nobody reads."""
-
-
 async def create_pool(database: str, *, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        settings().database_dsn(database), min_size=1, max_size=max_size, init=_init_connection,
-        reset=_keep_session,
+        settings().database_dsn(database), min_size=1, max_size=max_size, init=_init_connection
     )
     assert pool is not None
     return pool
