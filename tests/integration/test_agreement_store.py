@@ -172,6 +172,27 @@ async def test_a_report_loads_only_the_agreements_that_wait_for_its_region(pool:
         assert await store.keyed(conn, [key], [KUPANG, KAB_KUPANG]) == {key: [str(kota[0]), str(kota[2])]}
 
 
+async def test_keys_registered_before_migration_0005_wait_as_their_states_say_after_the_start(
+        pool: asyncpg.Pool) -> None:
+    """Keys registered before migration 0005 had no `waiting`: until the service's start fills it
+    they are loaded for every report, as before; after `store.refold` each waits for the regions its
+    state has not heard from."""
+    key = reconciliation_key(PROPOSALS["KSDD"])
+    assert key is not None
+    kota, kabupaten = uuid4(), uuid4()
+    async with pool.acquire() as conn, conn.transaction():
+        await apply_submissions(conn, [submission(kota, "agreement.propose", PROPOSALS["KSDD"]),
+                                       other_side(kabupaten, "agreement.propose", PROPOSALS["KSDD"] | {
+                                           "initiated_on": "2025-03-01"})], today=date(2026, 11, 23))
+        await conn.execute("UPDATE reconciliation_keys SET waiting = NULL")
+        assert await store.keyed(conn, [key], [KUPANG]) == {key: [str(kota), str(kabupaten)]}
+    await store.refold(pool)
+    async with pool.acquire() as conn, conn.transaction():
+        assert dict(await conn.fetch("SELECT agreement_id, waiting FROM reconciliation_keys")) == {
+            kota: [KAB_KUPANG], kabupaten: [KUPANG]}
+        assert await store.keyed(conn, [key], [KUPANG]) == {key: [str(kabupaten)]}
+
+
 async def test_reports_of_one_day_on_different_affairs_stay_two_agreements(pool: asyncpg.Pool) -> None:
     sampah, air = uuid4(), uuid4()
     async with pool.acquire() as conn, conn.transaction():

@@ -10,21 +10,12 @@ kept alive, so none is closed and opened again between two requests (httpx keeps
 
 from __future__ import annotations
 
-import select
 import socket
 import typing
 
 import httpcore
 import httpx
-
-
-def _readable(sock: socket.socket | None) -> bool:
-    """Whether the socket has something to read (for an idle connection: its server closed it)."""
-    if sock is None or sock.fileno() < 0:
-        return True
-    poller = select.poll()
-    poller.register(sock, select.POLLIN)
-    return bool(poller.poll(0))
+from httpcore._utils import is_socket_readable  # the check httpcore's own stream makes, on the socket kept
 
 
 class _Stream(httpcore.AsyncNetworkStream):
@@ -48,7 +39,7 @@ class _Stream(httpcore.AsyncNetworkStream):
 
     def get_extra_info(self, info: str) -> typing.Any:
         if info == "is_readable":
-            return _readable(self._socket)
+            return is_socket_readable(self._socket)
         return self._inner.get_extra_info(info)
 
 

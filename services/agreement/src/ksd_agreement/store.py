@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from ksd_agreement.domain import AgreementState, fold
+from ksd_agreement.domain import AgreementState, fold, waiting_for
 from ksd_common.db import RetryBatch
 from ksd_contracts.envelope import Link
 from ksd_contracts.lifecycle import FOLD_VERSION
@@ -109,7 +109,7 @@ async def keyed(conn: asyncpg.Connection, keys: list[str], regions: list[str]) -
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) k ORDER BY k",
                        sorted(set(keys)))
     rows = await conn.fetch("SELECT key, agreement_id FROM reconciliation_keys WHERE key = ANY($1::text[])"
-                            " AND waiting && $2::text[] ORDER BY position", keys, regions)
+                            " AND (waiting IS NULL OR waiting && $2::text[]) ORDER BY position", keys, regions)
     found: dict[str, list[str]] = {}
     for r in rows:
         found.setdefault(r["key"], []).append(str(r["agreement_id"]))
@@ -128,10 +128,8 @@ async def save_joins(conn: asyncpg.Connection, registered: list[tuple[str, str]]
                            [k for k, _ in registered], [UUID(a) for _, a in registered],
                            [",".join(waiting.get(a, [])) for _, a in registered])
     new = {a for _, a in registered}
-    if reported := [a for a in waiting if a not in new]:
-        await conn.execute("UPDATE reconciliation_keys r SET waiting = string_to_array(t.w, ',')"
-                           " FROM unnest($1::uuid[], $2::text[]) AS t(a, w) WHERE r.agreement_id = t.a",
-                           [UUID(a) for a in reported], [",".join(waiting[a]) for a in reported])
+    if reported := {a: w for a, w in waiting.items() if a not in new}:
+        await _set_waiting(conn, reported)
     if joined:
         await conn.execute("INSERT INTO agreement_aliases SELECT * FROM unnest($1::uuid[], $2::uuid[])",
                            [UUID(a) for a in joined], [UUID(c) for c in joined.values()])
@@ -158,4 +156,26 @@ async def refold(pool: asyncpg.Pool, chunk: int = 500, *, everything: bool = Fal
                 "UPDATE agreements a SET state = s.state FROM unnest($1::uuid[], $2::int[], $3::jsonb[])"
                 " AS s(id, version, state) WHERE a.agreement_id = s.id AND a.version = s.version",
                 list(states), [s.version for s in states.values()], [s.to_json() for s in states.values()])
+    await _fill_waiting(pool, chunk)
     return len(stale)
+
+
+async def _fill_waiting(pool: asyncpg.Pool, chunk: int) -> None:
+    """Whom each registered agreement waits for, where migration 0005 left it unknown (NULL), from
+    its stored state by `domain.waiting_for`, the rule the batches keep it by. A refused proposal's
+    key (no state) waits for no one."""
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "SELECT r.agreement_id, a.state FROM reconciliation_keys r LEFT JOIN agreements a USING (agreement_id)"
+                " WHERE r.waiting IS NULL LIMIT $1 FOR UPDATE OF r", chunk)
+            if not rows:
+                return
+            await _set_waiting(conn, {str(r["agreement_id"]): waiting_for(
+                AgreementState.from_json(r["state"]) if r["state"] else None) for r in rows})
+
+
+async def _set_waiting(conn: asyncpg.Connection, waiting: dict[str, list[str]]) -> None:
+    await conn.execute("UPDATE reconciliation_keys r SET waiting = string_to_array(t.w, ',')"
+                       " FROM unnest($1::uuid[], $2::text[]) AS t(a, w) WHERE r.agreement_id = t.a",
+                       [UUID(a) for a in waiting], [",".join(w) for w in waiting.values()])
