@@ -5,9 +5,13 @@ its own work is the rest of the suite."""
 
 from __future__ import annotations
 
+import re
+import uuid
+
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     GroupAuthorizationFailedError,
     KafkaConnectionError,
@@ -18,6 +22,7 @@ from conftest import GROUP_PREFIX, SUFFIX, Platform
 
 from ksd_common.access import principal
 from ksd_common.settings import Settings
+from ksd_common.topics import TopicsNotCreated, create
 from ksd_contracts.topics import AGREEMENT_EVENTS, CREDENTIALS, MAPPING_EVENTS, SUBMISSIONS
 
 
@@ -110,3 +115,26 @@ async def test_no_service_table_belongs_to_the_bootstrap_role(platform: Platform
             assert await conn.fetchval("SELECT current_user") == f"ksd_{service}"
         finally:
             await conn.close()
+
+
+async def test_a_refused_topic_is_an_error_naming_it(platform: Platform) -> None:
+    """A service may not make topics; the broker's refusal is raised at once, naming the topic and
+    the reason, not left for a producer to wait on metadata that never comes. Made by the setup
+    user, the same topic is created (and a second creation of it is not an error)."""
+    name = f"ksd.least-privilege{SUFFIX}.{uuid.uuid4().hex[:8]}"
+    intake = AIOKafkaAdminClient(**Settings().kafka_options(principal("intake")))
+    await intake.start()
+    try:
+        with pytest.raises(TopicsNotCreated, match=rf"{re.escape(name)}: TopicAuthorizationFailedError"):
+            await create(intake, [NewTopic(name, 1, 1)])
+    finally:
+        await intake.close()
+    setup = AIOKafkaAdminClient(**Settings().kafka_options())
+    await setup.start()
+    try:
+        await create(setup, [NewTopic(name, 1, 1)])
+        await create(setup, [NewTopic(name, 1, 1)])
+        assert name in await setup.list_topics()
+        await setup.delete_topics([name])
+    finally:
+        await setup.close()

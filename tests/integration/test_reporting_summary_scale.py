@@ -204,6 +204,19 @@ async def _example(pool: asyncpg.Pool, agreements: list[Any], seed: int, twice: 
                 plain = await store.counted_from(conn, store.on_register(scope, day))
                 assert await store.counts_on(conn, scope, day) == plain, (scope, day)
                 assert summary["foreign_by_partner"] == {k: n for (d, k), (n, _) in plain.items() if d == "partner"}
+                assert summary["flags_by_rule"] == await _plain_flags(conn, scope, day), (scope, day)
+
+
+async def _plain_flags(conn: asyncpg.Connection, scope: str | None, day: date) -> dict[str, int]:
+    """The agreements on the register bearing each rule, raised by the agreement service (in the
+    record) or by mapping (its table), counted over the agreements and the flags themselves."""
+    where = store.on_register(scope, day)
+    rows = await conn.fetch(
+        "SELECT rule, count(DISTINCT agreement_id) AS n FROM ("
+        " SELECT agreement_id, f->>'rule' AS rule FROM agreements, jsonb_array_elements(flags) f"
+        " UNION ALL SELECT agreement_id, m.rule FROM mapping_flags m JOIN agreements USING (agreement_id)) AS f"
+        f" WHERE agreement_id IN (SELECT agreement_id FROM agreements WHERE {where.sql}) GROUP BY 1", *where.args)
+    return {r["rule"]: r["n"] for r in rows}
 
 
 def test_the_fast_summary_equals_the_plain_aggregate_for_any_history(
@@ -220,3 +233,37 @@ def test_the_fast_summary_equals_the_plain_aggregate_for_any_history(
         loop.run(_example(pool, agreements, seed, twice, recount, days))
 
     check()
+
+
+def test_a_flag_counted_while_its_agreement_is_being_counted_is_not_lost(
+        runner: tuple[asyncio.Runner, asyncpg.Pool]) -> None:
+    """Mapping's flag on an agreement and the agreement's proposal, counted at once on two
+    connections (two consumers, or two replicas): the flag's batch waits for the proposal's to commit
+    and counts the flag on it, so the summary shows it; neither batch could see the other's
+    uncommitted rows."""
+    loop, pool = runner
+    history = build()
+    events = history.agreements["a2"].events
+    flagged = next(e for s in history.regions for e in s.events if e.data.get("agreement_id") == events[0].subject)
+
+    async def counted_at_once() -> dict[str, int]:
+        async with pool.acquire() as first, pool.acquire() as second:
+            await first.execute("TRUNCATE agreements, counts, mapping_flags, region_facts, nation_steps")
+            proposal = first.transaction()
+            await proposal.start()
+            await apply_agreement_events(first, events)
+
+            async def flag() -> None:
+                async with second.transaction():
+                    await apply_mapping_events(second, [flagged])
+
+            flagging = asyncio.create_task(flag())
+            await asyncio.sleep(0.5)  # the flag's batch goes as far as it can meanwhile
+            await proposal.commit()
+            await flagging
+        summary = await store.summary(pool, None, store.Horizon(AS_OF))
+        return dict(summary["flags_by_rule"])
+
+    counted = loop.run(counted_at_once())
+    for rule in {f["rule"] for f in flagged.data["flags"]}:
+        assert counted.get(rule) == 1, counted

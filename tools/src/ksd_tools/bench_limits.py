@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from ksd_common.settings import settings
+from ksd_common.topics import create
 from ksd_tools.audit.rebuild import create_database
 from ksd_tools.benchkit import Context, figure
 
@@ -38,7 +39,7 @@ async def raw_kafka(messages: int, size: int = RECORD_BYTES) -> tuple[float, flo
     admin = AIOKafkaAdminClient(**kafka)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(topic, 6, 1)])
+        await create(admin, [NewTopic(topic, 6, 1)])
         producer = AIOKafkaProducer(**kafka, enable_idempotence=True, acks="all", linger_ms=2)
         await producer.start()
         payload = os.urandom(size)

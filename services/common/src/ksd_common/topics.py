@@ -11,7 +11,7 @@ import logging
 from typing import NamedTuple
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError, for_code
 
 from ksd_common.settings import settings
 from ksd_contracts.topics import all_topics
@@ -48,6 +48,24 @@ async def cluster_durability(admin: AIOKafkaAdminClient) -> Durability:
     return durability(brokers, settings().kafka_replication, settings().kafka_min_insync)
 
 
+class TopicsNotCreated(RuntimeError):
+    """The broker refused to create topics (an ACL, a bad configuration)."""
+
+
+async def create(admin: AIOKafkaAdminClient, topics: list[NewTopic]) -> None:
+    """Create `topics`, or raise naming each refused one and the broker's reason. aiokafka's
+    `create_topics` returns the broker's per-topic errors instead of raising them, so a refusal
+    surfaced only later, as a producer waiting for metadata of a topic that never came
+    (\"Topic ... not found in cluster metadata\", hundreds of times, then UnknownTopicOrPartition).
+    A topic another client made meanwhile is not an error."""
+    response = await admin.create_topics(topics)
+    refused = [f"{topic}: {for_code(code).__name__} {message or ''}".strip()
+               for topic, code, message in response.topic_errors
+               if code and for_code(code) is not TopicAlreadyExistsError]
+    if refused:
+        raise TopicsNotCreated(f"Kafka refused to create {', '.join(refused)}")
+
+
 async def ensure_topics(*, principal: str | None = None, attempts: int = 60) -> list[str]:
     """Create the registry's missing topics (idempotent), as `principal` (by default the `ksd`
     command's, which may create them and describe every topic); returns the names it created."""
@@ -68,7 +86,7 @@ async def ensure_topics(*, principal: str | None = None, attempts: int = 60) -> 
             for name, partitions, config in all_topics() if name not in existing
         ]
         if missing:
-            await admin.create_topics(missing)
+            await create(admin, missing)
             log.info("created topics %s", [t.name for t in missing])
         return [t.name for t in missing]
     finally:

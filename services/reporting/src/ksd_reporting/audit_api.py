@@ -25,7 +25,6 @@ from ksd_contracts.events import HISTORY_VERIFIED
 from ksd_contracts.language import say
 from ksd_contracts.topics import AUDIT_CHECKPOINTS
 from ksd_reporting import audit_page, auditing, store
-from ksd_reporting.domain import AgreementRecord
 
 router = APIRouter(tags=["audit"])
 
@@ -81,7 +80,7 @@ async def agreement_report(conn: asyncpg.Connection, agreement_id: UUID, asked: 
                            since: datetime | None) -> dict[str, Any] | None:
     """One agreement's audit report: its answer to (R, D), its timeline as recorded on R (legal and
     recorded dates, who acted) and, with `since`, what changed from `since` to R."""
-    record: AgreementRecord | None = (await store.records(conn, [str(agreement_id)])).get(str(agreement_id))
+    record = await store.record(conn, agreement_id)
     if record is None:
         return None
     known = auditing.as_recorded(record, asked.recorded_as_of)

@@ -370,11 +370,13 @@ Counting = tuple[Counted, tuple[str, ...], tuple[str, ...]]
 """A record's items, the scopes it adds them to and the months it adds them under."""
 
 
-def counted(record: AgreementRecord | None) -> Counting:
+def counted(record: AgreementRecord | None, mapped: frozenset[str] = frozenset()) -> Counting:
     """The items a record adds to the counts, the scopes it adds them to (the nation, each of its
     provinces and each of its party regions) and the months (every month ``, and the month it was
     initiated in): the one reading of a record for the counts, so that two records that read alike
-    here count alike (`count_changes` compares these first)."""
+    here count alike (`count_changes` compares these first). `mapped`: the rules mapping flagged the
+    agreement with (they come on mapping's topic, kept in their own table); an agreement counts
+    once under a rule whichever service raised it."""
     if record is None or record.get("withdrawn"):
         return (), (), ()  # a withdrawn record counts nowhere
     value = int(record["value_idr"])
@@ -389,7 +391,7 @@ def counted(record: AgreementRecord | None) -> Counting:
         *(("partner", name, 1, value) for name in sorted({p["name"] for p in record["parties"]
                                                           if p["type"] == "foreign"})),
         *(("funding", f["source"], 1, int(f["amount_idr"])) for f in record["funding"]),
-        *(("flag", rule, 1, 0) for rule in sorted({f["rule"] for f in record["flags"]})),  # agreements, not flags
+        *(("flag", rule, 1, 0) for rule in sorted({f["rule"] for f in record["flags"]} | mapped)),  # agreements
     )
     return items, ("", *sorted({*record["provinces"], *record["regions"]})), ("", month)
 
@@ -405,10 +407,13 @@ def _added(items: Counted, scopes: tuple[str, ...], months: tuple[str, ...]) -> 
     return counts
 
 
-def count_changes(before: AgreementRecord | None, after: AgreementRecord | None) -> dict[CountKey, tuple[int, int]]:
+def count_changes(before: AgreementRecord | None, after: AgreementRecord | None, mapped: frozenset[str] = frozenset(),
+                  mapped_after: frozenset[str] | None = None) -> dict[CountKey, tuple[int, int]]:
     """after's contributions minus before's, without the keys that do not move. Most events (a
-    party's report, a signing) change nothing the counts read: then nothing is summed at all."""
-    was, now = counted(before), counted(after)
+    party's report, a signing) change nothing the counts read: then nothing is summed at all.
+    `mapped`: the rules mapping flagged the agreement with; `mapped_after` when a batch of mapping's
+    flags adds to them (the record the same before and after)."""
+    was, now = counted(before, mapped), counted(after, mapped if mapped_after is None else mapped_after)
     if was == now:
         return {}
     old, new = _added(*was), _added(*now)

@@ -29,7 +29,8 @@ SERVICE = "reporting"
 async def apply_agreement_events(conn: asyncpg.Connection, events: list[Envelope]) -> None:
     """Load the batch's records in one query, fold every event onto its record, settle each changed
     record once (its legal summary) and save them at once."""
-    before: dict[str, AgreementRecord] = await store.records(conn, sorted({e.subject for e in events}))
+    loaded = await store.records(conn, sorted({e.subject for e in events}))
+    before: dict[str, AgreementRecord] = {s: c.record for s, c in loaded.items() if c.record is not None}
     drafts: dict[str, Draft] = {}
     for event in events:
         with consuming(SERVICE, event):
@@ -40,7 +41,7 @@ async def apply_agreement_events(conn: asyncpg.Connection, events: list[Envelope
     await store.add_steps(conn, ids, -1)
     await store.save(conn, [r for s in changed if (r := after[s])])
     await store.add_steps(conn, ids, 1)
-    await store.add_counts(conn, _summed(count_changes(before.get(s), after[s]) for s in changed))
+    await store.add_counts(conn, _summed(count_changes(before.get(s), after[s], loaded[s].mapped) for s in changed))
 
 
 def _summed(changes: Iterable[dict[CountKey, tuple[int, int]]]) -> dict[CountKey, tuple[int, int]]:
@@ -67,4 +68,11 @@ async def apply_mapping_events(conn: asyncpg.Connection, events: list[Envelope])
                 changed.add(code)
             flags += mapping_flags(event)
     await store.save_region_facts(conn, [f for c in sorted(changed) if (f := facts[c])])
-    await store.save_mapping_flags(conn, flags)
+    if flags:
+        # The flagged agreements locked and read before the flags are added (`store.records`): an
+        # agreement not folded yet counts them when its events come.
+        loaded = await store.records(conn, [f["agreement_id"] for f in flags])
+        added = await store.save_mapping_flags(conn, flags)
+        await store.add_counts(conn, _summed(
+            count_changes(c.record, c.record, c.mapped, c.mapped | added[s])
+            for s, c in loaded.items() if s in added and c.record is not None))

@@ -21,10 +21,40 @@ from ksd_reporting.domain import AgreementRecord, CountKey, RegionFacts, refolde
 
 # --- writes ------------------------------------------------------------------------------------------
 
-async def records(conn: asyncpg.Connection, ids: list[str]) -> dict[str, AgreementRecord]:
-    rows = await conn.fetch("SELECT agreement_id, record FROM agreements WHERE agreement_id = ANY($1::uuid[])",
-                            [UUID(i) for i in ids])
-    return {str(r["agreement_id"]): r["record"] for r in rows}
+async def record(conn: asyncpg.Connection, agreement_id: UUID) -> AgreementRecord | None:
+    """One agreement's record, read (nothing locked)."""
+    found: AgreementRecord | None = await conn.fetchval("SELECT record FROM agreements WHERE agreement_id = $1",
+                                                        agreement_id)
+    return found
+
+
+COUNTING_LOCK = 4245
+"""Advisory lock class of an agreement's counts (`records`)."""
+
+
+@dataclass(frozen=True)
+class Counted:
+    """What the counts read of an agreement: its record (None before its proposal is folded) and the
+    rules mapping flagged it with (flags come on mapping's topic, maybe before the agreement)."""
+
+    record: AgreementRecord | None
+    mapped: frozenset[str]
+
+
+async def records(conn: asyncpg.Connection, ids: list[str]) -> dict[str, Counted]:
+    """The agreements' records and mapping's rules on each, every agreement locked first until the
+    transaction ends. A batch of its events and a batch of mapping's flags on it may be counted at
+    once, each on its own connection: locked, the later one waits for the earlier to commit and
+    then reads what it wrote, so neither counts without the other's change. The lock is a statement
+    of its own (in order of id, so two batches cannot deadlock): a statement reads what was
+    committed when it started, even when it waited for a lock meanwhile."""
+    keys = sorted({UUID(i) for i in ids})
+    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext(k::text)) FROM unnest($2::uuid[]) AS k",
+                       COUNTING_LOCK, keys)
+    rows = await conn.fetch(
+        "SELECT k, a.record, ARRAY(SELECT DISTINCT m.rule FROM mapping_flags m WHERE m.agreement_id = k) AS mapped"
+        " FROM unnest($1::uuid[]) AS k LEFT JOIN agreements a ON a.agreement_id = k", keys)
+    return {str(r["k"]): Counted(r["record"], frozenset(r["mapped"])) for r in rows}
 
 
 _COLUMNS = {
@@ -112,11 +142,17 @@ async def save_region_facts(conn: asyncpg.Connection, facts: list[RegionFacts]) 
         )
 
 
-async def save_mapping_flags(conn: asyncpg.Connection, flags: list[dict[str, Any]]) -> None:
-    if flags:
-        await conn.execute(
-            "INSERT INTO mapping_flags SELECT * FROM jsonb_populate_recordset(NULL::mapping_flags, $1::jsonb)"
-            " ON CONFLICT DO NOTHING", flags)
+async def save_mapping_flags(conn: asyncpg.Connection, flags: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Record mapping's flags (one delivered again is left alone); the rules new on each agreement's rows."""
+    if not flags:
+        return {}
+    rows = await conn.fetch(
+        "INSERT INTO mapping_flags SELECT * FROM jsonb_populate_recordset(NULL::mapping_flags, $1::jsonb)"
+        " ON CONFLICT DO NOTHING RETURNING agreement_id, rule", flags)
+    added: dict[str, set[str]] = {}
+    for row in rows:
+        added.setdefault(str(row["agreement_id"]), set()).add(row["rule"])
+    return added
 
 
 # --- reads -------------------------------------------------------------------------------------------
@@ -541,20 +577,15 @@ VALUED = {"urusan": "value_by_urusan_idr", "funding": "value_by_funding_source_i
 
 async def _counted(conn: asyncpg.Connection, scope: str | None, as_of: date,
                    verification: str | None = None) -> dict[str, dict[str, int]]:
-    """The counts and values of the scope on `as_of` (`counts_on`), with the flags mapping raised on
-    agreements in scope."""
+    """The counts and values of the scope on `as_of` (`counts_on`), the flags by rule among them
+    (whichever service raised them: the counts hold mapping's too, so the register is not read
+    again for them)."""
     result: dict[str, dict[str, int]] = {name: {} for name in [*COUNTED.values(), *VALUED.values()]}
     for (dimension, key), (n, value) in (await counts_on(conn, scope, as_of, verification)).items():
         if dimension in COUNTED:
             result[COUNTED[dimension]][key] = n
         if dimension in VALUED:
             result[VALUED[dimension]][key] = value
-    where = on_register(scope, as_of, verification=verification)
-    for row in await conn.fetch(
-            "SELECT m.rule AS k, count(DISTINCT agreement_id) AS n"
-            f" FROM mapping_flags m JOIN agreements USING (agreement_id) WHERE {where.sql} GROUP BY 1", *where.args):
-        flags = result["flags_by_rule"]
-        flags[row["k"]] = flags.get(row["k"], 0) + int(row["n"])
     return result
 
 
@@ -620,7 +651,8 @@ _ITEMS = """items AS (
   UNION ALL SELECT scope, month, 'funding', f->>'source', (f->>'amount_idr')::bigint
             FROM s, jsonb_array_elements(s.funding) f
   UNION ALL SELECT scope, month, 'flag', r, 0
-            FROM s, LATERAL (SELECT DISTINCT f->>'rule' FROM jsonb_array_elements(s.flags) f) AS x(r))"""
+            FROM s, LATERAL (SELECT f->>'rule' FROM jsonb_array_elements(s.flags) f
+                             UNION SELECT m.rule FROM mapping_flags m WHERE m.agreement_id = s.agreement_id) AS x(r))"""
 """What each agreement of `s` (with its `scope` and `month`) adds to the counts: the SQL form of
 `domain.counted`, which a test holds it to."""
 

@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from ksd_common.settings import settings
-from ksd_common.topics import cluster_durability
+from ksd_common.topics import cluster_durability, create
 from ksd_contracts.envelope import KafkaRecord
 from ksd_contracts.labels import number
 from ksd_contracts.topics import FOREVER, HISTORY, Topic
@@ -175,7 +175,7 @@ async def create_topics(history: History, topics: Sequence[Topic]) -> None:
                             topic_configs=copies.config(dict(FOREVER)))
                    for t in topics if history.name(t) not in existing]
         if missing:
-            await admin.create_topics(missing)
+            await create(admin, missing)
     finally:
         await admin.close()
 
