@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import httpx
 
 from ksd_contracts.regions import autonomous_codes
-from ksd_tools.bench_intake import INTAKE_ACCEPTED
+from ksd_tools.bench_intake import INTAKE_ACCEPTED, Run, drive, drive_batches, node_batches
 from ksd_tools.benchkit import Context, figure, percentile
 from ksd_tools.simulate import Step, proposals
 from ksd_tools.simulate.runner import Tally, retrying, send
 
 ORDER = 30
+T = TypeVar("T")
 POLL_SECONDS = 0.05
 END_TO_END = "end to end (POST to visible nationally)"
 
@@ -59,21 +61,49 @@ class National:
             await asyncio.sleep(POLL_SECONDS)
 
 
-async def _send_and_watch(context: Context, national: National, load: list[Step], concurrency: int,
-                          rate: float | None = None, *, batched: bool = False) -> tuple[float, Tally]:
-    """Send `load`, watching the national count of reports; seconds from the first POST until all visible."""
-    tokens = await context.node_tokens(sorted({s.node for s in load}))
+async def _until_visible(national: National, expected: int, sending: Callable[[], Awaitable[T]],
+                         accepted: Callable[[T], int]) -> tuple[float, T]:
+    """Run `sending` while watching the national count of reports, until as many new reports show as
+    intake accepted (`accepted` of what `sending` returns; `expected` until it is known): the
+    seconds from the start of sending, and what it returned."""
     base = await national.reports()
     national.reached.clear()
-    national.target = len(load)
-    tally = Tally()
+    national.target = expected
+    started = time.perf_counter()
 
-    async def sending() -> None:
-        await send(load, context.urls["intake"], tokens, concurrency, rate, tally, batched=batched)
-        national.target = len(tally.accepted)  # only what intake accepted can become visible
+    async def sent() -> T:
+        answer = await sending()
+        national.target = accepted(answer)  # only what intake accepted can become visible
+        return answer
 
-    _, reached = await asyncio.gather(sending(), national.watch(base, timeout=120 + len(load) / 5))
-    return reached - (tally.first_sent or reached), tally
+    answer, reached = await asyncio.gather(sent(), national.watch(base, timeout=120 + expected / 5))
+    return reached - started, answer
+
+
+async def _sustained(context: Context, national: National, load: list[Step]) -> float:
+    """Single POSTs at the run's concurrency, sent by k6 (intake's own figure's generator: a Python
+    sender on the same two cores took a core of its own), until all are visible nationally: the
+    accepted per second from the first POST until the last is counted."""
+    tokens = await context.node_tokens(sorted({s.node for s in load}))
+    seconds, sent = await _until_visible(national, len(load), lambda: drive(
+        context.urls["intake"], "submit", len(load), context.concurrency, load, tokens), lambda run: run.count)
+    return sent.count / seconds
+
+
+async def _background(context: Context, national: National, load: list[Step]) -> Tally:
+    """`load` at the fixed freshness rate, a few at a time (Python's sender keeps the rate: light at it)."""
+    tokens = await context.node_tokens(sorted({s.node for s in load}))
+    _, tally = await _until_visible(national, len(load), lambda: send(
+        load, context.urls["intake"], tokens, 4, context.fresh_rate), lambda sent: len(sent.accepted))
+    return tally
+
+
+async def _burst(context: Context, national: National, burst: list[Step]) -> tuple[float, Run]:
+    """Every node's submissions in one batch, all nodes at once (k6, one connection each), until all
+    are visible nationally: seconds from the first POST, and what k6 measured of the POSTs."""
+    items = node_batches(burst, await context.node_tokens(sorted({s.node for s in burst})))
+    return await _until_visible(national, len(burst), lambda: drive_batches(
+        context.urls["intake"], items, len(items)), lambda run: run.count)
 
 
 def burst_load(context: Context) -> list[Step]:
@@ -87,19 +117,16 @@ async def figures(context: Context) -> dict[str, Any]:
     token = await context.token("directorate")
     async with httpx.AsyncClient(base_url=context.urls["reporting"], timeout=30) as client:
         national = National(client, token)
-        load = proposals(context.submissions, context.seed + 1)
-        seconds, sent = await _send_and_watch(context, national, load, context.concurrency)
-        sustained = len(sent.accepted) / seconds
+        sustained = await _sustained(context, national, proposals(context.submissions, context.seed + 1))
 
         count = max(1, int(context.fresh_rate * context.fresh_seconds))
-        _, background = await _send_and_watch(context, national, proposals(count, context.seed + 2), 4,
-                                               context.fresh_rate)
+        background = await _background(context, national, proposals(count, context.seed + 2))
         freshness = [national.reached[k + 1] - at for k, at in enumerate(sorted(background.accepted_at))
                      if k + 1 in national.reached]
 
         burst = burst_load(context)
         nodes = len({s.node for s in burst})
-        burst_seconds, burst_tally = await _send_and_watch(context, national, burst, nodes, batched=True)
+        burst_seconds, burst_run = await _burst(context, national, burst)
 
     return {
         END_TO_END: figure(sustained, "submissions/s", context.measured.get(INTAKE_ACCEPTED), INTAKE_ACCEPTED),
@@ -108,9 +135,7 @@ async def figures(context: Context) -> dict[str, Any]:
         f"freshness p99 at {context.fresh_rate:g}/s": figure(
             percentile(freshness, 0.99) * 1000, "ms", context.measured.get("intake POST p99"), "intake POST p99"),
         f"deadline burst {nodes} nodes x {context.burst_per_node}, each node one batch: all visible": figure(
-            burst_seconds, "s", len(burst_tally.accepted) / sustained,
-            "same count at the sustained single-POST end-to-end rate"),
+            burst_seconds, "s", burst_run.count / sustained, "same count at the sustained single-POST end-to-end rate"),
         "deadline burst batch POST p99": figure(
-            percentile(burst_tally.latencies, 0.99) * 1000, "ms", context.measured.get("intake POST p99"),
-            "intake single POST p99"),
+            burst_run.p99, "ms", context.measured.get("intake POST p99"), "intake single POST p99"),
     }

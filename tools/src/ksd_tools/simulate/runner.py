@@ -330,30 +330,21 @@ def _client(base_url: str, concurrency: int) -> httpx.AsyncClient:
 
 
 async def send(steps: list[Step], base_url: str, tokens: dict[str, str], concurrency: int = 32,
-               rate: float | None = None, tally: Tally | None = None, *, batched: bool = False) -> Tally:
-    """Independent steps (e.g. one new proposal each), `concurrency` requests at a time, at most
-    `rate` submissions per second: the load of the benches. Each a single POST, or, `batched`, each
-    node's steps in batches of up to 500, as a node's own system sends them. Returns what was
-    answered and how fast (`latencies` per request)."""
+               rate: float | None = None, tally: Tally | None = None) -> Tally:
+    """Independent steps (e.g. one new proposal each), each a single POST, `concurrency` requests at
+    a time, at most `rate` submissions per second: the freshness bench's background. Returns what
+    was answered and how fast (`latencies` per request)."""
     tally = tally if tally is not None else Tally()
     gate = asyncio.Semaphore(concurrency)
     async with _client(base_url, concurrency) as client:
         sender = Sender(client, tokens, RateLimit(rate), tally)
 
-        async def one(group: list[Step]) -> None:
+        async def one(step: Step) -> None:
             async with gate:
-                await (sender.many(group) if batched else sender.one(group[0]))
+                await sender.one(step)
 
-        await asyncio.gather(*(one(g) for g in (_by_node(steps) if batched else [[s] for s in steps])))
+        await asyncio.gather(*(one(s) for s in steps))
     return tally
-
-
-def _by_node(steps: list[Step], size: int = 500) -> list[list[Step]]:
-    """Each node's steps, in batches of at most `size` (intake's batch limit)."""
-    nodes: dict[str, list[Step]] = {}
-    for step in steps:
-        nodes.setdefault(step.node, []).append(step)
-    return [group[i:i + size] for group in nodes.values() for i in range(0, len(group), size)]
 
 
 async def answered(base_url: str, tokens: dict[str, str], tally: Tally, timeout: float) -> Counter[str]:
