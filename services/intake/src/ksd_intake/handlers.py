@@ -133,13 +133,9 @@ async def submit_many(pool: asyncpg.Pool, caller: Caller, requests: list[Request
 
 async def submit_parsed(pool: asyncpg.Pool, caller: Caller,
                         parsed: dict[int, tuple[str, Submission]]) -> dict[int, Outcome]:
-    """Authorize and record submissions already parsed (key, submission), by position, in one
-    transaction, shared with the requests that arrive meanwhile (`GroupCommit`): at a deadline every
-    node's system sends its batch at once."""
+    """Authorize and record submissions already parsed (key, submission), by position."""
     outcomes = await _check(pool, caller, parsed)
-    if not parsed:
-        return outcomes
-    return outcomes | await group_commit(pool).record(_prepare(caller, parsed))
+    return outcomes | await commit(pool, _prepare(caller, parsed))
 
 
 @dataclass(frozen=True)
@@ -191,16 +187,15 @@ async def commit(pool: asyncpg.Pool, prepared: dict[Any, Prepared]) -> dict[Any,
 
 
 GROUP_MAX = 500
-"""Submissions in one group transaction at most (a batch's size), unless one request brings more."""
+"""Submissions in one group transaction at most: a batch's size."""
 Waiting = tuple[dict[int, Prepared], "asyncio.Future[dict[int, Outcome]]"]
 
 
 class GroupCommit:
-    """Group commit: the requests (single submissions, batches, a register's chunks) that arrive
-    while a transaction is committing wait and are recorded together in the next one (one insert,
-    one outbox append, one commit), up to `GROUP_MAX` submissions. A lone request is committed at
-    once, so an idle intake answers as fast as before; under load the round trips and the commit's
-    WAL flush are shared by the whole group.
+    """Group commit of single submissions: those that arrive while a transaction is committing
+    wait and are recorded together in the next one (one insert, one outbox append, one commit), the
+    path of a batch. A lone submission is committed at once, so an idle intake answers as fast as
+    before; under load the round trips and the commit's WAL flush are shared by the whole group.
     Each request is answered only after its group's commit. When a group fails for a reason other
     than the database (a submission the statements refuse), each of its requests is committed
     again alone, so one bad submission fails only its own request."""
@@ -220,11 +215,7 @@ class GroupCommit:
 
     async def _commit_waiting(self) -> None:
         while self.waiting:
-            taken, size = 1, len(self.waiting[0][0])  # a request's submissions are never split
-            while taken < len(self.waiting) and size + len(self.waiting[taken][0]) <= GROUP_MAX:
-                size += len(self.waiting[taken][0])
-                taken += 1
-            group, self.waiting = self.waiting[:taken], self.waiting[taken:]
+            group, self.waiting = self.waiting[:GROUP_MAX], self.waiting[GROUP_MAX:]
             await self._commit(group)
 
     async def _commit(self, group: list[Waiting]) -> None:
