@@ -1,6 +1,8 @@
 """End to end, from a node's HTTP POST to the national view: sustained submissions/s until visible
 in reporting, freshness at a fixed background rate, and the deadline burst (every node at once,
-each sending its submissions in one batch as a node's own system does at a deadline).
+each sending its submissions in one batch as a node's own system does at a deadline). The
+sustained load and the burst are sent by k6, as intake's own figures are; the light background by
+the Python simulator's sender, which keeps a rate.
 
 "Visible" is read from reporting's national `GET /v1/summary`: its `party_reports`, the party
 regions' reports of agreements the directorate sees, rise by one for each bench proposal, whether
@@ -108,9 +110,9 @@ async def _burst(context: Context, national: National, burst: list[Step]) -> tup
 
 def burst_load(context: Context) -> list[Step]:
     """`burst_per_node` new proposals from each node (all 546, or the first `burst_nodes`)."""
-    nodes = sorted(autonomous_codes())[: context.burst_nodes]
+    nodes = set(sorted(autonomous_codes())[: context.burst_nodes])
     load = proposals(len(autonomous_codes()) * context.burst_per_node, context.seed + 3)
-    return [s for s in load if s.node in set(nodes)]
+    return [s for s in load if s.node in nodes]
 
 
 async def figures(context: Context) -> dict[str, Any]:
