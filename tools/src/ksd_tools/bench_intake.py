@@ -28,6 +28,7 @@ from typing import Any
 
 import httpx
 
+from ksd_intake.domain import MAX_BATCH_ITEMS
 from ksd_tools.bench_limits import PG_COPY, PG_PER_ROW
 from ksd_tools.benchkit import Context, cpu_seconds, figure, listening_pid
 from ksd_tools.simulate import proposals
@@ -119,14 +120,15 @@ def batch_of(step: Step, size: int) -> dict[str, Any]:
 
 
 def node_batches(steps: list[Step], tokens: dict[str, str]) -> list[dict[str, str]]:
-    """Each node's steps as one batch (of k6's `batch` target), as a node's system sends them at a
-    deadline; the item's key is the node."""
+    """Each node's steps as one batch (of k6's `batch` target; more than intake takes at once, in
+    several), as a node's system sends them at a deadline; the item's key is the node's."""
     by_node: dict[str, list[Step]] = {}
     for step in steps:
         by_node.setdefault(step.node, []).append(step)
-    return [{"token": tokens[node], "key": node, "body": json.dumps({"submissions": [
-        {"idempotency_key": s.key, "type": s.body["type"], "data": s.body["data"]} for s in group]})}
-        for node, group in by_node.items()]
+    return [{"token": tokens[node], "key": f"{node}-{start}", "body": json.dumps({"submissions": [
+        {"idempotency_key": s.key, "type": s.body["type"], "data": s.body["data"]}
+        for s in group[start:start + MAX_BATCH_ITEMS]]})}
+        for node, group in by_node.items() for start in range(0, len(group), MAX_BATCH_ITEMS)]
 
 
 async def drive_batches(url: str, items: list[dict[str, str]], concurrency: int = BATCH_CONCURRENCY) -> Run:
