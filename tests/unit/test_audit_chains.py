@@ -24,7 +24,7 @@ def _problems(events: list[Envelope]) -> list[str]:
 
 def test_the_written_order_links() -> None:
     assert _problems(CHAIN) == []
-    assert all(check_content(RULES[AGREEMENT_EVENTS.name], e) is None for e in CHAIN)
+    assert all(check_content(RULES[AGREEMENT_EVENTS.name], e, e.to_kafka().value) is None for e in CHAIN)
 
 
 @given(st.permutations(range(len(CHAIN))), st.lists(st.integers(0, len(CHAIN) - 1), max_size=2))

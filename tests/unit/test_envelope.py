@@ -62,6 +62,16 @@ def test_kafka_round_trip_keeps_the_envelope_and_its_hash(envelope: Envelope) ->
 
 
 @given(envelopes())
+def test_the_hash_over_a_records_own_value_is_the_hash_over_its_data(envelope: Envelope) -> None:
+    """What verify computes from a record's bytes (no second encoding of the data) is the chain's
+    hash; bytes that are not the data's canonical JSON, though they parse to the same data, are not."""
+    record = envelope.to_kafka()
+    received = Envelope.from_kafka(record.headers, record.value)
+    assert received.computed_hash(record.value) == received.computed_hash() == envelope.hash
+    assert received.computed_hash(record.value + b" ") != envelope.hash
+
+
+@given(envelopes())
 def test_headers_carry_the_cloudevents_attributes(envelope: Envelope) -> None:
     headers = dict(envelope.to_kafka().headers)
     assert headers["ce_id"] == str(envelope.id).encode()

@@ -91,9 +91,13 @@ class Envelope(BaseModel):
     def _time(self, value: datetime) -> str:
         return format_time(value)
 
-    def computed_hash(self) -> str:
+    def computed_hash(self, value: bytes | None = None) -> str:
         """SHA-256 over every attribute, `prevhash` included, but `hash` and `traceparent` (tracing is
-        operational, not part of the fact): the chain link."""
+        operational, not part of the fact): the chain link. `value`: the data's canonical JSON as a
+        record carries it, taken as it is instead of encoding the data again (a reader checking
+        millions of records; bytes that are not the data's canonical JSON give another hash)."""
+        if value is not None:
+            return _link_hash(self.model_dump(mode="json", exclude={"data"}), value)
         document = self.model_dump(mode="json")
         return _link_hash(document, canonical_json(document["data"]))
 

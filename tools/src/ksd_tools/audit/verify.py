@@ -140,8 +140,11 @@ def _short(hash: str | None) -> bytes:
     return bytes.fromhex((hash or "")[:32])
 
 
-def check_content(rule: Rule, event: Envelope) -> str | None:
-    """What is wrong with one event on its own: its type, its source, its data, its hash."""
+def check_content(rule: Rule, event: Envelope, value: bytes) -> str | None:
+    """What is wrong with one event on its own: its type, its source, its data, its hash. The hash
+    is computed over the record's own value first (what every writer sends: the data's canonical
+    JSON), then, only if that differs, over the data encoded again, as before: a record passes
+    exactly when its data is what was hashed."""
     model = rule.models.get(event.type)
     if model is None:
         return f"jenis {event.type} bukan peristiwa topik ini"
@@ -152,7 +155,7 @@ def check_content(rule: Rule, event: Envelope) -> str | None:
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:3])
         return f"data bukan {event.type} yang sah: {problems}"
-    if event.hash is None or event.hash != event.computed_hash():
+    if event.hash is None or (event.hash != event.computed_hash(value) and event.hash != event.computed_hash()):
         return "hash tidak cocok dengan isinya: peristiwa diubah setelah ditulis"
     return None
 
@@ -180,7 +183,7 @@ class Verifier:
             return self._bad(record, event, f"kunci {record.key!r} bukan subjek {event.subject}")
         chains = self.chains.setdefault(topic, Chains())
         copies = chains.copies
-        problem = check_content(RULES[topic], event) or chains.link(event, record.partition)
+        problem = check_content(RULES[topic], event, record.value or b"") or chains.link(event, record.partition)
         if problem:
             return self._bad(record, event, problem)
         self.counts[topic] += chains.copies == copies
