@@ -3,6 +3,7 @@ planned invalid ones fail, and the plan is a pure function of the seed."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import date
 from typing import Any
@@ -12,6 +13,8 @@ from pydantic import ValidationError
 
 from ksd_contracts.regions import autonomous_codes
 from ksd_contracts.submissions import AT_SUBMISSION, SUBMISSION_MODELS, today_wib
+from ksd_intake.domain import MAX_BATCH_ITEMS
+from ksd_tools.bench_intake import node_batches
 from ksd_tools.simulate import proposals, workload, would_join
 from ksd_tools.simulate.plan import neighbours
 
@@ -101,3 +104,16 @@ def test_bench_proposals_are_new_agreements_from_every_node_in_turn() -> None:
     assert not any(would_join(p, q) for i, p in enumerate(found) for q in found[:i])  # none joins another
     assert all(p.type == "agreement.propose" and p.expect == "applied" for p in found)
     assert len({p.node for p in found}) == 546
+
+
+def test_a_nodes_burst_goes_in_batches_intake_takes() -> None:
+    """The deadline burst's batches (k6's items): each node's proposals in order, every one once, in
+    batches of at most intake's limit, each with the node's token."""
+    found = proposals(2000, 5)
+    node = found[0].node
+    steps = [s for s in found if s.node == node] * 300  # more than one batch's worth from one node
+    items = node_batches(steps, {node: "token-of-the-node"})
+    sizes = [len(json.loads(i["body"])["submissions"]) for i in items]
+    assert sizes == [MAX_BATCH_ITEMS] * (len(steps) // MAX_BATCH_ITEMS) + [len(steps) % MAX_BATCH_ITEMS]
+    sent = [s["idempotency_key"] for i in items for s in json.loads(i["body"])["submissions"]]
+    assert sent == [s.key for s in steps] and {i["token"] for i in items} == {"token-of-the-node"}

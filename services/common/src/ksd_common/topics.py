@@ -63,7 +63,7 @@ async def create(admin: AIOKafkaAdminClient, topics: list[NewTopic]) -> None:
                for topic, code, message in response.topic_errors
                if code and for_code(code) is not TopicAlreadyExistsError]
     if refused:
-        raise TopicsNotCreated(f"Kafka refused to create {', '.join(refused)}")
+        raise TopicsNotCreated(f"Kafka menolak membuat topik {', '.join(refused)}")
 
 
 async def ensure_topics(*, principal: str | None = None, attempts: int = 60) -> list[str]:

@@ -33,15 +33,16 @@ COUNTING_LOCK = 4245
 
 
 @dataclass(frozen=True)
-class Counted:
-    """What the counts read of an agreement: its record (None before its proposal is folded) and the
-    rules mapping flagged it with (flags come on mapping's topic, maybe before the agreement)."""
+class Loaded:
+    """An agreement as the handlers load it to count it: its record (None before its proposal is
+    folded) and the rules mapping flagged it with (flags come on mapping's topic, maybe before the
+    agreement)."""
 
     record: AgreementRecord | None
     mapped: frozenset[str]
 
 
-async def records(conn: asyncpg.Connection, ids: list[str]) -> dict[str, Counted]:
+async def records(conn: asyncpg.Connection, ids: list[str]) -> dict[str, Loaded]:
     """The agreements' records and mapping's rules on each, every agreement locked first until the
     transaction ends. A batch of its events and a batch of mapping's flags on it may be counted at
     once, each on its own connection: locked, the later one waits for the earlier to commit and
@@ -54,7 +55,7 @@ async def records(conn: asyncpg.Connection, ids: list[str]) -> dict[str, Counted
     rows = await conn.fetch(
         "SELECT k, a.record, ARRAY(SELECT DISTINCT m.rule FROM mapping_flags m WHERE m.agreement_id = k) AS mapped"
         " FROM unnest($1::uuid[]) AS k LEFT JOIN agreements a ON a.agreement_id = k", keys)
-    return {str(r["k"]): Counted(r["record"], frozenset(r["mapped"])) for r in rows}
+    return {str(r["k"]): Loaded(r["record"], frozenset(r["mapped"])) for r in rows}
 
 
 _COLUMNS = {
