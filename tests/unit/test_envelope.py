@@ -71,6 +71,18 @@ def test_the_hash_over_a_records_own_value_is_the_hash_over_its_data(envelope: E
     assert received.computed_hash(record.value + b" ") != envelope.hash
 
 
+@given(envelopes(), st.booleans())
+def test_the_hash_is_the_canonical_json_of_the_attributes(envelope: Envelope, chained: bool) -> None:
+    """The definition (ARCHITECTURE.md, "Events"), which an auditor's own script recomputes: the
+    canonical JSON of the envelope's JSON form but `hash` and `traceparent`. The envelope writes
+    those bytes out field by field; any string, a link or not."""
+    if not chained:
+        envelope = envelope.model_copy(update={"sequence": None, "prevhash": None, "hash": None})
+    body = envelope.model_dump(mode="json", exclude={"hash", "traceparent"})
+    assert envelope.computed_hash() == hashlib.sha256(canonical_json(body)).hexdigest()
+    assert envelope.computed_hash(canonical_json(envelope.data)) == envelope.computed_hash()
+
+
 @given(envelopes())
 def test_headers_carry_the_cloudevents_attributes(envelope: Envelope) -> None:
     headers = dict(envelope.to_kafka().headers)
