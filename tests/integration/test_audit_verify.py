@@ -1,5 +1,6 @@
 """`ksd audit verify` on the real broker: a copy of a chained history, tampered with in each of the
-five ways, names the right record; the untouched copy verifies clean."""
+five ways, names the right record; the untouched copy verifies clean. Each case in one process and
+on two, each checking its share of the subjects (`verify.Share`): the same answer."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from ksd_contracts.events import AGREEMENT_PROPOSED
 from ksd_contracts.topics import AGREEMENT_EVENTS
 from ksd_tools.audit.log import History, create_topics, delete_topics, producer, send_all
 from ksd_tools.audit.synthetic import agreement_events
-from ksd_tools.audit.verify import Report, verify
+from ksd_tools.audit.verify import Report, Share, verify
 
 AGREEMENTS, PER_AGREEMENT = 3, 4
 """Offsets on partition 0: agreement i's event of sequence s sits at (s - 1) * 3 + i."""
@@ -26,9 +27,13 @@ def original() -> list[KafkaRecord]:
     return [e.to_kafka() for e in agreement_events(AGREEMENTS, PER_AGREEMENT)]
 
 
-@pytest.fixture
-async def copy_and_verify() -> AsyncIterator[Write]:
-    """Write records to partition 0 of a fresh copy of ksd.agreement.events, and verify it."""
+@pytest.fixture(params=[1, 2], ids=["one process", "two processes"])
+async def copy_and_verify(request: pytest.FixtureRequest, original: list[KafkaRecord]) -> AsyncIterator[Write]:
+    """Write records to partition 0 of a fresh copy of ksd.agreement.events, and verify it on one
+    process or two."""
+    workers: int = request.param
+    shares = {index for r in original for index in range(workers) if Share(index, workers).checks(r.key)}
+    assert len(shares) == workers, "each process has agreements of its own to check"
     made: list[History] = []
 
     async def write(records: list[KafkaRecord]) -> tuple[str, Report]:
@@ -43,7 +48,7 @@ async def copy_and_verify() -> AsyncIterator[Write]:
                            partition_of=partition_zero)
         finally:
             await out.stop()
-        return history.name(AGREEMENT_EVENTS), await verify(history, [AGREEMENT_EVENTS])
+        return history.name(AGREEMENT_EVENTS), await verify(history, [AGREEMENT_EVENTS], workers=workers)
 
     yield write
     for history in made:

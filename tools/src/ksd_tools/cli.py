@@ -182,6 +182,9 @@ def _audit(subparsers: Subparsers) -> None:
                             " ekspor bertanda tangan")
     check.add_argument("--public-key", type=Path, default=Path(".data/audit/ministry-dev.key.pub"),
                        help="kunci publik kementerian yang harus menandatangani FILE (bawaan: kunci pengembangan)")
+    check.add_argument("--workers", type=_positive, metavar="N",
+                       help="proses yang memeriksa, masing-masing sebagian subjek (bawaan: jumlah inti, paling"
+                            " banyak satu per 20.000 peristiwa)")
     check.add_argument("--record", action="store_true",
                        help="dengan FILE: catat hasilnya di ksd.audit.checkpoints, tempat laporan audit menampilkannya")
     check.set_defaults(run=Command("ksd_tools.audit.commands:run_verify"))

@@ -49,29 +49,47 @@ def _leaf(record: Record) -> bytes:
                            headers]) + b"\n"
 
 
+Sealed = dict[tuple[str, date], dict[int, tuple[int, str]]]
+"""Per (topic, day), each partition's count of records and its finished digest."""
+
+
 @dataclass
 class DayDigests:
-    """Digests per (topic, day), fed record by record in any interleaving of partitions."""
+    """Digests per (topic, day), fed record by record in any interleaving of partitions; a partition
+    digested by another process (verify's) joins as its finished digest (`sealed`, `merge`)."""
 
-    parts: dict[tuple[str, date], dict[int, tuple[int, hashlib._Hash]]] = field(default_factory=dict)
+    parts: dict[tuple[str, date], dict[int, tuple[int, hashlib._Hash | str]]] = field(default_factory=dict)
 
     def add(self, topic: str, record: Record) -> None:
         partitions = self.parts.setdefault((topic, day_of(record)), {})
         count, hasher = partitions.get(record.partition) or (0, hashlib.sha256())
+        assert not isinstance(hasher, str), "a partition is digested by one process"
         hasher.update(_leaf(record))
         partitions[record.partition] = (count + 1, hasher)
+
+    def sealed(self) -> Sealed:
+        return {key: {partition: (count, _hex(hasher)) for partition, (count, hasher) in partitions.items()}
+                for key, partitions in self.parts.items()}
+
+    def merge(self, sealed: Sealed) -> None:
+        for key, partitions in sealed.items():
+            self.parts.setdefault(key, {}).update(partitions)
 
     def checkpoint(self, topic: str, day: date) -> DayCheckpoint:
         partitions = self.parts.get((topic, day), {})
         outer = hashlib.sha256()
         for partition in sorted(partitions):
             count, hasher = partitions[partition]
-            outer.update(f"{partition}:{count}:{hasher.hexdigest()}\n".encode())
+            outer.update(f"{partition}:{count}:{_hex(hasher)}\n".encode())
         events = sum(count for count, _ in partitions.values())
         return DayCheckpoint(topic=topic, day=day, events=events, digest=outer.hexdigest())
 
     def checkpoints(self) -> list[DayCheckpoint]:
         return [self.checkpoint(topic, day) for topic, day in sorted(self.parts)]
+
+
+def _hex(hasher: hashlib._Hash | str) -> str:
+    return hasher if isinstance(hasher, str) else hasher.hexdigest()
 
 
 def checkpoint_event(checkpoint: DayCheckpoint) -> Envelope:

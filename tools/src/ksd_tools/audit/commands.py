@@ -38,7 +38,7 @@ def run_verify(args: argparse.Namespace) -> None:
               f" {labels.day(signed.last_day) if signed.last_day else '-'}, ditandatangani"
               f" {labels.moment(signed.signed_at)} dengan kunci {args.public_key}")
     report = asyncio.run(verify(history_of(args), topics_named(args.topics), checkpoints=args.checkpoints is True,
-                                signed=signed))
+                                signed=signed, workers=args.workers))
     for topic, count in sorted(report.counts.items()):
         print(f"{topic:28} {labels.number(count):>12} peristiwa diperiksa")
     print(f"{'subjek':28} {labels.number(report.subjects):>12}   dalam {labels.number(report.seconds, 1)} detik")

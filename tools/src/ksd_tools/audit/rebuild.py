@@ -13,14 +13,11 @@ out to several processes (`shares`), each feeding the same fresh database.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-import os
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from multiprocessing.sharedctypes import Synchronized
+from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -35,6 +32,7 @@ from ksd_reporting import store
 from ksd_reporting.app import SPEC
 from ksd_reporting.digest import digest, rows
 from ksd_tools.audit.log import History, Progress, Record, Span, read, reader, span, total
+from ksd_tools.audit.processes import advanced, on_processes, processes_for
 
 Stops = dict[TopicPartition, int]
 
@@ -51,12 +49,6 @@ count changes, the record's upsert) are paid once per run instead of once per ev
 handlers give the same read models however the subjects interleave, as long as each subject's
 events keep their order (tests/integration/test_reporting_rebuild.py); the live service sees the
 same events in offset order."""
-
-WORKER_EVENTS = 20_000
-"""By default a rebuild starts no more workers than one per this many events: a worker's start (its
-interpreter, reporting's imports, its connections) costs about a second of CPU, which a small
-history does not repay."""
-
 
 @dataclass(frozen=True)
 class Rebuilt:
@@ -154,40 +146,12 @@ def shares(spans: Span, workers: int) -> list[Span]:
     return dealt
 
 
-def workers_for(spans: Span, asked: int | None) -> int:
-    """`asked`, or by default the machine's cores but no more than one per `WORKER_EVENTS` events."""
-    if asked is not None:
-        return max(1, asked)
-    return max(1, min(os.cpu_count() or 1, total(spans) // WORKER_EVENTS))
-
-
-WORKER_START = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-"""How a worker starts: forked, it has reporting's code already imported (spawned, it imports it
-again: 2.6 s of CPU a worker, as much as folding 10,000 events). The fork happens while no Kafka
-client is open; the parent's open database pool and event loop are copied but never used (a worker
-makes its own loop and connections, and ends without finalizing what it inherited)."""
-
-_fed: Synchronized[int] | None = None
-"""In a worker: the count of records fed by every worker, which the parent's progress bar shows."""
-
-
-def _count_into(counter: Synchronized[int]) -> None:
-    global _fed
-    _fed = counter
-
-
-def _counted(records: int) -> None:
-    assert _fed is not None
-    with _fed.get_lock():
-        _fed.value += records
-
-
 def _feed_share(history: History, database: str, share: Span) -> int:
     """A worker's part: its partitions fed into `database` on its own connections."""
     async def fed() -> int:
         pool = await create_pool(database, max_size=2)
         try:
-            return await feed(history, pool, share, _counted)
+            return await feed(history, pool, share, advanced)
         finally:
             await pool.close()
     return asyncio.run(fed())
@@ -202,17 +166,8 @@ async def fed_by(workers: int, history: History, database: str, pool: asyncpg.Po
     if len(dealt) == 1:
         await feed(history, pool, spans, progress.advance)
     else:
-        context = multiprocessing.get_context(WORKER_START)
-        counter = context.Value("q", 0)
-        with ProcessPoolExecutor(len(dealt), mp_context=context, initializer=_count_into,
-                                 initargs=(counter,)) as processes:
-            loop = asyncio.get_running_loop()
-            parts = [loop.run_in_executor(processes, _feed_share, history, database, share) for share in dealt]
-            pending = set(parts)
-            while pending:
-                _, pending = await asyncio.wait(pending, timeout=0.2)
-                progress.advance(counter.value - progress.done)
-            progress.advance(sum(part.result() for part in parts) - progress.done)
+        fed = await on_processes(partial(_feed_share, history, database), dealt, progress)
+        progress.advance(sum(fed) - progress.done)
     progress.close()
     return progress.done
 
@@ -222,7 +177,7 @@ async def rebuilt(history: History, database: str, *, until_ms: int | None = Non
                   stops: Stops | None = None, keep: bool = True, label: str = "rebuild",
                   workers: int | None = None) -> AsyncIterator[tuple[asyncpg.Pool, int]]:
     """A fresh database `database` holding reporting's read models as the log (up to `until_ms`)
-    makes them, fed by `workers` processes (`workers_for`); dropped afterwards unless `keep`."""
+    makes them, fed by `workers` processes (`processes_for`); dropped afterwards unless `keep`."""
     name = f"{database}{settings().db_suffix}"
     await create_database(name)
     try:
@@ -230,7 +185,7 @@ async def rebuilt(history: History, database: str, *, until_ms: int | None = Non
         try:
             await migrate(pool, ["ksd_common", SPEC.package])
             spans = await spans_of(history, until_ms=until_ms, stops=stops)
-            yield pool, await fed_by(workers_for(spans, workers), history, database, pool, spans, label)
+            yield pool, await fed_by(processes_for(spans, workers), history, database, pool, spans, label)
         finally:
             await pool.close()
     finally:

@@ -12,9 +12,13 @@ relay may publish after a crash and every consumer drops by id: counted, not fai
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import zlib
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from pydantic import ValidationError
 
@@ -22,8 +26,9 @@ from ksd_contracts import labels
 from ksd_contracts.envelope import GENESIS_HASH, Envelope, EnvelopeError
 from ksd_contracts.events import DayCheckpoint
 from ksd_contracts.topics import AUDIT_CHECKPOINTS, Topic
-from ksd_tools.audit.checkpoint import DayDigests, on_topic, recorded, rewritten_days
-from ksd_tools.audit.log import CHECKING_FETCH_MIB, History, Progress, Record, read, reader, span, total
+from ksd_tools.audit.checkpoint import DayDigests, Sealed, on_topic, recorded, rewritten_days
+from ksd_tools.audit.log import CHECKING_FETCH_MIB, History, Progress, Record, Span, read, reader, span, total
+from ksd_tools.audit.processes import advanced, on_processes, processes_for, stop_all, stopping
 from ksd_tools.audit.rules import RULES, Rule
 from ksd_tools.audit.signing import SignedCheckpoints
 
@@ -48,9 +53,11 @@ RECENT_LINKS = 4096
 A relay republishes only the records of its last unacknowledged batch (1,000 at most), into the
 partition of their subject, so a copy follows its original within a few of that partition's links."""
 
-HEADS_HELD = 50_000
-"""How many chains' heads verify holds in memory; the rest wait in a scratch SQLite file, so its
-memory does not grow with the number of agreements in the history (bench/notes-audit-scale.md)."""
+HEADS_HELD = 200_000
+"""How many chains' heads a process of verify holds in memory (about 37 MiB); the rest wait in a
+scratch SQLite file, so its memory does not grow with the number of agreements in the history. A
+history's agreements interleave (the synthetic one round-robin), so once they outnumber this, most
+links are looked up in the file: 50,000 made a million-event verify 18% slower (bench/notes-audit-scale.md)."""
 
 
 class Heads:
@@ -160,39 +167,77 @@ def check_content(rule: Rule, event: Envelope, value: bytes) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Share:
+    """What one process of verify checks: the records whose key's CRC-32 is `index` modulo `of`,
+    so every record of a subject (its key) is checked by one process, in the order read, its chain as
+    one, exactly as by a single process; and the day digests of the partitions numbered `index`
+    modulo `of`. Each process reads every record: reading is a tenth of the checking."""
+
+    index: int = 0
+    of: int = 1
+
+    def checks(self, key: bytes | None) -> bool:
+        return self.of == 1 or zlib.crc32(key or b"") % self.of == self.index
+
+    def digests(self, partition: int) -> bool:
+        return partition % self.of == self.index
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a process of verify hands back (picklable)."""
+
+    finding: Finding | None
+    counts: dict[str, int]
+    subjects: int
+    copies: int
+    days: Sealed | None
+
+
 @dataclass
 class Verifier:
     """Checks records as they stream by; the first finding stops it."""
 
     history: History
+    share: Share = field(default_factory=Share)
     chains: dict[str, Chains] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
     days: DayDigests | None = None
     """Per-day digests of what it read, to compare with checkpoints (when asked for)."""
     finding: Finding | None = None
 
-    def check(self, record: Record) -> Finding | None:
-        topic = self.history.topic_of(record.topic).name
-        if self.days is not None:
-            self.days.add(topic, record)
-        try:
-            event = Envelope.from_kafka(record.headers, record.value)
-        except EnvelopeError as error:
-            return self._bad(record, None, str(error))
-        if record.key != event.subject.encode():
-            return self._bad(record, event, f"kunci {record.key!r} bukan subjek {event.subject}")
+    def check(self, batch: list[Record]) -> Finding | None:
+        """Check a batch of one partition's records (`log.read`); the first finding, if any."""
+        topic = self.history.topic_of(batch[0].topic).name
         chains = self.chains.setdefault(topic, Chains())
-        copies = chains.copies
-        problem = check_content(RULES[topic], event, record.value or b"") or chains.link(event, record.partition)
-        if problem:
-            return self._bad(record, event, problem)
-        self.counts[topic] += chains.copies == copies
+        rule = RULES[topic]
+        for record in batch:
+            if self.days is not None and self.share.digests(record.partition):
+                self.days.add(topic, record)
+            if not self.share.checks(record.key):
+                continue
+            try:
+                event = Envelope.from_kafka(record.headers, record.value)
+            except EnvelopeError as error:
+                return self._bad(record, None, str(error))
+            if record.key != event.subject.encode():
+                return self._bad(record, event, f"kunci {record.key!r} bukan subjek {event.subject}")
+            copies = chains.copies
+            problem = check_content(rule, event, record.value or b"") or chains.link(event, record.partition)
+            if problem:
+                return self._bad(record, event, problem)
+            self.counts[topic] += chains.copies == copies
         return None
 
     def _bad(self, record: Record, event: Envelope | None, problem: str) -> Finding:
         self.finding = Finding(record.topic, record.partition, record.offset,
                                str(event.id) if event else None, problem)
         return self.finding
+
+    def checked(self) -> Checked:
+        return Checked(self.finding, dict(self.counts), sum(c.heads.chains for c in self.chains.values()),
+                       sum(c.copies for c in self.chains.values()), self.days.sealed() if self.days else None)
 
 
 @dataclass(frozen=True)
@@ -217,36 +262,73 @@ class Report:
         return self.finding is None and not self.rewritten
 
 
-async def verify(history: History, topics: list[Topic], *, checkpoints: bool = False,
-                 signed: SignedCheckpoints | None = None) -> Report:
-    """Read `topics` from the earliest offset and check every record; stop at the first bad one.
-    With `checkpoints`, also recompute each day checkpointed on the audit topic and compare; with
-    `signed`, each day of a signed checkpoint file (which a rewrite of the topics cannot reach)."""
-    verifier = Verifier(history, days=DayDigests() if checkpoints or signed else None)
+async def check(history: History, spans: Span, share: Share, *, days: bool,
+                advance: Callable[[int], None], stopping: Callable[[], bool] = lambda: False) -> Checked:
+    """Check the records of `spans` that are `share`'s, up to the first finding (or until `stopping`)."""
+    verifier = Verifier(history, share, days=DayDigests() if days else None)
     consumer = reader(history, CHECKING_FETCH_MIB)
     await consumer.start()
     try:
-        spans = await span(consumer, history, topics)
-        progress = Progress("verify", total(spans))
         async for batch in read(consumer, spans):
-            if any(verifier.check(record) for record in batch):
+            if verifier.check(batch) or stopping():
                 break
-            progress.advance(len(batch))
-        progress.close()
+            advance(len(batch))
     finally:
         await consumer.stop()
         for chains in verifier.chains.values():
             chains.heads.close()
+    return verifier.checked()
+
+
+def _check_share(history: History, spans: Span, days: bool, share: Share) -> Checked:
+    """A process's part (`processes.on_processes`): the first process tells the progress bar what
+    it read (every process reads every record); a finding stops them all."""
+    checked = asyncio.run(check(history, spans, share, days=days, stopping=stopping,
+                                advance=advanced if share.index == 0 else lambda _: None))
+    if checked.finding:
+        stop_all()
+    return checked
+
+
+async def verify(history: History, topics: list[Topic], *, checkpoints: bool = False,
+                 signed: SignedCheckpoints | None = None, workers: int | None = None) -> Report:
+    """Read `topics` from the earliest offset and check every record; stop at the first bad one.
+    With `checkpoints`, also recompute each day checkpointed on the audit topic and compare; with
+    `signed`, each day of a signed checkpoint file (which a rewrite of the topics cannot reach). On
+    `workers` processes (`processes_for`), each checking its `Share` of the subjects."""
+    days = checkpoints or signed is not None
+    consumer = reader(history, CHECKING_FETCH_MIB)
+    await consumer.start()
+    try:
+        spans = await span(consumer, history, topics)
+    finally:
+        await consumer.stop()  # before any process is forked
+    progress = Progress("verify", total(spans))
+    count = processes_for(spans, workers)
+    if count == 1:
+        parts = [await check(history, spans, Share(), days=days, advance=progress.advance)]
+    else:
+        parts = await on_processes(partial(_check_share, history, spans, days),
+                                   [Share(index, count) for index in range(count)], progress)
+    progress.close()
+    finding = min((p.finding for p in parts if p.finding), default=None,
+                  key=lambda f: (f.topic, f.partition, f.offset))
     rewritten: list[str] = []
-    if verifier.days is not None and verifier.finding is None:
+    if days and finding is None:
+        digests = DayDigests()
+        for part in parts:
+            digests.merge(part.days or {})
         held: list[tuple[str, DayCheckpoint]] = []
         if checkpoints:
             held += [(on_topic(offset), day) for offset, day in (await recorded(history)).values()]
         if signed:
             held += [(f"berkas bertanda tangan {signed.path.name} ({labels.moment(signed.signed_at)})", day)
                      for day in signed.checkpoints]
-        rewritten = rewritten_days(verifier.days, held, {t.name for t in topics if t is not AUDIT_CHECKPOINTS})
+        rewritten = rewritten_days(digests, held, {t.name for t in topics if t is not AUDIT_CHECKPOINTS})
     rests_on = (f"{signed.path.name}, ditandatangani {labels.moment(signed.signed_at)}, hari terakhir"
                 f" {labels.day(signed.last_day) if signed.last_day else '-'}") if signed else None
-    return Report(verifier.finding, dict(verifier.counts), sum(c.heads.chains for c in verifier.chains.values()),
-                  rewritten, progress.seconds, sum(c.copies for c in verifier.chains.values()), rests_on)
+    counts: Counter[str] = Counter()
+    for part in parts:
+        counts.update(part.counts)
+    return Report(finding, dict(counts), sum(p.subjects for p in parts), rewritten, progress.seconds,
+                  sum(p.copies for p in parts), rests_on)
