@@ -28,7 +28,7 @@ from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
 from ksd_reporting import app as reporting_app
 from ksd_reporting.digest import digest, rows
 from ksd_tools.audit.log import History, create_topics, delete_topics, producer, read, reader, send_all, span
-from ksd_tools.audit.rebuild import rebuild, replay, shares, spans_of
+from ksd_tools.audit.rebuild import GROUPED, rebuild, replay, shares, spans_of
 
 PROPOSAL = {
     "kind": "KSDD", "mandatory": True, "title": "Pengelolaan sampah regional Kota Kupang dan Kabupaten Kupang",
@@ -193,16 +193,21 @@ async def test_rebuild_gives_the_live_services_digest(platform: Platform, monkey
            "KSD_REPORTING_PORT": str(18099 + 10 * SLOT)}
     with (platform.folder / "reporting-audit.log").open("wb") as out:
         live = subprocess.Popen([sys.executable, "-m", "ksd_reporting"], env=env, stdout=out, stderr=subprocess.STDOUT)
-    rebuilt = {workers: f"ksd_reporting_rebuild_{uuid4().hex[:8]}" for workers in (1, 2)}
+    # One process, two, and one reading each partition in turns (runs of a fifth of the largest).
+    rebuilt = {(workers, turned): f"ksd_reporting_rebuild_{uuid4().hex[:8]}"
+               for workers, turned in ((1, False), (2, False), (1, True))}
     try:
         stops, live_digest = await _settled(group, platform.settings.database_dsn(database))
         events = sum(stops.values()) - sum((await _beginnings(list(stops))).values())
-        assert len(shares(await spans_of(History(), stops=stops), 2)) == 2  # two workers do take part
-        for workers, name in rebuilt.items():
+        spans = await spans_of(History(), stops=stops)
+        assert len(shares(spans, 2)) == 2  # two workers do take part
+        for (workers, turned), name in rebuilt.items():
             terminal = Terminal()
             monkeypatch.setattr("sys.stderr", terminal)
+            hold = max(1, max(stop - start for start, stop in spans.values()) // 5)
+            monkeypatch.setattr("ksd_tools.audit.rebuild.GROUPED", hold if turned else GROUPED)
             result = await rebuild(History(), name, stops=stops, workers=workers)
-            assert (result.events, result.digest) == (events, live_digest), f"{workers} workers"
+            assert (result.events, result.digest) == (events, live_digest), f"{workers} workers, turns: {turned}"
             bars = [line.rsplit("\r", 1)[-1] for line in terminal.getvalue().split("\n")]
             assert bars[0].startswith(f"rebuild [{'#' * 30}] {number(events)}/{number(events)} peristiwa, ")
             conn = await asyncpg.connect(platform.settings.database_dsn(database))

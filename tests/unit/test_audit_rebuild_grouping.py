@@ -1,5 +1,6 @@
 """How a rebuild reads the log: each partition's records grouped by agreement without reordering
-any agreement's own events, and the partitions dealt to workers, each to exactly one."""
+any agreement's own events, a partition larger than a run read in turns that each hold whole
+agreements, and the partitions dealt to workers, each to exactly one."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 
 from aiokafka import TopicPartition
 
-from ksd_tools.audit.rebuild import by_agreement, shares
+from ksd_tools.audit.rebuild import by_agreement, in_turn, shares, turns
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,18 @@ def test_grouping_keeps_each_agreements_events_in_order_and_in_one_batch() -> No
     for key in batch_of:
         offsets = [r.offset for b in batches for r in b if r.key == key]
         assert offsets == sorted(offsets) == [r.offset for r in records if r.key == key]
+
+
+def test_a_partition_larger_than_a_run_is_read_in_turns_each_holding_whole_agreements() -> None:
+    records = _partition(2)
+    hold = 1_500
+    of = turns(len(records), hold)
+    assert of == 4 and turns(hold * 9 // 10, hold) == 1
+    held = [[r for r in records if in_turn(r.key, turn, of)] for turn in range(of)]
+    assert sorted(r.offset for turn in held for r in turn) == list(range(len(records)))
+    assert all(len(turn) < hold for turn in held), [len(turn) for turn in held]
+    for key in {r.key for r in records}:
+        assert sum(any(r.key == key for r in turn) for turn in held) == 1
 
 
 def test_every_partition_goes_to_exactly_one_worker_the_load_spread() -> None:

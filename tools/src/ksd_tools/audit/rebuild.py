@@ -13,6 +13,7 @@ out to several processes (`shares`), each feeding the same fresh database.
 from __future__ import annotations
 
 import asyncio
+import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ count changes, the record's upsert) are paid once per run instead of once per ev
 handlers give the same read models however the subjects interleave, as long as each subject's
 events keep their order (tests/integration/test_reporting_rebuild.py); the live service sees the
 same events in offset order."""
+
 
 @dataclass(frozen=True)
 class Rebuilt:
@@ -100,21 +102,39 @@ def by_agreement(records: list[Record], size: int = REBUILD_BATCH) -> Iterator[l
         start = end
 
 
-async def grouped(reading: AIOKafkaConsumer, spans: Span, hold: int = GROUPED) -> AsyncIterator[list[Record]]:
-    """The records of `spans` one partition after another, up to `hold` of a partition at a time,
-    each run regrouped by agreement (`by_agreement`): a partition that fits in `hold` is one run, so
-    each of its agreements is loaded, settled, counted and saved once. (Read with every partition
-    interleaved, `hold` was shared by all of them and an agreement's events fell in several runs.)"""
+def turns(records: int, hold: int) -> int:
+    """How many times a rebuild reads a partition of `records` so that a turn holds about `hold`
+    (with a tenth to spare, as the keys do not share out exactly)."""
+    return max(1, -(-records * 10 // (hold * 9)))
+
+
+def in_turn(key: bytes | None, turn: int, of: int) -> bool:
+    """Whether a record of this key is held in `turn` of `of`: all of an agreement's in one."""
+    return of == 1 or zlib.crc32(key or b"") % of == turn
+
+
+async def grouped(reading: AIOKafkaConsumer, spans: Span, hold: int | None = None) -> AsyncIterator[list[Record]]:
+    """The records of `spans` one partition after another, up to `hold` (`GROUPED`) of a partition
+    at a time, each run regrouped by agreement (`by_agreement`), so each agreement in a run is
+    loaded, settled, counted and saved once. A partition larger than `hold` is read in several turns
+    (`turns`), each holding the agreements whose key falls in it (`in_turn`): an agreement's events
+    spread over the whole partition (as a history's are, over months) then still make one run, where
+    cutting the partition in runs of `hold` made each agreement pay once per run it fell in (four
+    times, the synthetic history's 4 events each at a million events); reading a record again costs
+    a tenth of folding it. A run still ends at `hold`, so memory stays bounded whatever the keys."""
+    hold = hold or GROUPED
     for tp, part in spans.items():
-        held: list[Record] = []
-        async for batch in read(reading, {tp: part}, batch=REBUILD_BATCH):
-            held += batch
-            if len(held) >= hold:
-                for regrouped in by_agreement(held):
-                    yield regrouped
-                held = []
-        for regrouped in by_agreement(held):
-            yield regrouped
+        of = turns(part[1] - part[0], hold)
+        for turn in range(of):
+            held: list[Record] = []
+            async for batch in read(reading, {tp: part}, batch=REBUILD_BATCH):
+                held += [record for record in batch if in_turn(record.key, turn, of)]
+                if len(held) >= hold:
+                    for regrouped in by_agreement(held):
+                        yield regrouped
+                    held = []
+            for regrouped in by_agreement(held):
+                yield regrouped
 
 
 async def feed(history: History, pool: asyncpg.Pool, spans: Span, advance: Callable[[int], None]) -> int:
