@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from aiokafka import TopicPartition
 
-from ksd_tools.audit.rebuild import by_agreement, in_turn, shares, turns
+from ksd_tools.audit.processes import owns
+from ksd_tools.audit.rebuild import by_agreement, shares, turns
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def test_a_partition_larger_than_a_run_is_read_in_turns_each_holding_whole_agree
     hold = 1_500
     of = turns(len(records), hold)
     assert of == 4 and turns(hold * 9 // 10, hold) == 1
-    held = [[r for r in records if in_turn(r.key, turn, of)] for turn in range(of)]
+    held = [[r for r in records if owns(r.key, turn, of)] for turn in range(of)]
     assert sorted(r.offset for turn in held for r in turn) == list(range(len(records)))
     assert all(len(turn) < hold for turn in held), [len(turn) for turn in held]
     for key in {r.key for r in records}:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.sharedctypes import Synchronized
@@ -39,6 +40,12 @@ def processes_for(spans: Span, asked: int | None) -> int:
     if asked is not None:
         return max(1, asked)
     return max(1, min(os.cpu_count() or 1, total(spans) // WORKER_EVENTS))
+
+
+def owns(key: bytes | None, index: int, of: int) -> bool:
+    """Whether share `index` of `of` takes the records of this key (an agreement's or a region's id):
+    by the key's CRC-32, so all of a subject's records go to one share, in the order read."""
+    return of == 1 or zlib.crc32(key or b"") % of == index
 
 
 def _joined(done: Synchronized[int], stop: Event) -> None:

@@ -13,7 +13,6 @@ out to several processes (`shares`), each feeding the same fresh database.
 from __future__ import annotations
 
 import asyncio
-import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from ksd_reporting import store
 from ksd_reporting.app import SPEC
 from ksd_reporting.digest import digest, rows
 from ksd_tools.audit.log import History, Progress, Record, Span, read, reader, span, total
-from ksd_tools.audit.processes import advanced, on_processes, processes_for
+from ksd_tools.audit.processes import advanced, on_processes, owns, processes_for
 
 Stops = dict[TopicPartition, int]
 
@@ -108,27 +107,22 @@ def turns(records: int, hold: int) -> int:
     return max(1, -(-records * 10 // (hold * 9)))
 
 
-def in_turn(key: bytes | None, turn: int, of: int) -> bool:
-    """Whether a record of this key is held in `turn` of `of`: all of an agreement's in one."""
-    return of == 1 or zlib.crc32(key or b"") % of == turn
-
-
 async def grouped(reading: AIOKafkaConsumer, spans: Span, hold: int | None = None) -> AsyncIterator[list[Record]]:
     """The records of `spans` one partition after another, up to `hold` (`GROUPED`) of a partition
     at a time, each run regrouped by agreement (`by_agreement`), so each agreement in a run is
     loaded, settled, counted and saved once. A partition larger than `hold` is read in several turns
-    (`turns`), each holding the agreements whose key falls in it (`in_turn`): an agreement's events
-    spread over the whole partition (as a history's are, over months) then still make one run, where
-    cutting the partition in runs of `hold` made each agreement pay once per run it fell in (four
-    times, the synthetic history's 4 events each at a million events); reading a record again costs
-    a tenth of folding it. A run still ends at `hold`, so memory stays bounded whatever the keys."""
+    (`turns`), each holding the agreements whose key is its share (`processes.owns`): an agreement's
+    events spread over the whole partition (as a history's are, over months) then still make one
+    run, where cutting the partition in runs of `hold` made each agreement pay once per run it fell
+    in (3 or 4 times, the synthetic history's 4 events each at a million events); reading a record
+    again costs a tenth of folding it. A run still ends at `hold`, so memory stays bounded whatever the keys."""
     hold = hold or GROUPED
     for tp, part in spans.items():
         of = turns(part[1] - part[0], hold)
         for turn in range(of):
             held: list[Record] = []
             async for batch in read(reading, {tp: part}, batch=REBUILD_BATCH):
-                held += [record for record in batch if in_turn(record.key, turn, of)]
+                held += [record for record in batch if owns(record.key, turn, of)]
                 if len(held) >= hold:
                     for regrouped in by_agreement(held):
                         yield regrouped
