@@ -16,8 +16,7 @@ from datetime import date
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaProducer
 from uuid6 import uuid7
 
 from ksd_common.settings import settings
@@ -25,10 +24,10 @@ from ksd_contracts.envelope import GENESIS_HASH, Envelope
 from ksd_contracts.events import Submitted, submission_type
 from ksd_contracts.regions import autonomous_codes, region
 from ksd_contracts.submissions import today_wib
-from ksd_contracts.topics import AGREEMENT_EVENTS, CREDENTIALS, SUBMISSIONS
+from ksd_contracts.topics import SUBMISSIONS
 from ksd_contracts.urusan import urusan
 from ksd_tools.admin import issue_tokens, wait_until_known
-from ksd_tools.benchkit import Context, figure, percentile
+from ksd_tools.benchkit import Context, caught_up, figure, percentile
 
 
 def national_declarations(seed: int, regions: int | None = None,
@@ -105,34 +104,6 @@ async def _recorded(client: httpx.AsyncClient, sent: Sent) -> None:
             await asyncio.sleep(0.5)
 
 
-async def caught_up(group_prefix: str, timeout: float = 900) -> float:
-    """Wait until mapping's consumers have read everything on the topics they consume (a fresh
-    platform first reads their whole history); returns the seconds waited."""
-    started = time.perf_counter()
-    consumer = AIOKafkaConsumer(**settings().kafka_options())
-    admin = AIOKafkaAdminClient(**settings().kafka_options())
-    await consumer.start()
-    await admin.start()
-    try:
-        while True:
-            lag = 0
-            for topic in (SUBMISSIONS, AGREEMENT_EVENTS, CREDENTIALS):
-                partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
-                ends = await consumer.end_offsets(partitions)
-                done = await admin.list_consumer_group_offsets(f"{group_prefix}-mapping-{topic.name}",
-                                                               partitions=partitions)
-                lag += sum(end - (done[p].offset if p in done and done[p].offset >= 0 else 0)
-                           for p, end in ends.items())
-            if lag == 0:
-                return time.perf_counter() - started
-            if time.perf_counter() - started > timeout:
-                raise TimeoutError(f"mapping still has {lag} records to read after {timeout} s")
-            await asyncio.sleep(1)
-    finally:
-        await admin.close()
-        await consumer.stop()
-
-
 async def _timed_pairs(client: httpx.AsyncClient, codes: list[str], count: int, seed: int) -> tuple[list[float], ...]:
     """(healthz, partners) latencies in ms, sorted: the two requests alternate, one at a time, so the
     baseline meets the same load on the machine as the figure."""
@@ -161,7 +132,7 @@ async def partners(base: str, requests: int = 2000, seed: int = 7, group_prefix:
     async with httpx.AsyncClient(base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"}) as client:
         await _recorded(client, sent)
         applied_s = time.perf_counter() - started
-        settled_s = await caught_up(group_prefix or settings().group_prefix)
+        settled_s = await caught_up(("mapping",), group_prefix)
         sizes = [(await client.get(f"/v1/regions/{c}/partners")).json()["total"] for c in codes[:20]]
         health, suggested = await _timed_pairs(client, codes, requests, seed)
     return {

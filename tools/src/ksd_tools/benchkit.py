@@ -10,6 +10,7 @@ what ran before them in `context.measured`, so a figure can take an earlier one 
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import os
@@ -18,20 +19,58 @@ import platform
 import time
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
 import ksd_tools
 from ksd_common.settings import settings
+from ksd_contracts.topics import HISTORY
 from ksd_tools.admin import issue_tokens, wait_until_known
 from ksd_tools.simulate.runner import node_tokens
 
 SERVICES = ("intake", "agreement", "mapping", "reporting")
 Section = Callable[["Context"], Awaitable[dict[str, Any]]]
+
+
+async def caught_up(services: Sequence[str] = SERVICES, group_prefix: str | None = None,
+                    timeout: float = 900) -> float:
+    """Wait until the consumer groups of `services` have read everything on their topics (of the
+    registry's readers, those with a group: reporting reads the checkpoints without one), so that a
+    figure measured next does not share the cores with the tail of the load before it, nor with a
+    fresh platform's first reading of its history; the seconds waited."""
+    prefix = group_prefix or settings().group_prefix
+    started = time.perf_counter()
+    consumer = AIOKafkaConsumer(**settings().kafka_options())
+    admin = AIOKafkaAdminClient(**settings().kafka_options())
+    await consumer.start()
+    await admin.start()
+    try:
+        existing = {listed[0] for listed in await admin.list_consumer_groups()}
+        groups = {f"{prefix}-{reader}-{topic.name}": topic for topic in HISTORY for reader in topic.readers
+                  if reader in services and f"{prefix}-{reader}-{topic.name}" in existing}
+        while True:
+            lag = 0
+            for group, topic in groups.items():
+                partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+                ends = await consumer.end_offsets(partitions)
+                done = await admin.list_consumer_group_offsets(group, partitions=partitions)
+                lag += sum(end - (done[p].offset if p in done and done[p].offset >= 0 else 0)
+                           for p, end in ends.items())
+            if lag == 0:
+                return time.perf_counter() - started
+            if time.perf_counter() - started > timeout:
+                raise TimeoutError(f"{', '.join(services)} still have {lag} records to read after {timeout} s")
+            await asyncio.sleep(1)
+    finally:
+        await admin.close()
+        await consumer.stop()
 
 
 def figure(value: float, unit: str, baseline: float | None = None, baseline_name: str = "-") -> dict[str, Any]:
