@@ -19,24 +19,29 @@ from ksd_tools.audit.verify import Report, Share, verify
 AGREEMENTS, PER_AGREEMENT = 3, 4
 """Offsets on partition 0: agreement i's event of sequence s sits at (s - 1) * 3 + i."""
 
-Write = Callable[[list[KafkaRecord]], Awaitable[tuple[str, Report]]]
+Write = Callable[..., Awaitable[tuple[str, Report]]]
 
 
 @pytest.fixture(scope="module")
 def original() -> list[KafkaRecord]:
-    return [e.to_kafka() for e in agreement_events(AGREEMENTS, PER_AGREEMENT)]
+    """The agreements' ids are new each time: drawn again until two processes each get some of them
+    (three ids all fall in one share one time in four)."""
+    while True:
+        records = [e.to_kafka() for e in agreement_events(AGREEMENTS, PER_AGREEMENT)]
+        if all(any(Share(index, 2).checks(r.key) for r in records) for index in range(2)):
+            return records
 
 
 @pytest.fixture(params=[1, 2], ids=["one process", "two processes"])
 async def copy_and_verify(request: pytest.FixtureRequest, original: list[KafkaRecord]) -> AsyncIterator[Write]:
-    """Write records to partition 0 of a fresh copy of ksd.agreement.events, and verify it on one
-    process or two."""
+    """Write records to partition 0 of a fresh copy of ksd.agreement.events (and some to partition
+    1), and verify it on one process or two."""
     workers: int = request.param
     shares = {index for r in original for index in range(workers) if Share(index, workers).checks(r.key)}
     assert len(shares) == workers, "each process has agreements of its own to check"
     made: list[History] = []
 
-    async def write(records: list[KafkaRecord]) -> tuple[str, Report]:
+    async def write(records: list[KafkaRecord], on_partition_one: list[KafkaRecord] = []) -> tuple[str, Report]:  # noqa: B006
         history = History(prefix=f"audit-test-{uuid4().hex[:10]}.")
         made.append(history)
         await create_topics(history, [AGREEMENT_EVENTS])
@@ -46,6 +51,8 @@ async def copy_and_verify(request: pytest.FixtureRequest, original: list[KafkaRe
             partition_zero = {r.key: 0 for r in records}
             await send_all(out, history.name(AGREEMENT_EVENTS), [(r, None) for r in records],
                            partition_of=partition_zero)
+            await send_all(out, history.name(AGREEMENT_EVENTS), [(r, None) for r in on_partition_one],
+                           partition_of={r.key: 1 for r in on_partition_one})
         finally:
             await out.stop()
         return history.name(AGREEMENT_EVENTS), await verify(history, [AGREEMENT_EVENTS], workers=workers)
@@ -121,3 +128,16 @@ async def test_an_injected_event_with_a_forged_source_is_named(
                       correlationid="forged", data={**genuine.data}).chained(1, GENESIS_HASH).to_kafka()
     topic, report = await copy_and_verify([*original[:6], forged, *original[6:]])
     _bad_at(topic, report, 6, forged, "sumber /nodes/53.71 tidak berhak menerbitkan")
+
+
+async def test_a_second_chain_of_a_subject_in_another_partition_is_named(
+    original: list[KafkaRecord], copy_and_verify: Write,
+) -> None:
+    """A subject's chain begun again, rightly hashed, in a partition its key does not go to: one
+    process meets both chains of the subject whatever the partitions (why verify shares its work
+    out by key, not by partition)."""
+    event = _event(original[0])
+    again = event.model_copy(update={"id": uuid4()}).chained(1, GENESIS_HASH).to_kafka()
+    _, report = await copy_and_verify(original, on_partition_one=[again])
+    assert report.finding is not None, "verify found nothing"
+    assert f"urutan 1 subjek {event.subject} muncul lagi" in report.finding.problem, report.finding.problem

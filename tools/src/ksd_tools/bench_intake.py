@@ -33,7 +33,7 @@ from ksd_tools.bench_limits import PG_COPY, PG_PER_ROW
 from ksd_tools.benchkit import Context, caught_up, cpu_seconds, figure, listening_pid
 from ksd_tools.simulate import proposals
 from ksd_tools.simulate.plan import Step
-from ksd_tools.simulate.runner import Tally, answered
+from ksd_tools.simulate.runner import Tally, answered, batch_item
 
 ORDER = 20
 INTAKE_ACCEPTED = "intake accepted"
@@ -125,10 +125,14 @@ def node_batches(steps: list[Step], tokens: dict[str, str]) -> list[dict[str, st
     by_node: dict[str, list[Step]] = {}
     for step in steps:
         by_node.setdefault(step.node, []).append(step)
-    return [{"token": tokens[node], "key": f"{node}-{start}", "body": json.dumps({"submissions": [
-        {"idempotency_key": s.key, "type": s.body["type"], "data": s.body["data"]}
-        for s in group[start:start + MAX_BATCH_ITEMS]]})}
-        for node, group in by_node.items() for start in range(0, len(group), MAX_BATCH_ITEMS)]
+    return [k6_batch(tokens[node], f"{node}-{start}",
+                     {"submissions": [batch_item(s) for s in group[start:start + MAX_BATCH_ITEMS]]})
+            for node, group in by_node.items() for start in range(0, len(group), MAX_BATCH_ITEMS)]
+
+
+def k6_batch(token: str, key: str, body: dict[str, Any]) -> dict[str, str]:
+    """One batch as k6's `batch` target takes it: whose token, a key naming it, the JSON body."""
+    return {"token": token, "key": key, "body": json.dumps(body)}
 
 
 async def drive_batches(url: str, items: list[dict[str, str]], concurrency: int = BATCH_CONCURRENCY) -> Run:
@@ -173,8 +177,8 @@ async def figures(context: Context) -> dict[str, Any]:
     await caught_up()
     seeds = proposals(context.batches, context.seed + 1)
     seed_tokens = await context.node_tokens(sorted({s.node for s in seeds}))
-    batched = await drive_batches(url, [{"token": seed_tokens[s.node], "key": s.key,
-                                         "body": json.dumps(batch_of(s, context.batch_size))} for s in seeds])
+    batched = await drive_batches(url, [k6_batch(seed_tokens[s.node], s.key, batch_of(s, context.batch_size))
+                                        for s in seeds])
     node_of = {s.key: s.node for s in seeds}
     await settled(url, seed_tokens, {id: node_of[key] for key, id in batched.batch_ends.items()}, timeout=600)
     return {

@@ -72,7 +72,6 @@ class Tally:
     """Seconds each single POST took."""
     accepted_at: list[float] = field(default_factory=list)
     """`time.perf_counter()` at each accepted answer, in the order they came."""
-    first_sent: float | None = None
     ledger: list[dict[str, Any]] = field(default_factory=list)
     """Every answer as a node would keep it: idempotency key, HTTP status, submission id (accepted),
     then its final status, each with the wall-clock time it came (`ksd simulate --ledger`: the chaos
@@ -88,6 +87,11 @@ class Tally:
         self.ledger.append(entry)
         if (status < 300) == (step.expect == "invalid"):
             self.wrong.append(f"{step.key} {step.type}: HTTP {status} {str(body)[:300]}")
+
+
+def batch_item(step: Step) -> dict[str, Any]:
+    """A step as an item of `POST /v1/submissions/batch`: its submission with its Idempotency-Key."""
+    return {"idempotency_key": step.key} | step.body
 
 
 class Sender:
@@ -106,7 +110,6 @@ class Sender:
     async def one(self, step: Step) -> None:
         await self.limit.wait()
         started = time.perf_counter()
-        self.tally.first_sent = self.tally.first_sent or started
         response = await retrying(
             self.client.post, "/v1/submissions", json=step.body, headers=self.headers(step.node, step.key),
             patience=self.patience,
@@ -118,9 +121,8 @@ class Sender:
         """One node's independent steps in one batch; each item is answered on its own, in order."""
         for _ in steps:
             await self.limit.wait()
-        body = {"submissions": [{"idempotency_key": s.key} | s.body for s in steps]}
+        body = {"submissions": [batch_item(s) for s in steps]}
         started = time.perf_counter()
-        self.tally.first_sent = self.tally.first_sent or started
         response = await retrying(
             self.client.post, "/v1/submissions/batch", json=body, headers=self.headers(steps[0].node),
             patience=self.patience,
