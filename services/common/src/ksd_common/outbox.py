@@ -35,6 +35,7 @@ from aiokafka.errors import (
 )
 from uuid6 import uuid7
 
+from ksd_common.db import own_session
 from ksd_common.telemetry import correlation_id, current_traceparent
 from ksd_contracts.envelope import GENESIS_HASH, Envelope, KafkaRecord, Link
 from ksd_contracts.topics import Topic
@@ -244,29 +245,26 @@ class OutboxRelay:
             return len(rows)
 
     async def _run(self) -> None:
-        async with self.pool.acquire() as listener:
+        async with own_session(self.pool) as listener:  # the listen and the lock end with it
             await listener.add_listener("outbox", lambda *_: self._wake.set())
             # One relay per database at a time: a second replica waits here as a hot standby.
             await listener.execute("SELECT pg_advisory_lock($1)", RELAY_LOCK)
-            try:
-                while True:
-                    self._wake.clear()  # before the read, so a NOTIFY during it is not lost
-                    try:
-                        published = await self.publish_once()
-                        self.health.succeeded()
-                        if published:
-                            continue
-                    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                        log.warning("outbox relay: %s; retrying", error)
-                        self.health.failed(error, time.monotonic())
-                    except Exception as error:  # a Kafka error: the rows stay, we try again
-                        self.health.failed(error, time.monotonic())
-                        if needs_new_producer(error):
-                            log.exception("outbox relay: the producer cannot recover; starting a new one")
-                            await self._renew_producer()
-                        else:
-                            log.exception("outbox relay failed; retrying")
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), timeout=self.health.backoff())
-            finally:
-                await listener.execute("SELECT pg_advisory_unlock($1)", RELAY_LOCK)
+            while True:
+                self._wake.clear()  # before the read, so a NOTIFY during it is not lost
+                try:
+                    published = await self.publish_once()
+                    self.health.succeeded()
+                    if published:
+                        continue
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                    log.warning("outbox relay: %s; retrying", error)
+                    self.health.failed(error, time.monotonic())
+                except Exception as error:  # a Kafka error: the rows stay, we try again
+                    self.health.failed(error, time.monotonic())
+                    if needs_new_producer(error):
+                        log.exception("outbox relay: the producer cannot recover; starting a new one")
+                        await self._renew_producer()
+                    else:
+                        log.exception("outbox relay failed; retrying")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.health.backoff())

@@ -24,6 +24,7 @@ import asyncpg
 from prometheus_client import Gauge
 
 from ksd_common import outbox
+from ksd_common.db import own_session
 from ksd_common.settings import settings
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import SUBMISSION_HELD, SubmissionHeld, Submitted
@@ -156,19 +157,14 @@ class Redriver:
                 await asyncio.sleep(1)
 
     async def _listen(self) -> None:
-        async with self.pool.acquire() as listener:
-            wake: Callable[..., None] = lambda *_: self._wake.set()  # noqa: E731
-            await listener.add_listener(REDRIVE_CHANNEL, wake)
-            try:
-                while True:
-                    self._wake.clear()  # before the read, so a NOTIFY during it is not lost
-                    for consumer in self.consumers:
-                        await consumer.redrive()
-                        # Also what another replica parked or redrove: each replica's gauge says
-                        # the table's count within one poll.
-                        await consumer.count_parked()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            finally:
-                with contextlib.suppress(Exception):
-                    await listener.remove_listener(REDRIVE_CHANNEL, wake)
+        async with own_session(self.pool) as listener:  # the listen ends with it
+            await listener.add_listener(REDRIVE_CHANNEL, lambda *_: self._wake.set())
+            while True:
+                self._wake.clear()  # before the read, so a NOTIFY during it is not lost
+                for consumer in self.consumers:
+                    await consumer.redrive()
+                    # Also what another replica parked or redrove: each replica's gauge says
+                    # the table's count within one poll.
+                    await consumer.count_parked()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
