@@ -89,7 +89,7 @@ test: infra
 	deploy/local/k8s-tools.sh  # kustomize and the operators' CRDs, to render and validate deploy/k8s (once)
 	deploy/local/k6.sh  # k6, the bench's native load generator (built once by go install, pinned)
 	$(keycloak_ready)
-	.venv/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	.venv/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The chaos suite's long form (tests/chaos): each test on a platform of its own, so nothing else on the
 # machine is disturbed. test_faults (KSD_CHAOS=long): every service SIGKILLed, the broker stopped and
