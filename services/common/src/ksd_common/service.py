@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from pydantic_core import to_json
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uuid6 import uuid7
@@ -44,6 +45,16 @@ log = logging.getLogger(__name__)
 
 REQUESTS = Counter("ksd_http_requests", "HTTP requests answered", ["service", "method", "route", "status"])
 LATENCY = Histogram("ksd_http_seconds", "HTTP request latency", ["service", "method", "route"])
+
+
+class Json(JSONResponse):
+    """What an endpoint returns, written by pydantic-core's JSON writer (Rust): the same compact
+    UTF-8 JSON as Starlette's `json.dumps`, at a fraction of the cost for a large answer (the
+    national summary's 40 KB was 14% of reporting's loop under a dashboard's polling). A NaN or
+    infinity, which no answer holds, would be `null` instead of an error."""
+
+    def render(self, content: Any) -> bytes:
+        return to_json(content, inf_nan_mode="null")
 
 
 @dataclass
@@ -164,7 +175,8 @@ def build(spec: ServiceSpec) -> FastAPI:
             await holder.pool.close()
             telemetry.shutdown()
 
-    app = FastAPI(title=f"ksd-{spec.name}", description=spec.description, lifespan=lifespan)
+    app = FastAPI(title=f"ksd-{spec.name}", description=spec.description, lifespan=lifespan,
+                  default_response_class=Json)
     app.state.broker = broker
     problems.install(app)
     app.add_middleware(Audience)

@@ -27,7 +27,7 @@ async def declared(conn: asyncpg.Connection, codes: list[str]) -> dict[str, dict
     """The facts each of `codes` has declared, by code (a region that declared nothing is absent)."""
     rows = await conn.fetch(
         "SELECT region, tkksd_decree, tkksd_on, affairs_declared_on, offers, needs, potentials_declared_on,"
-        " potentials FROM region_facts WHERE region = ANY($1::text[])", codes)
+        " potentials FROM region_facts JOIN unnest($1::text[]) AS c(region) USING (region)", codes)  # as in the summary
     return {r["region"]: {
         "tkksd_decree": r["tkksd_decree"],
         "tkksd_on": r["tkksd_on"].isoformat() if r["tkksd_on"] else None,

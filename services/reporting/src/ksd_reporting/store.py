@@ -726,7 +726,9 @@ async def _completeness(conn: asyncpg.Connection, scope: str | None, cooperating
     codes = governments(scope)
     facts = {r["region"]: r for r in await conn.fetch(
         "SELECT region, tkksd_decree IS NOT NULL AS tkksd, affairs_declared_on IS NOT NULL AS mapped"
-        " FROM region_facts WHERE region = ANY($1::text[])", codes)}
+        # Joined, not `region = ANY($1)`: the planner estimates that code by code, each time (2.8 ms
+        # for the nation's 546 against 0.7; a dashboard polling the summary pays it on every read).
+        " FROM region_facts JOIN unnest($1::text[]) AS c(region) USING (region)", codes)}
     tkksd = {c for c in codes if c in facts and facts[c]["tkksd"]}
     mapped = {c for c in codes if c in facts and facts[c]["mapped"]}
     without_tkksd = [c for c in codes if c not in tkksd]
