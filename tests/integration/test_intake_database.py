@@ -17,6 +17,7 @@ from test_intake_submissions import post
 
 from ksd_common.credentials import Caller
 from ksd_common.db import _init_connection, drop_database, migrate, recreate_database
+from ksd_common.outbox import RELAY_LOCK
 from ksd_common.problems import Problem
 from ksd_common.settings import Settings
 from ksd_intake.domain import parse
@@ -127,3 +128,41 @@ async def test_a_connection_lost_during_the_commit_answers_that_the_outcome_is_u
             pool.terminate()
     finally:
         await conn.close()
+
+
+async def _relay_lock_holder(conn: asyncpg.Connection) -> int | None:
+    """The backend holding the outbox relay's advisory lock in this database, if any."""
+    holder: int | None = await conn.fetchval(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 AND objid = $1"
+        " AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        RELAY_LOCK)
+    return holder
+
+
+async def test_a_relay_whose_lock_session_is_cut_takes_the_lock_again_and_publishes(platform: Platform) -> None:
+    """The outbox relay holds its lock in a session of its own. Cut that session, as a restart of
+    PostgreSQL or a lost connection does, and the relay takes the lock again in a new one and goes on
+    publishing: it never publishes without the lock, which keeps a second replica's relay waiting."""
+    token = await platform.token("regency", OWN)
+    watcher = await platform.database("intake")
+    try:
+        cut = await _relay_lock_holder(watcher)
+        assert cut is not None, "no relay holds its lock"
+        await watcher.execute("SELECT pg_terminate_backend($1)", cut)
+        holder: int | None = cut
+        for _ in range(200):
+            holder = await _relay_lock_holder(watcher)
+            if holder not in (None, cut):
+                break
+            await asyncio.sleep(0.05)
+        assert holder not in (None, cut), "the relay did not take its lock again"
+        answer = await post(platform, token, _proposal())
+        assert answer.status_code == 202, answer.text
+        for _ in range(200):  # published, then deleted from the outbox
+            if not await watcher.fetchval("SELECT count(*) FROM outbox"):
+                break
+            await asyncio.sleep(0.05)
+        assert await watcher.fetchval("SELECT count(*) FROM outbox") == 0
+        assert await _relay_lock_holder(watcher) == holder
+    finally:
+        await watcher.close()

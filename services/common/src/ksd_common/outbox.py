@@ -245,11 +245,24 @@ class OutboxRelay:
             return len(rows)
 
     async def _run(self) -> None:
+        """Publish while holding the relay's lock. The lock lives in a session of its own: when that
+        session is lost (PostgreSQL restarted, the connection cut) the lock went with it, so the relay
+        stops and takes the lock again, and another replica's relay, waiting as a hot standby, may take
+        it first: two relays never publish at once, and a standby's survives the restart."""
+        while True:
+            try:
+                await self._hold_and_publish()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("outbox relay: the session of its lock failed (%s); taking the lock again", error)
+                self.health.failed(error, time.monotonic())
+            await asyncio.sleep(self.health.backoff())
+
+    async def _hold_and_publish(self) -> None:
         async with own_session(self.pool) as listener:  # the listen and the lock end with it
             await listener.add_listener("outbox", lambda *_: self._wake.set())
             # One relay per database at a time: a second replica waits here as a hot standby.
             await listener.execute("SELECT pg_advisory_lock($1)", RELAY_LOCK)
-            while True:
+            while not listener.is_closed():
                 self._wake.clear()  # before the read, so a NOTIFY during it is not lost
                 try:
                     published = await self.publish_once()
