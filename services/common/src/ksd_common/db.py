@@ -4,7 +4,8 @@ dropping or recreating a database that autovacuum may still be in."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -15,6 +16,8 @@ from pydantic_core import from_json, to_json
 
 from ksd_common import access
 from ksd_common.settings import settings
+
+log = logging.getLogger(__name__)
 
 DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
     OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
@@ -88,6 +91,28 @@ async def own_session(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
             yield conn
         finally:
             conn.terminate()
+
+
+Session = Callable[[asyncpg.Connection], Awaitable[None]]
+"""Work held in a session of its own (`keep_session`): it runs while the connection is open."""
+
+
+async def keep_session(pool: asyncpg.Pool, work: Session, name: str, *,
+                       failed: Callable[[BaseException], None] = lambda _: None,
+                       pause: Callable[[], float] = lambda: 1.0) -> None:
+    """`work` in a session of its own (`own_session`) for as long as the task runs. When the session
+    is lost (PostgreSQL restarted, the connection cut) its LISTENs and session locks went with it:
+    `work` returns (it loops while the connection is open) or raises, and after `pause` seconds a new
+    session is taken and `work` begins again, its LISTEN and lock taken anew (the outbox relay's, the
+    redriver's). A database error is logged and told to `failed`."""
+    while True:
+        try:
+            async with own_session(pool) as conn:
+                await work(conn)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            log.warning("%s: its database session failed (%s); taking a new one", name, error)
+            failed(error)
+        await asyncio.sleep(pause())
 
 
 async def drop_database(name: str, patience: float = 300) -> None:

@@ -35,7 +35,7 @@ from aiokafka.errors import (
 )
 from uuid6 import uuid7
 
-from ksd_common.db import own_session
+from ksd_common.db import keep_session
 from ksd_common.telemetry import correlation_id, current_traceparent
 from ksd_contracts.envelope import GENESIS_HASH, Envelope, KafkaRecord, Link
 from ksd_contracts.topics import Topic
@@ -245,39 +245,32 @@ class OutboxRelay:
             return len(rows)
 
     async def _run(self) -> None:
-        """Publish while holding the relay's lock. The lock lives in a session of its own: when that
-        session is lost (PostgreSQL restarted, the connection cut) the lock went with it, so the relay
-        stops and takes the lock again, and another replica's relay, waiting as a hot standby, may take
-        it first: two relays never publish at once, and a standby's survives the restart."""
-        while True:
-            try:
-                await self._hold_and_publish()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                log.warning("outbox relay: the session of its lock failed (%s); taking the lock again", error)
-                self.health.failed(error, time.monotonic())
-            await asyncio.sleep(self.health.backoff())
+        """Publish while holding the relay's lock, in a session of its own (`db.keep_session`): when
+        that session is lost the lock went with it, so the relay stops and takes the lock again (a
+        replica's relay waiting as a hot standby may take it first): two relays never publish at once."""
+        await keep_session(self.pool, self._hold_and_publish, "outbox relay",
+                           failed=lambda error: self.health.failed(error, time.monotonic()), pause=self.health.backoff)
 
-    async def _hold_and_publish(self) -> None:
-        async with own_session(self.pool) as listener:  # the listen and the lock end with it
-            await listener.add_listener("outbox", lambda *_: self._wake.set())
-            # One relay per database at a time: a second replica waits here as a hot standby.
-            await listener.execute("SELECT pg_advisory_lock($1)", RELAY_LOCK)
-            while not listener.is_closed():
-                self._wake.clear()  # before the read, so a NOTIFY during it is not lost
-                try:
-                    published = await self.publish_once()
-                    self.health.succeeded()
-                    if published:
-                        continue
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                    log.warning("outbox relay: %s; retrying", error)
-                    self.health.failed(error, time.monotonic())
-                except Exception as error:  # a Kafka error: the rows stay, we try again
-                    self.health.failed(error, time.monotonic())
-                    if needs_new_producer(error):
-                        log.exception("outbox relay: the producer cannot recover; starting a new one")
-                        await self._renew_producer()
-                    else:
-                        log.exception("outbox relay failed; retrying")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.health.backoff())
+    async def _hold_and_publish(self, listener: asyncpg.Connection) -> None:
+        await listener.add_listener("outbox", lambda *_: self._wake.set())
+        # One relay per database at a time: a second replica waits here as a hot standby.
+        await listener.execute("SELECT pg_advisory_lock($1)", RELAY_LOCK)
+        while not listener.is_closed():
+            self._wake.clear()  # before the read, so a NOTIFY during it is not lost
+            try:
+                published = await self.publish_once()
+                self.health.succeeded()
+                if published:
+                    continue
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("outbox relay: %s; retrying", error)
+                self.health.failed(error, time.monotonic())
+            except Exception as error:  # a Kafka error: the rows stay, we try again
+                self.health.failed(error, time.monotonic())
+                if needs_new_producer(error):
+                    log.exception("outbox relay: the producer cannot recover; starting a new one")
+                    await self._renew_producer()
+                else:
+                    log.exception("outbox relay failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.health.backoff())

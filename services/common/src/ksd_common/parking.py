@@ -24,7 +24,7 @@ import asyncpg
 from prometheus_client import Gauge
 
 from ksd_common import outbox
-from ksd_common.db import own_session
+from ksd_common.db import keep_session
 from ksd_common.settings import settings
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import SUBMISSION_HELD, SubmissionHeld, Submitted
@@ -149,22 +149,16 @@ class Redriver:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
-        while True:
-            try:
-                await self._listen()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                log.warning("parked redriver: %s; listening again", error)
-                await asyncio.sleep(1)
+        await keep_session(self.pool, self._listen, "parked redriver")
 
-    async def _listen(self) -> None:
-        async with own_session(self.pool) as listener:  # the listen ends with it
-            await listener.add_listener(REDRIVE_CHANNEL, lambda *_: self._wake.set())
-            while True:
-                self._wake.clear()  # before the read, so a NOTIFY during it is not lost
-                for consumer in self.consumers:
-                    await consumer.redrive()
-                    # Also what another replica parked or redrove: each replica's gauge says
-                    # the table's count within one poll.
-                    await consumer.count_parked()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+    async def _listen(self, listener: asyncpg.Connection) -> None:
+        await listener.add_listener(REDRIVE_CHANNEL, lambda *_: self._wake.set())
+        while not listener.is_closed():  # a lost session took the LISTEN with it: listen again
+            self._wake.clear()  # before the read, so a NOTIFY during it is not lost
+            for consumer in self.consumers:
+                await consumer.redrive()
+                # Also what another replica parked or redrove: each replica's gauge says
+                # the table's count within one poll.
+                await consumer.count_parked()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
