@@ -18,6 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from uuid6 import uuid7
 
 from ksd_common.settings import Settings
+from ksd_common.topics import consumer_group
 from ksd_contracts import events as ev
 from ksd_contracts.envelope import GENESIS_HASH, Envelope
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
@@ -271,7 +272,7 @@ async def caught_up(group_prefix: str, timeout: float = 120) -> None:
             ends = await consumer.end_offsets(partitions)
             deadline = asyncio.get_running_loop().time() + timeout
             while True:
-                committed = await admin.list_consumer_group_offsets(f"{group_prefix}-reporting-{topic.name}")
+                committed = await admin.list_consumer_group_offsets(consumer_group(group_prefix, "reporting", topic))
                 if all((committed.get(p) and committed[p].offset >= ends[p]) or not ends[p] for p in partitions):
                     break
                 assert asyncio.get_running_loop().time() < deadline, f"reporting has not caught up on {topic.name}"

@@ -22,6 +22,7 @@ from conftest import SLOT, Platform
 
 from ksd_common.access import setup_kafka
 from ksd_common.db import drop_database, recreate_database
+from ksd_common.topics import consumer_group
 from ksd_contracts.envelope import KafkaRecord
 from ksd_contracts.labels import number
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
@@ -155,7 +156,7 @@ async def _settled(prefix: str, pool_dsn: str) -> tuple[dict[TopicPartition, int
         found: dict[TopicPartition, int] = {}
         for topic in topics:
             partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
-            offsets = await _committed(f"{prefix}-reporting-{topic.name}", partitions)
+            offsets = await _committed(consumer_group(prefix, "reporting", topic), partitions)
             found |= {tp: offsets.get(tp, 0) for tp in partitions}  # an empty partition has no commit
         return found
 

@@ -31,6 +31,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 import ksd_tools
 from ksd_common.settings import settings
+from ksd_common.topics import consumer_group
 from ksd_contracts.topics import HISTORY
 from ksd_tools.admin import issue_tokens, wait_until_known
 from ksd_tools.simulate.runner import node_tokens
@@ -53,8 +54,8 @@ async def caught_up(services: Sequence[str] = SERVICES, group_prefix: str | None
     await admin.start()
     try:
         existing = {listed[0] for listed in await admin.list_consumer_groups()}
-        groups = {f"{prefix}-{reader}-{topic.name}": topic for topic in HISTORY for reader in topic.readers
-                  if reader in services and f"{prefix}-{reader}-{topic.name}" in existing}
+        groups = {group: topic for topic in HISTORY for reader in topic.readers
+                  if reader in services and (group := consumer_group(prefix, reader, topic)) in existing}
         while True:
             lag = 0
             for group, topic in groups.items():

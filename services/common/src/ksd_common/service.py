@@ -37,6 +37,7 @@ from ksd_common.db import create_pool, migrate
 from ksd_common.outbox import OutboxRelay
 from ksd_common.parking import ParkHook, Redriver
 from ksd_common.settings import settings
+from ksd_common.topics import consumer_group
 from ksd_contracts.asyncapi import Use
 from ksd_contracts.asyncapi import document as asyncapi_document
 from ksd_contracts.topics import CREDENTIALS, Topic
@@ -104,9 +105,8 @@ class ServiceSpec:
         return [*self.consumes, *(credentials if self.authenticates else [])]
 
     def group(self, topic: Topic) -> str:
-        """Its consumer group on `topic`: one per (service, topic), so that the consumers of one
-        service do not rebalance each other (deploy/k8s scales each service on these groups' lag)."""
-        return f"{settings().group_prefix}-{self.name}-{topic.name}"
+        """Its consumer group on `topic` (`ksd_common.topics.consumer_group`)."""
+        return consumer_group(settings().group_prefix, self.name, topic)
 
     @property
     def database(self) -> str:

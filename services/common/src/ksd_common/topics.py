@@ -14,9 +14,16 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError, for_code
 
 from ksd_common.settings import settings
-from ksd_contracts.topics import all_topics
+from ksd_contracts.topics import Topic, all_topics
 
 log = logging.getLogger(__name__)
+
+def consumer_group(prefix: str, service: str, topic: Topic) -> str:
+    """A service's consumer group on `topic`: one per (service, topic), so that the consumers of one
+    service do not rebalance each other (deploy/k8s scales each service on these groups' lag; its
+    ACLs grant the groups `<prefix>-<service>-`)."""
+    return f"{prefix}-{service}-{topic.name}"
+
 
 MAX_REPLICATION = 3
 """Three copies: one broker may be lost (or restarted) with every write still on two."""
