@@ -137,7 +137,7 @@ def build(spec: ServiceSpec) -> FastAPI:
                  for c in consumes]
     for consumer in consumers:
         consumer.register(broker, max_records=settings().batch_max_records,
-                          batch_timeout_ms=settings().batch_timeout_ms,
+                          idle_wait_ms=settings().consumer_idle_wait_ms,
                           session_timeout_ms=settings().kafka_session_timeout_ms)
     # The outbox relay does the sending: publishers are declared in the AsyncAPI document only.
     uses = [Use(c.topic, "receive", c.description, consumer.group)

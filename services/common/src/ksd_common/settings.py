@@ -63,9 +63,11 @@ class Settings(BaseSettings):
     mapping_url: str | None = None
     # Consumer group prefix: tests run a second platform beside a live one under another prefix.
     group_prefix: str = "ksd"
-    # Batch consumers: how many records at most, and how long to wait to fill a batch.
+    # Batch consumers: how many records at most in a batch, and how long a consumer with nothing to
+    # read waits for a record before asking again (a record fetched meanwhile ends the wait at once:
+    # ksd_common.consumer.next_batch).
     batch_max_records: int = 500
-    batch_timeout_ms: int = 20
+    consumer_idle_wait_ms: int = 1000
     # How long a consumer may go silent before its group gives its partitions to the others: the
     # stall after a replica dies (aiokafka's default, 10 s, stalled answers 12 s). At least the
     # broker's group.min.session.timeout.ms (3 s in deploy/local/kafka/server.properties and the
