@@ -76,7 +76,7 @@ async def _until_visible(national: National, expected: int, sending: Callable[[]
     intake accepted (`accepted` of what `sending` returns; `expected` until it is known): the
     seconds from the start of sending, and what it returned. It begins once every service has read
     everything before it (`caught_up`): the tail of the section before (intake's, whose figure ends
-    with the agreement service's answers, not with reporting's count) rose the count during the
+    with the agreement service's answers, not with reporting's count) raised the count during the
     sustained load and its own tail during the light one, whose freshness then came out negative
     (-9.5 s for the p50 in one run of 29 November)."""
     await caught_up()
