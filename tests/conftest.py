@@ -61,8 +61,9 @@ hypothesis_settings.register_profile("shared-machine", deadline=None, suppress_h
 hypothesis_settings.load_profile("shared-machine")
 
 LONG_FIRST = ("tests/chaos/", "tests/fuzz/")
-"""Files handed out first: the short chaos test (four minutes, most of it waiting on its own
-platform's restarts) and the fuzz tests (two minutes of drawing cases)."""
+"""Files handed out first: the short chaos test (two and a half minutes, most of it its own
+platform's start, faults and restarts under a light load) and the fuzz tests (one to one and a half
+minutes each of drawing cases)."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -15,7 +15,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from conftest import SUFFIX
 
 from ksd_common.broker import make_broker
-from ksd_common.consumer import BatchConsumer
+from ksd_common.consumer import BatchConsumer, OpenPool
 from ksd_common.db import create_pool, drop_database, migrate, recreate_database
 from ksd_common.settings import settings
 from ksd_contracts.envelope import GENESIS_HASH, Envelope
@@ -25,11 +25,6 @@ SCRATCH = f"ksd_wait{SUFFIX}"
 WAIT_MS = 4_000
 """The consumer's idle wait here: long, so that a record handed on within half of it was not held
 back by it (faststream's fetch held it for up to a whole wait after an empty one)."""
-
-
-class Holder:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
 
 
 async def test_an_idle_consumer_hands_a_record_on_as_it_comes() -> None:
@@ -46,7 +41,7 @@ async def test_an_idle_consumer_hands_a_record_on_as_it_comes() -> None:
         handed.put_nowait((time.monotonic(), [e.subject for e in events]))
 
     broker = make_broker(settings().kafka_user)
-    BatchConsumer("test", Holder(pool), topic, handle, group=f"{NAMESPACE}wait-{uuid4().hex[:8]}").register(
+    BatchConsumer("test", OpenPool(pool), topic, handle, group=f"{NAMESPACE}wait-{uuid4().hex[:8]}").register(
         broker, max_records=500, idle_wait_ms=WAIT_MS, session_timeout_ms=settings().kafka_session_timeout_ms)
     producer = AIOKafkaProducer(**settings().kafka_options(), acks="all")
     await producer.start()

@@ -47,7 +47,6 @@ class National:
         self.reached: dict[int, float] = {}
         self.target = 0
         """How many new reports to wait for: lowered to those accepted once sending ends."""
-        self.poll = LOAD_POLL_SECONDS
 
     async def reports(self) -> int:
         response = await retrying(self.client.get, "/v1/summary", headers=self.headers)
@@ -55,8 +54,8 @@ class National:
         reports: int = response.json()["party_reports"]
         return reports
 
-    async def watch(self, base: int, timeout: float) -> float:
-        """Poll until the count is base + target; the time it got there (perf_counter)."""
+    async def watch(self, base: int, timeout: float, poll: float) -> float:
+        """Poll every `poll` seconds until the count is base + target; the time it got there (perf_counter)."""
         deadline, last = time.perf_counter() + timeout, 0
         while True:
             seen, now = await self.reports() - base, time.perf_counter()
@@ -67,11 +66,11 @@ class National:
                 return now
             if now > deadline:
                 raise TimeoutError(f"reporting showed {last} of {self.target} new reports after {timeout:.0f} s")
-            await asyncio.sleep(self.poll)
+            await asyncio.sleep(poll)
 
 
 async def _until_visible(national: National, expected: int, sending: Callable[[], Awaitable[T]],
-                         accepted: Callable[[T], int]) -> tuple[float, T]:
+                         accepted: Callable[[T], int], poll: float = LOAD_POLL_SECONDS) -> tuple[float, T]:
     """Run `sending` while watching the national count of reports, until as many new reports show as
     intake accepted (`accepted` of what `sending` returns; `expected` until it is known): the
     seconds from the start of sending, and what it returned. It begins once every service has read
@@ -90,7 +89,7 @@ async def _until_visible(national: National, expected: int, sending: Callable[[]
         national.target = accepted(answer)  # only what intake accepted can become visible
         return answer
 
-    answer, reached = await asyncio.gather(sent(), national.watch(base, timeout=120 + expected / 5))
+    answer, reached = await asyncio.gather(sent(), national.watch(base, timeout=120 + expected / 5, poll=poll))
     return reached - started, answer
 
 
@@ -108,7 +107,8 @@ async def _background(context: Context, national: National, load: list[Step]) ->
     """`load` at the fixed freshness rate, a few at a time (Python's sender keeps the rate: light at it)."""
     tokens = await context.node_tokens(sorted({s.node for s in load}))
     _, tally = await _until_visible(national, len(load), lambda: send(
-        load, context.urls["intake"], tokens, 4, context.fresh_rate), lambda sent: len(sent.accepted))
+        load, context.urls["intake"], tokens, 4, context.fresh_rate), lambda sent: len(sent.accepted),
+        poll=FRESH_POLL_SECONDS)
     return tally
 
 
@@ -134,9 +134,7 @@ async def figures(context: Context) -> dict[str, Any]:
         sustained = await _sustained(context, national, proposals(context.submissions, context.seed + 1))
 
         count = max(1, int(context.fresh_rate * context.fresh_seconds))
-        national.poll = FRESH_POLL_SECONDS
         background = await _background(context, national, proposals(count, context.seed + 2))
-        national.poll = LOAD_POLL_SECONDS
         freshness = [national.reached[k + 1] - at for k, at in enumerate(sorted(background.accepted_at))
                      if k + 1 in national.reached]
 

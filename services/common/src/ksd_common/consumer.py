@@ -18,6 +18,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from itertools import chain
 from typing import Any, Protocol
@@ -68,6 +69,14 @@ class OwnedPartitions(ConsumerRebalanceListener):  # type: ignore[misc]
 class PoolSource(Protocol):
     @property
     def pool(self) -> asyncpg.Pool: ...
+
+
+@dataclass(frozen=True)
+class OpenPool:
+    """A `PoolSource` whose pool is open already (a rebuild's, a test's); a service's is made at
+    start, after its consumers are registered (`ksd_common.service.PoolHolder`)."""
+
+    pool: asyncpg.Pool
 
 
 class Record(Protocol):

@@ -97,6 +97,11 @@ Session = Callable[[asyncpg.Connection], Awaitable[None]]
 """Work held in a session of its own (`keep_session`): it runs while the connection is open."""
 
 
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+"""Any error of the database or of the way to it: what a long-running loop on the database (the
+outbox relay, the redriver) logs and outlives, trying again."""
+
+
 async def keep_session(pool: asyncpg.Pool, work: Session, name: str, *,
                        failed: Callable[[BaseException], None] = lambda _: None,
                        pause: Callable[[], float] = lambda: 1.0) -> None:
@@ -109,7 +114,7 @@ async def keep_session(pool: asyncpg.Pool, work: Session, name: str, *,
         try:
             async with own_session(pool) as conn:
                 await work(conn)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        except DATABASE_ERRORS as error:
             log.warning("%s: its database session failed (%s); taking a new one", name, error)
             failed(error)
         await asyncio.sleep(pause())

@@ -35,7 +35,7 @@ from aiokafka.errors import (
 )
 from uuid6 import uuid7
 
-from ksd_common.db import keep_session
+from ksd_common.db import DATABASE_ERRORS, keep_session
 from ksd_common.telemetry import correlation_id, current_traceparent
 from ksd_contracts.envelope import GENESIS_HASH, Envelope, KafkaRecord, Link
 from ksd_contracts.topics import Topic
@@ -262,7 +262,7 @@ class OutboxRelay:
                 self.health.succeeded()
                 if published:
                     continue
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except DATABASE_ERRORS as error:
                 log.warning("outbox relay: %s; retrying", error)
                 self.health.failed(error, time.monotonic())
             except Exception as error:  # a Kafka error: the rows stay, we try again

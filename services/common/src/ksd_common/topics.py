@@ -18,6 +18,7 @@ from ksd_contracts.topics import Topic, all_topics
 
 log = logging.getLogger(__name__)
 
+
 def consumer_group(prefix: str, service: str, topic: Topic) -> str:
     """A service's consumer group on `topic`: one per (service, topic), so that the consumers of one
     service do not rebalance each other (deploy/k8s scales each service on these groups' lag; its

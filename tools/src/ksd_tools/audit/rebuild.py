@@ -25,7 +25,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from ksd_common import access
-from ksd_common.consumer import BatchConsumer
+from ksd_common.consumer import BatchConsumer, OpenPool
 from ksd_common.db import create_pool, drop_database, migrate
 from ksd_common.settings import settings
 from ksd_reporting import store
@@ -57,13 +57,6 @@ class Rebuilt:
     digest: str
     events: int
     seconds: float
-
-
-@dataclass(frozen=True)
-class Pool:
-    """What `BatchConsumer` needs of a service: its pool."""
-
-    pool: asyncpg.Pool
 
 
 async def create_database(name: str) -> None:
@@ -134,7 +127,7 @@ async def grouped(reading: AIOKafkaConsumer, spans: Span, hold: int | None = Non
 async def feed(history: History, pool: asyncpg.Pool, spans: Span, advance: Callable[[int], None]) -> int:
     """Apply the records of `spans` through reporting's consumers, grouped by agreement; returns
     how many records, telling `advance` of each batch applied."""
-    consumers = {history.name(c.topic): BatchConsumer(SPEC.name, Pool(pool), c.topic, c.handle, group="audit")
+    consumers = {history.name(c.topic): BatchConsumer(SPEC.name, OpenPool(pool), c.topic, c.handle, group="audit")
                  for c in SPEC.consumes}
     reading = reader(history)
     await reading.start()
