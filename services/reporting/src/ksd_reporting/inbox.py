@@ -14,6 +14,8 @@ from ksd_contracts import labels
 from ksd_contracts.language import Words, say
 
 router = APIRouter(tags=["inbox"])
+LARGEST_ID = 2**63 - 1
+"""A reminder's id is a bigserial: a larger cursor or id is refused by name, not sent to PostgreSQL."""
 
 COLUMNS = "id, region, kind, agreement_id, threshold, day, subject, body, created_at, read_at"
 
@@ -34,7 +36,7 @@ async def inbox(
     request: Request, scope: RegionScope,
     unread: Annotated[bool, Query(description="Only the reminders not read yet.")] = False,
     kind: Annotated[str | None, Query(pattern=r"^[a-z_]{1,40}$", description="Only one kind of reminder.")] = None,
-    cursor: Annotated[int | None, Query(ge=1, description="`next_cursor` of the previous page.")] = None,
+    cursor: Annotated[int | None, Query(ge=1, le=LARGEST_ID, description="`next_cursor` of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """The reminders of the scope, newest first: expiry (90/60/30/7/0 days), reports due and overdue,
@@ -70,7 +72,7 @@ async def inbox(
 @router.post("/v1/inbox/{reminder_id}/read", status_code=204, response_class=Response,
              responses={204: {"description": "Marked read"}})
 async def mark_read(request: Request, caller: CallerDep,
-                    reminder_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> Response:
+                    reminder_id: Annotated[int, Path(ge=1, le=LARGEST_ID)]) -> Response:
     """Mark a reminder read: by its own region's callers only (another region in scope, e.g. the
     province, reads it but leaves it unread for the region); outside the scope it does not exist."""
     async with request.app.state.pool.acquire() as conn:
