@@ -35,6 +35,7 @@ import html
 import re
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,12 +113,21 @@ class Keycloak:
         self.password = os.environ.get("KSD_KEYCLOAK_ADMIN_PASSWORD", "admin")
         self.made: list[tuple[str, str]] = []
         self.accounts: list[Account] = []
+        self._admin_token = ("", 0.0)  # the administrator's access token and when to take a new one
 
     async def _headers(self, client: httpx.AsyncClient) -> dict[str, str]:
-        response = await client.post(f"{KEYCLOAK}/realms/master/protocol/openid-connect/token", data={
-            "grant_type": "password", "client_id": "admin-cli", "username": self.admin, "password": self.password})
-        response.raise_for_status()
-        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+        """The administrator's bearer, reused while it is valid: each new one is a password grant,
+        which Keycloak pays with a password hash (~50 ms of its CPU), and making one account takes
+        five admin calls."""
+        token, renew_at = self._admin_token
+        if time.monotonic() >= renew_at:
+            response = await client.post(f"{KEYCLOAK}/realms/master/protocol/openid-connect/token", data={
+                "grant_type": "password", "client_id": "admin-cli", "username": self.admin, "password": self.password})
+            response.raise_for_status()
+            answer = response.json()
+            token = answer["access_token"]
+            self._admin_token = (token, time.monotonic() + answer["expires_in"] / 2)
+        return {"Authorization": f"Bearer {token}"}
 
     async def _admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         async with httpx.AsyncClient(timeout=30) as client:
