@@ -84,7 +84,7 @@ clean: down
 	rm -rf .data
 
 test: infra
-	deploy/local/chromium.sh  # Debian's chromium for the dashboard's browser test, when missing
+	deploy/local/chromium.sh  # Debian's headless Chromium for the browser tests and the audit PDF, when missing
 	deploy/local/poppler.sh  # pdftoppm and pdftotext for the audit report's PDF test, when missing
 	deploy/local/asyncapi.sh  # the official AsyncAPI parser (npm, pinned by tests/asyncapi/package-lock.json)
 	deploy/local/k8s-tools.sh  # kustomize and the operators' CRDs, to render and validate deploy/k8s (once)

@@ -1,4 +1,4 @@
-"""Debian's Chromium (`deploy/local/chromium.sh`) as the browser tests start it, and where their
+"""Debian's headless Chromium (`ksd_tools.browser`) as the browser tests start it, and where their
 screenshots go: with `KSD_SCREENSHOTS=1` into docs/screenshots/ (the README shows them), otherwise
 into a temporary folder to look at, so a test run leaves the tree as it was."""
 
@@ -12,10 +12,8 @@ from pathlib import Path
 
 from playwright.async_api import Browser, async_playwright
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--lang=id-ID", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-"""Without the background-networking flags Chromium keeps trying hosts this closed network refuses."""
+from ksd_tools.browser import ARGS, executable
+
 SCREENSHOTS = (Path(__file__).resolve().parents[2] / "docs" / "screenshots" if os.environ.get("KSD_SCREENSHOTS") == "1"
                else Path(tempfile.gettempdir()) / "ksd-screenshots")
 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -25,7 +23,7 @@ SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 async def launched() -> AsyncIterator[Browser]:
     """One headless Chromium for a module's tests."""
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        browser = await playwright.chromium.launch(executable_path=executable(), args=ARGS, headless=True)
         try:
             yield browser
         finally:

@@ -18,7 +18,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from chromium import CHROMIUM, SCREENSHOTS, launched
+from chromium import SCREENSHOTS, launched
 from conftest import GROUP_PREFIX, Platform
 from openpyxl import load_workbook
 from playwright.async_api import Browser, Page
@@ -28,7 +28,6 @@ from ksd_contracts.submissions import today_wib
 
 DESKTOP = {"width": 1366, "height": 768}
 TABLET = {"width": 820, "height": 1180}
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (deploy/local/chromium.sh)")
 
 CARDS: dict[str, tuple[str, ...]] = {
     "running": ("funnel", "running"), "dormant": ("ksb_pks", "dormant"), "expiring-30": ("expiring", "30"),

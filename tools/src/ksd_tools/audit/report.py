@@ -2,7 +2,7 @@
 history alone. Reporting's read models are rebuilt from the log into a scratch database
 (`rebuild.rebuilt`), and the report is asked of them with the endpoint's own functions, so the
 command and `GET /v1/audit/...` give the same report. The PDF is the same HTML page printed by
-Chromium (Playwright's `page.pdf`), Debian's `chromium` when installed."""
+headless Chromium (Playwright's `page.pdf`; `ksd_tools.browser`)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,7 @@ from ksd_reporting import audit_api, audit_page, auditing
 from ksd_tools.audit.commands import history_of
 from ksd_tools.audit.log import History
 from ksd_tools.audit.rebuild import rebuilt
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+from ksd_tools.browser import ARGS, executable
 
 
 async def audit_report(history: History, subject: str | None, asked: auditing.Question,
@@ -58,8 +56,7 @@ async def print_pdf(html: str, out: Path) -> None:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        executable = str(CHROMIUM) if CHROMIUM.exists() else None
-        browser = await playwright.chromium.launch(executable_path=executable, args=ARGS, headless=True)
+        browser = await playwright.chromium.launch(executable_path=executable(), args=ARGS, headless=True)
         try:
             tab = await browser.new_page()
             await tab.set_content(html)
