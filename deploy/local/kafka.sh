@@ -11,6 +11,8 @@
 # (9092/9093, 9094/9095, 9096/9097), its storage in <data>/node<n>, 512 MiB of heap each; the
 # internal topics and the broker's defaults keep 3 copies with min.insync.replicas=2
 # (ksd_common.topics.durability). `bootstrap` prints the clients' KSD_KAFKA_BOOTSTRAP.
+# KSD_KAFKA_JAVA_OPTS: more options for the broker's JVM (the chaos tests' short-lived brokers run
+# with C1 alone, -XX:TieredStopAtLevel=1: C2's compiles would cost more CPU than they pay back).
 # Usage: kafka.sh install|start [n]|stop [n]|kill n|wait|status|bootstrap   (n: one node of a cluster;
 # `kill` is SIGKILL, for the tests of a broker lost)
 set -euo pipefail
@@ -38,7 +40,8 @@ node() {
   sasl_marker="$data/log/.ksd-sasl"  # written once the storage knows the platform's SCRAM users
   name="kafka node $node_id"
   [ "$nodes" -gt 1 ] || name=kafka
-  java_opts=(-Xms256m "$heap" -XX:+UseG1GC -Djava.awt.headless=true
+  local extra; read -ra extra <<<"${KSD_KAFKA_JAVA_OPTS:-}"
+  java_opts=(-Xms256m "$heap" -XX:+UseG1GC -Djava.awt.headless=true "${extra[@]}"
     -Dlog4j2.configurationFile="$here/log4j2.properties" -Dkafka.logs.dir="$data/logs" -cp "$libs/*")
 }
 node 1
