@@ -23,6 +23,12 @@ dsn=${KSD_PG_DSN:-postgresql://ksd:ksd@127.0.0.1:5432}
 # The bootstrap administrator of the master realm, created on the first start only (local mode).
 export KC_BOOTSTRAP_ADMIN_USERNAME=${KSD_KEYCLOAK_ADMIN:-admin}
 export KC_BOOTSTRAP_ADMIN_PASSWORD=${KSD_KEYCLOAK_ADMIN_PASSWORD:-admin}
+# C1 alone, for the build and the server: a local Keycloak serves a few sign-ins and token grants a
+# minute, and C2's compiles cost more CPU than they give back. Measured on the 2-core machine (29
+# November), start then the four test files that use Keycloak: 36.4 s of its CPU with C2 (13 s of it
+# C2's compiles), 26.6 s without; the start 14.9 -> 8.3 s of CPU. A token grant takes 27 ms at p50
+# instead of 16, which no person signing in notices. KSD_KEYCLOAK_JIT= (empty) keeps C2.
+jit=${KSD_KEYCLOAK_JIT--XX:TieredStopAtLevel=1}
 # Build-time options: a change rebuilds (the marker records them).
 build_options=(--db=postgres --health-enabled=true --cache=local --features-disabled=kerberos)
 
@@ -38,9 +44,8 @@ install() {
     echo "keycloak: building for PostgreSQL (once, ~30 s)"
     # The build is a short-lived JVM: C2's compiles would not pay off before it ends. C1 alone took
     # the build from 41 to 22 s of CPU (31 to 24 s wall) on the 2-core machine, CPU that make up's
-    # demo, running meanwhile, needs. The server itself keeps C2 (with C1 alone its token grants
-    # took 27 ms at p50 instead of 16).
-    JAVA_OPTS_APPEND="${JAVA_OPTS_APPEND:-} -XX:TieredStopAtLevel=1" "$home/bin/kc.sh" build "${build_options[@]}" >"$cache/build.log" 2>&1 \
+    # demo, running meanwhile, needs. The server runs with C1 alone too ($jit).
+    JAVA_OPTS_APPEND="${JAVA_OPTS_APPEND:-} $jit" "$home/bin/kc.sh" build "${build_options[@]}" >"$cache/build.log" 2>&1 \
       || { tail -20 "$cache/build.log" >&2; exit 1; }
     echo "${build_options[*]}" >"$marker"
   fi
@@ -61,7 +66,7 @@ start() {
   local user password
   user=$(python3 -c "import sys, urllib.parse as u; print(u.urlsplit(sys.argv[1]).username or 'ksd')" "$dsn")
   password=$(python3 -c "import sys, urllib.parse as u; print(u.urlsplit(sys.argv[1]).password or '')" "$dsn")
-  JAVA_OPTS_KC_HEAP="-Xms128m -Xmx512m" nohup "$home/bin/kc.sh" start --optimized \
+  JAVA_OPTS_KC_HEAP="-Xms128m -Xmx512m" JAVA_OPTS_APPEND="${JAVA_OPTS_APPEND:-} $jit" nohup "$home/bin/kc.sh" start --optimized \
     --http-enabled=true --http-host=127.0.0.1 --http-port="$port" --http-management-port="$management_port" \
     --hostname="http://127.0.0.1:$port" --hostname-backchannel-dynamic=true \
     --db-url="jdbc:postgresql://127.0.0.1:5432/ksd_keycloak" --db-username="$user" --db-password="$password" \
