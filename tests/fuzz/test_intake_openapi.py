@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import requests
 import schemathesis
 from conftest import Platform
 from hypothesis import HealthCheck, settings
@@ -65,9 +66,11 @@ def written(platform: Platform) -> Iterator[Callable[[], tuple[int, int]]]:
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @pytest.mark.timeout(900)  # the coverage phase adds many boundary cases to the generated ones
-def test_no_server_error_and_nothing_written_on_a_refusal(case: Any, written: Callable[[], tuple[int, int]]) -> None:
+def test_no_server_error_and_nothing_written_on_a_refusal(case: Any, written: Callable[[], tuple[int, int]],
+                                                          http: requests.Session) -> None:
     before = written()
-    response = case.call_and_validate(headers=AUTH, timeout=60, excluded_checks=[positive_data_acceptance])
+    response = case.call_and_validate(session=http, headers=AUTH, timeout=60,
+                                      excluded_checks=[positive_data_acceptance])
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert response.headers["content-type"] == ["application/problem+json"], response.text

@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 import pytest
+import requests
 import schemathesis
 from conftest import Platform
 from hypothesis import HealthCheck, settings
@@ -49,12 +50,12 @@ mapping = schemathesis.pytest.from_fixture("mapping_schema").include(path_regex=
 @reporting.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @pytest.mark.timeout(900)
-def test_reporting_answers_as_its_document_says(case: Any) -> None:
-    case.call_and_validate(headers=AUTH["reporting"], timeout=60)
+def test_reporting_answers_as_its_document_says(case: Any, http: requests.Session) -> None:
+    case.call_and_validate(session=http, headers=AUTH["reporting"], timeout=60)
 
 
 @mapping.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @pytest.mark.timeout(900)
-def test_mapping_answers_as_its_document_says(case: Any) -> None:
-    case.call_and_validate(headers=AUTH["mapping"], timeout=60)
+def test_mapping_answers_as_its_document_says(case: Any, http: requests.Session) -> None:
+    case.call_and_validate(session=http, headers=AUTH["mapping"], timeout=60)
