@@ -50,7 +50,8 @@ install: .venv/.synced
 # what (ksd_common.access): a PostgreSQL role per service owning its database, Kafka's topics and
 # ACLs (idempotent). Local Keycloak is launched in the background (its first build and start take
 # over a minute, and nothing but a person's sign-in needs it): what uses it waits for it
-# ($(keycloak_ready)). Mailpit starts beside Kafka (neither needs the other).
+# ($(keycloak_ready); the test suite, Keycloak.ready in tests/conftest.py). Mailpit starts beside
+# Kafka (neither needs the other).
 infra: install
 	if docker info >/dev/null 2>&1; then docker compose up -d --wait kafka postgres keycloak mailpit; \
 	else deploy/local/postgres.sh start && deploy/local/keycloak.sh launch \
@@ -89,7 +90,8 @@ test: infra
 	deploy/local/asyncapi.sh  # the official AsyncAPI parser (npm, pinned by tests/asyncapi/package-lock.json)
 	deploy/local/k8s-tools.sh  # kustomize and the operators' CRDs, to render and validate deploy/k8s (once)
 	deploy/local/k6.sh  # k6, the bench's native load generator (built once by go install, pinned)
-	$(keycloak_ready)
+	# Keycloak is not waited for here: the tests that use it wait for its realm (tests/conftest.py,
+	# Keycloak.ready), so its start (a minute on a fresh machine) overlaps the suite's first files.
 	.venv/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The chaos suite's long form (tests/chaos): each test on a platform of its own, so nothing else on the

@@ -89,6 +89,21 @@ KEYCLOAK = os.environ.get("KSD_KEYCLOAK_URL", "http://127.0.0.1:8180")
 tests' accounts have names of their own."""
 
 
+KEYCLOAK_LOGS = Path(__file__).resolve().parents[1] / ".data" / "keycloak" / "logs"
+"""deploy/local/keycloak.sh's logs: its start's (start.log) and the server's (keycloak.log)."""
+
+
+def _launch_ended() -> bool:
+    """Whether the background start `make infra` launched (`keycloak.sh launch`) has ended: after
+    that, a realm that does not answer will not."""
+    launcher = KEYCLOAK_LOGS.parent / "launch.pid"
+    try:
+        os.kill(int(launcher.read_text()), 0)
+    except (OSError, ValueError):
+        return launcher.exists()
+    return False
+
+
 @dataclass(frozen=True)
 class Account:
     """A person or a machine client of the realm `ksd`, made by a test: its name and its token."""
@@ -116,11 +131,35 @@ class Keycloak:
         self.made: list[tuple[str, str]] = []
         self.accounts: list[Account] = []
         self._admin_token = ("", 0.0)  # the administrator's access token and when to take a new one
+        self._ready = False
+
+    async def ready(self) -> None:
+        """Wait until the realm answers. `make test` does not wait for Keycloak before the suite
+        starts (on a fresh machine its first start, the realm's schema made and imported, takes a
+        minute): the tests that use it wait here, the first one of each worker."""
+        if self._ready:
+            return
+        deadline = time.monotonic() + 600
+        async with httpx.AsyncClient(timeout=10) as client:
+            while True:
+                try:
+                    if (await client.get(f"{KEYCLOAK}/realms/ksd")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if _launch_ended() or time.monotonic() > deadline:  # a start that ended without it, or none
+                    start_log = KEYCLOAK_LOGS / "start.log"
+                    said = start_log.read_text()[-2000:] if start_log.exists() else ""
+                    raise RuntimeError(f"Keycloak's realm ksd does not answer at {KEYCLOAK}: see "
+                                       f"{KEYCLOAK_LOGS}\n{said}")
+                await asyncio.sleep(0.5)
+        self._ready = True
 
     async def _headers(self, client: httpx.AsyncClient) -> dict[str, str]:
         """The administrator's bearer, reused while it is valid: each new one is a password grant,
         which Keycloak pays with a password hash (~50 ms of its CPU), and making one account takes
         five admin calls."""
+        await self.ready()
         token, renew_at = self._admin_token
         if time.monotonic() >= renew_at:
             response = await client.post(f"{KEYCLOAK}/realms/master/protocol/openid-connect/token", data={
@@ -183,6 +222,7 @@ class Keycloak:
                                   "password": password})
 
     async def _grant(self, form: dict[str, str]) -> str:
+        await self.ready()
         async with httpx.AsyncClient(timeout=30) as client:
             response = await client.post(f"{KEYCLOAK}/realms/ksd/protocol/openid-connect/token", data=form)
         response.raise_for_status()

@@ -120,6 +120,7 @@ async def test_platform_tokens_are_listed_rotated_and_revoked(platform: Platform
 
 
 async def test_a_token_of_another_realm_or_with_no_role_of_ours_is_refused(platform: Platform) -> None:
+    await platform.keycloak.ready()
     async with httpx.AsyncClient(timeout=30) as client:
         master = (await client.post(f"{KEYCLOAK}/realms/master/protocol/openid-connect/token", data={
             "grant_type": "password", "client_id": "admin-cli", "username": platform.keycloak.admin,
