@@ -193,3 +193,36 @@ async def test_malformed_or_oversized_bodies(
     assert response.status_code == status and response.json()["type"].endswith(kind)
     assert response.headers["content-type"] == "application/problem+json"
     assert await written(platform) == before
+
+
+async def test_a_provinces_list_pages_its_own_and_its_regencies_submissions_newest_first(
+    platform: Platform, tokens: dict[str, str]
+) -> None:
+    """`GET /v1/submissions` of a province (Kalimantan Timur, 64): its own and its regencies' and
+    cities' (Kota Balikpapan, 64.71; Kota Samarinda, 64.72), newest first, page after page, and
+    none of another province's (Kalimantan Selatan, 63), as the database holds them."""
+    others = {"64.71": await platform.token("regency", "64.71"), "63": await platform.token("province", "63")}
+    senders = [("province", "64", tokens["province"]), ("regency", "64.72", tokens["regency"]),
+               ("regency", "64.71", others["64.71"]), ("province", "63", others["63"])]
+    for _ in range(3):
+        for _, own, token in senders:
+            body = {"type": "agreement.propose", "data": examples(own, "65", uuid4())["agreement.propose"].valid}
+            assert (await post(platform, token, body)).status_code == 202
+    conn = await platform.database("intake")
+    try:
+        expected = [str(r["id"]) for r in await conn.fetch(
+            "SELECT id FROM submissions WHERE region = '64' OR region LIKE '64.%' ORDER BY accepted_at DESC, id DESC")]
+    finally:
+        await conn.close()
+    listed: list[dict[str, Any]] = []
+    cursor: str | None = None
+    async with httpx.AsyncClient(timeout=30, headers={"Authorization": f"Bearer {tokens['province']}"}) as client:
+        while True:
+            page = (await client.get(f"{platform.url['intake']}/v1/submissions",
+                                     params={"limit": "4", **({"cursor": cursor} if cursor else {})})).json()
+            listed += page["items"]
+            if (cursor := page["next_cursor"]) is None:
+                break
+    assert [item["id"] for item in listed] == expected
+    regions = {item["region"] for item in listed}
+    assert {"64", "64.71", "64.72"} <= regions and all(r == "64" or r.startswith("64.") for r in regions)

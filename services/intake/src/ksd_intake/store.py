@@ -85,7 +85,9 @@ async def submissions_of(pool: asyncpg.Pool, scope: str | None, status: str | No
     args: list[Any] = [limit]
     if scope is not None:
         args.append(scope)
-        where.append("(region = $2 OR region LIKE $2 || '.%')" if len(scope) == 2 else "region = $2")
+        # a province: its index (left(region, 2), migration 0006) in order, its own and its regencies'
+        where.append("left(region, 2) = $2 AND (region = $2 OR region LIKE $2 || '.%')" if len(scope) == 2
+                     else "region = $2")
     if status is not None:
         args.append(status)
         where.append(f"status = ${len(args)}")
