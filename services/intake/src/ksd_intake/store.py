@@ -9,6 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
+from ksd_common.auth import in_scope
 from ksd_common.credentials import Caller
 from ksd_intake.domain import Submission, Superseded
 
@@ -85,9 +86,7 @@ async def submissions_of(pool: asyncpg.Pool, scope: str | None, status: str | No
     args: list[Any] = [limit]
     if scope is not None:
         args.append(scope)
-        # a province: its index (left(region, 2), migration 0006) in order, its own and its regencies'
-        where.append("left(region, 2) = $2 AND (region = $2 OR region LIKE $2 || '.%')" if len(scope) == 2
-                     else "region = $2")
+        where.append(in_scope("region", "$2", scope))  # a province's: migration 0006's index
     if status is not None:
         args.append(status)
         where.append(f"status = ${len(args)}")
