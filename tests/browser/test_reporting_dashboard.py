@@ -18,13 +18,14 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from chromium import SCREENSHOTS, launched
+from chromium import SCREENSHOTS
 from conftest import GROUP_PREFIX, Platform
 from openpyxl import load_workbook
 from playwright.async_api import Browser, Page
 from reporting_history import AS_OF, History, build, caught_up, publish
 
 from ksd_contracts.submissions import today_wib
+from ksd_tools.browser import launched
 
 DESKTOP = {"width": 1366, "height": 768}
 TABLET = {"width": 820, "height": 1180}

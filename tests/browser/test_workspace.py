@@ -26,7 +26,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from chromium import SCREENSHOTS, launched
+from chromium import SCREENSHOTS
 from conftest import SLOT, Account, Platform, ksd
 from nodes import Node, verification_of
 from playwright.async_api import Browser, BrowserContext, FilePayload, Page, Route, expect
@@ -34,6 +34,7 @@ from playwright.async_api import Browser, BrowserContext, FilePayload, Page, Rou
 from ksd_contracts.forms import SUBMISSION_TYPES
 from ksd_contracts.labels import day
 from ksd_contracts.submissions import today_wib
+from ksd_tools.browser import launched
 
 KENDARI, KONAWE = "74.71", "74.02"
 APPLIED = "Diterapkan"

@@ -20,7 +20,7 @@ from ksd_reporting import audit_api, audit_page, auditing
 from ksd_tools.audit.commands import history_of
 from ksd_tools.audit.log import History
 from ksd_tools.audit.rebuild import rebuilt
-from ksd_tools.browser import ARGS, executable
+from ksd_tools.browser import launched
 
 
 async def audit_report(history: History, subject: str | None, asked: auditing.Question,
@@ -53,17 +53,11 @@ def page(report: dict[str, Any]) -> str:
 
 async def print_pdf(html: str, out: Path) -> None:
     """The page as an A4 PDF, printed by headless Chromium."""
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=executable(), args=ARGS, headless=True)
-        try:
-            tab = await browser.new_page()
-            await tab.set_content(html)
-            await tab.pdf(path=str(out), format="A4", print_background=True,
-                          margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"})
-        finally:
-            await browser.close()
+    async with launched() as browser:
+        tab = await browser.new_page()
+        await tab.set_content(html)
+        await tab.pdf(path=str(out), format="A4", print_background=True,
+                      margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"})
 
 
 def run_report(args: argparse.Namespace) -> None:
