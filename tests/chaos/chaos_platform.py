@@ -41,10 +41,20 @@ SLOT_PORTS = 134
 platform and 19200-19233 for the scale-out cluster (test_scale_out.py)."""
 
 
+WORKERS_BASE = 18081 - 10 * SLOT_PORTS
+"""Where slot 0's xdist workers' ranges begin (16741): the ten ranges just below the test services'
+ports (18081 + 10·slot, tests/conftest.py)."""
+
+
 def chaos_port(port: int) -> int:
     """`port` as slot 0 numbers it, in this test slot's own range: slot S's range is `SLOT_PORTS`·S
-    above slot 0's (slot 8: 20172-20305), so two work trees or two xdist workers, each on a slot of
-    its own, can run the chaos suite at once."""
+    above slot 0's (slot 8: 20172-20305; slot 99 ends at 32499), so two work trees or two xdist
+    workers, each on a slot of its own, can run the chaos suite at once. Slot 0's workers (slots
+    100-109) take the ranges from `WORKERS_BASE` instead: 134·S above slot 0's would be the kernel's
+    ephemeral ports (32768 on), which any client's connection may hold (slot 102's reporting found
+    32852 taken, 29 November)."""
+    if SLOT >= 100:
+        return WORKERS_BASE + SLOT_PORTS * (SLOT - 100) + port - 19100
     return port + SLOT_PORTS * SLOT
 
 
