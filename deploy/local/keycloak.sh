@@ -26,8 +26,9 @@ export KC_BOOTSTRAP_ADMIN_PASSWORD=${KSD_KEYCLOAK_ADMIN_PASSWORD:-admin}
 # C1 alone, for the build and the server: a local Keycloak serves a few sign-ins and token grants a
 # minute, and C2's compiles cost more CPU than they give back. Measured on the 2-core machine (29
 # November), start then the four test files that use Keycloak: 36.4 s of its CPU with C2 (13 s of it
-# C2's compiles), 26.6 s without; the start 14.9 -> 8.3 s of CPU. A token grant takes 27 ms at p50
-# instead of 16, which no person signing in notices. KSD_KEYCLOAK_JIT= (empty) keeps C2.
+# C2's compiles), 26.6 s without; the start 14.9 -> 8.3 s of CPU. bench/keycloak_jit.sh (22:36): the
+# first start 42.3 -> 26.6 s of CPU (26.8 -> 25.7 s wall), a token grant 18-20 ms at p50 instead of
+# 9-13, which no person signing in notices. KSD_KEYCLOAK_JIT= (empty) keeps C2.
 jit=${KSD_KEYCLOAK_JIT--XX:TieredStopAtLevel=1}
 # Build-time options: a change rebuilds (the marker records them).
 build_options=(--db=postgres --health-enabled=true --cache=local --features-disabled=kerberos)
