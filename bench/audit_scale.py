@@ -37,7 +37,6 @@ from ksd_common.db import drop_database
 from ksd_common.settings import settings
 from ksd_contracts.topics import AGREEMENT_EVENTS
 from ksd_reporting import domain
-from ksd_reporting.handlers import _summed
 from ksd_tools.audit.log import History, create_topics, delete_topics, producer, send_all
 from ksd_tools.audit.rebuild import rebuild
 from ksd_tools.audit.synthetic import agreement_events
@@ -57,7 +56,10 @@ def fold_rate(events: int, per_agreement: int, batch: int) -> float:
             drafts[event.subject] = domain.fold(drafts.get(event.subject) or domain.Draft(before.get(event.subject)),
                                                 event)
         after = {s: domain.settle(d) for s, d in drafts.items()}
-        _summed(domain.count_changes(before.get(s), after[s]) for s in after)
+        total: domain.Changes = {}
+        for s in after:
+            domain.add_changes(total, before.get(s), after[s])
+        domain.moved(total)
         stored |= {s: json.dumps(r) for s, r in after.items()}
     return len(history) / (time.process_time() - started)
 

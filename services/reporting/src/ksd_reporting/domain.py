@@ -374,7 +374,7 @@ def counted(record: AgreementRecord | None, mapped: frozenset[str] = frozenset()
     """The items a record adds to the counts, the scopes it adds them to (the nation, each of its
     provinces and each of its party regions) and the months (every month ``, and the month it was
     initiated in): the one reading of a record for the counts, so that two records that read alike
-    here count alike (`count_changes` compares these first). `mapped`: the rules mapping flagged the
+    here count alike (`add_changes` compares these first). `mapped`: the rules mapping flagged the
     agreement with (they come on mapping's topic, kept in their own table); an agreement counts
     once under a rule whichever service raised it."""
     if record is None or record.get("withdrawn"):
@@ -396,27 +396,33 @@ def counted(record: AgreementRecord | None, mapped: frozenset[str] = frozenset()
     return items, ("", *sorted({*record["provinces"], *record["regions"]})), ("", month)
 
 
-def _added(items: Counted, scopes: tuple[str, ...], months: tuple[str, ...]) -> dict[CountKey, tuple[int, int]]:
-    """What a record adds to the counts, (n, value in IDR) by (scope, month, dimension, key)."""
-    counts: dict[CountKey, tuple[int, int]] = {}
+Changes = dict[CountKey, tuple[int, int]]
+"""(n, value in IDR) added to the counts, by (scope, month, dimension, key)."""
+
+
+def _add(total: Changes, counting: Counting, sign: int) -> None:
+    """Adds `sign` times what a record counts (`counted`) to `total`."""
+    items, scopes, months = counting
     for scope in scopes:
         for month in months:
             for dimension, key, n, amount in items:
-                old_n, old_value = counts.get((scope, month, dimension, key), (0, 0))
-                counts[(scope, month, dimension, key)] = (old_n + n, old_value + amount)
-    return counts
+                old_n, old_value = total.get((scope, month, dimension, key), (0, 0))
+                total[(scope, month, dimension, key)] = (old_n + sign * n, old_value + sign * amount)
 
 
-def count_changes(before: AgreementRecord | None, after: AgreementRecord | None, mapped: frozenset[str] = frozenset(),
-                  mapped_after: frozenset[str] | None = None) -> dict[CountKey, tuple[int, int]]:
-    """after's contributions minus before's, without the keys that do not move. Most events (a
-    party's report, a signing) change nothing the counts read: then nothing is summed at all.
+def add_changes(total: Changes, before: AgreementRecord | None, after: AgreementRecord | None,
+                mapped: frozenset[str] = frozenset(), mapped_after: frozenset[str] | None = None) -> None:
+    """Adds after's contributions minus before's to `total`, a batch's sum (`moved` then drops the
+    keys that did not move): one dict for the whole batch, not one per record summed again. Most
+    events (a party's report, a signing) change nothing the counts read: then nothing is added.
     `mapped`: the rules mapping flagged the agreement with; `mapped_after` when a batch of mapping's
     flags adds to them (the record the same before and after)."""
     was, now = counted(before, mapped), counted(after, mapped if mapped_after is None else mapped_after)
-    if was == now:
-        return {}
-    old, new = _added(*was), _added(*now)
-    changes = {k: (new.get(k, (0, 0))[0] - old.get(k, (0, 0))[0], new.get(k, (0, 0))[1] - old.get(k, (0, 0))[1])
-               for k in {*old, *new}}
-    return {k: v for k, v in changes.items() if v != (0, 0)}
+    if was != now:
+        _add(total, now, 1)
+        _add(total, was, -1)
+
+
+def moved(total: Changes) -> Changes:
+    """The keys of a sum of changes that moved."""
+    return {k: v for k, v in total.items() if v != (0, 0)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -13,12 +12,13 @@ from ksd_contracts.envelope import Envelope
 from ksd_reporting import store
 from ksd_reporting.domain import (
     AgreementRecord,
-    CountKey,
+    Changes,
     Draft,
     RegionFacts,
-    count_changes,
+    add_changes,
     fold,
     mapping_flags,
+    moved,
     project_region,
     settle,
 )
@@ -41,16 +41,10 @@ async def apply_agreement_events(conn: asyncpg.Connection, events: list[Envelope
     await store.add_steps(conn, ids, -1)
     await store.save(conn, [r for s in changed if (r := after[s])])
     await store.add_steps(conn, ids, 1)
-    await store.add_counts(conn, _summed(count_changes(before.get(s), after[s], loaded[s].mapped) for s in changed))
-
-
-def _summed(changes: Iterable[dict[CountKey, tuple[int, int]]]) -> dict[CountKey, tuple[int, int]]:
-    total: dict[CountKey, tuple[int, int]] = {}
-    for change in changes:
-        for key, (n, value) in change.items():
-            old_n, old_value = total.get(key, (0, 0))
-            total[key] = (old_n + n, old_value + value)
-    return total
+    total: Changes = {}
+    for s in changed:
+        add_changes(total, before.get(s), after[s], loaded[s].mapped)
+    await store.add_counts(conn, moved(total))
 
 
 async def apply_mapping_events(conn: asyncpg.Connection, events: list[Envelope]) -> None:
@@ -73,6 +67,8 @@ async def apply_mapping_events(conn: asyncpg.Connection, events: list[Envelope])
         # agreement not folded yet counts them when its events come.
         loaded = await store.records(conn, [f["agreement_id"] for f in flags])
         added = await store.save_mapping_flags(conn, flags)
-        await store.add_counts(conn, _summed(
-            count_changes(c.record, c.record, c.mapped, c.mapped | added[s])
-            for s, c in loaded.items() if s in added and c.record is not None))
+        total: Changes = {}
+        for s, c in loaded.items():
+            if s in added and c.record is not None:
+                add_changes(total, c.record, c.record, c.mapped, c.mapped | added[s])
+        await store.add_counts(conn, moved(total))

@@ -17,7 +17,7 @@ from ksd_contracts.lifecycle import FOLD_VERSION
 from ksd_contracts.regions import autonomous_codes, in_scope, regions
 from ksd_contracts.submissions import today_wib
 from ksd_contracts.urusan import urusan
-from ksd_reporting.domain import AgreementRecord, CountKey, RegionFacts, refolded
+from ksd_reporting.domain import AgreementRecord, Changes, RegionFacts, refolded
 
 # --- writes ------------------------------------------------------------------------------------------
 
@@ -102,7 +102,7 @@ async def save(conn: asyncpg.Connection, changed: list[AgreementRecord]) -> None
         await conn.execute(_SAVE, changed)
 
 
-async def add_counts(conn: asyncpg.Connection, changes: dict[CountKey, tuple[int, int]]) -> None:
+async def add_counts(conn: asyncpg.Connection, changes: Changes) -> None:
     """Add the batch's count changes in one statement (keys in a fixed order: concurrent batches on
     other partitions cannot deadlock), then drop the rows that fell to zero."""
     if not changes:
