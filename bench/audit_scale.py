@@ -33,6 +33,7 @@ from uuid import uuid4
 
 import asyncpg
 
+from ksd_common.collector import tune_collector
 from ksd_common.db import drop_database
 from ksd_common.settings import settings
 from ksd_contracts.topics import AGREEMENT_EVENTS
@@ -168,6 +169,7 @@ async def rebuild_figures(prefix: str, workers: list[int]) -> None:
 
 
 def main(argv: list[str]) -> None:
+    tune_collector()  # as `ksd audit` runs
     if argv[:1] == ["fold"]:
         for per_agreement in (4, 12):
             for batch in (2_000, 10_000):

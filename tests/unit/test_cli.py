@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import subprocess
 import sys
 from dataclasses import fields
 
+from ksd_common.collector import YOUNG_COLLECTION_THRESHOLD
 from ksd_tools.benchkit import Context
 from ksd_tools.cli import Command, parser
 
@@ -90,3 +92,20 @@ def test_bench_options_not_given_keep_the_contexts_defaults() -> None:
     given = parser().parse_args(["bench", "--events", "10000"])
     assert given.events == 10000 and given.only is None and given.curve is None
     assert not any(hasattr(given, f.name) for f in fields(Context) if f.name != "events")
+
+
+def test_a_command_runs_with_the_collector_tuned_as_a_service_does() -> None:
+    """A rebuild's worker folds millions of events holding tens of thousands of records: with
+    Python's thresholds the collector walked them again and again (a third of its CPU). Every
+    command runs as a service does (`tune_collector`: what was imported frozen, a larger youngest
+    generation), in a fresh interpreter so this one keeps its own."""
+    code = ("import gc, json, sys, types\n"
+            "from ksd_tools.cli import Command\n"
+            "probe = types.ModuleType('probe')\n"
+            "probe.run = lambda args: print(json.dumps([gc.get_threshold()[0], gc.get_freeze_count()]))\n"
+            "sys.modules['probe'] = probe\n"
+            "Command('probe:run')(None)\n")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    threshold, frozen = json.loads(out)
+    assert threshold == YOUNG_COLLECTION_THRESHOLD
+    assert frozen > 10_000  # the interpreter's and the command line's objects, out of every pass

@@ -23,9 +23,9 @@ import asyncpg
 from aiokafka.structs import ConsumerRecord
 
 from ksd_agreement.handlers import apply_submissions
+from ksd_common.collector import tune_collector
 from ksd_common.consumer import BatchConsumer
 from ksd_common.db import create_pool, drop_database, migrate
-from ksd_common.service import tune_collector
 from ksd_common.settings import settings
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import Submitted, submission_type
@@ -72,13 +72,14 @@ def delivered(count: int, seed: int) -> list[Delivered]:
 def as_the_service() -> Iterator[None]:
     """The collector as a service runs it (`tune_collector`), put back after: the bench's other
     sections measure this same process."""
-    threshold = gc.get_threshold()
+    threshold, frozen = gc.get_threshold(), gc.get_freeze_count()
     tune_collector()
     try:
         yield
     finally:
         gc.set_threshold(*threshold)
-        gc.unfreeze()
+        if not frozen:  # run by `ksd bench`, the process was tuned already and stays so
+            gc.unfreeze()
 
 
 def _batches(records: list[Delivered], size: int) -> Iterator[list[Delivered]]:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 import ksd_tools
+from ksd_common.collector import tune_collector
 from ksd_tools.audit import as_of
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class Command:
     def __call__(self, args: argparse.Namespace) -> None:
         module, _, name = self.target.partition(":")
         run: Callable[[argparse.Namespace], None] = getattr(importlib.import_module(module), name)
+        tune_collector()  # as a service does, once the command's code is imported
         run(args)
 
 

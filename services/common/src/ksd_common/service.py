@@ -8,7 +8,6 @@ one outbox relay.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -32,6 +31,7 @@ from ksd_common import access, problems, telemetry
 from ksd_common.audience import Audience
 from ksd_common.auth import apply_credentials
 from ksd_common.broker import make_broker
+from ksd_common.collector import tune_collector
 from ksd_common.consumer import BatchConsumer, Handler
 from ksd_common.db import create_pool, migrate
 from ksd_common.outbox import OutboxRelay
@@ -259,23 +259,6 @@ def _operations(service: str, broker: KafkaBroker, asyncapi: dict[str, Any]) -> 
         return asyncapi
 
     return router
-
-
-YOUNG_COLLECTION_THRESHOLD = 50_000
-"""Allocations (less deallocations) between two collections of the youngest generation: Python's
-700 made a batch of 500 submissions run the collector over a thousand times, each pass and the
-older generations' after it walking the batch's live events and states again (the agreement's
-consumer path: 35% of its CPU with the collector off, bench/notes-agreement.md). A few MB more
-garbage at most between passes."""
-
-
-def tune_collector() -> None:
-    """Keep the collector off what a service keeps for its life (modules, schemas, the app: frozen
-    out of every later pass) and let the youngest generation grow to a batch's worth of objects.
-    Called once everything is imported and built; the agreement bench calls it as the service does."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def serve(app: FastAPI, service: str) -> None:
