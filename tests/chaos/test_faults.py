@@ -319,7 +319,8 @@ async def _settled_digest(chaos: ChaosPlatform) -> str:
     admin, consumer = AIOKafkaAdminClient(**options), AIOKafkaConsumer(**options, enable_auto_commit=False)
     await admin.start()
     await consumer.start()
-    conn = await _connect(chaos, "ksd_reporting")
+    pool = await asyncpg.create_pool(Settings(pg_dsn=chaos.pg_dsn, db_suffix="").database_dsn("ksd_reporting"),
+                                     min_size=1, max_size=1)
 
     async def committed() -> dict[TopicPartition, int]:
         found: dict[TopicPartition, int] = {}
@@ -333,12 +334,12 @@ async def _settled_digest(chaos: ChaosPlatform) -> str:
         for _ in range(600):
             before = await committed()
             if before == await consumer.end_offsets(partitions):
-                live: str = await digest(conn)
+                live: str = await digest(pool)
                 if await committed() == before:
                     return live
             await asyncio.sleep(0.5)
     finally:
-        await conn.close()
+        await pool.close()
         await consumer.stop()
         await admin.close()
     raise AssertionError("the live reporting service did not catch up with its topics")

@@ -48,7 +48,7 @@ async def rebuild() -> AsyncIterator[Rebuild]:
                 await recount(conn)
                 assert await conn.fetch("SELECT * FROM counts ORDER BY scope, month, dimension, key") == kept
                 assert await conn.fetch("SELECT * FROM nation_steps ORDER BY grain, day, measure, key") == steps
-                return await digest(conn)
+                return await digest(pool)
         finally:
             await pool.close()
 
@@ -107,15 +107,14 @@ async def test_records_an_older_fold_compiled_are_compiled_again_in_place() -> N
                 events = _interleaved(build(), 4)
                 await apply_agreement_events(conn, [e for e in events if ".agreement." in e.type])
                 await apply_mapping_events(conn, [e for e in events if ".mapping." in e.type])
-            live = await digest(conn)
+            live = await digest(pool)
             await conn.execute("UPDATE agreements SET status = 'initiated', stage_dates = '{}', stage_names = '{}',"
                                " record = record - 'fold_version'")
             await conn.execute("DELETE FROM counts WHERE dimension = 'kind'")
-            assert await digest(conn) != live
+            assert await digest(pool) != live
         assert await refold(pool) == len(build().agreements)
         assert await refold(pool) == 0
-        async with pool.acquire() as conn:
-            assert await digest(conn) == live
+        assert await digest(pool) == live
     finally:
         await pool.close()
         await drop_database(name)

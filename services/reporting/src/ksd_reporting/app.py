@@ -162,8 +162,7 @@ def _chunks(file: IO[bytes], size: int = 1 << 16) -> Iterator[bytes]:
 async def digest(request: Request, caller: NationReader) -> dict[str, str]:
     """SHA-256 of every read-model table (every region's rows): `ksd audit rebuild` compares it
     with a rebuild's."""
-    async with request.app.state.pool.acquire() as conn:
-        return {"digest": await read_model_digest(conn)}
+    return {"digest": await read_model_digest(request.app.state.pool)}
 
 
 STATIC = Path(__file__).parent / "static"

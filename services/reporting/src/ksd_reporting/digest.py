@@ -12,8 +12,10 @@ and so are the regions' reminders and their mails, which record what was sent wh
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import asyncpg
 
@@ -46,24 +48,83 @@ async def rows(conn: asyncpg.Connection) -> int:
     return sum([await conn.fetchval(f'SELECT count(*) FROM "{table}"') for table, _ in tables])
 
 
-async def digest(conn: asyncpg.Connection, advance: Callable[[int], None] | None = None) -> str:
+SETTINGS = "SET LOCAL TIME ZONE 'UTC'; SET LOCAL extra_float_digits = 1; SET LOCAL IntervalStyle = 'iso_8601'"
+"""What fixes the text of a row's jsonb (dates, floats, intervals) in a digest's transactions."""
+
+SHARED_FROM_ROWS = 20_000
+"""A table of at least this many rows is hashed by all of a digest's connections at once, each a
+range of its key; a smaller one by the first alone."""
+
+
+@asynccontextmanager
+async def _joined(pool: asyncpg.Pool, snapshot: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of `pool` in a read-only transaction that sees the exported `snapshot`."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        await conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+        await conn.execute(SETTINGS)
+        yield conn
+
+
+async def _bounds(conn: asyncpg.Connection, table: str, order: str, parts: int) -> list[asyncpg.Record]:
+    """The keys that cut `table` into `parts` ranges of about as many rows (none for a small table)."""
+    if parts == 1 or order == "1":  # one part, or a table without a key to cut it by
+        return []
+    count: int = await conn.fetchval(f'SELECT count(*) FROM "{table}"')
+    if count < SHARED_FROM_ROWS:
+        return []
+    return [await conn.fetchrow(f'SELECT {order} FROM "{table}" ORDER BY {order} OFFSET $1 LIMIT 1',
+                                count * i // parts) for i in range(1, parts)]
+
+
+async def _hashed(conn: asyncpg.Connection, table: str, order: str, low: asyncpg.Record | None,
+                  high: asyncpg.Record | None, into: Callable[[bytes], object],
+                  advance: Callable[[int], None] | None) -> None:
+    """The SHA-256 of each row of `table` with a key from `low` up to `high` (open ends when None), in
+    key order, each given to `into`."""
+    where: list[str] = []
+    args: list[object] = []
+    for bound, op in ((low, ">="), (high, "<")):
+        if bound is not None:
+            marks = ", ".join(f"${len(args) + i + 1}" for i in range(len(bound)))
+            where.append(f"({order}) {op} ({marks})")
+            args += list(bound)
+    hashed = 0
+    async for row in conn.cursor(f"SELECT sha256(convert_to(to_jsonb(t)::text, 'UTF8')) AS row FROM \"{table}\" AS t"
+                                 f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order}", *args,
+                                 prefetch=2000):
+        into(row["row"])
+        hashed += 1
+        if advance is not None and hashed == TOLD_EVERY:
+            advance(hashed)
+            hashed = 0
+    if advance is not None:
+        advance(hashed)
+
+
+async def digest(pool: asyncpg.Pool, advance: Callable[[int], None] | None = None, parts: int = 1) -> str:
     """The hex SHA-256 of every read model's rows, read in one consistent snapshot; `advance` is
-    told of every `TOLD_EVERY` rows hashed."""
+    told of every `TOLD_EVERY` rows hashed. `parts` connections of `pool` share each large table
+    by ranges of its key, all in the first one's snapshot (exported), and the ranges' row hashes
+    are taken in key order: the same digest as one connection's, in about 1/parts of the time
+    where PostgreSQL has the cores (at a million events a single connection's digest was an eighth
+    of a rebuild, alone after the feed)."""
     hasher = hashlib.sha256()
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
-        await conn.execute("SET LOCAL TIME ZONE 'UTC'; SET LOCAL extra_float_digits = 1;"
-                           " SET LOCAL IntervalStyle = 'iso_8601'")
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True), \
+            AsyncExitStack() as helpers:
+        await conn.execute(SETTINGS)
+        connections = [conn]
+        if parts > 1:
+            snapshot: str = await conn.fetchval("SELECT pg_export_snapshot()")
+            connections += [await helpers.enter_async_context(_joined(pool, snapshot)) for _ in range(parts - 1)]
         for table, key in await _tables(conn):
             order = ", ".join(f'"{c}"' for c in key) or "1"
             hasher.update(canonical_json(["table", table]) + b"\n")
-            hashed = 0
-            async for row in conn.cursor(f"SELECT sha256(convert_to(to_jsonb(t)::text, 'UTF8')) AS row"
-                                         f' FROM "{table}" AS t ORDER BY {order}', prefetch=2000):
-                hasher.update(row["row"])
-                hashed += 1
-                if advance is not None and hashed == TOLD_EVERY:
-                    advance(hashed)
-                    hashed = 0
-            if advance is not None:
-                advance(hashed)
+            cuts: list[asyncpg.Record | None] = [None, *await _bounds(conn, table, order, parts), None]
+            later: list[list[bytes]] = [[] for _ in cuts[2:]]  # the first range goes straight in
+            await asyncio.gather(*(
+                _hashed(c, table, order, low, high, into, advance)
+                for c, low, high, into in zip(connections, cuts, cuts[1:], [hasher.update, *(p.append for p in later)],
+                                              strict=False)))
+            for hashes in later:
+                hasher.update(b"".join(hashes))
     return hasher.hexdigest()

@@ -13,6 +13,7 @@ out to several processes (`shares`), each feeding the same fresh database.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -188,7 +189,8 @@ async def rebuilt(history: History, database: str, *, until_ms: int | None = Non
     name = f"{database}{settings().db_suffix}"
     await create_database(name)
     try:
-        pool = await create_pool(database, max_size=2)
+        # A connection for each worker's share of the digest afterwards (`digest`'s parts).
+        pool = await create_pool(database, max_size=max(2, workers or os.cpu_count() or 1))
         try:
             await migrate(pool, ["ksd_common", SPEC.package])
             spans = await spans_of(history, until_ms=until_ms, stops=stops)
@@ -202,12 +204,13 @@ async def rebuilt(history: History, database: str, *, until_ms: int | None = Non
 
 async def rebuild(history: History, database: str, *, stops: Stops | None = None,
                   workers: int | None = None) -> Rebuilt:
-    """Rebuild into `database` (kept, for inspection) on `workers` processes and take its digest,
-    with a progress bar of its own (on 40,000 events, a fifth of the rebuild's CPU)."""
+    """Rebuild into `database` (kept, for inspection) on `workers` processes and take its digest on
+    as many connections, with a progress bar of its own (on 40,000 events, a fifth of the rebuild's CPU)."""
     started = datetime.now()
-    async with rebuilt(history, database, stops=stops, workers=workers) as (pool, events), pool.acquire() as conn:
-        progress = Progress("digest", await rows(conn), unit="baris")
-        taken = await digest(conn, progress.advance)
+    async with rebuilt(history, database, stops=stops, workers=workers) as (pool, events):
+        async with pool.acquire() as conn:
+            progress = Progress("digest", await rows(conn), unit="baris")
+        taken = await digest(pool, progress.advance, parts=pool.get_max_size())
         progress.close()
         return Rebuilt(database, taken, events, (datetime.now() - started).total_seconds())
 
