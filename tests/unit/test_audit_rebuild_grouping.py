@@ -1,16 +1,17 @@
 """How a rebuild reads the log: each partition's records grouped by agreement without reordering
-any agreement's own events, a partition larger than a run read in turns that each hold whole
-agreements, and the partitions dealt to workers, each to exactly one."""
+any agreement's own events, a partition larger than a run dealt in shares that each hold whole
+agreements (the later ones spilled to scratch files and read back), and the partitions dealt to
+workers, each to exactly one."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 
-from aiokafka import TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
 
 from ksd_tools.audit.processes import owns
-from ksd_tools.audit.rebuild import by_agreement, shares, turns
+from ksd_tools.audit.rebuild import by_agreement, shares, spilled, turns
 
 
 @dataclass(frozen=True)
@@ -66,3 +67,22 @@ def test_every_partition_goes_to_exactly_one_worker_the_load_spread() -> None:
     assert sorted(sum(b - a for a, b in share.values()) for share in dealt) == [10_050, 11_000]
     assert len(shares(spans, 16)) == len(spans)
     assert shares(spans, 1) == [spans]
+
+
+def test_a_partition_larger_than_a_run_is_read_once_its_later_shares_spilled_and_read_back() -> None:
+    """The records of every share but the first go to scratch files as the partition is read, and
+    come back exactly as read (every field), each agreement whole in one share, in its order."""
+    tp = TopicPartition("ksd.agreement.events", 3)
+    values = [b'{"n":%d}' % n for n in range(5_000)]
+    records = [ConsumerRecord(tp.topic, tp.partition, log.offset, 1_700_000_000_000 + log.offset, 0, log.key,
+                              values[log.offset], None, len(log.key or b""), len(values[log.offset]),
+                              (("ce_id", b"%d" % log.offset), ("content-type", b"application/json")))
+               for log in _partition(3)]
+    of = turns(len(records), 1_500)
+    with spilled(tp, of) as spill:
+        first = [r for start in range(0, len(records), 700) for r in spill.first(records[start:start + 700])]
+        later = [[r for batch in share_read for r in batch] for share_read in spill.later()]
+    dealt = [first, *later]
+    assert len(dealt) == of == 4
+    for index, share in enumerate(dealt):
+        assert share == [r for r in records if owns(r.key, index, of)]

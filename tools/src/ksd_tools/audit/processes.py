@@ -42,10 +42,15 @@ def processes_for(spans: Span, asked: int | None) -> int:
     return max(1, min(os.cpu_count() or 1, total(spans) // WORKER_EVENTS))
 
 
+def share(key: bytes | None, of: int) -> int:
+    """Which of `of` shares takes the records of this key (an agreement's or a region's id): by the
+    key's CRC-32, so all of a subject's records go to one share, in the order read."""
+    return 0 if of == 1 else zlib.crc32(key or b"") % of
+
+
 def owns(key: bytes | None, index: int, of: int) -> bool:
-    """Whether share `index` of `of` takes the records of this key (an agreement's or a region's id):
-    by the key's CRC-32, so all of a subject's records go to one share, in the order read."""
-    return of == 1 or zlib.crc32(key or b"") % of == index
+    """Whether share `index` of `of` takes the records of this key (`share`)."""
+    return share(key, of) == index
 
 
 def _joined(done: Synchronized[int], stop: Event) -> None:

@@ -13,17 +13,19 @@ out to several processes (`shares`), each feeding the same fresh database.
 from __future__ import annotations
 
 import asyncio
+import marshal
 import os
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
-from typing import Any
+from typing import IO, Any
 from uuid import UUID, uuid4
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from ksd_common import access
 from ksd_common.consumer import BatchConsumer, OpenPool
@@ -33,7 +35,7 @@ from ksd_reporting import store
 from ksd_reporting.app import SPEC
 from ksd_reporting.digest import digest, rows
 from ksd_tools.audit.log import History, Progress, Record, Span, read, reader, span, total
-from ksd_tools.audit.processes import advanced, on_processes, owns, processes_for
+from ksd_tools.audit.processes import advanced, on_processes, processes_for, share
 
 Stops = dict[TopicPartition, int]
 
@@ -42,14 +44,16 @@ REBUILD_BATCH = 10_000
 more). A batch loads and saves each agreement it touches once and settles its legal summary once,
 so the more of an agreement's events one batch holds, the less each costs."""
 
-GROUPED = 60_000
-"""Records of one partition a rebuild holds at once (~2 KiB each in memory) to group them by
-agreement (`grouped`): the run is sorted by key, each agreement's events staying in their order, so
-one batch holds all of an agreement's events in the run and its per-agreement costs (load, settle,
-count changes, the record's upsert) are paid once per run instead of once per event. Reporting's
-handlers give the same read models however the subjects interleave, as long as each subject's
-events keep their order (tests/integration/test_reporting_rebuild.py); the live service sees the
-same events in offset order."""
+GROUPED = 200_000
+"""Records of one partition a rebuild holds at once to group them by agreement (`grouped`): the run
+is sorted by key, each agreement's events staying in their order, so one batch holds all of an
+agreement's events in the run and its per-agreement costs (load, settle, count changes, the
+record's upsert) are paid once per run instead of once per event. Reporting's handlers give the
+same read models however the subjects interleave, as long as each subject's events keep their
+order (tests/integration/test_reporting_rebuild.py); the live service sees the same events in
+offset order. A held record is ~3 KiB of Python's objects: a worker's peak was 670 MiB at a million
+events (one share a partition) against 320 MiB with 60,000 held (four), whatever the history's
+size; the rebuild of that million took 66 s instead of 83 (bench/notes-audit-scale.md, seventh pass)."""
 
 
 @dataclass(frozen=True)
@@ -96,33 +100,103 @@ def by_agreement(records: list[Record], size: int = REBUILD_BATCH) -> Iterator[l
 
 
 def turns(records: int, hold: int) -> int:
-    """How many times a rebuild reads a partition of `records` so that a turn holds about `hold`
+    """In how many shares a rebuild folds a partition of `records` so that a share holds about `hold`
     (with a tenth to spare, as the keys do not share out exactly)."""
     return max(1, -(-records * 10 // (hold * 9)))
+
+
+class Spill:
+    """A partition's records of the shares after the first, while the first is folded: each share's
+    in a scratch file of its own (private, deleted when closed), read back share by share. Reading
+    the partition again for each share, as a rebuild did, made the reading quadratic in the
+    partition's size (at a million events with 60,000 held, four reads of every record: a third
+    of a worker's CPU); writing a record out and reading it back costs about one read. Made by
+    `spilled`."""
+
+    def __init__(self, tp: TopicPartition, files: list[IO[bytes]]) -> None:
+        self.tp = tp
+        self.files = files
+
+    def first(self, batch: list[Record]) -> list[Record]:
+        """The batch's records of the first share; the others written to their shares' files."""
+        if not self.files:
+            return batch
+        dealt: list[list[Record]] = [[] for _ in range(len(self.files) + 1)]
+        for record in batch:
+            dealt[share(record.key, len(dealt))].append(record)
+        for file, records in zip(self.files, dealt[1:], strict=True):
+            if records:
+                marshal.dump([(r.offset, r.timestamp, r.timestamp_type, r.key, r.value, r.headers) for r in records],
+                             file)
+        return dealt[0]
+
+    def later(self) -> Iterator[Iterator[list[Record]]]:
+        """Each later share's records, in the order read, in the batches they were written in."""
+        for file in self.files:
+            file.seek(0)
+            yield self._read(file)
+
+    def _read(self, file: IO[bytes]) -> Iterator[list[Record]]:
+        topic, partition = self.tp.topic, self.tp.partition
+        while True:
+            try:
+                written = marshal.load(file)
+            except EOFError:
+                return
+            yield [ConsumerRecord(topic, partition, offset, timestamp, kind, key, value, None,
+                                  -1 if key is None else len(key), -1 if value is None else len(value), headers)
+                   for offset, timestamp, kind, key, value, headers in written]
+
+
+@contextmanager
+def spilled(tp: TopicPartition, shares: int) -> Iterator[Spill]:
+    """A `Spill` of partition `tp` in `shares`, its scratch files closed (and so deleted) after."""
+    with ExitStack() as files:
+        yield Spill(tp, [files.enter_context(tempfile.TemporaryFile()) for _ in range(shares - 1)])
 
 
 async def grouped(reading: AIOKafkaConsumer, spans: Span, hold: int | None = None) -> AsyncIterator[list[Record]]:
     """The records of `spans` one partition after another, up to `hold` (`GROUPED`) of a partition
     at a time, each run regrouped by agreement (`by_agreement`), so each agreement in a run is
-    loaded, settled, counted and saved once. A partition larger than `hold` is read in several turns
-    (`turns`), each holding the agreements whose key is its share (`processes.owns`): an agreement's
-    events spread over the whole partition (as a history's are, over months) then still make one
-    run, where cutting the partition in runs of `hold` made each agreement pay once per run it fell
-    in (3 or 4 times, the synthetic history's 4 events each at a million events); reading a record
-    again costs a tenth of folding it. A run still ends at `hold`, so memory stays bounded whatever the keys."""
+    loaded, settled, counted and saved once. A partition larger than `hold` is read once and dealt
+    in shares (`turns`) by its agreements' keys (`processes.share`): the first share held, the
+    others spilled to scratch files (`Spill`) and folded after it, one share at a time. An
+    agreement's events spread over the whole partition (as a history's are, over months) then
+    still make one run, where cutting the partition in runs of `hold` made each agreement pay once
+    per run it fell in (3 or 4 times, the synthetic history's 4 events each at a million events).
+    A run still ends at `hold`, so memory stays bounded whatever the keys."""
     hold = hold or GROUPED
     for tp, part in spans.items():
-        of = turns(part[1] - part[0], hold)
-        for turn in range(of):
-            held: list[Record] = []
+        with spilled(tp, turns(part[1] - part[0], hold)) as spill:
+            run = Run(hold)
             async for batch in read(reading, {tp: part}, batch=REBUILD_BATCH):
-                held += [record for record in batch if owns(record.key, turn, of)]
-                if len(held) >= hold:
-                    for regrouped in by_agreement(held):
-                        yield regrouped
-                    held = []
-            for regrouped in by_agreement(held):
+                for regrouped in run.add(spill.first(batch)):
+                    yield regrouped
+            for regrouped in run.end():
                 yield regrouped
+            for later in spill.later():
+                for batch in later:
+                    for regrouped in run.add(batch):
+                        yield regrouped
+                for regrouped in run.end():
+                    yield regrouped
+
+
+class Run:
+    """Records of one share held until `hold` of them (or the share's end), then given out
+    regrouped by agreement (`by_agreement`)."""
+
+    def __init__(self, hold: int) -> None:
+        self.hold = hold
+        self.held: list[Record] = []
+
+    def add(self, records: list[Record]) -> list[list[Record]]:
+        self.held += records
+        return self.end() if len(self.held) >= self.hold else []
+
+    def end(self) -> list[list[Record]]:
+        held, self.held = self.held, []
+        return list(by_agreement(held))
 
 
 async def feed(history: History, pool: asyncpg.Pool, spans: Span, advance: Callable[[int], None]) -> int:
