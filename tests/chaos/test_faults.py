@@ -272,8 +272,12 @@ def _distinct(records: list[Record]) -> dict[str, Record]:
     return first
 
 
+def _dsn(chaos: ChaosPlatform, database: str) -> str:
+    return Settings(pg_dsn=chaos.pg_dsn, db_suffix="").database_dsn(database)
+
+
 async def _connect(chaos: ChaosPlatform, database: str) -> asyncpg.Connection:
-    return await asyncpg.connect(Settings(pg_dsn=chaos.pg_dsn, db_suffix="").database_dsn(database))
+    return await asyncpg.connect(_dsn(chaos, database))
 
 
 async def _drained(chaos: ChaosPlatform, timeout: float = 300) -> None:
@@ -319,8 +323,7 @@ async def _settled_digest(chaos: ChaosPlatform) -> str:
     admin, consumer = AIOKafkaAdminClient(**options), AIOKafkaConsumer(**options, enable_auto_commit=False)
     await admin.start()
     await consumer.start()
-    pool = await asyncpg.create_pool(Settings(pg_dsn=chaos.pg_dsn, db_suffix="").database_dsn("ksd_reporting"),
-                                     min_size=1, max_size=1)
+    pool = await asyncpg.create_pool(_dsn(chaos, "ksd_reporting"), min_size=1, max_size=1)
 
     async def committed() -> dict[TopicPartition, int]:
         found: dict[TopicPartition, int] = {}

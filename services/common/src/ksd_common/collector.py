@@ -18,7 +18,7 @@ def tune_collector() -> None:
     """Keep the collector off what a process keeps for its life (modules, schemas, the app: frozen
     out of every later pass) and let the youngest generation grow to a batch's worth of objects.
     Called once everything is imported and built; the agreement bench calls it as the service does.
-    A rebuild's worker holds up to 60,000 records while it folds them: with Python's thresholds the
+    A rebuild's worker holds up to 200,000 records while it folds them: with Python's thresholds the
     oldest generation was walked again and again over them, a third of its CPU
     (bench/notes-audit-scale.md, seventh pass)."""
     gc.collect()

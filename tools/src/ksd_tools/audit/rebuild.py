@@ -56,6 +56,11 @@ events (one share a partition) against 320 MiB with 60,000 held (four), whatever
 size; the rebuild of that million took 66 s instead of 83 (bench/notes-audit-scale.md, seventh pass)."""
 
 
+DIGEST_PARTS = 8
+"""The most connections a rebuild's digest is taken on (`digest`'s parts, a connection per worker by
+default): each is a PostgreSQL backend hashing a range of the largest tables."""
+
+
 @dataclass(frozen=True)
 class Rebuilt:
     database: str
@@ -263,8 +268,7 @@ async def rebuilt(history: History, database: str, *, until_ms: int | None = Non
     name = f"{database}{settings().db_suffix}"
     await create_database(name)
     try:
-        # A connection for each worker's share of the digest afterwards (`digest`'s parts).
-        pool = await create_pool(database, max_size=max(2, workers or os.cpu_count() or 1))
+        pool = await create_pool(database, max_size=max(2, min(DIGEST_PARTS, workers or os.cpu_count() or 1)))
         try:
             await migrate(pool, ["ksd_common", SPEC.package])
             spans = await spans_of(history, until_ms=until_ms, stops=stops)
