@@ -51,11 +51,11 @@ install: .venv/.synced
 # ACLs (idempotent). Local Keycloak is launched in the background (its first build and start take
 # over a minute, and nothing but a person's sign-in needs it): what uses it waits for it
 # ($(keycloak_ready); the test suite, Keycloak.ready in tests/conftest.py). Kafka and Mailpit start
-# beside PostgreSQL (none needs another; Keycloak needs PostgreSQL).
+# beside PostgreSQL (none needs another; Keycloak needs PostgreSQL); any of them failing fails it.
 infra: install
 	if docker info >/dev/null 2>&1; then docker compose up -d --wait kafka postgres keycloak mailpit; \
 	else deploy/local/mail.sh start & mail=$$!; deploy/local/kafka.sh start & kafka=$$!; \
-	  deploy/local/postgres.sh start; deploy/local/keycloak.sh launch; wait $$kafka; wait $$mail; fi
+	  deploy/local/postgres.sh start && deploy/local/keycloak.sh launch && wait $$kafka && wait $$mail; fi
 	.venv/bin/python -m ksd_common.access setup
 
 keycloak_ready = if ! docker info >/dev/null 2>&1; then deploy/local/keycloak.sh wait; fi
