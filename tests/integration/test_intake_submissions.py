@@ -14,6 +14,8 @@ import pytest
 from conftest import Platform, header
 from intake_examples import Example, examples
 
+from ksd_common.auth import in_scope_sql
+from ksd_contracts.regions import in_scope, regions
 from ksd_contracts.submissions import SUBMISSION_MODELS, VERIFICATION_SUBMISSIONS
 from ksd_contracts.topics import SUBMISSIONS
 
@@ -226,3 +228,19 @@ async def test_a_provinces_list_pages_its_own_and_its_regencies_submissions_newe
     assert [item["id"] for item in listed] == expected
     regions = {item["region"] for item in listed}
     assert {"64", "64.71", "64.72"} <= regions and all(r == "64" or r.startswith("64.") for r in regions)
+
+
+async def test_the_scope_in_sql_is_the_contracts_scope(platform: Platform) -> None:
+    """`ksd_common.auth.in_scope_sql`, which intake's lists and reporting's inbox filter by, holds
+    for exactly the codes `ksd_contracts.regions.in_scope` takes, for every province's and a
+    regency's scope, over every region code and codes that only look alike."""
+    codes = [*regions(), "6", "640", "64.", "6471", "64.71.01", "x64.71"]
+    scopes = [code for code, r in regions().items() if r.is_province] + ["64.71", "11.01"]
+    conn = await platform.database("intake")
+    try:
+        for scope in scopes:
+            taken = await conn.fetch(f"SELECT code FROM unnest($1::text[]) AS t(code)"
+                                     f" WHERE {in_scope_sql('code', '$2', scope)}", codes, scope)
+            assert sorted(r["code"] for r in taken) == sorted(c for c in codes if in_scope(scope, c)), scope
+    finally:
+        await conn.close()

@@ -151,12 +151,13 @@ async def region_scope(
     return caller.region if region is None else readable_region(caller, region, ("query", "region"))
 
 
-def in_scope(column: str, placeholder: str, scope: str) -> str:
-    """SQL that holds when a row's region `column` lies in `scope` (a code, as `region_scope` gives
-    it; `placeholder` its parameter, `$2`): a regency's or city's own code, or a province's own code
-    and its regencies' and cities'. A province's names `left(column, 2)`, so that an index on it
-    (intake's submissions, reporting's reminders) gives its rows newest first in order; `column =
-    $2 OR column LIKE $2 || '.%'` alone could use none, and each page sorted all of them."""
+def in_scope_sql(column: str, placeholder: str, scope: str) -> str:
+    """`ksd_contracts.regions.in_scope` in SQL: holds when a row's region `column` lies in `scope` (a
+    code, as `region_scope` gives it; `placeholder` its parameter, `$2`): a regency's or city's own
+    code, or a province's own code and its regencies' and cities' (test_intake_submissions.py holds
+    the two to each other). A province's names `left(column, 2)`, so that an index on it (intake's
+    submissions, reporting's reminders) gives its rows newest first in order; `column = $2 OR column
+    LIKE $2 || '.%'` alone could use none, and each page sorted all of them."""
     if len(scope) == 2:
         return (f"left({column}, 2) = {placeholder}"
                 f" AND ({column} = {placeholder} OR {column} LIKE {placeholder} || '.%')")

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from ksd_common.auth import in_scope
+from ksd_common.auth import in_scope_sql
 from ksd_common.credentials import Caller
 from ksd_intake.domain import Submission, Superseded
 
@@ -86,7 +86,7 @@ async def submissions_of(pool: asyncpg.Pool, scope: str | None, status: str | No
     args: list[Any] = [limit]
     if scope is not None:
         args.append(scope)
-        where.append(in_scope("region", "$2", scope))  # a province's: migration 0006's index
+        where.append(in_scope_sql("region", "$2", scope))  # a province's: migration 0006's index
     if status is not None:
         args.append(status)
         where.append(f"status = ${len(args)}")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from ksd_common.auth import CallerDep, RegionScope, found_in_scope, in_scope
+from ksd_common.auth import CallerDep, RegionScope, found_in_scope, in_scope_sql
 from ksd_common.problems import forbidden
 from ksd_contracts import labels
 from ksd_contracts.language import Words, say
@@ -46,7 +46,7 @@ async def inbox(
     args: list[Any] = []
     if scope is not None:
         args.append(scope)
-        clauses.append(in_scope("region", f"${len(args)}", scope))  # a province's: migration 0014's index
+        clauses.append(in_scope_sql("region", f"${len(args)}", scope))  # a province's: migration 0014's index
     scoped = " AND ".join(clauses)
     chosen = list(clauses)
     if unread:
