@@ -195,25 +195,26 @@ async def test_rebuild_gives_the_live_services_digest(platform: Platform, monkey
            "KSD_REPORTING_PORT": str(18099 + 10 * SLOT)}
     with (platform.folder / "reporting-audit.log").open("wb") as out:
         live = subprocess.Popen([sys.executable, "-m", "ksd_reporting"], env=env, stdout=out, stderr=subprocess.STDOUT)
-    # One process, two, and one reading each partition in turns (runs of a fifth of the largest).
-    rebuilt = {(workers, turned): f"ksd_reporting_rebuild_{uuid4().hex[:8]}"
-               for workers, turned in ((1, False), (2, False), (1, True))}
+    # One process, two, and one dealing each partition in shares, all but the first spilled (runs of
+    # a fifth of the largest).
+    rebuilt = {(workers, spilling): f"ksd_reporting_rebuild_{uuid4().hex[:8]}"
+               for workers, spilling in ((1, False), (2, False), (1, True))}
     try:
         stops, live_digest = await _settled(group, platform.settings.database_dsn(database))
         events = sum(stops.values()) - sum((await _beginnings(list(stops))).values())
         spans = await spans_of(History(), stops=stops)
         assert len(shares(spans, 2)) == 2  # two workers do take part
-        for (workers, turned), name in rebuilt.items():
+        for (workers, spilling), name in rebuilt.items():
             terminal = Terminal()
             monkeypatch.setattr("sys.stderr", terminal)
             hold = max(1, max(stop - start for start, stop in spans.values()) // 5)
-            monkeypatch.setattr("ksd_tools.audit.rebuild.GROUPED", hold if turned else GROUPED)
+            monkeypatch.setattr("ksd_tools.audit.rebuild.GROUPED", hold if spilling else GROUPED)
             # The digest on two connections: but in the first rebuild, every table of 2 rows or more
             # cut in two by its key.
-            shared_from = SHARED_FROM_ROWS if (workers, turned) == (1, False) else 2
+            shared_from = SHARED_FROM_ROWS if (workers, spilling) == (1, False) else 2
             monkeypatch.setattr("ksd_reporting.digest.SHARED_FROM_ROWS", shared_from)
             result = await rebuild(History(), name, stops=stops, workers=workers)
-            assert (result.events, result.digest) == (events, live_digest), f"{workers} workers, turns: {turned}"
+            assert (result.events, result.digest) == (events, live_digest), f"{workers} workers, spilling: {spilling}"
             bars = [line.rsplit("\r", 1)[-1] for line in terminal.getvalue().split("\n")]
             assert bars[0].startswith(f"rebuild [{'#' * 30}] {number(events)}/{number(events)} peristiwa, ")
             conn = await asyncpg.connect(platform.settings.database_dsn(database))

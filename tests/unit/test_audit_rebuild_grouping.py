@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from aiokafka import ConsumerRecord, TopicPartition
 
 from ksd_tools.audit.processes import owns
-from ksd_tools.audit.rebuild import by_agreement, shares, spilled, turns
+from ksd_tools.audit.rebuild import by_agreement, key_shares, shares, spilled
 
 
 @dataclass(frozen=True)
@@ -45,16 +45,16 @@ def test_grouping_keeps_each_agreements_events_in_order_and_in_one_batch() -> No
         assert offsets == sorted(offsets) == [r.offset for r in records if r.key == key]
 
 
-def test_a_partition_larger_than_a_run_is_read_in_turns_each_holding_whole_agreements() -> None:
+def test_a_partition_larger_than_a_run_is_dealt_in_shares_each_holding_whole_agreements() -> None:
     records = _partition(2)
     hold = 1_500
-    of = turns(len(records), hold)
-    assert of == 4 and turns(hold * 9 // 10, hold) == 1
-    held = [[r for r in records if owns(r.key, turn, of)] for turn in range(of)]
-    assert sorted(r.offset for turn in held for r in turn) == list(range(len(records)))
-    assert all(len(turn) < hold for turn in held), [len(turn) for turn in held]
+    of = key_shares(len(records), hold)
+    assert of == 4 and key_shares(hold * 9 // 10, hold) == 1
+    held = [[r for r in records if owns(r.key, index, of)] for index in range(of)]
+    assert sorted(r.offset for share in held for r in share) == list(range(len(records)))
+    assert all(len(share) < hold for share in held), [len(share) for share in held]
     for key in {r.key for r in records}:
-        assert sum(any(r.key == key for r in turn) for turn in held) == 1
+        assert sum(any(r.key == key for r in share) for share in held) == 1
 
 
 def test_every_partition_goes_to_exactly_one_worker_the_load_spread() -> None:
@@ -78,7 +78,7 @@ def test_a_partition_larger_than_a_run_is_read_once_its_later_shares_spilled_and
                               values[log.offset], None, len(log.key or b""), len(values[log.offset]),
                               (("ce_id", b"%d" % log.offset), ("content-type", b"application/json")))
                for log in _partition(3)]
-    of = turns(len(records), 1_500)
+    of = key_shares(len(records), 1_500)
     with spilled(tp, of) as spill:
         first = [r for start in range(0, len(records), 700) for r in spill.first(records[start:start + 700])]
         later = [[r for batch in share_read for r in batch] for share_read in spill.later()]

@@ -104,7 +104,7 @@ def by_agreement(records: list[Record], size: int = REBUILD_BATCH) -> Iterator[l
         start = end
 
 
-def turns(records: int, hold: int) -> int:
+def key_shares(records: int, hold: int) -> int:
     """In how many shares a rebuild folds a partition of `records` so that a share holds about `hold`
     (with a tenth to spare, as the keys do not share out exactly)."""
     return max(1, -(-records * 10 // (hold * 9)))
@@ -164,7 +164,7 @@ async def grouped(reading: AIOKafkaConsumer, spans: Span, hold: int | None = Non
     """The records of `spans` one partition after another, up to `hold` (`GROUPED`) of a partition
     at a time, each run regrouped by agreement (`by_agreement`), so each agreement in a run is
     loaded, settled, counted and saved once. A partition larger than `hold` is read once and dealt
-    in shares (`turns`) by its agreements' keys (`processes.share`): the first share held, the
+    in shares (`key_shares`) by its agreements' keys (`processes.share`): the first share held, the
     others spilled to scratch files (`Spill`) and folded after it, one share at a time. An
     agreement's events spread over the whole partition (as a history's are, over months) then
     still make one run, where cutting the partition in runs of `hold` made each agreement pay once
@@ -172,7 +172,7 @@ async def grouped(reading: AIOKafkaConsumer, spans: Span, hold: int | None = Non
     A run still ends at `hold`, so memory stays bounded whatever the keys."""
     hold = hold or GROUPED
     for tp, part in spans.items():
-        with spilled(tp, turns(part[1] - part[0], hold)) as spill:
+        with spilled(tp, key_shares(part[1] - part[0], hold)) as spill:
             run = Run(hold)
             async for batch in read(reading, {tp: part}, batch=REBUILD_BATCH):
                 for regrouped in run.add(spill.first(batch)):
