@@ -2,10 +2,12 @@
 compute it, and an auditor compares the two (ARCHITECTURE.md: a rebuild gives identical results).
 
 Rows are taken in primary-key order, one table after another by name, each as the SHA-256 of its
-jsonb text, which PostgreSQL computes: jsonb has one text for one content (its own key order, no
-optional whitespace), given the session's time zone and float format, which the digest fixes. (Each
-row was parsed and encoded again as canonical JSON in Python: half a digest's time and a tenth of a
-rebuild's, for the same determinism.) Bookkeeping that says how the rows were delivered, not what they say,
+text (the row's own output, every column's text in order), which PostgreSQL computes: jsonb has
+one text for one content (its own key order, no optional whitespace), and so has every other type
+given the session's time zone, date style and float format, which the digest fixes. (Each row was
+parsed and encoded again as canonical JSON in Python: half a digest's time and a tenth of a
+rebuild's, for the same determinism; then made a jsonb of its columns first, a quarter more than
+its text.) Bookkeeping that says how the rows were delivered, not what they say,
 is left out: the inbox, the outbox, the chain heads, the migrations applied and the credentials;
 and so are the regions' reminders and their mails, which record what was sent when.
 """
@@ -48,8 +50,9 @@ async def rows(conn: asyncpg.Connection) -> int:
     return sum([await conn.fetchval(f'SELECT count(*) FROM "{table}"') for table, _ in tables])
 
 
-SETTINGS = "SET LOCAL TIME ZONE 'UTC'; SET LOCAL extra_float_digits = 1; SET LOCAL IntervalStyle = 'iso_8601'"
-"""What fixes the text of a row's jsonb (dates, floats, intervals) in a digest's transactions."""
+SETTINGS = ("SET LOCAL TIME ZONE 'UTC'; SET LOCAL extra_float_digits = 1; SET LOCAL IntervalStyle = 'iso_8601';"
+            " SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL bytea_output = 'hex'")
+"""What fixes the text of a row (dates, timestamps, floats, intervals, bytes) in a digest's transactions."""
 
 SHARED_FROM_ROWS = 20_000
 """A table of at least this many rows is hashed by all of a digest's connections at once, each a
@@ -89,7 +92,7 @@ async def _hashed(conn: asyncpg.Connection, table: str, order: str, low: asyncpg
             where.append(f"({order}) {op} ({marks})")
             args += list(bound)
     hashed = 0
-    async for row in conn.cursor(f"SELECT sha256(convert_to(to_jsonb(t)::text, 'UTF8')) AS row FROM \"{table}\" AS t"
+    async for row in conn.cursor(f"SELECT sha256(convert_to(t::text, 'UTF8')) AS row FROM \"{table}\" AS t"
                                  f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order}", *args,
                                  prefetch=2000):
         into(row["row"])
