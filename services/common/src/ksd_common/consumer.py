@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import chain
@@ -88,12 +87,10 @@ class Record(Protocol):
     headers: Sequence[tuple[str, bytes]]
 
 
-@contextmanager
-def consuming(service: str, event: Envelope) -> Iterator[None]:
+def consuming(service: str, event: Envelope) -> continuing:
     """The span of applying one event: a child of the span that produced it, even in a batch."""
-    with continuing(f"{service} apply {event.type.rsplit('.', 2)[-2]}", event.traceparent,
-                    event.correlationid, SpanKind.CONSUMER):
-        yield
+    return continuing(f"{service} apply {event.type.rsplit('.', 2)[-2]}", event.traceparent,
+                      event.correlationid, SpanKind.CONSUMER)
 
 
 async def claim(conn: asyncpg.Connection, events: list[Envelope]) -> list[Envelope]:

@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from typing import IO, Any, Literal
 
@@ -113,28 +113,54 @@ def _new_trace() -> NonRecordingSpan:
                                         trace_flags=TraceFlags(TraceFlags.SAMPLED)))
 
 
-@contextmanager
-def continuing(name: str, traceparent: str | None, correlation: str | None, kind: SpanKind) -> Iterator[None]:
+class continuing(AbstractContextManager[None]):
     """A span that continues the trace of `traceparent`, with the correlation id set for logs and
     events. Only as much as is recorded is made (`_tracing`): with spans exported, a child span;
     with none, the caller's trace (or a new trace's ids) as the current context (the same trace id
-    in logs and in the events written, no span of our own); with no tracer (the `ksd` command), only the correlation."""
-    token = correlation_id.set(correlation)
-    try:
+    in logs and in the events written, no span of our own); with no tracer (the `ksd` command), only
+    the correlation. A class rather than a generator: every event a consumer applies enters one,
+    and a generator's context manager cost as much again as the rest (a rebuild enters a million)."""
+
+    def __init__(self, name: str, traceparent: str | None, correlation: str | None, kind: SpanKind) -> None:
+        self.name, self.traceparent, self.correlation, self.kind = name, traceparent, correlation, kind
+        self.inner: AbstractContextManager[Any] | None = None
+
+    def __enter__(self) -> None:
+        self.token = correlation_id.set(self.correlation)
         if _tracing == "off":
-            yield
-        elif _tracing == "carried":
-            carried = context.attach(propagate.extract({"traceparent": traceparent}) if traceparent
-                                     else trace.set_span_in_context(_new_trace()))
-            try:
-                yield
-            finally:
-                context.detach(carried)
+            return
+        if _tracing == "carried":
+            self.inner = _attached(propagate.extract({"traceparent": self.traceparent}) if self.traceparent
+                                   else trace.set_span_in_context(_new_trace()))
         else:  # recorded
-            parent = propagate.extract({"traceparent": traceparent} if traceparent else {})
-            with tracer.start_as_current_span(name, context=parent, kind=kind) as span:
-                if correlation:
-                    span.set_attribute("ksd.correlation_id", correlation)
-                yield
+            self.inner = _recorded(self.name, self.traceparent, self.correlation, self.kind)
+        try:
+            self.inner.__enter__()
+        except BaseException:
+            correlation_id.reset(self.token)
+            raise
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            if self.inner is not None:
+                self.inner.__exit__(*exc)
+        finally:
+            correlation_id.reset(self.token)
+
+
+@contextmanager
+def _attached(carried: context.Context) -> Iterator[None]:
+    token = context.attach(carried)
+    try:
+        yield
     finally:
-        correlation_id.reset(token)
+        context.detach(token)
+
+
+@contextmanager
+def _recorded(name: str, traceparent: str | None, correlation: str | None, kind: SpanKind) -> Iterator[None]:
+    parent = propagate.extract({"traceparent": traceparent} if traceparent else {})
+    with tracer.start_as_current_span(name, context=parent, kind=kind) as span:
+        if correlation:
+            span.set_attribute("ksd.correlation_id", correlation)
+        yield
