@@ -14,7 +14,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from ksd_contracts.envelope import GENESIS_HASH, Envelope, EnvelopeError, canonical_json, event_type
+from ksd_contracts.envelope import GENESIS_HASH, Envelope, EnvelopeError, canonical_json, event_type, format_time
 from ksd_contracts.regions import ADMINISTRATIVE_UNITS, autonomous_codes, regions
 from ksd_contracts.submissions import AgreementPropose, Kind
 from ksd_contracts.urusan import urusan
@@ -168,6 +168,21 @@ def test_traceparent_is_not_part_of_the_hash() -> None:
     traced = envelope.model_copy(update={"traceparent": traceparent})
     assert traced.computed_hash() == envelope.hash
     assert dict(traced.to_kafka().headers)["traceparent"] == traceparent.encode()
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=offsets))
+def test_the_time_is_written_as_strftime_writes_it_in_utc(moment: datetime) -> None:
+    """Every chain hash covers this text: the field-by-field writing must be strftime's, to the
+    digit, for any time in any offset (years before 1000 included)."""
+    assert format_time(moment) == moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_an_unknown_attribute_header_is_named_and_other_headers_are_ignored() -> None:
+    record = Envelope(source="/nodes/53.71", type=event_type("agreement", "proposed"), subject="53.71",
+                      correlationid="c", data={}).to_kafka()
+    assert Envelope.from_kafka([*record.headers, ("x-trace", b"1")], record.value).subject == "53.71"
+    with pytest.raises(EnvelopeError, match="colour"):
+        Envelope.from_kafka([*record.headers, ("ce_colour", b"red")], record.value)
 
 
 header_lists = st.lists(
