@@ -202,8 +202,10 @@ def _kept(facts: LegalFacts, clock: str) -> Terms:
 
 
 def effective_data(step: Step) -> dict[str, Any]:
-    """The step's data as it stands: a correction's data replaces the fields it names."""
-    return {**step["data"], **(step.get("corrected_data") or {})}
+    """The step's data as it stands: a correction's data replaces the fields it names (the step's
+    own data, not a copy, when nothing corrected it: read only, by the fold of every event)."""
+    corrected = step.get("corrected_data")
+    return {**step["data"], **corrected} if corrected else step["data"]
 
 
 def compile_terms(timeline: list[Step]) -> Terms:
@@ -284,10 +286,12 @@ def _folded_on(draft: Draft, record: AgreementRecord, step: Step, version: int) 
     FOLD[step["type"]](terms, effective_data(step))
     terms["verification"] = verification(record.get("verification"), step)
     terms["flags"] = [*record["flags"], *({**f, "step": step["type"]} for f in step["flags"])]
+    terms["version"] = version
+    terms["timeline"] = [*record["timeline"], step]
     known = draft.facts or (LegalFacts.from_json(record["facts"]) if record["timeline"] else None)
     facts = _legal_step(known, step)
     assert facts is not None, "a record's facts start with its proposal"
-    return Draft({**terms, "version": version, "timeline": [*record["timeline"], step]}, facts)
+    return Draft(terms, facts)
 
 
 def _unrecorded(first: Step) -> AgreementRecord:
@@ -406,8 +410,10 @@ def _add(total: Changes, counting: Counting, sign: int) -> None:
     for scope in scopes:
         for month in months:
             for dimension, key, n, amount in items:
-                old_n, old_value = total.get((scope, month, dimension, key), (0, 0))
-                total[(scope, month, dimension, key)] = (old_n + sign * n, old_value + sign * amount)
+                counted_key = (scope, month, dimension, key)
+                old = total.get(counted_key)
+                total[counted_key] = (sign * n, sign * amount) if old is None else \
+                    (old[0] + sign * n, old[1] + sign * amount)
 
 
 def add_changes(total: Changes, before: AgreementRecord | None, after: AgreementRecord | None,
