@@ -27,7 +27,7 @@ from uuid import UUID, uuid4
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from ksd_common import access
+from ksd_common import access, collector
 from ksd_common.consumer import BatchConsumer, OpenPool
 from ksd_common.db import create_pool, drop_database, migrate
 from ksd_common.settings import settings
@@ -205,18 +205,20 @@ class Run:
 
 
 async def feed(history: History, pool: asyncpg.Pool, spans: Span, advance: Callable[[int], None]) -> int:
-    """Apply the records of `spans` through reporting's consumers, grouped by agreement; returns
-    how many records, telling `advance` of each batch applied."""
+    """Apply the records of `spans` through reporting's consumers, grouped by agreement, with
+    Python's collector paused (`collector.paused`: a worker's held runs are what it would walk);
+    returns how many records, telling `advance` of each batch applied."""
     consumers = {history.name(c.topic): BatchConsumer(SPEC.name, OpenPool(pool), c.topic, c.handle, group="audit")
                  for c in SPEC.consumes}
     reading = reader(history)
     await reading.start()
     done = 0
     try:
-        async for batch in grouped(reading, spans):
-            await consumers[batch[0].topic].process(batch)
-            done += len(batch)
-            advance(len(batch))
+        with collector.paused():
+            async for batch in grouped(reading, spans):
+                await consumers[batch[0].topic].process(batch)
+                done += len(batch)
+                advance(len(batch))
     finally:
         await reading.stop()
     return done
