@@ -7,12 +7,14 @@ from uuid import uuid4
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic_core import from_json, to_json
 from reporting_history import build
 
 from ksd_contracts.envelope import Envelope
 from ksd_contracts.events import SUBMISSION_REJECTED
 from ksd_contracts.lifecycle import legal_date
 from ksd_reporting.domain import AgreementRecord, project
+from ksd_reporting.store import json_text
 
 HISTORY = build()
 
@@ -74,3 +76,26 @@ def test_a_refused_submission_is_on_the_timeline_and_changes_nothing_else(name: 
     assert (step["type"], step["refused"], step["submitted_by"], step["legal_date"]) == (
         "submission_rejected", True, "65.71", None)
     assert step["reasons"][0]["rule"] == "ksb.without_tkksd"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=500)
+@given(json_values)
+def test_a_records_json_is_the_value_pydantic_core_writes(value: object) -> None:
+    """orjson writes the records (3.5x faster): what PostgreSQL parses must be the same value as the
+    writer before it gave, integers beyond 64 bits (orjson refuses them) included."""
+    assert from_json(json_text(value)) == from_json(to_json(value))
+
+
+@given(name=st.sampled_from(sorted(HISTORY.agreements)))
+def test_a_compiled_records_json_is_the_same_text_as_before(name: str) -> None:
+    record = _fold(HISTORY.agreements[name].events)
+    assert record is not None
+    assert json_text(record).encode() == to_json(record)
