@@ -2,14 +2,18 @@
 compute it, and an auditor compares the two (ARCHITECTURE.md: a rebuild gives identical results).
 
 Rows are taken in primary-key order, one table after another by name, each as the SHA-256 of its
-text (the row's own output, every column's text in order), which PostgreSQL computes: jsonb has
-one text for one content (its own key order, no optional whitespace), and so has every other type
-given the session's time zone, date style and float format, which the digest fixes. (Each row was
-parsed and encoded again as canonical JSON in Python: half a digest's time and a tenth of a
-rebuild's, for the same determinism; then made a jsonb of its columns first, a quarter more than
-its text.) Bookkeeping that says how the rows were delivered, not what they say,
-is left out: the inbox, the outbox, the chain heads, the migrations applied and the credentials;
-and so are the regions' reminders and their mails, which record what was sent when.
+binary form (`record_send`: every column's type and its value as PostgreSQL sends it to a client
+asking for binary), which PostgreSQL computes: jsonb has one form for one content (its own key
+order, no optional whitespace), and every other type's binary form is its value, whatever the
+session's time zone, date style or float format; text is sent in the client's encoding, which the
+digest fixes. Each type is named by its OID, so the read models keep built-in types only: a type of
+their own would have another OID in a rebuilt database (the rebuild test compares a live digest and
+a rebuilt one). (Each row was parsed and encoded again as canonical JSON in Python: half a digest's
+time and a tenth of a rebuild's, for the same determinism; then made a jsonb of its columns and
+written out as text, a third more than its binary form.) Bookkeeping that says how the rows were
+delivered, not what they say, is left out: the inbox, the outbox, the chain heads, the migrations
+applied and the credentials; and so are the regions' reminders and their mails, which record what
+was sent when.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ TOLD_EVERY = 2000
 """Rows hashed between two calls of a digest's `advance` (a progress bar's, in `ksd audit rebuild`)."""
 
 
-async def _tables(conn: asyncpg.Connection) -> list[tuple[str, list[str]]]:
+async def tables(conn: asyncpg.Connection) -> list[tuple[str, list[str]]]:
     """Every read-model table with its primary-key columns (in key order)."""
     rows = await conn.fetch(
         "SELECT c.relname AS name,"
@@ -46,13 +50,11 @@ async def _tables(conn: asyncpg.Connection) -> list[tuple[str, list[str]]]:
 
 async def rows(conn: asyncpg.Connection) -> int:
     """How many rows `digest` reads: what a progress bar of it counts to."""
-    tables = await _tables(conn)
-    return sum([await conn.fetchval(f'SELECT count(*) FROM "{table}"') for table, _ in tables])
+    return sum([await conn.fetchval(f'SELECT count(*) FROM "{table}"') for table, _ in await tables(conn)])
 
 
-SETTINGS = ("SET LOCAL TIME ZONE 'UTC'; SET LOCAL extra_float_digits = 1; SET LOCAL IntervalStyle = 'iso_8601';"
-            " SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL bytea_output = 'hex'")
-"""What fixes the text of a row (dates, timestamps, floats, intervals, bytes) in a digest's transactions."""
+SETTINGS = "SET LOCAL client_encoding = 'UTF8'"
+"""What fixes the binary form of a row (its text columns' encoding) in a digest's transactions."""
 
 SHARED_FROM_ROWS = 20_000
 """A table of at least this many rows is hashed by all of a digest's connections at once, each a
@@ -92,7 +94,7 @@ async def _hashed(conn: asyncpg.Connection, table: str, order: str, low: asyncpg
             where.append(f"({order}) {op} ({marks})")
             args += list(bound)
     hashed = 0
-    async for row in conn.cursor(f"SELECT sha256(convert_to(t::text, 'UTF8')) AS row FROM \"{table}\" AS t"
+    async for row in conn.cursor(f"SELECT sha256(record_send(t)) AS row FROM \"{table}\" AS t"
                                  f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order}", *args,
                                  prefetch=2000):
         into(row["row"])
@@ -119,7 +121,7 @@ async def digest(pool: asyncpg.Pool, advance: Callable[[int], None] | None = Non
         if parts > 1:
             snapshot: str = await conn.fetchval("SELECT pg_export_snapshot()")
             connections += [await helpers.enter_async_context(_joined(pool, snapshot)) for _ in range(parts - 1)]
-        for table, key in await _tables(conn):
+        for table, key in await tables(conn):
             order = ", ".join(f'"{c}"' for c in key) or "1"
             hasher.update(canonical_json(["table", table]) + b"\n")
             cuts: list[asyncpg.Record | None] = [None, *await _bounds(conn, table, order, parts), None]
