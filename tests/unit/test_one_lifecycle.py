@@ -217,3 +217,10 @@ def test_a_revised_fact_is_what_dataclasses_replace_gives_and_leaves_the_origina
     assert (facts.reporters, facts.offered_on) == ([KUPANG], None)
     with pytest.raises(TypeError, match="no field offered"):
         lifecycle.revised(facts, offered="2024-08-01")
+
+
+def test_the_facts_json_is_every_field_and_nothing_else_made_or_revised() -> None:
+    facts = LegalFacts(kind="KSDD", regions=[KUPANG, KAB_KUPANG], initiated_on="2024-07-01")
+    for made in (facts, lifecycle.revised(facts, reporters=[KUPANG], offered_on="2024-08-01")):
+        assert made.to_json() == {f.name: getattr(made, f.name) for f in dataclasses.fields(made)}
+        assert LegalFacts.from_json(made.to_json()) == made

@@ -20,7 +20,7 @@ the platform noticed; the stage does not wait for them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
@@ -135,8 +135,10 @@ class LegalFacts:
 
     def to_json(self) -> dict[str, Any]:
         """The fields as they are, not deep-copied (`asdict` was most of a rebuild's fold time): every
-        change makes new containers (`replace`, `_with`), so none of them is ever changed in place."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        change makes new containers (`replace`, `_with`), so none of them is ever changed in place.
+        A copy of the instance's `__dict__`, which holds its fields and nothing else (`__init__` and
+        `revised` write them there): a tenth of reading them one by one from `fields`."""
+        return dict(self.__dict__)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> LegalFacts:
