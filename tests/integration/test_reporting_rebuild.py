@@ -9,8 +9,10 @@ import asyncio
 import json
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from uuid import uuid4
 
+import asyncpg
 import httpx
 import pytest
 from conftest import SUFFIX, Platform, ksd
@@ -26,35 +28,41 @@ from ksd_reporting.store import recount, refold
 Rebuild = Callable[[list[list[Envelope]]], Awaitable[str]]
 
 
+@asynccontextmanager
+async def fresh_reporting(label: str, max_size: int = 2) -> AsyncIterator[asyncpg.Pool]:
+    """A new reporting database with its migrations, dropped afterwards."""
+    name = f"ksd_reporting{SUFFIX}_{label}"
+    await recreate_database(name)
+    pool = await create_pool(name, max_size=max_size)
+    try:
+        await migrate(pool, ["ksd_common", "ksd_reporting"])
+        yield pool
+    finally:
+        await pool.close()
+        await drop_database(name)
+
+
 @pytest.fixture
 async def rebuild() -> AsyncIterator[Rebuild]:
     """`await rebuild(batches)`: apply the batches to a fresh reporting database; its digest."""
-    names: list[str] = []
+    made = 0
 
     async def run(batches: list[list[Envelope]]) -> str:
-        name = f"ksd_reporting{SUFFIX}_rebuild{len(names)}"
-        names.append(name)
-        await recreate_database(name)
-        pool = await create_pool(name, max_size=2)
-        try:
-            await migrate(pool, ["ksd_common", "ksd_reporting"])
-            async with pool.acquire() as conn:
-                for batch in batches:
-                    async with conn.transaction():
-                        await apply_agreement_events(conn, [e for e in batch if ".agreement." in e.type])
-                        await apply_mapping_events(conn, [e for e in batch if ".mapping." in e.type])
-                kept = await conn.fetch("SELECT * FROM counts ORDER BY scope, month, dimension, key")
-                steps = await conn.fetch("SELECT * FROM nation_steps ORDER BY grain, day, measure, key")
-                await recount(conn)
-                assert await conn.fetch("SELECT * FROM counts ORDER BY scope, month, dimension, key") == kept
-                assert await conn.fetch("SELECT * FROM nation_steps ORDER BY grain, day, measure, key") == steps
-                return await digest(pool)
-        finally:
-            await pool.close()
+        nonlocal made
+        made += 1
+        async with fresh_reporting(f"rebuild{made}") as pool, pool.acquire() as conn:
+            for batch in batches:
+                async with conn.transaction():
+                    await apply_agreement_events(conn, [e for e in batch if ".agreement." in e.type])
+                    await apply_mapping_events(conn, [e for e in batch if ".mapping." in e.type])
+            kept = await conn.fetch("SELECT * FROM counts ORDER BY scope, month, dimension, key")
+            steps = await conn.fetch("SELECT * FROM nation_steps ORDER BY grain, day, measure, key")
+            await recount(conn)
+            assert await conn.fetch("SELECT * FROM counts ORDER BY scope, month, dimension, key") == kept
+            assert await conn.fetch("SELECT * FROM nation_steps ORDER BY grain, day, measure, key") == steps
+            return await digest(pool)
 
     yield run
-    for name in names:
-        await drop_database(name)
 
 
 def _interleaved(history: History, seed: int) -> list[Envelope]:
@@ -97,33 +105,21 @@ async def test_the_digested_tables_keep_built_in_types_only() -> None:
     """The digest hashes each row's binary form, which names every column's type by its OID: a type
     of reporting's own (an enum, a domain) would have another OID in a rebuilt database, and the
     digests of identical read models would differ."""
-    name = f"ksd_reporting{SUFFIX}_types"
-    await recreate_database(name)
-    pool = await create_pool(name, max_size=1)
-    try:
-        await migrate(pool, ["ksd_common", "ksd_reporting"])
-        async with pool.acquire() as conn:
-            digested = [table for table, _ in await tables(conn)]
-            own = await conn.fetch(
-                "SELECT c.relname, a.attname, format_type(a.atttypid, NULL) AS type FROM pg_attribute a"
-                " JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = ANY($1::text[]) AND a.attnum > 0"
-                " AND NOT a.attisdropped AND a.atttypid >= 16384", digested)  # FirstNormalObjectId
-        assert "agreements" in digested
-        assert [dict(r) for r in own] == []
-    finally:
-        await pool.close()
-        await drop_database(name)
+    async with fresh_reporting("types", max_size=1) as pool, pool.acquire() as conn:
+        digested = [table for table, _ in await tables(conn)]
+        own = await conn.fetch(
+            "SELECT c.relname, a.attname, format_type(a.atttypid, NULL) AS type FROM pg_attribute a"
+            " JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = ANY($1::text[]) AND a.attnum > 0"
+            " AND NOT a.attisdropped AND a.atttypid >= 16384", digested)  # FirstNormalObjectId
+    assert "agreements" in digested
+    assert [dict(r) for r in own] == []
 
 
 async def test_records_an_older_fold_compiled_are_compiled_again_in_place() -> None:
     """Records whose fold is older than `FOLD_VERSION` (here: their stage lists, status and counts
     spoilt, their fold version removed) are compiled again from their own timelines by `refold`, as
     the service does when it starts: the read models' digest is the live one again."""
-    name = f"ksd_reporting{SUFFIX}_refold"
-    await recreate_database(name)
-    pool = await create_pool(name, max_size=2)
-    try:
-        await migrate(pool, ["ksd_common", "ksd_reporting"])
+    async with fresh_reporting("refold") as pool:
         async with pool.acquire() as conn:
             async with conn.transaction():
                 events = _interleaved(build(), 4)
@@ -137,9 +133,6 @@ async def test_records_an_older_fold_compiled_are_compiled_again_in_place() -> N
         assert await refold(pool) == len(build().agreements)
         assert await refold(pool) == 0
         assert await digest(pool) == live
-    finally:
-        await pool.close()
-        await drop_database(name)
 
 
 async def test_admin_refold_folds_every_state_and_record_again_on_demand(platform: Platform) -> None:
