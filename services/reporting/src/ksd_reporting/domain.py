@@ -411,9 +411,8 @@ def _add(total: Changes, counting: Counting, sign: int) -> None:
         for month in months:
             for dimension, key, n, amount in items:
                 counted_key = (scope, month, dimension, key)
-                old = total.get(counted_key)
-                total[counted_key] = (sign * n, sign * amount) if old is None else \
-                    (old[0] + sign * n, old[1] + sign * amount)
+                old = total.get(counted_key, (0, 0))
+                total[counted_key] = (old[0] + sign * n, old[1] + sign * amount)
 
 
 def add_changes(total: Changes, before: AgreementRecord | None, after: AgreementRecord | None,
