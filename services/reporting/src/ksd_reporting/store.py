@@ -108,7 +108,8 @@ def json_text(record: AgreementRecord) -> str:
     the same value once parsed (tests/unit/test_reporting_projection.py), but for a number too large
     for a float (`1e999`) or NaN in an event's data: null, where pydantic-core wrote text PostgreSQL
     refused (the event then parked). The agreement service, the one writer of agreement events,
-    puts no floats in them (its submissions' fields are validated, none a float)."""
+    puts no floats in them: its submissions' fields are validated and none is a float, a
+    correction's data included (checked as the superseded step's submission)."""
     try:
         return orjson.dumps(record).decode()
     except TypeError:
