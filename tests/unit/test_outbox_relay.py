@@ -15,7 +15,7 @@ from aiokafka.errors import (
     UnknownProducerId,
 )
 
-from ksd_common.outbox import PublishStalled, RelayHealth, needs_new_producer
+from ksd_common.outbox import IDLE_POLL, PublishStalled, RelayHealth, needs_new_producer
 
 
 @pytest.mark.parametrize("error", [OutOfOrderSequenceNumber(), UnknownProducerId(), InvalidProducerEpoch(),
@@ -44,11 +44,11 @@ def test_readiness_fails_only_after_the_grace_and_recovers_on_success() -> None:
 
 def test_retries_back_off_to_at_most_ten_seconds() -> None:
     health = RelayHealth()
-    assert health.backoff() == 0.5  # the idle poll, as before
+    assert health.backoff() == IDLE_POLL  # nothing failed: the idle poll
     delays = []
     for _ in range(8):
         health.failed(KafkaTimeoutError(), now=0)
         delays.append(health.backoff())
     assert delays == [0.5, 1, 2, 4, 8, 10, 10, 10]
     health.succeeded()
-    assert health.backoff() == 0.5
+    assert health.backoff() == IDLE_POLL
