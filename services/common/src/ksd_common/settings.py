@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     # read waits for a record before asking again (a record fetched meanwhile ends the wait at once:
     # ksd_common.consumer.next_batch).
     batch_max_records: int = 500
-    consumer_idle_wait_ms: int = 1000
+    consumer_idle_wait_ms: int = 5000
     # How long a consumer may go silent before its group gives its partitions to the others: the
     # stall after a replica dies (aiokafka's default, 10 s, stalled answers 12 s). At least the
     # broker's group.min.session.timeout.ms (3 s in deploy/local/kafka/server.properties and the
