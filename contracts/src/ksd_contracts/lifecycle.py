@@ -279,7 +279,12 @@ def clock_date(kind: str, data: Mapping[str, Any]) -> str | None:
     """The day from which an event speaks: its legal date, except an expiry, which speaks from the
     day after the end. A stream's clock is the latest of these, and the stage on its clock is the
     stage as its history records it."""
-    day = legal_date(data)
+    return clock_of(kind, legal_date(data))
+
+
+def clock_of(kind: str, day: str | None) -> str | None:
+    """`clock_date` of an event of `kind` whose legal date (`legal_date`) is `day`: for a reader that
+    kept the legal date (reporting's timeline steps) instead of reading it off the data again."""
     if kind == EXPIRED and day:
         return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
     return day

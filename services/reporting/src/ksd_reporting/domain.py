@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
 from typing import Any
 
 from ksd_contracts import lifecycle
@@ -179,8 +178,14 @@ def _legal_step(facts: LegalFacts | None, step: Step) -> LegalFacts | None:
 
 def _clock(timeline: list[Step]) -> str:
     """The history's clock: the latest day any of its (accepted) steps speaks from."""
-    days = (lifecycle.clock_date(event_type("agreement", s["type"]), s["data"]) for s in timeline if not refused(s))
+    days = (lifecycle.clock_of(event_type("agreement", s["type"]), _legal_date(s)) for s in timeline if not refused(s))
     return max((d for d in days if d), default="")
+
+
+def _legal_date(step: Step) -> str | None:
+    """The step's legal date as `step_of` kept it (a step recorded before issue 19 kept none: read
+    off its data, as `step_of` does)."""
+    return step["legal_date"] if "legal_date" in step else lifecycle.legal_date(step["data"])
 
 
 def _kept(facts: LegalFacts, clock: str) -> Terms:
@@ -190,7 +195,7 @@ def _kept(facts: LegalFacts, clock: str) -> Terms:
     accepted = [r["on"] for r in facts.responses.values() if r["accepted"]]
     return {
         "fold_version": lifecycle.FOLD_VERSION, "facts": facts.to_json(),
-        "status": lifecycle.stage(facts, date.fromisoformat(clock)) or "initiated",
+        "status": _stage_on(changes, clock) or "initiated",
         "offered_on": facts.offered_on, "accepted_on": min(accepted, default=None), "ksb_on": facts.ksb_on,
         "pks_on": facts.pks_on, "start_on": facts.start_on, "end_on": facts.end_on, "ended_on": facts.ended_on,
         "successor_id": facts.successor_id, "reporters": facts.reporters, "one_sided": facts.one_sided,
@@ -199,6 +204,18 @@ def _kept(facts: LegalFacts, clock: str) -> Terms:
         "report_periods": [list(p) for p in lifecycle.report_periods(facts)],
         "disputes": [[d["raised_on"], d["settled_on"]] for d in facts.disputes.values()],
     }
+
+
+def _stage_on(changes: list[tuple[str, str]], day: str) -> str | None:
+    """`lifecycle.stage` on `day` read off its `stage_changes` (the last one dated on or before it),
+    as the read model's `stage_on` reads the kept lists, rather than derived once more
+    (tests/unit/test_one_lifecycle.py holds the lists to `lifecycle.stage` on any day)."""
+    found = None
+    for on, now in changes:
+        if on > day:
+            break
+        found = now
+    return found
 
 
 def effective_data(step: Step) -> dict[str, Any]:
