@@ -27,7 +27,7 @@ from ksd_contracts.envelope import KafkaRecord
 from ksd_contracts.labels import number
 from ksd_contracts.topics import AGREEMENT_EVENTS, MAPPING_EVENTS
 from ksd_reporting import app as reporting_app
-from ksd_reporting.digest import SHARED_FROM_ROWS, digest, rows
+from ksd_reporting.digest import SHARED_FROM_ROWS, digest, tables
 from ksd_tools.audit.log import History, create_topics, delete_topics, producer, read, reader, send_all, span
 from ksd_tools.audit.rebuild import GROUPED, rebuild, replay, shares, spans_of
 
@@ -219,7 +219,8 @@ async def test_rebuild_gives_the_live_services_digest(platform: Platform, monkey
             assert bars[0].startswith(f"rebuild [{'#' * 30}] {number(events)}/{number(events)} peristiwa, ")
             conn = await asyncpg.connect(platform.settings.database_dsn(database))
             try:
-                live_rows = await rows(conn)
+                live_rows = sum([await conn.fetchval(f'SELECT count(*) FROM "{table}"')
+                                 for table, _ in await tables(conn)])
             finally:
                 await conn.close()
             assert bars[1].startswith(f"digest [{'#' * 30}] {number(live_rows)}/{number(live_rows)} baris, ")

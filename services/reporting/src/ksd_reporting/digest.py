@@ -48,11 +48,6 @@ async def tables(conn: asyncpg.Connection) -> list[tuple[str, list[str]]]:
     return [(r["name"], list(r["key"])) for r in rows]
 
 
-async def rows(conn: asyncpg.Connection) -> int:
-    """How many rows `digest` reads: what a progress bar of it counts to."""
-    return sum([await conn.fetchval(f'SELECT count(*) FROM "{table}"') for table, _ in await tables(conn)])
-
-
 SETTINGS = "SET LOCAL client_encoding = 'UTF8'"
 """What fixes the binary form of a row (its text columns' encoding) in a digest's transactions."""
 
@@ -70,12 +65,10 @@ async def _joined(pool: asyncpg.Pool, snapshot: str) -> AsyncIterator[asyncpg.Co
         yield conn
 
 
-async def _bounds(conn: asyncpg.Connection, table: str, order: str, parts: int) -> list[asyncpg.Record]:
-    """The keys that cut `table` into `parts` ranges of about as many rows (none for a small table)."""
-    if parts == 1 or order == "1":  # one part, or a table without a key to cut it by
-        return []
-    count: int = await conn.fetchval(f'SELECT count(*) FROM "{table}"')
-    if count < SHARED_FROM_ROWS:
+async def _bounds(conn: asyncpg.Connection, table: str, order: str, parts: int, count: int) -> list[asyncpg.Record]:
+    """The keys that cut `table` of `count` rows into `parts` ranges of about as many rows (none for
+    a small table)."""
+    if parts == 1 or order == "1" or count < SHARED_FROM_ROWS:  # one part, or no key to cut it by
         return []
     return [await conn.fetchrow(f'SELECT {order} FROM "{table}" ORDER BY {order} OFFSET $1 LIMIT 1',
                                 count * i // parts) for i in range(1, parts)]
@@ -106,9 +99,12 @@ async def _hashed(conn: asyncpg.Connection, table: str, order: str, low: asyncpg
         advance(hashed)
 
 
-async def digest(pool: asyncpg.Pool, advance: Callable[[int], None] | None = None, parts: int = 1) -> str:
-    """The hex SHA-256 of every read model's rows, read in one consistent snapshot; `advance` is
-    told of every `TOLD_EVERY` rows hashed. `parts` connections of `pool` share each large table
+async def digest(pool: asyncpg.Pool, advance: Callable[[int], None] | None = None, parts: int = 1, *,
+                 sized: Callable[[int], None] | None = None) -> str:
+    """The hex SHA-256 of every read model's rows, read in one consistent snapshot; `sized` is told
+    how many rows that is before any is hashed, `advance` of every `TOLD_EVERY` rows hashed (a
+    progress bar's). Each table is counted once, in the snapshot (a rebuild's digest counted its
+    largest table twice, half a second at a million events). `parts` connections of `pool` share each large table
     by ranges of its key, all in the first one's snapshot (exported), and the ranges' row hashes
     are taken in key order: the same digest as one connection's, in about 1/parts of the time
     where PostgreSQL has the cores (at a million events a single connection's digest was an eighth
@@ -121,10 +117,16 @@ async def digest(pool: asyncpg.Pool, advance: Callable[[int], None] | None = Non
         if parts > 1:
             snapshot: str = await conn.fetchval("SELECT pg_export_snapshot()")
             connections += [await helpers.enter_async_context(_joined(pool, snapshot)) for _ in range(parts - 1)]
-        for table, key in await tables(conn):
+        listed = await tables(conn)
+        counts = {table: await conn.fetchval(f'SELECT count(*) FROM "{table}"') if sized or parts > 1 else 0
+                  for table, _ in listed}
+        if sized is not None:
+            sized(sum(counts.values()))
+        for table, key in listed:
             order = ", ".join(f'"{c}"' for c in key) or "1"
             hasher.update(canonical_json(["table", table]) + b"\n")
-            cuts: list[asyncpg.Record | None] = [None, *await _bounds(conn, table, order, parts), None]
+            cuts: list[asyncpg.Record | None] = [None, *await _bounds(conn, table, order, parts, counts[table]),
+                                                 None]
             later: list[list[bytes]] = [[] for _ in cuts[2:]]  # the first range goes straight in
             await asyncio.gather(*(
                 _hashed(c, table, order, low, high, into, advance)

@@ -133,6 +133,10 @@ class Progress:
         self.out = sys.stderr
         self.live = self.out.isatty()
 
+    def expect(self, total: int) -> None:
+        """The total, once known (a digest counts its rows in its own snapshot)."""
+        self.total = total
+
     def advance(self, count: int) -> None:
         self.done += count
         now = time.perf_counter()

@@ -33,7 +33,7 @@ from ksd_common.db import create_pool, drop_database, migrate
 from ksd_common.settings import settings
 from ksd_reporting import store
 from ksd_reporting.app import SPEC
-from ksd_reporting.digest import digest, rows
+from ksd_reporting.digest import digest
 from ksd_tools.audit.log import History, Progress, Record, Span, read, reader, span, total
 from ksd_tools.audit.processes import advanced, on_processes, processes_for, share
 
@@ -288,9 +288,8 @@ async def rebuild(history: History, database: str, *, stops: Stops | None = None
     as many connections, with a progress bar of its own (on 40,000 events, a fifth of the rebuild's CPU)."""
     started = datetime.now()
     async with rebuilt(history, database, stops=stops, workers=workers) as (pool, events):
-        async with pool.acquire() as conn:
-            progress = Progress("digest", await rows(conn), unit="baris")
-        taken = await digest(pool, progress.advance, parts=pool.get_max_size())
+        progress = Progress("digest", 0, unit="baris")
+        taken = await digest(pool, progress.advance, parts=pool.get_max_size(), sized=progress.expect)
         progress.close()
         return Rebuilt(database, taken, events, (datetime.now() - started).total_seconds())
 
