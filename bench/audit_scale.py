@@ -38,7 +38,8 @@ from ksd_common.db import drop_database
 from ksd_common.settings import settings
 from ksd_contracts.topics import AGREEMENT_EVENTS
 from ksd_reporting import domain
-from ksd_tools.audit.log import History, create_topics, delete_topics, producer, send_all
+from ksd_tools import bench_audit
+from ksd_tools.audit.log import History, create_topics, delete_topics
 from ksd_tools.audit.rebuild import rebuild
 from ksd_tools.audit.synthetic import agreement_events
 from ksd_tools.bench_audit import PEAK_OF_VERIFY, _cpu_seconds, _raw_consume
@@ -71,14 +72,7 @@ async def verify_peak_mib(events: int) -> tuple[float, float]:
     history = History(prefix=f"bench-audit-scale-{uuid4().hex[:8]}.")
     await create_topics(history, [AGREEMENT_EVENTS])
     try:
-        out = producer(history)
-        await out.start()
-        try:
-            records = [(e.to_kafka(), None) for e in agreement_events(events // 4, 4)]
-            for first in range(0, len(records), 10_000):
-                await send_all(out, history.name(AGREEMENT_EVENTS), records[first:first + 10_000])
-        finally:
-            await out.stop()
+        await bench_audit.write_history(history, events, 4)
         started = time.perf_counter()
         child = await asyncio.create_subprocess_exec(
             sys.executable, "-c", PEAK_OF_VERIFY, "audit", "verify", "--prefix", history.prefix,
@@ -96,14 +90,7 @@ async def write_history(events: int, per_agreement: int = 4) -> str:
     """A synthetic history of `events` (`per_agreement` an agreement) on a scratch topic; its prefix."""
     history = History(prefix=f"bench-audit-scale-{uuid4().hex[:8]}.")
     await create_topics(history, [AGREEMENT_EVENTS])
-    out = producer(history)
-    await out.start()
-    try:
-        records = [(e.to_kafka(), None) for e in agreement_events(events // per_agreement, per_agreement)]
-        for first in range(0, len(records), 10_000):
-            await send_all(out, history.name(AGREEMENT_EVENTS), records[first:first + 10_000])
-    finally:
-        await out.stop()
+    await bench_audit.write_history(history, events, per_agreement)
     return history.prefix
 
 
