@@ -64,8 +64,8 @@ class Settings(BaseSettings):
     # Consumer group prefix: tests run a second platform beside a live one under another prefix.
     group_prefix: str = "ksd"
     # Batch consumers: how many records at most in a batch, and how long a consumer with nothing to
-    # read waits for a record before asking again (a record fetched meanwhile ends the wait at once:
-    # ksd_common.consumer.next_batch).
+    # read waits for a record before asking again, the broker holding its fetch as long (a record
+    # that comes meanwhile ends both at once: ksd_common.consumer.next_batch).
     batch_max_records: int = 500
     consumer_idle_wait_ms: int = 5000
     # How long a consumer may go silent before its group gives its partitions to the others: the
