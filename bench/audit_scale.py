@@ -38,11 +38,10 @@ from ksd_common.db import drop_database
 from ksd_common.settings import settings
 from ksd_contracts.topics import AGREEMENT_EVENTS
 from ksd_reporting import domain
-from ksd_tools import bench_audit
 from ksd_tools.audit.log import History, create_topics, delete_topics
 from ksd_tools.audit.rebuild import rebuild
 from ksd_tools.audit.synthetic import agreement_events
-from ksd_tools.bench_audit import PEAK_OF_VERIFY, _cpu_seconds, _raw_consume
+from ksd_tools.bench_audit import PEAK_OF_VERIFY, _cpu_seconds, _raw_consume, write_history
 
 
 def fold_rate(events: int, per_agreement: int, batch: int) -> float:
@@ -72,7 +71,7 @@ async def verify_peak_mib(events: int) -> tuple[float, float]:
     history = History(prefix=f"bench-audit-scale-{uuid4().hex[:8]}.")
     await create_topics(history, [AGREEMENT_EVENTS])
     try:
-        await bench_audit.write_history(history, events, 4)
+        await write_history(history, events, 4)
         started = time.perf_counter()
         child = await asyncio.create_subprocess_exec(
             sys.executable, "-c", PEAK_OF_VERIFY, "audit", "verify", "--prefix", history.prefix,
@@ -86,11 +85,11 @@ async def verify_peak_mib(events: int) -> tuple[float, float]:
         await delete_topics(history, [AGREEMENT_EVENTS])
 
 
-async def write_history(events: int, per_agreement: int = 4) -> str:
+async def scratch_history(events: int, per_agreement: int = 4) -> str:
     """A synthetic history of `events` (`per_agreement` an agreement) on a scratch topic; its prefix."""
     history = History(prefix=f"bench-audit-scale-{uuid4().hex[:8]}.")
     await create_topics(history, [AGREEMENT_EVENTS])
-    await bench_audit.write_history(history, events, per_agreement)
+    await write_history(history, events, per_agreement)
     return history.prefix
 
 
@@ -167,7 +166,7 @@ def main(argv: list[str]) -> None:
             mib, seconds = asyncio.run(verify_peak_mib(events))
             print(f"{events:,} events: verify's peak {mib:.0f} MiB, {seconds:.0f} s")
     elif argv[:1] == ["history"]:
-        print(asyncio.run(write_history(*map(int, argv[1:3]))))
+        print(asyncio.run(scratch_history(*map(int, argv[1:3]))))
     elif argv[:1] == ["rebuild"]:
         asyncio.run(rebuild_figures(argv[1], [int(a) for a in argv[2:]] or [1]))
     elif argv[:1] == ["drop"]:

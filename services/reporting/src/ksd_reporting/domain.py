@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from ksd_contracts import lifecycle
@@ -195,7 +196,7 @@ def _kept(facts: LegalFacts, clock: str) -> Terms:
     accepted = [r["on"] for r in facts.responses.values() if r["accepted"]]
     return {
         "fold_version": lifecycle.FOLD_VERSION, "facts": facts.to_json(),
-        "status": _stage_on(changes, clock) or "initiated",
+        "status": lifecycle.stage(facts, date.fromisoformat(clock)) or "initiated",
         "offered_on": facts.offered_on, "accepted_on": min(accepted, default=None), "ksb_on": facts.ksb_on,
         "pks_on": facts.pks_on, "start_on": facts.start_on, "end_on": facts.end_on, "ended_on": facts.ended_on,
         "successor_id": facts.successor_id, "reporters": facts.reporters, "one_sided": facts.one_sided,
@@ -204,18 +205,6 @@ def _kept(facts: LegalFacts, clock: str) -> Terms:
         "report_periods": [list(p) for p in lifecycle.report_periods(facts)],
         "disputes": [[d["raised_on"], d["settled_on"]] for d in facts.disputes.values()],
     }
-
-
-def _stage_on(changes: list[tuple[str, str]], day: str) -> str | None:
-    """`lifecycle.stage` on `day` read off its `stage_changes` (the last one dated on or before it),
-    as the read model's `stage_on` reads the kept lists, rather than derived once more
-    (tests/unit/test_one_lifecycle.py holds the lists to `lifecycle.stage` on any day)."""
-    found = None
-    for on, now in changes:
-        if on > day:
-            break
-        found = now
-    return found
 
 
 def effective_data(step: Step) -> dict[str, Any]:
